@@ -1,0 +1,695 @@
+//! Signing requests: the signature base string (RFC 5849 §3.4.1), the signature (§3.4.2–3.4.4)
+//! and the `Authorization` header (§3.5.1).
+
+use core::fmt;
+use core::str::FromStr;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use hmac::{Hmac, Mac};
+use sha1::Sha1;
+use sha2::Sha256;
+use zeroize::Zeroizing;
+
+use crate::encode::{RESERVED, is_tchar};
+use crate::params::{
+    self, Absorb, Buffered, Level, Param, Params, Sink, Text, write_normalized, write_plain,
+};
+use crate::url::{self, RequestUrl};
+use crate::{
+    ConsumerCredentials, ConsumerKey, ConsumerSecret, Error, Token, TokenCredentials, TokenSecret,
+};
+
+/// How a request is signed (RFC 5849 §3.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum SignatureMethod {
+    /// `HMAC-SHA1`: what X requires.
+    #[default]
+    HmacSha1,
+    /// `HMAC-SHA256` (not accepted by X, as far as anyone has shown).
+    HmacSha256,
+    /// `PLAINTEXT`: the signing key itself, for use over TLS only.
+    Plaintext,
+}
+
+impl SignatureMethod {
+    /// The name sent as `oauth_signature_method`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::HmacSha1 => "HMAC-SHA1",
+            Self::HmacSha256 => "HMAC-SHA256",
+            Self::Plaintext => "PLAINTEXT",
+        }
+    }
+}
+
+impl fmt::Display for SignatureMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for SignatureMethod {
+    type Err = Error;
+
+    /// Parses the exact names of RFC 5849 (they are case-sensitive).
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s {
+            "HMAC-SHA1" => Ok(Self::HmacSha1),
+            "HMAC-SHA256" => Ok(Self::HmacSha256),
+            "PLAINTEXT" => Ok(Self::Plaintext),
+            _ => Err(Error::UnsupportedSignatureMethod),
+        }
+    }
+}
+
+/// The parts of an HTTP request that are signed: method, URL (with its query) and a form body.
+///
+/// A body is signed only when it is `application/x-www-form-urlencoded`; JSON and multipart
+/// bodies are not part of an OAuth 1.0a signature.
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'a> {
+    method: &'a str,
+    url: &'a str,
+    form_body: Option<&'a [u8]>,
+}
+
+impl<'a> Request<'a> {
+    /// A request without a signed body. The method is accepted in any case; the URL must be an
+    /// absolute `http` or `https` URL, and its query parameters are signed.
+    pub const fn new(method: &'a str, url: &'a str) -> Self {
+        Self {
+            method,
+            url,
+            form_body: None,
+        }
+    }
+
+    /// Adds an `application/x-www-form-urlencoded` body, whose parameters are signed.
+    #[must_use]
+    pub const fn form_body(mut self, body: &'a [u8]) -> Self {
+        self.form_body = Some(body);
+        self
+    }
+
+    /// Adds a body with its `Content-Type`: signed only if the media type is
+    /// `application/x-www-form-urlencoded` (compared case-insensitively, parameters such as
+    /// `charset` ignored).
+    #[must_use]
+    pub fn body(self, content_type: Option<&str>, body: &'a [u8]) -> Self {
+        match content_type {
+            Some(ct) if is_form_content_type(ct) => self.form_body(body),
+            _ => self,
+        }
+    }
+
+    /// The method as given.
+    pub const fn method(&self) -> &'a str {
+        self.method
+    }
+
+    /// The URL as given.
+    pub const fn url(&self) -> &'a str {
+        self.url
+    }
+}
+
+/// Whether a `Content-Type` value names a form body, whose parameters are signed.
+///
+/// ```
+/// use oauth1_sign::is_form_content_type;
+/// assert!(is_form_content_type("application/x-www-form-urlencoded; charset=UTF-8"));
+/// assert!(!is_form_content_type("application/json"));
+/// ```
+pub fn is_form_content_type(content_type: &str) -> bool {
+    let media_type = content_type.split(';').next().unwrap_or_default().trim();
+    media_type.eq_ignore_ascii_case("application/x-www-form-urlencoded")
+}
+
+/// The per-request protocol values: nonce and timestamp always, the others on the requests that
+/// need them.
+#[derive(Clone, Copy, Debug)]
+pub struct OAuthParams<'a> {
+    nonce: &'a str,
+    timestamp: Timestamp<'a>,
+    callback: Option<&'a str>,
+    verifier: Option<&'a str>,
+    realm: Option<&'a str>,
+    version: bool,
+}
+
+impl<'a> OAuthParams<'a> {
+    /// `oauth_nonce` and `oauth_timestamp` (seconds since the Unix epoch). `oauth_version="1.0"`
+    /// is sent too, as X asks.
+    pub const fn new(nonce: &'a str, timestamp: u64) -> Self {
+        Self::with_timestamp(nonce, Timestamp::Seconds(timestamp))
+    }
+
+    /// Like [`new`](Self::new), with the timestamp as the exact text to sign: for reproducing
+    /// another implementation's signature. X requires whole seconds.
+    pub const fn with_timestamp_str(nonce: &'a str, timestamp: &'a str) -> Self {
+        Self::with_timestamp(nonce, Timestamp::Text(timestamp))
+    }
+
+    const fn with_timestamp(nonce: &'a str, timestamp: Timestamp<'a>) -> Self {
+        Self {
+            nonce,
+            timestamp,
+            callback: None,
+            verifier: None,
+            realm: None,
+            version: true,
+        }
+    }
+
+    /// `oauth_callback`, for a request-token call (a URL, or `oob` for the PIN flow).
+    #[must_use]
+    pub const fn callback(mut self, callback: &'a str) -> Self {
+        self.callback = Some(callback);
+        self
+    }
+
+    /// `oauth_verifier`, for an access-token call.
+    #[must_use]
+    pub const fn verifier(mut self, verifier: &'a str) -> Self {
+        self.verifier = Some(verifier);
+        self
+    }
+
+    /// A `realm` for the header (never signed; X does not use it).
+    #[must_use]
+    pub const fn realm(mut self, realm: &'a str) -> Self {
+        self.realm = Some(realm);
+        self
+    }
+
+    /// Leaves `oauth_version` out (RFC 5849 makes it optional; X's docs send it).
+    #[must_use]
+    pub const fn without_version(mut self) -> Self {
+        self.version = false;
+        self
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Timestamp<'a> {
+    Seconds(u64),
+    Text(&'a str),
+}
+
+impl<'a> Timestamp<'a> {
+    /// The text to sign; `buf` holds the digits of a number.
+    fn text<'b>(self, buf: &'b mut [u8; 20]) -> &'b [u8]
+    where
+        'a: 'b,
+    {
+        match self {
+            Timestamp::Seconds(n) => format_decimal(n, buf),
+            Timestamp::Text(s) => s.as_bytes(),
+        }
+    }
+}
+
+/// The keyed state that makes signatures.
+#[derive(Clone)]
+pub(crate) enum Key {
+    HmacSha1(Hmac<Sha1>),
+    HmacSha256(Hmac<Sha256>),
+    Plaintext(Zeroizing<String>),
+}
+
+impl Absorb for Hmac<Sha1> {
+    fn absorb(&mut self, bytes: &[u8]) {
+        self.update(bytes);
+    }
+}
+
+impl Absorb for Hmac<Sha256> {
+    fn absorb(&mut self, bytes: &[u8]) {
+        self.update(bytes);
+    }
+}
+
+/// `encode(consumer_secret) & encode(token_secret)` (RFC 5849 §3.4.2).
+fn signing_key(
+    consumer_secret: &ConsumerSecret,
+    token_secret: Option<&TokenSecret>,
+) -> Zeroizing<String> {
+    let consumer = consumer_secret.secret();
+    let token = token_secret.map_or("", TokenSecret::secret);
+    let mut key = Zeroizing::new(String::with_capacity(
+        3 * (consumer.len() + token.len()) + 1,
+    ));
+    key.extend(percent_encoding::utf8_percent_encode(consumer, RESERVED));
+    key.push('&');
+    key.extend(percent_encoding::utf8_percent_encode(token, RESERVED));
+    key
+}
+
+impl Key {
+    fn new(
+        method: SignatureMethod,
+        consumer_secret: &ConsumerSecret,
+        token_secret: Option<&TokenSecret>,
+    ) -> Self {
+        let key = signing_key(consumer_secret, token_secret);
+        match method {
+            SignatureMethod::HmacSha1 => Self::HmacSha1(
+                Mac::new_from_slice(key.as_bytes()).expect("HMAC takes keys of any length"),
+            ),
+            SignatureMethod::HmacSha256 => Self::HmacSha256(
+                Mac::new_from_slice(key.as_bytes()).expect("HMAC takes keys of any length"),
+            ),
+            SignatureMethod::Plaintext => Self::Plaintext(key),
+        }
+    }
+}
+
+/// A signature, base64 for the HMAC methods (at most 44 characters, kept on the stack).
+pub(crate) enum RawSignature<'k> {
+    Base64 { buf: [u8; 44], len: usize },
+    Plaintext(&'k str),
+}
+
+impl RawSignature<'_> {
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            // Base64 output is ASCII.
+            Self::Base64 { buf, len } => core::str::from_utf8(&buf[..*len]).unwrap_or_default(),
+            Self::Plaintext(s) => s,
+        }
+    }
+}
+
+fn base64_signature(digest: &[u8]) -> RawSignature<'static> {
+    let mut buf = [0u8; 44];
+    let len = BASE64.encode_slice(digest, &mut buf).unwrap_or_default();
+    RawSignature::Base64 { buf, len }
+}
+
+/// The method, URL and parameters of one request, ready to be written as a base string.
+pub(crate) struct Prepared<'a> {
+    method: &'a str,
+    url: RequestUrl<'a>,
+    params: Params<'a>,
+}
+
+impl<'a> Prepared<'a> {
+    /// Collects the query, the form body and the given protocol parameters, and sorts them.
+    pub(crate) fn new(request: &Request<'a>, protocol: &[Param<'a>]) -> Result<Self, Error> {
+        let method = request.method;
+        if method.is_empty() || !method.bytes().all(is_tchar) {
+            return Err(Error::InvalidMethod);
+        }
+        let url = url::parse(request.url)?;
+        let mut params = Params::new();
+        params::collect_form(url.query.as_bytes(), &mut params);
+        if let Some(body) = request.form_body {
+            params::collect_form(body, &mut params);
+        }
+        params.extend_from_slice(protocol);
+        params::sort(&mut params);
+        Ok(Self {
+            method,
+            url,
+            params,
+        })
+    }
+
+    /// Writes the signature base string (§3.4.1.1).
+    pub(crate) fn write_base_string(&self, sink: &mut impl Sink) {
+        let mut upper = [0u8; 16];
+        if self.method.len() <= upper.len() {
+            let upper = &mut upper[..self.method.len()];
+            upper.copy_from_slice(self.method.as_bytes());
+            upper.make_ascii_uppercase();
+            write_plain(sink, Level::Once, upper);
+        } else {
+            write_plain(
+                sink,
+                Level::Once,
+                self.method.to_ascii_uppercase().as_bytes(),
+            );
+        }
+        sink.write(b"&");
+        sink.write(if self.url.https {
+            b"https%3A%2F%2F"
+        } else {
+            b"http%3A%2F%2F"
+        });
+        let mut host = [0u8; 64];
+        if self.url.host.len() <= host.len() {
+            let host = &mut host[..self.url.host.len()];
+            host.copy_from_slice(self.url.host.as_bytes());
+            host.make_ascii_lowercase();
+            write_plain(sink, Level::Once, host);
+        } else {
+            write_plain(
+                sink,
+                Level::Once,
+                self.url.host.to_ascii_lowercase().as_bytes(),
+            );
+        }
+        if let Some(port) = self.url.port {
+            sink.write(b"%3A");
+            let mut digits = [0u8; 5];
+            sink.write(format_decimal(u64::from(port), &mut digits));
+        }
+        let path = if self.url.path.is_empty() {
+            "/"
+        } else {
+            self.url.path
+        };
+        write_plain(sink, Level::Once, path.as_bytes());
+        sink.write(b"&");
+        write_normalized(sink, Level::Twice, &self.params);
+    }
+
+    pub(crate) fn base_string(&self) -> String {
+        let mut out = Vec::with_capacity(256);
+        self.write_base_string(&mut out);
+        // Every byte written is ASCII: escapes and unreserved characters.
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    pub(crate) fn normalized_parameters(&self) -> String {
+        let mut out = Vec::with_capacity(128);
+        write_normalized(&mut out, Level::Once, &self.params);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    fn sign<'k>(&self, key: &'k Key) -> RawSignature<'k> {
+        match key {
+            Key::HmacSha1(mac) => {
+                let mut sink = Buffered::new(mac.clone());
+                self.write_base_string(&mut sink);
+                base64_signature(&sink.finish().finalize().into_bytes())
+            }
+            Key::HmacSha256(mac) => {
+                let mut sink = Buffered::new(mac.clone());
+                self.write_base_string(&mut sink);
+                base64_signature(&sink.finish().finalize().into_bytes())
+            }
+            Key::Plaintext(key) => RawSignature::Plaintext(key),
+        }
+    }
+
+    /// Checks `signature` (base64, or the key for PLAINTEXT) in constant time.
+    pub(crate) fn verify(&self, key: &Key, signature: &str) -> Result<(), Error> {
+        use subtle::ConstantTimeEq as _;
+        let ok = match key {
+            Key::HmacSha1(mac) => {
+                let mut sink = Buffered::new(mac.clone());
+                self.write_base_string(&mut sink);
+                let given = BASE64
+                    .decode(signature)
+                    .map_err(|_| Error::SignatureMismatch)?;
+                sink.finish().verify_slice(&given).is_ok()
+            }
+            Key::HmacSha256(mac) => {
+                let mut sink = Buffered::new(mac.clone());
+                self.write_base_string(&mut sink);
+                let given = BASE64
+                    .decode(signature)
+                    .map_err(|_| Error::SignatureMismatch)?;
+                sink.finish().verify_slice(&given).is_ok()
+            }
+            Key::Plaintext(key) => bool::from(key.as_bytes().ct_eq(signature.as_bytes())),
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::SignatureMismatch)
+        }
+    }
+}
+
+/// Writes `n` in decimal into the end of `buf` and returns the digits.
+fn format_decimal(mut n: u64, buf: &mut [u8]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    &buf[i..]
+}
+
+/// Signs requests for one consumer and, optionally, one token.
+///
+/// The signing key is derived once, when the signer is made, and the keyed HMAC state is
+/// reused for every request: keep one `Signer` per credential pair.
+///
+/// ```
+/// use oauth1_sign::{ConsumerCredentials, OAuthParams, Request, Signer, TokenCredentials};
+///
+/// // X's "Creating a signature" example.
+/// let consumer = ConsumerCredentials::new("xvz1evFS4wEEPTGEFPHBog", "kAcSOqF21Fu85e7zjz7ZN2U4ZRhfV3WpwPAoE3Z7kBw");
+/// let token = TokenCredentials::new(
+///     "370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb",
+///     "LswwdoUaIvS8ltyTt5jkRh4J50vUPVVHtR2YPi5kE",
+/// );
+/// let signer = Signer::new(&consumer, Some(&token));
+/// let request = Request::new("POST", "https://api.x.com/1.1/statuses/update.json?include_entities=true")
+///     .form_body(b"status=Hello%20Ladies%20%2b%20Gentlemen%2c%20a%20signed%20OAuth%20request%21");
+/// let params = OAuthParams::new("kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg", 1318622958);
+/// assert_eq!(signer.signature(&request, &params)?, "Ls93hJiZbQ3akF3HF3x1Bz8/zU4=");
+/// let header = signer.authorization(&request, &params)?;
+/// assert!(header.starts_with(r#"OAuth oauth_consumer_key="xvz1evFS4wEEPTGEFPHBog", oauth_nonce="#));
+/// # Ok::<(), oauth1_sign::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Signer {
+    consumer_key: ConsumerKey,
+    token: Option<Token>,
+    method: SignatureMethod,
+    key: Key,
+}
+
+impl fmt::Debug for Signer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Signer")
+            .field("consumer_key", &self.consumer_key)
+            .field("token", &self.token)
+            .field("method", &self.method)
+            .field("key", &format_args!("<redacted>"))
+            .finish()
+    }
+}
+
+impl Signer {
+    /// An `HMAC-SHA1` signer. Pass no token for a request-token call (the key then ends in `&`).
+    pub fn new(consumer: &ConsumerCredentials, token: Option<&TokenCredentials>) -> Self {
+        Self::with_method(consumer, token, SignatureMethod::HmacSha1)
+    }
+
+    /// A signer using another signature method.
+    pub fn with_method(
+        consumer: &ConsumerCredentials,
+        token: Option<&TokenCredentials>,
+        method: SignatureMethod,
+    ) -> Self {
+        Self {
+            consumer_key: consumer.key.clone(),
+            token: token.map(|t| t.token.clone()),
+            method,
+            key: Key::new(method, &consumer.secret, token.map(|t| &t.secret)),
+        }
+    }
+
+    /// The signature method.
+    pub const fn method(&self) -> SignatureMethod {
+        self.method
+    }
+
+    fn prepare<'a>(
+        &'a self,
+        request: &Request<'a>,
+        oauth: &OAuthParams<'a>,
+        timestamp: &'a [u8],
+    ) -> Result<Prepared<'a>, Error> {
+        let mut protocol: [Param<'a>; 8] = [Param::plain(b"", b""); 8];
+        let mut n = 0;
+        let mut push = |name: &'static [u8], value: &'a str| {
+            protocol[n] = Param::plain(name, value.as_bytes());
+            n += 1;
+        };
+        if let Some(callback) = oauth.callback {
+            push(b"oauth_callback", callback);
+        }
+        push(b"oauth_consumer_key", self.consumer_key.as_str());
+        push(b"oauth_nonce", oauth.nonce);
+        push(b"oauth_signature_method", self.method.as_str());
+        if let Some(token) = &self.token {
+            push(b"oauth_token", token.as_str());
+        }
+        if let Some(verifier) = oauth.verifier {
+            push(b"oauth_verifier", verifier);
+        }
+        if oauth.version {
+            push(b"oauth_version", "1.0");
+        }
+        protocol[n] = Param {
+            name: Text::Plain(b"oauth_timestamp"),
+            value: Text::Plain(timestamp),
+        };
+        n += 1;
+        Prepared::new(request, &protocol[..n])
+    }
+
+    /// The signature base string (RFC 5849 §3.4.1.1), for debugging a signature.
+    pub fn base_string(
+        &self,
+        request: &Request<'_>,
+        oauth: &OAuthParams<'_>,
+    ) -> Result<String, Error> {
+        let mut digits = [0u8; 20];
+        let timestamp = oauth.timestamp.text(&mut digits);
+        Ok(self.prepare(request, oauth, timestamp)?.base_string())
+    }
+
+    /// The normalized request parameters (RFC 5849 §3.4.1.3.2), for debugging a signature.
+    pub fn normalized_parameters(
+        &self,
+        request: &Request<'_>,
+        oauth: &OAuthParams<'_>,
+    ) -> Result<String, Error> {
+        let mut digits = [0u8; 20];
+        let timestamp = oauth.timestamp.text(&mut digits);
+        Ok(self
+            .prepare(request, oauth, timestamp)?
+            .normalized_parameters())
+    }
+
+    /// The `oauth_signature` value, before percent-encoding (base64 for the HMAC methods).
+    pub fn signature(
+        &self,
+        request: &Request<'_>,
+        oauth: &OAuthParams<'_>,
+    ) -> Result<String, Error> {
+        let mut digits = [0u8; 20];
+        let timestamp = oauth.timestamp.text(&mut digits);
+        Ok(self
+            .prepare(request, oauth, timestamp)?
+            .sign(&self.key)
+            .as_str()
+            .to_owned())
+    }
+
+    /// The `Authorization` header value: `OAuth ` and the protocol parameters, signature
+    /// included, sorted by name, percent-encoded and quoted.
+    pub fn authorization(
+        &self,
+        request: &Request<'_>,
+        oauth: &OAuthParams<'_>,
+    ) -> Result<String, Error> {
+        if let Some(realm) = oauth.realm {
+            if realm.bytes().any(|b| b.is_ascii_control()) {
+                return Err(Error::InvalidRealm);
+            }
+        }
+        let mut digits = [0u8; 20];
+        let timestamp = oauth.timestamp.text(&mut digits);
+        let prepared = self.prepare(request, oauth, timestamp)?;
+        let signature = prepared.sign(&self.key);
+        let signature = signature.as_str();
+
+        let token = self.token.as_ref().map(Token::as_str);
+        let values = [
+            ("oauth_callback", oauth.callback),
+            ("oauth_consumer_key", Some(self.consumer_key.as_str())),
+            ("oauth_nonce", Some(oauth.nonce)),
+            ("oauth_signature", Some(signature)),
+            ("oauth_signature_method", Some(self.method.as_str())),
+            ("oauth_timestamp", core::str::from_utf8(timestamp).ok()),
+            ("oauth_token", token),
+            ("oauth_verifier", oauth.verifier),
+            ("oauth_version", oauth.version.then_some("1.0")),
+        ];
+        // One allocation: every value at most triples when encoded.
+        let capacity = 6
+            + oauth.realm.map_or(0, |r| 10 + 2 * r.len())
+            + values
+                .iter()
+                .map(|(n, v)| v.map_or(0, |v| n.len() + 5 + 3 * v.len()))
+                .sum::<usize>();
+        let mut out = String::with_capacity(capacity);
+        out.push_str("OAuth ");
+        let mut first = true;
+        if let Some(realm) = oauth.realm {
+            out.push_str("realm=\"");
+            push_quoted(&mut out, realm);
+            out.push('"');
+            first = false;
+        }
+        for (name, value) in values {
+            let Some(value) = value else { continue };
+            if !first {
+                out.push_str(", ");
+            }
+            first = false;
+            out.push_str(name);
+            out.push_str("=\"");
+            out.extend(percent_encoding::utf8_percent_encode(value, RESERVED));
+            out.push('"');
+        }
+        Ok(out)
+    }
+}
+
+/// Writes `value` as the inside of an RFC 9110 quoted-string.
+pub(crate) fn push_quoted(out: &mut String, value: &str) {
+    for c in value.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+}
+
+/// Signs a ready-made signature base string: for checking another implementation's base string,
+/// or for trying what a server might have signed. `PLAINTEXT` returns the signing key.
+///
+/// ```
+/// use oauth1_sign::{sign_base_string, ConsumerSecret, SignatureMethod, TokenSecret};
+/// let key = sign_base_string(SignatureMethod::Plaintext, &ConsumerSecret::new("foo"), Some(&TokenSecret::new("bar")), "");
+/// assert_eq!(key, "foo&bar");
+/// ```
+pub fn sign_base_string(
+    method: SignatureMethod,
+    consumer_secret: &ConsumerSecret,
+    token_secret: Option<&TokenSecret>,
+    base_string: &str,
+) -> String {
+    match Key::new(method, consumer_secret, token_secret) {
+        Key::HmacSha1(mut mac) => {
+            mac.update(base_string.as_bytes());
+            base64_signature(&mac.finalize().into_bytes())
+                .as_str()
+                .to_owned()
+        }
+        Key::HmacSha256(mut mac) => {
+            mac.update(base_string.as_bytes());
+            base64_signature(&mac.finalize().into_bytes())
+                .as_str()
+                .to_owned()
+        }
+        Key::Plaintext(key) => key.as_str().to_owned(),
+    }
+}
+
+/// Verifies `signature` over a prepared request with a key made from the given secrets.
+pub(crate) fn verify_with(
+    prepared: &Prepared<'_>,
+    method: SignatureMethod,
+    consumer_secret: &ConsumerSecret,
+    token_secret: Option<&TokenSecret>,
+    signature: &str,
+) -> Result<(), Error> {
+    let key = Key::new(method, consumer_secret, token_secret);
+    prepared.verify(&key, signature)
+}

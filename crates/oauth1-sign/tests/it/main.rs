@@ -1,0 +1,4 @@
+//! Integration tests of `oauth1-sign`: published vectors and properties.
+
+mod prop;
+mod vectors;

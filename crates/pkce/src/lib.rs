@@ -1,0 +1,1 @@
+//! RFC 7636 PKCE (placeholder until the crate lands).

@@ -1,0 +1,244 @@
+//! [`CodeVerifier`]: the client's PKCE secret (RFC 7636 §4.1).
+
+use core::fmt;
+
+use rand_core::CryptoRng;
+use zeroize::{Zeroize as _, Zeroizing};
+
+use crate::{CodeChallenge, Error, Field, Method, text};
+
+/// Random bytes behind a default verifier: 32 bytes encode to 43 base64url characters.
+const DEFAULT_BYTES: usize = 32;
+/// Random bytes needed for the longest verifier: 96 bytes encode to 128 characters.
+const MAX_BYTES: usize = 96;
+
+/// A PKCE code verifier (RFC 7636 §4.1): 43 to 128 characters of `A-Z a-z 0-9 - . _ ~`.
+///
+/// The client keeps it secret until the token request. It is a secret newtype:
+/// `Debug` prints `CodeVerifier(<redacted>)`, `Display` prints `<redacted>`, there is no
+/// `PartialEq` (compare with [`verify`](crate::verify), in constant time), and the contents are
+/// zeroized on drop. [`secret`](Self::secret) is the one deliberate way to read it.
+///
+/// ```
+/// use pkce::CodeVerifier;
+///
+/// let verifier = CodeVerifier::generate(&mut rand::rng());
+/// assert_eq!(verifier.secret().len(), 43);
+/// assert_eq!(format!("{verifier:?}"), "CodeVerifier(<redacted>)");
+/// ```
+#[derive(Clone)]
+pub struct CodeVerifier(Zeroizing<String>);
+
+impl CodeVerifier {
+    /// The shortest verifier RFC 7636 allows, and the length of [`generate`](Self::generate)'s.
+    pub const MIN_LEN: usize = 43;
+    /// The longest verifier RFC 7636 allows.
+    pub const MAX_LEN: usize = 128;
+
+    /// Draws 32 bytes from `rng` and encodes them as base64url without padding: a 43-character
+    /// verifier carrying 256 bits of entropy, the construction RFC 7636 §4.1 recommends.
+    ///
+    /// Pass a cryptographically secure generator, e.g. `&mut rand::rng()`, or a seeded
+    /// `rand::rngs::StdRng` in tests.
+    #[must_use]
+    pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
+        let mut bytes = [0u8; DEFAULT_BYTES];
+        rng.fill_bytes(&mut bytes);
+        Self::from_random(&mut bytes, Self::MIN_LEN)
+    }
+
+    /// Like [`generate`](Self::generate), with a chosen length in characters.
+    ///
+    /// Draws `ceil(len * 3 / 4)` bytes (up to 96), encodes them as base64url and keeps the first
+    /// `len` characters, each of which carries 6 random bits.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::VerifierLength`] if `len` is outside `43..=128`.
+    pub fn generate_with_len<R: CryptoRng + ?Sized>(rng: &mut R, len: usize) -> Result<Self, Error> {
+        if !(Self::MIN_LEN..=Self::MAX_LEN).contains(&len) {
+            return Err(Error::VerifierLength { len });
+        }
+        let mut bytes = [0u8; MAX_BYTES];
+        let bytes = &mut bytes[..(len * 3).div_ceil(4)];
+        rng.fill_bytes(bytes);
+        Ok(Self::from_random(bytes, len))
+    }
+
+    /// Encodes freshly drawn bytes (then wipes them) and keeps `len` characters.
+    fn from_random(bytes: &mut [u8], len: usize) -> Self {
+        let mut verifier = Zeroizing::new(text::base64url(bytes));
+        bytes.zeroize();
+        // Dropping the tail leaves it in spare capacity, which `Zeroizing` also wipes on drop.
+        verifier.truncate(len);
+        debug_assert!(validate(&verifier).is_ok());
+        Self(verifier)
+    }
+
+    /// Wraps an existing verifier, e.g. one restored from storage or received by a server.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::VerifierLength`] if it is not 43 to 128 bytes long, otherwise
+    /// [`Error::InvalidCharacter`] at the first character outside `A-Z a-z 0-9 - . _ ~`.
+    /// The string is zeroized either way.
+    pub fn new(verifier: impl Into<String>) -> Result<Self, Error> {
+        Self::from_string(Zeroizing::new(verifier.into()))
+    }
+
+    fn from_string(verifier: Zeroizing<String>) -> Result<Self, Error> {
+        validate(&verifier)?;
+        Ok(Self(verifier))
+    }
+
+    /// The verifier itself, for the `code_verifier` parameter of the token request.
+    ///
+    /// # Security
+    ///
+    /// Whoever learns the verifier before the code is redeemed can redeem an intercepted
+    /// authorization code: send it only to the token endpoint, over TLS, and do not log it.
+    #[must_use]
+    pub fn secret(&self) -> &str {
+        &self.0
+    }
+
+    /// The `S256` challenge for this verifier: `BASE64URL(SHA256(ASCII(verifier)))`.
+    #[must_use]
+    pub fn challenge(&self) -> CodeChallenge {
+        CodeChallenge::s256(self.secret())
+    }
+
+    /// The challenge for this verifier under `method`.
+    ///
+    /// Prefer [`challenge`](Self::challenge): with [`Method::Plain`] the challenge *is* the
+    /// verifier, so anyone who sees the authorization request can redeem the code. RFC 7636
+    /// §4.2 allows it only when `S256` is impossible.
+    #[must_use]
+    pub fn challenge_with(&self, method: Method) -> CodeChallenge {
+        match method {
+            Method::S256 => self.challenge(),
+            Method::Plain => CodeChallenge::plain(self.secret()),
+        }
+    }
+}
+
+/// The RFC 7636 §4.1 rules: 43 to 128 characters, all unreserved.
+pub(crate) fn validate(verifier: &str) -> Result<(), Error> {
+    let len = verifier.len();
+    if !(CodeVerifier::MIN_LEN..=CodeVerifier::MAX_LEN).contains(&len) {
+        return Err(Error::VerifierLength { len });
+    }
+    text::check_unreserved(verifier, Field::CodeVerifier)
+}
+
+impl fmt::Debug for CodeVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CodeVerifier(<redacted>)")
+    }
+}
+
+impl fmt::Display for CodeVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng as _;
+    use rand::rngs::StdRng;
+
+    use super::*;
+
+    #[test]
+    fn generate_makes_43_unreserved_characters() {
+        let mut rng = StdRng::seed_from_u64(1);
+        let a = CodeVerifier::generate(&mut rng);
+        let b = CodeVerifier::generate(&mut rng);
+        assert_eq!(a.secret().len(), 43);
+        assert!(a.secret().bytes().all(text::is_unreserved));
+        assert_ne!(a.secret(), b.secret());
+    }
+
+    #[test]
+    fn generate_works_through_dyn_and_nested_references() {
+        let mut rng = StdRng::seed_from_u64(2);
+        let dynamic: &mut dyn CryptoRng = &mut rng;
+        assert_eq!(CodeVerifier::generate(dynamic).secret().len(), 43);
+        assert_eq!(CodeVerifier::generate(&mut &mut rng).secret().len(), 43);
+    }
+
+    #[test]
+    fn generate_with_len_covers_the_whole_range() {
+        let mut rng = StdRng::seed_from_u64(3);
+        for len in 43..=128 {
+            let verifier = CodeVerifier::generate_with_len(&mut rng, len).unwrap();
+            assert_eq!(verifier.secret().len(), len);
+            assert_eq!(validate(verifier.secret()), Ok(()));
+        }
+        for len in [0, 1, 42, 129, 1000, usize::MAX] {
+            assert_eq!(
+                CodeVerifier::generate_with_len(&mut rng, len).unwrap_err(),
+                Error::VerifierLength { len }
+            );
+        }
+    }
+
+    #[test]
+    fn generate_with_len_is_a_prefix_of_the_encoded_bytes() {
+        // 44 characters need 33 bytes; the verifier is the full encoding of those bytes.
+        let mut rng = StdRng::seed_from_u64(4);
+        let verifier = CodeVerifier::generate_with_len(&mut rng, 44).unwrap();
+        let mut bytes = [0u8; 33];
+        rand_core::RngCore::fill_bytes(&mut StdRng::seed_from_u64(4), &mut bytes);
+        assert_eq!(verifier.secret(), text::base64url(&bytes));
+        // 43 characters also come from 33 bytes, truncated.
+        let verifier = CodeVerifier::generate_with_len(&mut StdRng::seed_from_u64(4), 43).unwrap();
+        assert_eq!(verifier.secret(), &text::base64url(&bytes)[..43]);
+    }
+
+    #[test]
+    fn new_checks_length_then_characters() {
+        let ok = "a".repeat(43);
+        assert!(CodeVerifier::new(ok.as_str()).is_ok());
+        assert!(CodeVerifier::new("~".repeat(128)).is_ok());
+        assert_eq!(
+            CodeVerifier::new("a".repeat(42)).unwrap_err(),
+            Error::VerifierLength { len: 42 }
+        );
+        assert_eq!(
+            CodeVerifier::new("a".repeat(129)).unwrap_err(),
+            Error::VerifierLength { len: 129 }
+        );
+        assert_eq!(
+            CodeVerifier::new("").unwrap_err(),
+            Error::VerifierLength { len: 0 }
+        );
+        let mut bad = ok.clone();
+        bad.replace_range(10..11, "=");
+        assert_eq!(
+            CodeVerifier::new(bad).unwrap_err(),
+            Error::InvalidCharacter {
+                field: Field::CodeVerifier,
+                position: 10
+            }
+        );
+    }
+
+    #[test]
+    fn formatting_is_redacted() {
+        let verifier = CodeVerifier::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk").unwrap();
+        assert_eq!(format!("{verifier:?}"), "CodeVerifier(<redacted>)");
+        assert_eq!(format!("{verifier:#?}"), "CodeVerifier(<redacted>)");
+        assert_eq!(verifier.to_string(), "<redacted>");
+    }
+
+    #[test]
+    fn challenge_with_plain_is_the_verifier() {
+        let verifier = CodeVerifier::new("x".repeat(50)).unwrap();
+        let plain = verifier.challenge_with(Method::Plain);
+        assert_eq!(plain.as_str(), verifier.secret());
+        assert_eq!(plain.method(), Method::Plain);
+        assert_eq!(verifier.challenge_with(Method::S256).method(), Method::S256);
+    }
+}

@@ -1,0 +1,2 @@
+//! Cross-crate tests.
+mod secrets_leak;

@@ -1,0 +1,1 @@
+//! Shared harness of the cross-crate tests (grows with the mock and the adapters).
