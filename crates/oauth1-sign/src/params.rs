@@ -12,6 +12,8 @@ use crate::encode::{FormDecode, HEX_UPPER, UNRESERVED, hex_value};
 /// Bytes of a parameter name or value.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Text<'a> {
+    /// Decoded, and made of unreserved characters only: it encodes to itself.
+    Verbatim(&'a [u8]),
     /// Already decoded (protocol parameters, header values).
     Plain(&'a [u8]),
     /// Still `application/x-www-form-urlencoded` (query and body).
@@ -19,18 +21,27 @@ pub(crate) enum Text<'a> {
 }
 
 impl<'a> Text<'a> {
+    /// Decoded bytes.
+    pub(crate) fn plain(bytes: &'a [u8]) -> Self {
+        if bytes.iter().all(|&b| UNRESERVED[usize::from(b)]) {
+            Text::Verbatim(bytes)
+        } else {
+            Text::Plain(bytes)
+        }
+    }
+
     /// A form component; one without `%` or `+` is already decoded.
     pub(crate) fn form(raw: &'a [u8]) -> Self {
-        if raw.iter().any(|&b| b == b'%' || b == b'+') {
-            Text::Form(raw)
-        } else {
-            Text::Plain(raw)
+        match raw.iter().position(|&b| !UNRESERVED[usize::from(b)]) {
+            None => Text::Verbatim(raw),
+            Some(i) if raw[i..].iter().any(|&b| b == b'%' || b == b'+') => Text::Form(raw),
+            Some(_) => Text::Plain(raw),
         }
     }
 
     fn eq_plain(self, other: &[u8]) -> bool {
         match self {
-            Text::Plain(bytes) => bytes == other,
+            Text::Verbatim(bytes) | Text::Plain(bytes) => bytes == other,
             Text::Form(raw) => FormDecode::new(raw).eq(other.iter().copied()),
         }
     }
@@ -44,10 +55,10 @@ pub(crate) struct Param<'a> {
 }
 
 impl<'a> Param<'a> {
-    pub(crate) const fn plain(name: &'a [u8], value: &'a [u8]) -> Self {
+    pub(crate) fn plain(name: &'a [u8], value: &'a [u8]) -> Self {
         Param {
-            name: Text::Plain(name),
-            value: Text::Plain(value),
+            name: Text::plain(name),
+            value: Text::plain(value),
         }
     }
 }
@@ -71,7 +82,7 @@ pub(crate) fn collect_form<'a>(raw: &'a [u8], out: &mut Params<'a>) {
         }
         out.push(Param {
             name,
-            value: Text::Form(value),
+            value: Text::form(value),
         });
     }
 }
@@ -102,9 +113,13 @@ fn cmp_iter(a: impl Iterator<Item = u8>, b: impl Iterator<Item = u8>) -> Orderin
 /// Compares two texts by their percent-encoded forms, without encoding them.
 pub(crate) fn cmp_text(a: Text<'_>, b: Text<'_>) -> Ordering {
     match (a, b) {
-        (Text::Plain(a), Text::Plain(b)) => cmp_plain(a, b),
-        (Text::Plain(a), Text::Form(b)) => cmp_iter(a.iter().copied(), FormDecode::new(b)),
-        (Text::Form(a), Text::Plain(b)) => cmp_iter(FormDecode::new(a), b.iter().copied()),
+        (Text::Verbatim(a) | Text::Plain(a), Text::Verbatim(b) | Text::Plain(b)) => cmp_plain(a, b),
+        (Text::Verbatim(a) | Text::Plain(a), Text::Form(b)) => {
+            cmp_iter(a.iter().copied(), FormDecode::new(b))
+        }
+        (Text::Form(a), Text::Verbatim(b) | Text::Plain(b)) => {
+            cmp_iter(FormDecode::new(a), b.iter().copied())
+        }
         (Text::Form(a), Text::Form(b)) => cmp_iter(FormDecode::new(a), FormDecode::new(b)),
     }
 }
@@ -115,62 +130,35 @@ pub(crate) fn sort(params: &mut [Param<'_>]) {
         .sort_unstable_by(|a, b| cmp_text(a.name, b.name).then_with(|| cmp_text(a.value, b.value)));
 }
 
-/// Where encoded output goes: a MAC, or a buffer for display.
-pub(crate) trait Sink {
-    fn write(&mut self, bytes: &[u8]);
-}
+/// The encoding of every byte, once (`%XX`) or twice (`%25XX`, as inside the base string):
+/// `table[b][..table[b][7]]`. Eight bytes per entry let the writer copy a whole entry with one
+/// store and then advance by its length.
+pub(crate) type Table = [[u8; 8]; 256];
 
-impl Sink for Vec<u8> {
-    fn write(&mut self, bytes: &[u8]) {
-        self.extend_from_slice(bytes);
-    }
-}
-
-/// A small stack buffer in front of a MAC, so that the many short writes of the base string
-/// reach the hash as a few long updates.
-pub(crate) struct Buffered<M> {
-    pub(crate) inner: M,
-    buf: [u8; 256],
-    len: usize,
-}
-
-pub(crate) trait Absorb {
-    fn absorb(&mut self, bytes: &[u8]);
-}
-
-impl<M: Absorb> Buffered<M> {
-    pub(crate) const fn new(inner: M) -> Self {
-        Buffered {
-            inner,
-            buf: [0; 256],
-            len: 0,
-        }
-    }
-
-    pub(crate) fn finish(mut self) -> M {
-        self.inner.absorb(&self.buf[..self.len]);
-        self.inner
-    }
-}
-
-impl<M: Absorb> Sink for Buffered<M> {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        if self.len + bytes.len() <= self.buf.len() {
-            self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
-            self.len += bytes.len();
+const fn table(prefix: &[u8]) -> Table {
+    let mut t = [[0u8; 8]; 256];
+    let mut b = 0;
+    while b < 256 {
+        if UNRESERVED[b] {
+            t[b][0] = b as u8;
+            t[b][7] = 1;
         } else {
-            self.inner.absorb(&self.buf[..self.len]);
-            self.len = 0;
-            if bytes.len() >= self.buf.len() {
-                self.inner.absorb(bytes);
-            } else {
-                self.buf[..bytes.len()].copy_from_slice(bytes);
-                self.len = bytes.len();
+            let mut k = 0;
+            while k < prefix.len() {
+                t[b][k] = prefix[k];
+                k += 1;
             }
+            t[b][k] = HEX_UPPER[b >> 4];
+            t[b][k + 1] = HEX_UPPER[b & 15];
+            t[b][7] = (k + 2) as u8;
         }
+        b += 1;
     }
+    t
 }
+
+static ONCE: Table = table(b"%");
+static TWICE: Table = table(b"%25");
 
 /// How many times a byte is percent-encoded: once in the parameter string and the header,
 /// twice where the parameter string sits inside the base string.
@@ -181,89 +169,153 @@ pub(crate) enum Level {
 }
 
 impl Level {
-    const fn prefix(self) -> &'static [u8] {
+    pub(crate) fn table(self) -> &'static Table {
         match self {
-            Level::Once => b"%",
-            Level::Twice => b"%25",
+            Level::Once => &ONCE,
+            Level::Twice => &TWICE,
+        }
+    }
+
+    /// `=` and `&` at this level.
+    const fn separators(self) -> (&'static [u8], &'static [u8]) {
+        match self {
+            Level::Once => (b"=", b"&"),
+            Level::Twice => (b"%3D", b"%26"),
         }
     }
 }
 
-#[inline]
-fn write_escape(sink: &mut impl Sink, level: Level, b: u8) {
-    sink.write(level.prefix());
-    sink.write(&[
-        HEX_UPPER[usize::from(b >> 4)],
-        HEX_UPPER[usize::from(b & 15)],
-    ]);
+/// Where encoded output goes: a MAC (or a `Vec`, for display).
+pub(crate) trait Absorb {
+    fn absorb(&mut self, bytes: &[u8]);
 }
 
-/// Writes decoded bytes percent-encoded, copying runs of unreserved bytes in one go.
-pub(crate) fn write_plain(sink: &mut impl Sink, level: Level, bytes: &[u8]) {
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if !UNRESERVED[usize::from(b)] {
-            sink.write(&bytes[start..i]);
-            write_escape(sink, level, b);
-            start = i + 1;
+impl Absorb for Vec<u8> {
+    fn absorb(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+const CAP: usize = 256;
+
+/// A stack buffer in front of a MAC, so that the many short writes of the base string reach
+/// the hash as a few long updates.
+pub(crate) struct Buffered<M> {
+    pub(crate) inner: M,
+    buf: [u8; CAP + 8],
+    len: usize,
+}
+
+impl<M: Absorb> Buffered<M> {
+    pub(crate) const fn new(inner: M) -> Self {
+        Buffered {
+            inner,
+            buf: [0; CAP + 8],
+            len: 0,
         }
     }
-    sink.write(&bytes[start..]);
-}
 
-/// Writes a form component decoded and then percent-encoded, in one pass.
-fn write_form(sink: &mut impl Sink, level: Level, raw: &[u8]) {
-    let mut start = 0;
-    let mut i = 0;
-    while i < raw.len() {
-        let b = raw[i];
-        if UNRESERVED[usize::from(b)] {
-            i += 1;
-            continue;
-        }
-        sink.write(&raw[start..i]);
-        let (decoded, used) = match b {
-            b'+' => (b' ', 1),
-            b'%' if i + 2 < raw.len()
-                && raw[i + 1].is_ascii_hexdigit()
-                && raw[i + 2].is_ascii_hexdigit() =>
-            {
-                (hex_value(raw[i + 1]) << 4 | hex_value(raw[i + 2]), 3)
-            }
-            _ => (b, 1),
-        };
-        if UNRESERVED[usize::from(decoded)] {
-            sink.write(&[decoded]);
+    pub(crate) fn finish(mut self) -> M {
+        self.flush();
+        self.inner
+    }
+
+    #[cold]
+    fn flush(&mut self) {
+        self.inner.absorb(&self.buf[..self.len]);
+        self.len = 0;
+    }
+
+    /// Writes bytes as they are.
+    #[inline(always)]
+    pub(crate) fn write(&mut self, bytes: &[u8]) {
+        if self.len + bytes.len() > CAP {
+            self.write_long(bytes);
         } else {
-            write_escape(sink, level, decoded);
+            self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+            self.len += bytes.len();
         }
-        i += used;
-        start = i;
     }
-    sink.write(&raw[start..]);
-}
 
-pub(crate) fn write_text(sink: &mut impl Sink, level: Level, text: Text<'_>) {
-    match text {
-        Text::Plain(bytes) => write_plain(sink, level, bytes),
-        Text::Form(raw) => write_form(sink, level, raw),
-    }
-}
-
-/// Writes the normalized parameter string (`a=1&b=2`), encoded once more when `level` is
-/// [`Level::Twice`] (then `=` and `&` are `%3D` and `%26`).
-pub(crate) fn write_normalized(sink: &mut impl Sink, level: Level, params: &[Param<'_>]) {
-    let (eq, amp): (&[u8], &[u8]) = match level {
-        Level::Once => (b"=", b"&"),
-        Level::Twice => (b"%3D", b"%26"),
-    };
-    for (i, p) in params.iter().enumerate() {
-        if i > 0 {
-            sink.write(amp);
+    #[cold]
+    fn write_long(&mut self, bytes: &[u8]) {
+        self.flush();
+        if bytes.len() > CAP {
+            self.inner.absorb(bytes);
+        } else {
+            self.buf[..bytes.len()].copy_from_slice(bytes);
+            self.len = bytes.len();
         }
-        write_text(sink, level, p.name);
-        sink.write(eq);
-        write_text(sink, level, p.value);
+    }
+
+    /// Writes decoded bytes percent-encoded.
+    pub(crate) fn write_encoded(&mut self, level: Level, bytes: &[u8]) {
+        let table = level.table();
+        // `len` lives in a register: stores into `buf` could otherwise alias it.
+        let mut len = self.len;
+        for &b in bytes {
+            if len > CAP {
+                self.len = len;
+                self.flush();
+                len = 0;
+            }
+            let entry = &table[usize::from(b)];
+            self.buf[len..len + 8].copy_from_slice(entry);
+            len += usize::from(entry[7]);
+        }
+        self.len = len;
+    }
+
+    /// Writes a form component decoded (`+` is a space, `%XX` a byte), then encoded.
+    fn write_form(&mut self, level: Level, raw: &[u8]) {
+        let table = level.table();
+        let mut len = self.len;
+        let mut i = 0;
+        while i < raw.len() {
+            let mut b = raw[i];
+            i += 1;
+            if b == b'+' {
+                b = b' ';
+            } else if b == b'%'
+                && i + 1 < raw.len()
+                && raw[i].is_ascii_hexdigit()
+                && raw[i + 1].is_ascii_hexdigit()
+            {
+                b = hex_value(raw[i]) << 4 | hex_value(raw[i + 1]);
+                i += 2;
+            }
+            if len > CAP {
+                self.len = len;
+                self.flush();
+                len = 0;
+            }
+            let entry = &table[usize::from(b)];
+            self.buf[len..len + 8].copy_from_slice(entry);
+            len += usize::from(entry[7]);
+        }
+        self.len = len;
+    }
+
+    pub(crate) fn write_text(&mut self, level: Level, text: Text<'_>) {
+        match text {
+            Text::Verbatim(bytes) => self.write(bytes),
+            Text::Plain(bytes) => self.write_encoded(level, bytes),
+            Text::Form(raw) => self.write_form(level, raw),
+        }
+    }
+
+    /// Writes the normalized parameter string (`a=1&b=2`), or, at [`Level::Twice`], that
+    /// string encoded once more as the base string holds it.
+    pub(crate) fn write_normalized(&mut self, level: Level, params: &[Param<'_>]) {
+        let (eq, amp) = level.separators();
+        for (i, p) in params.iter().enumerate() {
+            if i > 0 {
+                self.write(amp);
+            }
+            self.write_text(level, p.name);
+            self.write(eq);
+            self.write_text(level, p.value);
+        }
     }
 }
 
@@ -272,9 +324,9 @@ mod tests {
     use super::*;
 
     fn encoded(t: Text<'_>) -> String {
-        let mut v = Vec::new();
-        write_text(&mut v, Level::Once, t);
-        String::from_utf8(v).unwrap()
+        let mut w = Buffered::new(Vec::new());
+        w.write_text(Level::Once, t);
+        String::from_utf8(w.finish()).unwrap()
     }
 
     #[test]

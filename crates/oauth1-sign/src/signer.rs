@@ -12,9 +12,7 @@ use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use crate::encode::{RESERVED, is_tchar};
-use crate::params::{
-    self, Absorb, Buffered, Level, Param, Params, Sink, Text, write_normalized, write_plain,
-};
+use crate::params::{self, Absorb, Buffered, Level, Param, Params, Text};
 use crate::url::{self, RequestUrl};
 use crate::{
     ConsumerCredentials, ConsumerKey, ConsumerSecret, Error, Token, TokenCredentials, TokenSecret,
@@ -318,65 +316,54 @@ impl<'a> Prepared<'a> {
     }
 
     /// Writes the signature base string (§3.4.1.1).
-    pub(crate) fn write_base_string(&self, sink: &mut impl Sink) {
+    pub(crate) fn write_base_string<M: Absorb>(&self, out: &mut Buffered<M>) {
+        let method = self.method.as_bytes();
         let mut upper = [0u8; 16];
-        if self.method.len() <= upper.len() {
-            let upper = &mut upper[..self.method.len()];
-            upper.copy_from_slice(self.method.as_bytes());
+        if method.len() <= upper.len() && method.iter().all(u8::is_ascii_uppercase) {
+            out.write_encoded(Level::Once, method);
+        } else if method.len() <= upper.len() {
+            let upper = &mut upper[..method.len()];
+            upper.copy_from_slice(method);
             upper.make_ascii_uppercase();
-            write_plain(sink, Level::Once, upper);
+            out.write_encoded(Level::Once, upper);
         } else {
-            write_plain(
-                sink,
-                Level::Once,
-                self.method.to_ascii_uppercase().as_bytes(),
-            );
+            out.write_encoded(Level::Once, self.method.to_ascii_uppercase().as_bytes());
         }
-        sink.write(b"&");
-        sink.write(if self.url.https {
-            b"https%3A%2F%2F"
+        out.write(if self.url.https { b"&https%3A%2F%2F" } else { b"&http%3A%2F%2F" });
+        let host = self.url.host.as_bytes();
+        let mut lower = [0u8; 64];
+        if !host.iter().any(u8::is_ascii_uppercase) {
+            out.write_encoded(Level::Once, host);
+        } else if host.len() <= lower.len() {
+            let lower = &mut lower[..host.len()];
+            lower.copy_from_slice(host);
+            lower.make_ascii_lowercase();
+            out.write_encoded(Level::Once, lower);
         } else {
-            b"http%3A%2F%2F"
-        });
-        let mut host = [0u8; 64];
-        if self.url.host.len() <= host.len() {
-            let host = &mut host[..self.url.host.len()];
-            host.copy_from_slice(self.url.host.as_bytes());
-            host.make_ascii_lowercase();
-            write_plain(sink, Level::Once, host);
-        } else {
-            write_plain(
-                sink,
-                Level::Once,
-                self.url.host.to_ascii_lowercase().as_bytes(),
-            );
+            out.write_encoded(Level::Once, self.url.host.to_ascii_lowercase().as_bytes());
         }
         if let Some(port) = self.url.port {
-            sink.write(b"%3A");
-            let mut digits = [0u8; 5];
-            sink.write(format_decimal(u64::from(port), &mut digits));
+            out.write(b"%3A");
+            let mut digits = [0u8; 20];
+            out.write(format_decimal(u64::from(port), &mut digits));
         }
-        let path = if self.url.path.is_empty() {
-            "/"
-        } else {
-            self.url.path
-        };
-        write_plain(sink, Level::Once, path.as_bytes());
-        sink.write(b"&");
-        write_normalized(sink, Level::Twice, &self.params);
+        let path = if self.url.path.is_empty() { "/" } else { self.url.path };
+        out.write_encoded(Level::Once, path.as_bytes());
+        out.write(b"&");
+        out.write_normalized(Level::Twice, &self.params);
     }
 
     pub(crate) fn base_string(&self) -> String {
-        let mut out = Vec::with_capacity(256);
+        let mut out = Buffered::new(Vec::with_capacity(256));
         self.write_base_string(&mut out);
         // Every byte written is ASCII: escapes and unreserved characters.
-        String::from_utf8(out).unwrap_or_default()
+        String::from_utf8(out.finish()).unwrap_or_default()
     }
 
     pub(crate) fn normalized_parameters(&self) -> String {
-        let mut out = Vec::with_capacity(128);
-        write_normalized(&mut out, Level::Once, &self.params);
-        String::from_utf8(out).unwrap_or_default()
+        let mut out = Buffered::new(Vec::with_capacity(128));
+        out.write_normalized(Level::Once, &self.params);
+        String::from_utf8(out.finish()).unwrap_or_default()
     }
 
     fn sign<'k>(&self, key: &'k Key) -> RawSignature<'k> {
@@ -512,32 +499,35 @@ impl Signer {
         oauth: &OAuthParams<'a>,
         timestamp: &'a [u8],
     ) -> Result<Prepared<'a>, Error> {
-        let mut protocol: [Param<'a>; 8] = [Param::plain(b"", b""); 8];
+        let empty = Param {
+            name: Text::Verbatim(b""),
+            value: Text::Verbatim(b""),
+        };
+        let mut protocol: [Param<'a>; 8] = [empty; 8];
         let mut n = 0;
-        let mut push = |name: &'static [u8], value: &'a str| {
-            protocol[n] = Param::plain(name, value.as_bytes());
+        let mut push = |name: &'static [u8], value: &'a [u8]| {
+            protocol[n] = Param {
+                name: Text::Verbatim(name),
+                value: Text::plain(value),
+            };
             n += 1;
         };
         if let Some(callback) = oauth.callback {
-            push(b"oauth_callback", callback);
+            push(b"oauth_callback", callback.as_bytes());
         }
-        push(b"oauth_consumer_key", self.consumer_key.as_str());
-        push(b"oauth_nonce", oauth.nonce);
-        push(b"oauth_signature_method", self.method.as_str());
+        push(b"oauth_consumer_key", self.consumer_key.as_str().as_bytes());
+        push(b"oauth_nonce", oauth.nonce.as_bytes());
+        push(b"oauth_signature_method", self.method.as_str().as_bytes());
+        push(b"oauth_timestamp", timestamp);
         if let Some(token) = &self.token {
-            push(b"oauth_token", token.as_str());
+            push(b"oauth_token", token.as_str().as_bytes());
         }
         if let Some(verifier) = oauth.verifier {
-            push(b"oauth_verifier", verifier);
+            push(b"oauth_verifier", verifier.as_bytes());
         }
         if oauth.version {
-            push(b"oauth_version", "1.0");
+            push(b"oauth_version", b"1.0");
         }
-        protocol[n] = Param {
-            name: Text::Plain(b"oauth_timestamp"),
-            value: Text::Plain(timestamp),
-        };
-        n += 1;
         Prepared::new(request, &protocol[..n])
     }
 
@@ -599,45 +589,46 @@ impl Signer {
         let signature = signature.as_str();
 
         let token = self.token.as_ref().map(Token::as_str);
-        let values = [
-            ("oauth_callback", oauth.callback),
-            ("oauth_consumer_key", Some(self.consumer_key.as_str())),
-            ("oauth_nonce", Some(oauth.nonce)),
-            ("oauth_signature", Some(signature)),
-            ("oauth_signature_method", Some(self.method.as_str())),
-            ("oauth_timestamp", core::str::from_utf8(timestamp).ok()),
-            ("oauth_token", token),
-            ("oauth_verifier", oauth.verifier),
-            ("oauth_version", oauth.version.then_some("1.0")),
+        // Each name carries its separator and quote, so that one write puts it out.
+        let values: [(&[u8], Option<&str>); 9] = [
+            (b", oauth_callback=\"", oauth.callback),
+            (b", oauth_consumer_key=\"", Some(self.consumer_key.as_str())),
+            (b", oauth_nonce=\"", Some(oauth.nonce)),
+            (b", oauth_signature=\"", Some(signature)),
+            (b", oauth_signature_method=\"", Some(self.method.as_str())),
+            (b", oauth_timestamp=\"", core::str::from_utf8(timestamp).ok()),
+            (b", oauth_token=\"", token),
+            (b", oauth_verifier=\"", oauth.verifier),
+            (b", oauth_version=\"", oauth.version.then_some("1.0")),
         ];
         // One allocation: every value at most triples when encoded.
         let capacity = 6
             + oauth.realm.map_or(0, |r| 10 + 2 * r.len())
             + values
                 .iter()
-                .map(|(n, v)| v.map_or(0, |v| n.len() + 5 + 3 * v.len()))
+                .map(|(n, v)| v.map_or(0, |v| n.len() + 1 + 3 * v.len()))
                 .sum::<usize>();
-        let mut out = String::with_capacity(capacity);
-        out.push_str("OAuth ");
-        let mut first = true;
+        let mut out = Buffered::new(Vec::with_capacity(capacity));
+        out.write(b"OAuth ");
+        // Skips the ", " before the first parameter.
+        let mut skip = 2;
         if let Some(realm) = oauth.realm {
-            out.push_str("realm=\"");
-            push_quoted(&mut out, realm);
-            out.push('"');
-            first = false;
+            let mut quoted = String::with_capacity(realm.len() + 8);
+            push_quoted(&mut quoted, realm);
+            out.write(b"realm=\"");
+            out.write(quoted.as_bytes());
+            out.write(b"\"");
+            skip = 0;
         }
         for (name, value) in values {
             let Some(value) = value else { continue };
-            if !first {
-                out.push_str(", ");
-            }
-            first = false;
-            out.push_str(name);
-            out.push_str("=\"");
-            out.extend(percent_encoding::utf8_percent_encode(value, RESERVED));
-            out.push('"');
+            out.write(&name[skip..]);
+            skip = 0;
+            out.write_text(Level::Once, Text::plain(value.as_bytes()));
+            out.write(b"\"");
         }
-        Ok(out)
+        // Percent-encoded values are ASCII and the realm was a `str`.
+        String::from_utf8(out.finish()).map_err(|_| Error::NonUtf8 { what: "realm" })
     }
 }
 

@@ -24,43 +24,51 @@ const fn invalid(reason: &'static str) -> Error {
     Error::InvalidUrl { reason }
 }
 
-/// RFC 3986 `pchar` minus `%` (checked separately): unreserved, sub-delims, `:` and `@`.
-const fn is_pchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'-' | b'.'
-                | b'_'
-                | b'~'
-                | b'!'
-                | b'$'
-                | b'&'
-                | b'\''
-                | b'('
-                | b')'
-                | b'*'
-                | b'+'
-                | b','
-                | b';'
-                | b'='
-                | b':'
-                | b'@'
-        )
-}
+const PATH: u8 = 1;
+const QUERY: u8 = 2;
+const HOST: u8 = 4;
 
-/// Checks that `s` holds only `pchar`, the `extra` bytes, and well-formed `%XX` escapes.
-fn check_chars(s: &str, extra: &[u8], reason: &'static str) -> Result<(), Error> {
-    let bytes = s.as_bytes();
+/// Character classes: `PATH` is `pchar` and `/`, `QUERY` adds `?`, `HOST` is a reg-name
+/// character this crate accepts (ASCII: use the punycode form of a name). `%` is checked apart.
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        let unreserved = c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~');
+        let sub_delim = matches!(
+            c,
+            b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'='
+        );
+        let pchar = unreserved || sub_delim || c == b':' || c == b'@';
+        if pchar || c == b'/' {
+            t[b] |= PATH | QUERY;
+        }
+        if c == b'?' {
+            t[b] |= QUERY;
+        }
+        if unreserved {
+            t[b] |= HOST;
+        }
+        b += 1;
+    }
+    t
+};
+
+/// Checks that `s` holds only characters of `class` and well-formed `%XX` escapes.
+fn check(s: &[u8], class: u8, reason: &'static str) -> Result<(), Error> {
     let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b == b'%' {
-            match (bytes.get(i + 1), bytes.get(i + 2)) {
-                (Some(h), Some(l)) if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => i += 3,
-                _ => return Err(invalid("a `%` not followed by two hex digits")),
-            }
-        } else if is_pchar(b) || extra.contains(&b) {
+    while i < s.len() {
+        let b = s[i];
+        if CLASS[usize::from(b)] & class != 0 {
             i += 1;
+        } else if b == b'%'
+            && s.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+            && s.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
+        {
+            i += 3;
+        } else if b == b'%' {
+            return Err(invalid("a `%` not followed by two hex digits"));
         } else {
             return Err(invalid(reason));
         }
@@ -68,43 +76,57 @@ fn check_chars(s: &str, extra: &[u8], reason: &'static str) -> Result<(), Error>
     Ok(())
 }
 
+/// The index of the first byte of `s[from..]` equal to one of `stops`, or `s.len()`.
+fn find(s: &[u8], from: usize, stops: &[u8]) -> usize {
+    s[from..]
+        .iter()
+        .position(|b| stops.contains(b))
+        .map_or(s.len(), |i| from + i)
+}
+
 pub(crate) fn parse(url: &str) -> Result<RequestUrl<'_>, Error> {
-    let (scheme, rest) = url.split_once("://").ok_or(invalid(
-        "not an absolute URL (expected http:// or https://)",
-    ))?;
-    let https = if scheme.eq_ignore_ascii_case("https") {
-        true
-    } else if scheme.eq_ignore_ascii_case("http") {
-        false
-    } else {
+    let bytes = url.as_bytes();
+    let (https, rest) = if bytes.len() >= 8 && bytes[..8].eq_ignore_ascii_case(b"https://") {
+        (true, 8)
+    } else if bytes.len() >= 7 && bytes[..7].eq_ignore_ascii_case(b"http://") {
+        (false, 7)
+    } else if url.contains("://") {
         return Err(invalid("unsupported scheme (expected http or https)"));
+    } else {
+        return Err(invalid("not an absolute URL (expected http:// or https://)"));
     };
 
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, rest) = rest.split_at(authority_end);
-    if authority.contains('@') {
-        return Err(invalid("user information in the URL is not supported"));
-    }
-    let (host, port) = split_host_port(authority)?;
+    let authority_end = find(bytes, rest, b"/?#");
+    let (host, port) = split_host_port(&url[rest..authority_end])?;
     let default_port = if https { 443 } else { 80 };
     let port = port.filter(|&p| p != default_port);
 
-    let (rest, fragment) = rest.split_once('#').unwrap_or((rest, ""));
-    check_chars(fragment, b"/?", "invalid character in the fragment")?;
-    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-    check_chars(path, b"/", "invalid character in the path")?;
-    check_chars(query, b"/?", "invalid character in the query")?;
+    let path_end = find(bytes, authority_end, b"?#");
+    check(&bytes[authority_end..path_end], PATH, "invalid character in the path")?;
+    let (query, fragment) = if bytes.get(path_end) == Some(&b'?') {
+        let query_end = find(bytes, path_end, b"#");
+        (&url[path_end + 1..query_end], &bytes[query_end..])
+    } else {
+        ("", &bytes[path_end..])
+    };
+    check(query.as_bytes(), QUERY, "invalid character in the query")?;
+    if let Some(fragment) = fragment.get(1..) {
+        check(fragment, QUERY, "invalid character in the fragment")?;
+    }
 
     Ok(RequestUrl {
         https,
         host,
         port,
-        path,
+        path: &url[authority_end..path_end],
         query,
     })
 }
 
 fn split_host_port(authority: &str) -> Result<(&str, Option<u16>), Error> {
+    if authority.contains('@') {
+        return Err(invalid("user information in the URL is not supported"));
+    }
     let (host, port) = if authority.starts_with('[') {
         let end = authority
             .find(']')
@@ -124,22 +146,19 @@ fn split_host_port(authority: &str) -> Result<(&str, Option<u16>), Error> {
             None => return Err(invalid("unexpected characters after the IPv6 address")),
         }
     } else {
-        match authority.split_once(':') {
+        let (host, port) = match authority.split_once(':') {
             Some((host, port)) => (host, Some(port)),
             None => (authority, None),
+        };
+        if !host.bytes().all(|b| CLASS[usize::from(b)] & HOST != 0) {
+            return Err(invalid(
+                "invalid character in the host (use the ASCII/punycode form)",
+            ));
         }
+        (host, port)
     };
     if host.is_empty() {
         return Err(invalid("empty host"));
-    }
-    if !host.starts_with('[')
-        && !host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
-    {
-        return Err(invalid(
-            "invalid character in the host (use the ASCII/punycode form)",
-        ));
     }
     let port = match port {
         None | Some("") => None,

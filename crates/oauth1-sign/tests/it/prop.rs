@@ -1,1 +1,287 @@
-//! Properties.
+//! Properties of the signer, the encoder and the header parser, on generated inputs.
+
+use oauth1_sign::{
+    AuthorizationHeader, ConsumerCredentials, OAuthParams, Request, SignatureMethod, Signer,
+    TokenCredentials, decode, encode,
+};
+use proptest::prelude::*;
+use proptest::sample::Index;
+
+/// Characters that exercise every encoding rule: unreserved, reserved, space, `+`, `%`, `~`,
+/// `*`, multi-byte UTF-8 and emoji.
+fn text() -> impl Strategy<Value = String> {
+    proptest::string::string_regex("[a-zA-Z0-9 ~*!'()+%&=._\\-/?:@,;\\[\\]{}é€😀]{0,12}").unwrap()
+}
+
+fn pairs() -> impl Strategy<Value = Vec<(String, String)>> {
+    proptest::collection::vec((text(), text()), 0..8)
+}
+
+/// A form-urlencoded string of the pairs (RFC 5849 encoding, which is valid form encoding).
+fn form(pairs: &[(String, String)]) -> String {
+    pairs
+        .iter()
+        .map(|(n, v)| format!("{}={}", encode(n), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// A literal, slow RFC 5849 §3.4.1 reference: encode every pair to a `String`, sort the
+/// strings, join. Independent of the crate's streaming implementation.
+fn reference_base_string(method: &str, base_uri: &str, mut params: Vec<(String, String)>) -> String {
+    params.retain(|(n, _)| n != "oauth_signature");
+    let mut encoded: Vec<(String, String)> =
+        params.iter().map(|(n, v)| (encode(n), encode(v))).collect();
+    encoded.sort();
+    let normalized = encoded
+        .iter()
+        .map(|(n, v)| format!("{n}={v}"))
+        .collect::<Vec<_>>()
+        .join("&");
+    format!("{}&{}&{}", method.to_uppercase(), encode(base_uri), encode(&normalized))
+}
+
+fn protocol(consumer: &str, token: &str, nonce: &str, ts: u64) -> Vec<(String, String)> {
+    [
+        ("oauth_consumer_key", consumer.to_owned()),
+        ("oauth_nonce", nonce.to_owned()),
+        ("oauth_signature_method", "HMAC-SHA1".to_owned()),
+        ("oauth_timestamp", ts.to_string()),
+        ("oauth_token", token.to_owned()),
+        ("oauth_version", "1.0".to_owned()),
+    ]
+    .into_iter()
+    .map(|(n, v)| (n.to_owned(), v))
+    .collect()
+}
+
+#[derive(Debug, Clone)]
+struct Input {
+    consumer_key: String,
+    consumer_secret: String,
+    token: String,
+    token_secret: String,
+    nonce: String,
+    timestamp: u64,
+    path: String,
+    query: Vec<(String, String)>,
+    body: Vec<(String, String)>,
+}
+
+fn input() -> impl Strategy<Value = Input> {
+    (
+        (text(), text(), text(), text(), text()),
+        any::<u64>(),
+        "(/[a-zA-Z0-9._~-]{0,6}){1,3}",
+        pairs(),
+        pairs(),
+    )
+        .prop_map(|((ck, cs, t, ts, nonce), timestamp, path, query, body)| Input {
+            consumer_key: ck,
+            consumer_secret: cs,
+            token: t,
+            token_secret: ts,
+            nonce,
+            timestamp,
+            path,
+            query,
+            body,
+        })
+}
+
+fn signature(i: &Input) -> String {
+    let signer = Signer::new(
+        &ConsumerCredentials::new(&i.consumer_key, &i.consumer_secret),
+        Some(&TokenCredentials::new(&i.token, &i.token_secret)),
+    );
+    let url = format!("https://api.x.com{}?{}", i.path, form(&i.query));
+    let body = form(&i.body);
+    let request = Request::new("POST", &url).form_body(body.as_bytes());
+    signer
+        .signature(&request, &OAuthParams::new(&i.nonce, i.timestamp))
+        .unwrap()
+}
+
+/// Replaces the character at `at` of `s` with another one (always a real change).
+fn mutate(s: &mut String, at: Index, alphabet: &[char]) {
+    let chars: Vec<char> = s.chars().collect();
+    if chars.is_empty() {
+        s.push('x');
+        return;
+    }
+    let i = at.index(chars.len());
+    let new = alphabet.iter().copied().find(|&c| c != chars[i]).unwrap();
+    *s = chars
+        .iter()
+        .enumerate()
+        .map(|(j, &c)| if j == i { new } else { c })
+        .collect();
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn encode_decode_round_trips_any_utf8(s in any::<String>()) {
+        let e = encode(&s);
+        prop_assert!(e.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)));
+        prop_assert!(!e.contains("%a") && !e.contains("%f"), "upper-case hex only");
+        prop_assert_eq!(decode(&e).unwrap(), s);
+    }
+
+    #[test]
+    fn header_parse_inverts_render(
+        realm in proptest::option::of("[^\\p{Cc}]{0,10}"),
+        params in proptest::collection::btree_map("\\PC{1,10}", any::<String>(), 0..8),
+    ) {
+        let mut h = AuthorizationHeader::new();
+        if let Some(realm) = &realm {
+            h.set_realm(realm.clone()).unwrap();
+        }
+        for (n, v) in &params {
+            if n != "realm" {
+                h.push(n.clone(), v.clone()).unwrap();
+            }
+        }
+        prop_assert_eq!(AuthorizationHeader::parse(h.render()).unwrap(), h);
+    }
+
+    #[test]
+    fn base_string_matches_a_literal_rfc5849_reference(i in input()) {
+        let signer = Signer::new(
+            &ConsumerCredentials::new(&i.consumer_key, &i.consumer_secret),
+            Some(&TokenCredentials::new(&i.token, &i.token_secret)),
+        );
+        let url = format!("https://API.X.com:443{}?{}", i.path, form(&i.query));
+        let body = form(&i.body);
+        let request = Request::new("post", &url).form_body(body.as_bytes());
+        let ours = signer.base_string(&request, &OAuthParams::new(&i.nonce, i.timestamp)).unwrap();
+        let mut all = i.query.clone();
+        all.extend(i.body.clone());
+        all.extend(protocol(&i.consumer_key, &i.token, &i.nonce, i.timestamp));
+        let path = i.path.clone();
+        prop_assert_eq!(ours, reference_base_string("POST", &format!("https://api.x.com{path}"), all));
+    }
+
+    #[test]
+    fn base_string_ignores_parameter_order_and_source(
+        params in pairs(),
+        seed in any::<u64>(),
+        split in any::<Index>(),
+    ) {
+        let signer = Signer::new(&ConsumerCredentials::new("ck", "cs"), None);
+        let oauth = OAuthParams::new("nonce", 1);
+        let url = format!("https://api.x.com/a?{}", form(&params));
+        let base = signer.base_string(&Request::new("GET", &url), &oauth).unwrap();
+
+        // The same pairs shuffled, some in the query and the rest in the body.
+        let mut shuffled = params.clone();
+        let n = shuffled.len();
+        let mut state = seed;
+        for k in (1..n).rev() {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            shuffled.swap(k, (state >> 33) as usize % (k + 1));
+        }
+        let cut = if n == 0 { 0 } else { split.index(n + 1) };
+        let url = format!("https://api.x.com/a?{}", form(&shuffled[..cut]));
+        let body = form(&shuffled[cut..]);
+        let request = Request::new("GET", &url).form_body(body.as_bytes());
+        prop_assert_eq!(signer.base_string(&request, &oauth).unwrap(), base);
+    }
+
+    #[test]
+    fn changing_any_byte_of_any_input_changes_the_signature(
+        i in input(),
+        field in 0usize..9,
+        at in any::<Index>(),
+        pair in any::<Index>(),
+    ) {
+        let before = signature(&i);
+        let mut j = i.clone();
+        let alphabet = ['a', 'b', ' ', '+', '%', '~', 'é'];
+        match field {
+            0 => mutate(&mut j.consumer_key, at, &alphabet),
+            1 => mutate(&mut j.consumer_secret, at, &alphabet),
+            2 => mutate(&mut j.token, at, &alphabet),
+            3 => mutate(&mut j.token_secret, at, &alphabet),
+            4 => mutate(&mut j.nonce, at, &alphabet),
+            5 => j.timestamp = j.timestamp.wrapping_add(1 + at.index(1000) as u64),
+            6 => mutate(&mut j.path, at, &['a', 'b', '_']),
+            7 | 8 => {
+                let list = if field == 7 { &mut j.query } else { &mut j.body };
+                if list.is_empty() {
+                    list.push(("x".into(), String::new()));
+                } else {
+                    let k = pair.index(list.len());
+                    if at.index(2) == 0 {
+                        mutate(&mut list[k].0, at, &alphabet);
+                    } else {
+                        mutate(&mut list[k].1, at, &alphabet);
+                    }
+                }
+            }
+            _ => unreachable!(),
+        }
+        prop_assert_ne!(signature(&j), before);
+    }
+
+    #[test]
+    fn header_parser_is_total(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+        let _ = AuthorizationHeader::parse(&bytes);
+        let mut with_scheme = b"OAuth ".to_vec();
+        with_scheme.extend_from_slice(&bytes);
+        if let Ok(h) = AuthorizationHeader::parse(&with_scheme) {
+            let _ = h.timestamp();
+            let _ = h.signature_method();
+            prop_assert_eq!(AuthorizationHeader::parse(h.render()).unwrap(), h);
+        }
+    }
+
+    #[test]
+    fn header_parser_is_total_on_header_like_text(s in "OAuth [a-z_=\", \\\\%A-F0-9]{0,60}") {
+        let _ = AuthorizationHeader::parse(&s);
+    }
+
+    #[test]
+    fn signer_and_verifier_are_total(
+        method in "\\PC{0,8}",
+        url in "\\PC{0,40}",
+        url_tail in "[ -~]{0,40}",
+        body in proptest::collection::vec(any::<u8>(), 0..100),
+        header in "\\PC{0,80}",
+    ) {
+        let signer = Signer::new(&ConsumerCredentials::new("k", "s"), None);
+        let oauth = OAuthParams::new("n", 1).realm("r");
+        for url in [url.clone(), format!("https://x.com/{url_tail}"), format!("http://[{url_tail}")] {
+            let request = Request::new(&method, &url).form_body(&body);
+            let _ = signer.authorization(&request, &oauth);
+            let _ = signer.base_string(&request, &oauth);
+            if let Ok(h) = AuthorizationHeader::parse(format!("OAuth {header}")) {
+                let _ = h.verify(&request, &oauth1_sign::ConsumerSecret::new("s"), None);
+            }
+        }
+        let _ = decode(&url);
+        let _ = method.parse::<SignatureMethod>();
+    }
+
+    #[test]
+    fn signed_headers_verify_and_tampered_ones_do_not(i in input(), method in prop_oneof![
+        Just(SignatureMethod::HmacSha1), Just(SignatureMethod::HmacSha256), Just(SignatureMethod::Plaintext)
+    ]) {
+        let signer = Signer::with_method(
+            &ConsumerCredentials::new(&i.consumer_key, &i.consumer_secret),
+            Some(&TokenCredentials::new(&i.token, &i.token_secret)),
+            method,
+        );
+        let url = format!("https://api.x.com{}?{}", i.path, form(&i.query));
+        let body = form(&i.body);
+        let request = Request::new("POST", &url).form_body(body.as_bytes());
+        let header = signer.authorization(&request, &OAuthParams::new(&i.nonce, i.timestamp)).unwrap();
+        let parsed = AuthorizationHeader::parse(&header).unwrap();
+        let cs = oauth1_sign::ConsumerSecret::new(&i.consumer_secret);
+        let ts = oauth1_sign::TokenSecret::new(&i.token_secret);
+        prop_assert_eq!(parsed.verify(&request, &cs, Some(&ts)), Ok(()));
+        let wrong = oauth1_sign::TokenSecret::new(format!("{}!", i.token_secret));
+        prop_assert_eq!(parsed.verify(&request, &cs, Some(&wrong)), Err(oauth1_sign::Error::SignatureMismatch));
+    }
+}
