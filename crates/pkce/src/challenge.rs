@@ -285,9 +285,6 @@ mod tests {
         );
         let plain = CodeChallenge::plain(RFC_VERIFIER);
         let debug = format!("{plain:?}");
-        assert_eq!(
-            debug,
-            "CodeChallenge { value: <redacted>, method: Plain }"
-        );
+        assert_eq!(debug, "CodeChallenge { value: <redacted>, method: Plain }");
     }
 }

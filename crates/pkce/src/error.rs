@@ -9,7 +9,7 @@ use crate::Method;
 /// Messages are lowercase and never contain the rejected value: a string handed to
 /// [`CodeVerifier::new`](crate::CodeVerifier::new) or [`State::new`](crate::State::new) may be a
 /// secret, so errors carry only lengths and positions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A code verifier, or a requested verifier length, was outside 43..=128 characters

@@ -56,7 +56,7 @@ impl State {
         Self::from_string(Zeroizing::new(state.into()))
     }
 
-    fn from_string(state: Zeroizing<String>) -> Result<Self, Error> {
+    pub(crate) fn from_string(state: Zeroizing<String>) -> Result<Self, Error> {
         let len = state.len();
         if !(1..=Self::MAX_LEN).contains(&len) {
             return Err(Error::StateLength { len });

@@ -55,7 +55,10 @@ impl CodeVerifier {
     /// # Errors
     ///
     /// [`Error::VerifierLength`] if `len` is outside `43..=128`.
-    pub fn generate_with_len<R: CryptoRng + ?Sized>(rng: &mut R, len: usize) -> Result<Self, Error> {
+    pub fn generate_with_len<R: CryptoRng + ?Sized>(
+        rng: &mut R,
+        len: usize,
+    ) -> Result<Self, Error> {
         if !(Self::MIN_LEN..=Self::MAX_LEN).contains(&len) {
             return Err(Error::VerifierLength { len });
         }
@@ -86,7 +89,7 @@ impl CodeVerifier {
         Self::from_string(Zeroizing::new(verifier.into()))
     }
 
-    fn from_string(verifier: Zeroizing<String>) -> Result<Self, Error> {
+    pub(crate) fn from_string(verifier: Zeroizing<String>) -> Result<Self, Error> {
         validate(&verifier)?;
         Ok(Self(verifier))
     }
@@ -214,7 +217,7 @@ mod tests {
             CodeVerifier::new("").unwrap_err(),
             Error::VerifierLength { len: 0 }
         );
-        let mut bad = ok.clone();
+        let mut bad = ok;
         bad.replace_range(10..11, "=");
         assert_eq!(
             CodeVerifier::new(bad).unwrap_err(),
