@@ -4,6 +4,9 @@
 //!
 //! `cargo xtask bench` runs this and prints one table; each group's `floor` is its baseline.
 
+// criterion's macros generate undocumented public functions.
+#![allow(missing_docs)]
+
 mod common;
 
 use std::alloc::System;
@@ -49,18 +52,30 @@ fn scaling(c: &mut Criterion) {
         let case = params_case(n);
         let mut g = c.benchmark_group(format!("oauth1-sign/params/{n}"));
         g.throughput(Throughput::Elements(n as u64));
-        g.bench_function(BenchmarkId::from_parameter("oauth1-sign"), |b| b.iter(|| signers.ours_case(&case)));
-        g.bench_function(BenchmarkId::from_parameter("oauth1-request"), |b| b.iter(|| signers.theirs_case(&case)));
-        g.bench_function(BenchmarkId::from_parameter("floor"), |b| b.iter(|| signers.floor(&case.base_string)));
+        g.bench_function(BenchmarkId::from_parameter("oauth1-sign"), |b| {
+            b.iter(|| signers.ours_case(&case))
+        });
+        g.bench_function(BenchmarkId::from_parameter("oauth1-request"), |b| {
+            b.iter(|| signers.theirs_case(&case))
+        });
+        g.bench_function(BenchmarkId::from_parameter("floor"), |b| {
+            b.iter(|| signers.floor(&case.base_string))
+        });
         g.finish();
     }
     for size in [64, 1024, 16 * 1024, 256 * 1024] {
         let case = body_case(size);
         let mut g = c.benchmark_group(format!("oauth1-sign/body/{size}"));
         g.throughput(Throughput::Bytes(case.body.len() as u64));
-        g.bench_function(BenchmarkId::from_parameter("oauth1-sign"), |b| b.iter(|| signers.ours_case(&case)));
-        g.bench_function(BenchmarkId::from_parameter("oauth1-request"), |b| b.iter(|| signers.theirs_case(&case)));
-        g.bench_function(BenchmarkId::from_parameter("floor"), |b| b.iter(|| signers.floor(&case.base_string)));
+        g.bench_function(BenchmarkId::from_parameter("oauth1-sign"), |b| {
+            b.iter(|| signers.ours_case(&case))
+        });
+        g.bench_function(BenchmarkId::from_parameter("oauth1-request"), |b| {
+            b.iter(|| signers.theirs_case(&case))
+        });
+        g.bench_function(BenchmarkId::from_parameter("floor"), |b| {
+            b.iter(|| signers.floor(&case.base_string))
+        });
         g.finish();
     }
 }

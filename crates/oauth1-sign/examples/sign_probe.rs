@@ -42,6 +42,9 @@ fn main() {
     }
     let stats = region.change();
     if args.iter().any(|a| a == "--allocs") {
-        println!("{}", (stats.allocations + stats.reallocations) as f64 / n as f64);
+        println!(
+            "{}",
+            (stats.allocations + stats.reallocations) as f64 / n as f64
+        );
     }
 }

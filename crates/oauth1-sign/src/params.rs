@@ -30,12 +30,10 @@ impl<'a> Text<'a> {
         }
     }
 
-    /// A form component; one without `%` or `+` is already decoded.
-    pub(crate) fn form(raw: &'a [u8]) -> Self {
-        match raw.iter().position(|&b| !UNRESERVED[usize::from(b)]) {
-            None => Text::Verbatim(raw),
-            Some(i) if raw[i..].iter().any(|&b| b == b'%' || b == b'+') => Text::Form(raw),
-            Some(_) => Text::Plain(raw),
+    /// The length of the bytes as given.
+    pub(crate) const fn len(self) -> usize {
+        match self {
+            Text::Verbatim(b) | Text::Plain(b) | Text::Form(b) => b.len(),
         }
     }
 
@@ -66,25 +64,75 @@ impl<'a> Param<'a> {
 /// Parameters of one request; sixteen fit without touching the heap.
 pub(crate) type Params<'a> = SmallVec<[Param<'a>; 16]>;
 
-/// Adds the pairs of a form-encoded string (a query or a form body), skipping `oauth_signature`.
-pub(crate) fn collect_form<'a>(raw: &'a [u8], out: &mut Params<'a>) {
-    for pair in raw.split(|&b| b == b'&') {
-        if pair.is_empty() {
-            continue;
+const SPECIAL: u8 = 1; // `%` or `+`: the component needs decoding
+const RESERVED_BYTE: u8 = 2; // encodes to an escape
+const AMP: u8 = 4;
+const EQ: u8 = 8;
+
+/// What each byte means inside a form-encoded string.
+static FORM_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        if !UNRESERVED[b] {
+            t[b] = RESERVED_BYTE;
         }
-        let (name, value) = match pair.iter().position(|&b| b == b'=') {
-            Some(i) => (&pair[..i], &pair[i + 1..]),
-            None => (pair, &pair[pair.len()..]),
-        };
-        let name = Text::form(name);
-        if name.eq_plain(b"oauth_signature") {
-            continue;
-        }
-        out.push(Param {
-            name,
-            value: Text::form(value),
-        });
+        b += 1;
     }
+    t[b'%' as usize] |= SPECIAL;
+    t[b'+' as usize] |= SPECIAL;
+    t[b'&' as usize] |= AMP;
+    t[b'=' as usize] |= EQ;
+    t
+};
+
+/// Classifies a component from the flags seen in it.
+fn component(raw: &[u8], flags: u8) -> Text<'_> {
+    if flags & SPECIAL != 0 {
+        Text::Form(raw)
+    } else if flags & RESERVED_BYTE != 0 {
+        Text::Plain(raw)
+    } else {
+        Text::Verbatim(raw)
+    }
+}
+
+/// Adds the pairs of a form-encoded string (a query or a form body), skipping `oauth_signature`.
+/// One pass splits the pairs and classifies each name and value.
+pub(crate) fn collect_form<'a>(raw: &'a [u8], out: &mut Params<'a>) {
+    // `flags` are the value's when the pair has a `=`, else the name's.
+    let mut emit = |pair: &'a [u8], eq: Option<usize>, name_flags: u8, flags: u8| {
+        if pair.is_empty() {
+            return;
+        }
+        let (name, value) = match eq {
+            Some(i) => (
+                component(&pair[..i], name_flags),
+                component(&pair[i + 1..], flags),
+            ),
+            None => (component(pair, flags), Text::Verbatim(b"")),
+        };
+        if !name.eq_plain(b"oauth_signature") {
+            out.push(Param { name, value });
+        }
+    };
+    // `flags` gathers the classes of the component being read; at the first `=` they become
+    // the name's.
+    let (mut start, mut eq, mut name_flags, mut flags) = (0, None, 0u8, 0u8);
+    for (i, &b) in raw.iter().enumerate() {
+        let class = FORM_CLASS[usize::from(b)];
+        if class & (AMP | EQ) == 0 {
+            flags |= class;
+        } else if class & AMP != 0 {
+            emit(&raw[start..i], eq.map(|e| e - start), name_flags, flags);
+            (start, eq, name_flags, flags) = (i + 1, None, 0, 0);
+        } else if eq.is_none() {
+            (eq, name_flags, flags) = (Some(i), flags, 0);
+        } else {
+            flags |= class;
+        }
+    }
+    emit(&raw[start..], eq.map(|e| e - start), name_flags, flags);
 }
 
 /// The sort key of one decoded byte such that comparing keys compares the encoded forms:
@@ -171,16 +219,16 @@ pub(crate) enum Level {
 impl Level {
     pub(crate) fn table(self) -> &'static Table {
         match self {
-            Level::Once => &ONCE,
-            Level::Twice => &TWICE,
+            Self::Once => &ONCE,
+            Self::Twice => &TWICE,
         }
     }
 
     /// `=` and `&` at this level.
     const fn separators(self) -> (&'static [u8], &'static [u8]) {
         match self {
-            Level::Once => (b"=", b"&"),
-            Level::Twice => (b"%3D", b"%26"),
+            Self::Once => (b"=", b"&"),
+            Self::Twice => (b"%3D", b"%26"),
         }
     }
 }
@@ -207,8 +255,9 @@ pub(crate) struct Buffered<M> {
 }
 
 impl<M: Absorb> Buffered<M> {
+    #[inline(always)]
     pub(crate) const fn new(inner: M) -> Self {
-        Buffered {
+        Self {
             inner,
             buf: [0; CAP + 8],
             len: 0,
@@ -229,12 +278,27 @@ impl<M: Absorb> Buffered<M> {
     /// Writes bytes as they are.
     #[inline(always)]
     pub(crate) fn write(&mut self, bytes: &[u8]) {
-        if self.len + bytes.len() > CAP {
+        let (len, n) = (self.len, bytes.len());
+        if len + n > CAP {
             self.write_long(bytes);
-        } else {
-            self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
-            self.len += bytes.len();
+            return;
         }
+        // Short runs (names, separators, keys) are copied as two overlapping fixed-size moves
+        // instead of a call to `memcpy`.
+        if n >= 8 && n <= 16 {
+            self.buf[len..len + 8].copy_from_slice(&bytes[..8]);
+            self.buf[len + n - 8..len + n].copy_from_slice(&bytes[n - 8..]);
+        } else if n >= 4 && n < 8 {
+            self.buf[len..len + 4].copy_from_slice(&bytes[..4]);
+            self.buf[len + n - 4..len + n].copy_from_slice(&bytes[n - 4..]);
+        } else if n < 4 {
+            for (i, &b) in bytes.iter().enumerate() {
+                self.buf[len + i] = b;
+            }
+        } else {
+            self.buf[len..len + n].copy_from_slice(bytes);
+        }
+        self.len = len + n;
     }
 
     #[cold]
@@ -296,6 +360,7 @@ impl<M: Absorb> Buffered<M> {
         self.len = len;
     }
 
+    #[inline(always)]
     pub(crate) fn write_text(&mut self, level: Level, text: Text<'_>) {
         match text {
             Text::Verbatim(bytes) => self.write(bytes),

@@ -295,6 +295,7 @@ pub(crate) struct Prepared<'a> {
 
 impl<'a> Prepared<'a> {
     /// Collects the query, the form body and the given protocol parameters, and sorts them.
+    #[inline(always)]
     pub(crate) fn new(request: &Request<'a>, protocol: &[Param<'a>]) -> Result<Self, Error> {
         let method = request.method;
         if method.is_empty() || !method.bytes().all(is_tchar) {
@@ -329,7 +330,11 @@ impl<'a> Prepared<'a> {
         } else {
             out.write_encoded(Level::Once, self.method.to_ascii_uppercase().as_bytes());
         }
-        out.write(if self.url.https { b"&https%3A%2F%2F" } else { b"&http%3A%2F%2F" });
+        out.write(if self.url.https {
+            b"&https%3A%2F%2F"
+        } else {
+            b"&http%3A%2F%2F"
+        });
         let host = self.url.host.as_bytes();
         let mut lower = [0u8; 64];
         if !host.iter().any(u8::is_ascii_uppercase) {
@@ -347,7 +352,11 @@ impl<'a> Prepared<'a> {
             let mut digits = [0u8; 20];
             out.write(format_decimal(u64::from(port), &mut digits));
         }
-        let path = if self.url.path.is_empty() { "/" } else { self.url.path };
+        let path = if self.url.path.is_empty() {
+            "/"
+        } else {
+            self.url.path
+        };
         out.write_encoded(Level::Once, path.as_bytes());
         out.write(b"&");
         out.write_normalized(Level::Twice, &self.params);
@@ -455,6 +464,9 @@ pub struct Signer {
     token: Option<Token>,
     method: SignatureMethod,
     key: Key,
+    /// Whether the key and the token encode to themselves, found once rather than per request.
+    key_verbatim: bool,
+    token_verbatim: bool,
 }
 
 impl fmt::Debug for Signer {
@@ -483,6 +495,8 @@ impl Signer {
         Self {
             consumer_key: consumer.key.clone(),
             token: token.map(|t| t.token.clone()),
+            key_verbatim: is_verbatim(consumer.key.as_str()),
+            token_verbatim: token.is_none_or(|t| is_verbatim(t.token.as_str())),
             method,
             key: Key::new(method, &consumer.secret, token.map(|t| &t.secret)),
         }
@@ -493,42 +507,64 @@ impl Signer {
         self.method
     }
 
+    /// The protocol parameters of one request, sorted by name, with the header text that
+    /// introduces each one.
+    #[inline(always)]
+    fn protocol<'a>(&'a self, oauth: &OAuthParams<'a>, timestamp: &'a [u8]) -> Protocol<'a> {
+        let empty = Param {
+            name: Text::Verbatim(b""),
+            value: Text::Verbatim(b""),
+        };
+        let mut p = Protocol {
+            params: [empty; 8],
+            pieces: [b""; 8],
+            len: 0,
+            signature_at: 0,
+        };
+        let known = |verbatim: bool, value: &'a [u8]| {
+            if verbatim {
+                Text::Verbatim(value)
+            } else {
+                Text::Plain(value)
+            }
+        };
+        if let Some(callback) = oauth.callback {
+            p.push(b", oauth_callback=\"", Text::plain(callback.as_bytes()));
+        }
+        p.push(
+            b", oauth_consumer_key=\"",
+            known(self.key_verbatim, self.consumer_key.as_str().as_bytes()),
+        );
+        p.push(b", oauth_nonce=\"", Text::plain(oauth.nonce.as_bytes()));
+        // `oauth_signature` sorts right after `oauth_nonce`.
+        p.signature_at = p.len;
+        p.push(
+            b", oauth_signature_method=\"",
+            Text::Verbatim(self.method.as_str().as_bytes()),
+        );
+        p.push(b", oauth_timestamp=\"", Text::plain(timestamp));
+        if let Some(token) = &self.token {
+            p.push(
+                b", oauth_token=\"",
+                known(self.token_verbatim, token.as_str().as_bytes()),
+            );
+        }
+        if let Some(verifier) = oauth.verifier {
+            p.push(b", oauth_verifier=\"", Text::plain(verifier.as_bytes()));
+        }
+        if oauth.version {
+            p.push(b", oauth_version=\"", Text::Verbatim(b"1.0"));
+        }
+        p
+    }
+
     fn prepare<'a>(
         &'a self,
         request: &Request<'a>,
         oauth: &OAuthParams<'a>,
         timestamp: &'a [u8],
     ) -> Result<Prepared<'a>, Error> {
-        let empty = Param {
-            name: Text::Verbatim(b""),
-            value: Text::Verbatim(b""),
-        };
-        let mut protocol: [Param<'a>; 8] = [empty; 8];
-        let mut n = 0;
-        let mut push = |name: &'static [u8], value: &'a [u8]| {
-            protocol[n] = Param {
-                name: Text::Verbatim(name),
-                value: Text::plain(value),
-            };
-            n += 1;
-        };
-        if let Some(callback) = oauth.callback {
-            push(b"oauth_callback", callback.as_bytes());
-        }
-        push(b"oauth_consumer_key", self.consumer_key.as_str().as_bytes());
-        push(b"oauth_nonce", oauth.nonce.as_bytes());
-        push(b"oauth_signature_method", self.method.as_str().as_bytes());
-        push(b"oauth_timestamp", timestamp);
-        if let Some(token) = &self.token {
-            push(b"oauth_token", token.as_str().as_bytes());
-        }
-        if let Some(verifier) = oauth.verifier {
-            push(b"oauth_verifier", verifier.as_bytes());
-        }
-        if oauth.version {
-            push(b"oauth_version", b"1.0");
-        }
-        Prepared::new(request, &protocol[..n])
+        Prepared::new(request, self.protocol(oauth, timestamp).params())
     }
 
     /// The signature base string (RFC 5849 §3.4.1.1), for debugging a signature.
@@ -577,37 +613,24 @@ impl Signer {
         request: &Request<'_>,
         oauth: &OAuthParams<'_>,
     ) -> Result<String, Error> {
-        if let Some(realm) = oauth.realm {
-            if realm.bytes().any(|b| b.is_ascii_control()) {
-                return Err(Error::InvalidRealm);
-            }
+        if oauth
+            .realm
+            .is_some_and(|r| r.bytes().any(|b| b.is_ascii_control()))
+        {
+            return Err(Error::InvalidRealm);
         }
         let mut digits = [0u8; 20];
         let timestamp = oauth.timestamp.text(&mut digits);
-        let prepared = self.prepare(request, oauth, timestamp)?;
+        let protocol = self.protocol(oauth, timestamp);
+        let prepared = Prepared::new(request, protocol.params())?;
         let signature = prepared.sign(&self.key);
-        let signature = signature.as_str();
 
-        let token = self.token.as_ref().map(Token::as_str);
-        // Each name carries its separator and quote, so that one write puts it out.
-        let values: [(&[u8], Option<&str>); 9] = [
-            (b", oauth_callback=\"", oauth.callback),
-            (b", oauth_consumer_key=\"", Some(self.consumer_key.as_str())),
-            (b", oauth_nonce=\"", Some(oauth.nonce)),
-            (b", oauth_signature=\"", Some(signature)),
-            (b", oauth_signature_method=\"", Some(self.method.as_str())),
-            (b", oauth_timestamp=\"", core::str::from_utf8(timestamp).ok()),
-            (b", oauth_token=\"", token),
-            (b", oauth_verifier=\"", oauth.verifier),
-            (b", oauth_version=\"", oauth.version.then_some("1.0")),
-        ];
-        // One allocation: every value at most triples when encoded.
-        let capacity = 6
-            + oauth.realm.map_or(0, |r| 10 + 2 * r.len())
-            + values
-                .iter()
-                .map(|(n, v)| v.map_or(0, |v| n.len() + 1 + 3 * v.len()))
-                .sum::<usize>();
+        // One allocation: the names and punctuation of the nine parameters take under 200
+        // bytes, and every value at most triples when encoded.
+        let values: usize = protocol.params().iter().map(|p| p.value.len()).sum();
+        let capacity = 200
+            + 3 * (values + signature.as_str().len())
+            + oauth.realm.map_or(0, |r| 10 + 2 * r.len());
         let mut out = Buffered::new(Vec::with_capacity(capacity));
         out.write(b"OAuth ");
         // Skips the ", " before the first parameter.
@@ -620,16 +643,51 @@ impl Signer {
             out.write(b"\"");
             skip = 0;
         }
-        for (name, value) in values {
-            let Some(value) = value else { continue };
-            out.write(&name[skip..]);
+        for (i, (param, piece)) in protocol.params().iter().zip(protocol.pieces).enumerate() {
+            if i == protocol.signature_at {
+                out.write(b", oauth_signature=\"");
+                out.write_encoded(Level::Once, signature.as_str().as_bytes());
+                out.write(b"\"");
+            }
+            out.write(&piece[skip..]);
             skip = 0;
-            out.write_text(Level::Once, Text::plain(value.as_bytes()));
+            out.write_text(Level::Once, param.value);
             out.write(b"\"");
         }
         // Percent-encoded values are ASCII and the realm was a `str`.
         String::from_utf8(out.finish()).map_err(|_| Error::NonUtf8 { what: "realm" })
     }
+}
+
+/// The protocol parameters of a request being signed (at most eight, on the stack).
+struct Protocol<'a> {
+    params: [Param<'a>; 8],
+    /// `, name="` for each parameter, as the header writes it.
+    pieces: [&'static [u8]; 8],
+    len: usize,
+    /// Where the signature goes among the parameters, in the header.
+    signature_at: usize,
+}
+
+impl<'a> Protocol<'a> {
+    fn push(&mut self, piece: &'static [u8], value: Text<'a>) {
+        // The name sits between `, ` and `="`.
+        let name = &piece[2..piece.len() - 2];
+        self.params[self.len] = Param {
+            name: Text::Verbatim(name),
+            value,
+        };
+        self.pieces[self.len] = piece;
+        self.len += 1;
+    }
+
+    fn params(&self) -> &[Param<'a>] {
+        &self.params[..self.len]
+    }
+}
+
+fn is_verbatim(s: &str) -> bool {
+    s.bytes().all(|b| crate::encode::UNRESERVED[usize::from(b)])
 }
 
 /// Writes `value` as the inside of an RFC 9110 quoted-string.

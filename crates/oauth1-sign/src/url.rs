@@ -55,63 +55,86 @@ static CLASS: [u8; 256] = {
     t
 };
 
-/// Checks that `s` holds only characters of `class` and well-formed `%XX` escapes.
-fn check(s: &[u8], class: u8, reason: &'static str) -> Result<(), Error> {
-    let mut i = 0;
+/// Scans `s` from `i` while its bytes are of `class` or well-formed `%XX` escapes; returns where
+/// it stopped: at the end, or at a byte of `stops`. Any other byte is an error.
+fn scan(
+    s: &[u8],
+    mut i: usize,
+    class: u8,
+    stops: &[u8],
+    reason: &'static str,
+) -> Result<usize, Error> {
     while i < s.len() {
         let b = s[i];
         if CLASS[usize::from(b)] & class != 0 {
             i += 1;
-        } else if b == b'%'
-            && s.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
-            && s.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
-        {
-            i += 3;
         } else if b == b'%' {
-            return Err(invalid("a `%` not followed by two hex digits"));
+            if s.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && s.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
+            {
+                i += 3;
+            } else {
+                return Err(invalid("a `%` not followed by two hex digits"));
+            }
+        } else if stops.contains(&b) {
+            return Ok(i);
         } else {
             return Err(invalid(reason));
         }
     }
-    Ok(())
-}
-
-/// The index of the first byte of `s[from..]` equal to one of `stops`, or `s.len()`.
-fn find(s: &[u8], from: usize, stops: &[u8]) -> usize {
-    s[from..]
-        .iter()
-        .position(|b| stops.contains(b))
-        .map_or(s.len(), |i| from + i)
+    Ok(i)
 }
 
 pub(crate) fn parse(url: &str) -> Result<RequestUrl<'_>, Error> {
     let bytes = url.as_bytes();
-    let (https, rest) = if bytes.len() >= 8 && bytes[..8].eq_ignore_ascii_case(b"https://") {
+    let (https, start) = if bytes.len() >= 8 && bytes[..8].eq_ignore_ascii_case(b"https://") {
         (true, 8)
     } else if bytes.len() >= 7 && bytes[..7].eq_ignore_ascii_case(b"http://") {
         (false, 7)
     } else if url.contains("://") {
         return Err(invalid("unsupported scheme (expected http or https)"));
     } else {
-        return Err(invalid("not an absolute URL (expected http:// or https://)"));
+        return Err(invalid(
+            "not an absolute URL (expected http:// or https://)",
+        ));
     };
 
-    let authority_end = find(bytes, rest, b"/?#");
-    let (host, port) = split_host_port(&url[rest..authority_end])?;
+    let authority_end = bytes[start..]
+        .iter()
+        .position(|b| matches!(b, b'/' | b'?' | b'#'))
+        .map_or(bytes.len(), |i| start + i);
+    let (host, port) = split_host_port(&url[start..authority_end])?;
     let default_port = if https { 443 } else { 80 };
     let port = port.filter(|&p| p != default_port);
 
-    let path_end = find(bytes, authority_end, b"?#");
-    check(&bytes[authority_end..path_end], PATH, "invalid character in the path")?;
-    let (query, fragment) = if bytes.get(path_end) == Some(&b'?') {
-        let query_end = find(bytes, path_end, b"#");
-        (&url[path_end + 1..query_end], &bytes[query_end..])
+    let path_end = scan(
+        bytes,
+        authority_end,
+        PATH,
+        b"?#",
+        "invalid character in the path",
+    )?;
+    let (query, fragment_start) = if bytes.get(path_end) == Some(&b'?') {
+        let end = scan(
+            bytes,
+            path_end + 1,
+            QUERY,
+            b"#",
+            "invalid character in the query",
+        )?;
+        (&url[path_end + 1..end], end)
     } else {
-        ("", &bytes[path_end..])
+        ("", path_end)
     };
-    check(query.as_bytes(), QUERY, "invalid character in the query")?;
-    if let Some(fragment) = fragment.get(1..) {
-        check(fragment, QUERY, "invalid character in the fragment")?;
+    if fragment_start < bytes.len() {
+        let end = scan(
+            bytes,
+            fragment_start + 1,
+            QUERY,
+            b"",
+            "invalid character in the fragment",
+        )?;
+        debug_assert_eq!(end, bytes.len());
     }
 
     Ok(RequestUrl {

@@ -63,7 +63,10 @@ impl Signers {
             oauth::HmacSha1::new(),
         );
         theirs
-            .token(oauth::Credentials::new(TOKEN.to_owned(), TOKEN_SECRET.to_owned()))
+            .token(oauth::Credentials::new(
+                TOKEN.to_owned(),
+                TOKEN_SECRET.to_owned(),
+            ))
             .nonce(NONCE)
             .timestamp(NonZeroU64::new(TIMESTAMP))
             .version(true);
@@ -90,7 +93,10 @@ impl Signers {
             include_entities: true,
             status: black_box("Hello Ladies + Gentlemen, a signed OAuth request!"),
         };
-        self.theirs.post(black_box("https://api.x.com/1.1/statuses/update.json"), &request)
+        self.theirs.post(
+            black_box("https://api.x.com/1.1/statuses/update.json"),
+            &request,
+        )
     }
 
     /// HMAC-SHA1 alone over a precomputed base string, keyed per call.
@@ -103,7 +109,8 @@ impl Signers {
 
     #[inline(never)]
     pub fn ours_case(&self, case: &Case) -> String {
-        let request = Request::new(case.method, black_box(&case.url)).form_body(black_box(&case.body));
+        let request =
+            Request::new(case.method, black_box(&case.url)).form_body(black_box(&case.body));
         self.ours
             .authorization(&request, &OAuthParams::new(NONCE, TIMESTAMP))
             .unwrap()
@@ -111,8 +118,11 @@ impl Signers {
 
     #[inline(never)]
     pub fn theirs_case(&self, case: &Case) -> String {
-        self.theirs
-            .authorize(case.method, black_box(&case.bare_url), black_box(&case.params))
+        self.theirs.authorize(
+            case.method,
+            black_box(&case.bare_url),
+            black_box(&case.params),
+        )
     }
 }
 
@@ -146,7 +156,11 @@ fn case(method: &'static str, query: &[(String, String)], body: &[(String, Strin
         format!("{bare_url}?{}", form(query))
     };
     let body = form(body).into_bytes();
-    let all: Vec<(String, String)> = query.iter().chain(body_pairs(body.as_slice()).iter()).cloned().collect();
+    let all: Vec<(String, String)> = query
+        .iter()
+        .chain(body_pairs(body.as_slice()).iter())
+        .cloned()
+        .collect();
     let signers = Signers::new();
     let request = Request::new(method, &url).form_body(&body);
     let base_string = signers
@@ -172,7 +186,10 @@ fn body_pairs(body: &[u8]) -> Vec<(String, String)> {
         .split('&')
         .map(|pair| {
             let (n, v) = pair.split_once('=').unwrap();
-            (oauth1_sign::decode(n).unwrap(), oauth1_sign::decode(v).unwrap())
+            (
+                oauth1_sign::decode(n).unwrap(),
+                oauth1_sign::decode(v).unwrap(),
+            )
         })
         .collect()
 }
@@ -180,7 +197,12 @@ fn body_pairs(body: &[u8]) -> Vec<(String, String)> {
 /// A GET with `n` query parameters, like a v1.1 lookup with many options.
 pub fn params_case(n: usize) -> Case {
     let query: Vec<(String, String)> = (0..n)
-        .map(|i| (format!("param{i}"), format!("value {i}, with: reserved*chars")))
+        .map(|i| {
+            (
+                format!("param{i}"),
+                format!("value {i}, with: reserved*chars"),
+            )
+        })
         .collect();
     case("GET", &query, &[])
 }
@@ -215,7 +237,15 @@ pub fn check(signers: &Signers) {
     for case in [params_case(10), body_case(1024)] {
         let ours = signers.ours_case(&case);
         let theirs = signers.theirs_case(&case);
-        let sig = |h: &str| h.split("oauth_signature=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        let sig = |h: &str| {
+            h.split("oauth_signature=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+                .to_owned()
+        };
         assert_eq!(sig(&ours), sig(&theirs), "the signers disagree");
     }
 }

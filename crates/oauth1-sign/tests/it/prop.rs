@@ -28,7 +28,11 @@ fn form(pairs: &[(String, String)]) -> String {
 
 /// A literal, slow RFC 5849 §3.4.1 reference: encode every pair to a `String`, sort the
 /// strings, join. Independent of the crate's streaming implementation.
-fn reference_base_string(method: &str, base_uri: &str, mut params: Vec<(String, String)>) -> String {
+fn reference_base_string(
+    method: &str,
+    base_uri: &str,
+    mut params: Vec<(String, String)>,
+) -> String {
     params.retain(|(n, _)| n != "oauth_signature");
     let mut encoded: Vec<(String, String)> =
         params.iter().map(|(n, v)| (encode(n), encode(v))).collect();
@@ -38,7 +42,12 @@ fn reference_base_string(method: &str, base_uri: &str, mut params: Vec<(String, 
         .map(|(n, v)| format!("{n}={v}"))
         .collect::<Vec<_>>()
         .join("&");
-    format!("{}&{}&{}", method.to_uppercase(), encode(base_uri), encode(&normalized))
+    format!(
+        "{}&{}&{}",
+        method.to_uppercase(),
+        encode(base_uri),
+        encode(&normalized)
+    )
 }
 
 fn protocol(consumer: &str, token: &str, nonce: &str, ts: u64) -> Vec<(String, String)> {
@@ -76,17 +85,19 @@ fn input() -> impl Strategy<Value = Input> {
         pairs(),
         pairs(),
     )
-        .prop_map(|((ck, cs, t, ts, nonce), timestamp, path, query, body)| Input {
-            consumer_key: ck,
-            consumer_secret: cs,
-            token: t,
-            token_secret: ts,
-            nonce,
-            timestamp,
-            path,
-            query,
-            body,
-        })
+        .prop_map(
+            |((ck, cs, t, ts, nonce), timestamp, path, query, body)| Input {
+                consumer_key: ck,
+                consumer_secret: cs,
+                token: t,
+                token_secret: ts,
+                nonce,
+                timestamp,
+                path,
+                query,
+                body,
+            },
+        )
 }
 
 fn signature(i: &Input) -> String {
@@ -159,8 +170,7 @@ proptest! {
         let mut all = i.query.clone();
         all.extend(i.body.clone());
         all.extend(protocol(&i.consumer_key, &i.token, &i.nonce, i.timestamp));
-        let path = i.path.clone();
-        prop_assert_eq!(ours, reference_base_string("POST", &format!("https://api.x.com{path}"), all));
+        prop_assert_eq!(ours, reference_base_string("POST", &format!("https://api.x.com{}", i.path), all));
     }
 
     #[test]
@@ -175,7 +185,7 @@ proptest! {
         let base = signer.base_string(&Request::new("GET", &url), &oauth).unwrap();
 
         // The same pairs shuffled, some in the query and the rest in the body.
-        let mut shuffled = params.clone();
+        let mut shuffled = params;
         let n = shuffled.len();
         let mut state = seed;
         for k in (1..n).rev() {
@@ -197,7 +207,7 @@ proptest! {
         pair in any::<Index>(),
     ) {
         let before = signature(&i);
-        let mut j = i.clone();
+        let mut j = i;
         let alphabet = ['a', 'b', ' ', '+', '%', '~', 'é'];
         match field {
             0 => mutate(&mut j.consumer_key, at, &alphabet),
