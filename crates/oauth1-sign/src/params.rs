@@ -148,10 +148,28 @@ fn key(b: u8) -> u16 {
 }
 
 fn cmp_plain(a: &[u8], b: &[u8]) -> Ordering {
-    match a.iter().zip(b).position(|(x, y)| x != y) {
-        Some(i) => key(a[i]).cmp(&key(b[i])),
-        None => a.len().cmp(&b.len()),
+    let n = a.len().min(b.len());
+    let mut i = 0;
+    // Skip the common prefix eight bytes at a time (names share `oauth_`).
+    while i + 8 <= n {
+        let (Ok(x), Ok(y)) = (
+            <[u8; 8]>::try_from(&a[i..i + 8]),
+            <[u8; 8]>::try_from(&b[i..i + 8]),
+        ) else {
+            break;
+        };
+        if x != y {
+            break;
+        }
+        i += 8;
     }
+    while i < n {
+        if a[i] != b[i] {
+            return key(a[i]).cmp(&key(b[i]));
+        }
+        i += 1;
+    }
+    a.len().cmp(&b.len())
 }
 
 fn cmp_iter(a: impl Iterator<Item = u8>, b: impl Iterator<Item = u8>) -> Ordering {
@@ -244,7 +262,7 @@ impl Absorb for Vec<u8> {
     }
 }
 
-const CAP: usize = 256;
+const CAP: usize = 512;
 
 /// A stack buffer in front of a MAC, so that the many short writes of the base string reach
 /// the hash as a few long updates.

@@ -198,13 +198,14 @@ enum Timestamp<'a> {
 
 impl<'a> Timestamp<'a> {
     /// The text to sign; `buf` holds the digits of a number.
-    fn text<'b>(self, buf: &'b mut [u8; 20]) -> &'b [u8]
+    fn text<'b>(self, buf: &'b mut [u8; 20]) -> &'b str
     where
         'a: 'b,
     {
         match self {
-            Timestamp::Seconds(n) => format_decimal(n, buf),
-            Timestamp::Text(s) => s.as_bytes(),
+            // Decimal digits are ASCII, so this never falls back.
+            Timestamp::Seconds(n) => core::str::from_utf8(format_decimal(n, buf)).unwrap_or("0"),
+            Timestamp::Text(s) => s,
         }
     }
 }
@@ -510,14 +511,15 @@ impl Signer {
     /// The protocol parameters of one request, sorted by name, with the header text that
     /// introduces each one.
     #[inline(always)]
-    fn protocol<'a>(&'a self, oauth: &OAuthParams<'a>, timestamp: &'a [u8]) -> Protocol<'a> {
+    fn protocol<'a>(&'a self, oauth: &OAuthParams<'a>, timestamp: &'a str) -> Protocol<'a> {
         let empty = Param {
             name: Text::Verbatim(b""),
             value: Text::Verbatim(b""),
         };
         let mut p = Protocol {
             params: [empty; 8],
-            pieces: [b""; 8],
+            pieces: [""; 8],
+            texts: [""; 8],
             len: 0,
             signature_at: 0,
         };
@@ -529,31 +531,53 @@ impl Signer {
             }
         };
         if let Some(callback) = oauth.callback {
-            p.push(b", oauth_callback=\"", Text::plain(callback.as_bytes()));
+            p.push(
+                ", oauth_callback=\"",
+                callback,
+                Text::plain(callback.as_bytes()),
+            );
         }
+        let key = self.consumer_key.as_str();
         p.push(
-            b", oauth_consumer_key=\"",
-            known(self.key_verbatim, self.consumer_key.as_str().as_bytes()),
+            ", oauth_consumer_key=\"",
+            key,
+            known(self.key_verbatim, key.as_bytes()),
         );
-        p.push(b", oauth_nonce=\"", Text::plain(oauth.nonce.as_bytes()));
+        p.push(
+            ", oauth_nonce=\"",
+            oauth.nonce,
+            Text::plain(oauth.nonce.as_bytes()),
+        );
         // `oauth_signature` sorts right after `oauth_nonce`.
         p.signature_at = p.len;
+        let method = self.method.as_str();
         p.push(
-            b", oauth_signature_method=\"",
-            Text::Verbatim(self.method.as_str().as_bytes()),
+            ", oauth_signature_method=\"",
+            method,
+            Text::Verbatim(method.as_bytes()),
         );
-        p.push(b", oauth_timestamp=\"", Text::plain(timestamp));
+        p.push(
+            ", oauth_timestamp=\"",
+            timestamp,
+            Text::plain(timestamp.as_bytes()),
+        );
         if let Some(token) = &self.token {
+            let token = token.as_str();
             p.push(
-                b", oauth_token=\"",
-                known(self.token_verbatim, token.as_str().as_bytes()),
+                ", oauth_token=\"",
+                token,
+                known(self.token_verbatim, token.as_bytes()),
             );
         }
         if let Some(verifier) = oauth.verifier {
-            p.push(b", oauth_verifier=\"", Text::plain(verifier.as_bytes()));
+            p.push(
+                ", oauth_verifier=\"",
+                verifier,
+                Text::plain(verifier.as_bytes()),
+            );
         }
         if oauth.version {
-            p.push(b", oauth_version=\"", Text::Verbatim(b"1.0"));
+            p.push(", oauth_version=\"", "1.0", Text::Verbatim(b"1.0"));
         }
         p
     }
@@ -562,7 +586,7 @@ impl Signer {
         &'a self,
         request: &Request<'a>,
         oauth: &OAuthParams<'a>,
-        timestamp: &'a [u8],
+        timestamp: &'a str,
     ) -> Result<Prepared<'a>, Error> {
         Prepared::new(request, self.protocol(oauth, timestamp).params())
     }
@@ -631,31 +655,31 @@ impl Signer {
         let capacity = 200
             + 3 * (values + signature.as_str().len())
             + oauth.realm.map_or(0, |r| 10 + 2 * r.len());
-        let mut out = Buffered::new(Vec::with_capacity(capacity));
-        out.write(b"OAuth ");
+        let mut out = String::with_capacity(capacity);
+        out.push_str("OAuth ");
         // Skips the ", " before the first parameter.
         let mut skip = 2;
         if let Some(realm) = oauth.realm {
-            let mut quoted = String::with_capacity(realm.len() + 8);
-            push_quoted(&mut quoted, realm);
-            out.write(b"realm=\"");
-            out.write(quoted.as_bytes());
-            out.write(b"\"");
+            out.push_str("realm=\"");
+            push_quoted(&mut out, realm);
+            out.push('"');
             skip = 0;
         }
-        for (i, (param, piece)) in protocol.params().iter().zip(protocol.pieces).enumerate() {
+        for i in 0..protocol.len {
             if i == protocol.signature_at {
-                out.write(b", oauth_signature=\"");
-                out.write_encoded(Level::Once, signature.as_str().as_bytes());
-                out.write(b"\"");
+                out.push_str(", oauth_signature=\"");
+                push_encoded(&mut out, signature.as_str());
+                out.push('"');
             }
-            out.write(&piece[skip..]);
+            out.push_str(&protocol.pieces[i][skip..]);
             skip = 0;
-            out.write_text(Level::Once, param.value);
-            out.write(b"\"");
+            match protocol.params[i].value {
+                Text::Verbatim(_) => out.push_str(protocol.texts[i]),
+                _ => push_encoded(&mut out, protocol.texts[i]),
+            }
+            out.push('"');
         }
-        // Percent-encoded values are ASCII and the realm was a `str`.
-        String::from_utf8(out.finish()).map_err(|_| Error::NonUtf8 { what: "realm" })
+        Ok(out)
     }
 }
 
@@ -663,21 +687,24 @@ impl Signer {
 struct Protocol<'a> {
     params: [Param<'a>; 8],
     /// `, name="` for each parameter, as the header writes it.
-    pieces: [&'static [u8]; 8],
+    pieces: [&'static str; 8],
+    /// Each value as text, for the header.
+    texts: [&'a str; 8],
     len: usize,
     /// Where the signature goes among the parameters, in the header.
     signature_at: usize,
 }
 
 impl<'a> Protocol<'a> {
-    fn push(&mut self, piece: &'static [u8], value: Text<'a>) {
+    fn push(&mut self, piece: &'static str, text: &'a str, value: Text<'a>) {
         // The name sits between `, ` and `="`.
-        let name = &piece[2..piece.len() - 2];
+        let name = &piece.as_bytes()[2..piece.len() - 2];
         self.params[self.len] = Param {
             name: Text::Verbatim(name),
             value,
         };
         self.pieces[self.len] = piece;
+        self.texts[self.len] = text;
         self.len += 1;
     }
 
@@ -688,6 +715,27 @@ impl<'a> Protocol<'a> {
 
 fn is_verbatim(s: &str) -> bool {
     s.bytes().all(|b| crate::encode::UNRESERVED[usize::from(b)])
+}
+
+/// Appends `value` percent-encoded (RFC 5849 §3.6).
+fn push_encoded(out: &mut String, value: &str) {
+    let bytes = value.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if !crate::encode::UNRESERVED[usize::from(b)] {
+            // A non-empty run of unreserved (ASCII) bytes starts and ends on char boundaries.
+            if start < i {
+                out.push_str(&value[start..i]);
+            }
+            out.push('%');
+            out.push(char::from(crate::encode::HEX_UPPER[usize::from(b >> 4)]));
+            out.push(char::from(crate::encode::HEX_UPPER[usize::from(b & 15)]));
+            start = i + 1;
+        }
+    }
+    if start < bytes.len() {
+        out.push_str(&value[start..]);
+    }
 }
 
 /// Writes `value` as the inside of an RFC 9110 quoted-string.
