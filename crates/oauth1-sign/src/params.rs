@@ -303,18 +303,21 @@ impl<M: Absorb> Buffered<M> {
         }
         // Short runs (names, separators, keys) are copied as two overlapping fixed-size moves
         // instead of a call to `memcpy`.
-        if n >= 8 && n <= 16 {
-            self.buf[len..len + 8].copy_from_slice(&bytes[..8]);
-            self.buf[len + n - 8..len + n].copy_from_slice(&bytes[n - 8..]);
-        } else if n >= 4 && n < 8 {
-            self.buf[len..len + 4].copy_from_slice(&bytes[..4]);
-            self.buf[len + n - 4..len + n].copy_from_slice(&bytes[n - 4..]);
-        } else if n < 4 {
-            for (i, &b) in bytes.iter().enumerate() {
-                self.buf[len + i] = b;
+        match n {
+            8..=16 => {
+                self.buf[len..len + 8].copy_from_slice(&bytes[..8]);
+                self.buf[len + n - 8..len + n].copy_from_slice(&bytes[n - 8..]);
             }
-        } else {
-            self.buf[len..len + n].copy_from_slice(bytes);
+            4..=7 => {
+                self.buf[len..len + 4].copy_from_slice(&bytes[..4]);
+                self.buf[len + n - 4..len + n].copy_from_slice(&bytes[n - 4..]);
+            }
+            0..=3 => {
+                for (i, &b) in bytes.iter().enumerate() {
+                    self.buf[len + i] = b;
+                }
+            }
+            _ => self.buf[len..len + n].copy_from_slice(bytes),
         }
         self.len = len + n;
     }
