@@ -1,2 +1,3 @@
-//! Cross-crate tests.
+//! Cross-crate tests of the workspace: one binary, one module per concern.
+
 mod secrets_leak;
