@@ -2,7 +2,8 @@
 //! `valgrind --tool=callgrind` for instruction counts (two runs of different N, subtracted, cancel
 //! start-up), and natively with `--allocs` to count heap allocations per signature.
 //!
-//! Usage: `sign_probe <oauth1-sign|oauth1-request|floor> <N> [--allocs]`
+//! Usage: `sign_probe <oauth1-sign|oauth1-request|floor> <N> [--allocs] [--case params:K|body:BYTES]`
+//! (default: the X example).
 
 #[path = "../benches/common/mod.rs"]
 mod common;
@@ -10,7 +11,7 @@ mod common;
 use std::alloc::System;
 use std::hint::black_box;
 
-use common::{Signers, check, x_base_string};
+use common::{Signers, body_case, check, params_case, x_base_string};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
 #[global_allocator]
@@ -27,14 +28,30 @@ fn main() {
     };
     let signers = Signers::new();
     check(&signers);
-    let base = x_base_string(&signers);
+    let case = args
+        .iter()
+        .position(|a| a == "--case")
+        .and_then(|i| args.get(i + 1))
+        .map(|c| match c.split_once(':') {
+            Some(("params", k)) => params_case(k.parse().expect("K is a number")),
+            Some(("body", k)) => body_case(k.parse().expect("BYTES is a number")),
+            _ => {
+                eprintln!("unknown case {c}");
+                std::process::exit(2);
+            }
+        });
+    let base = case
+        .as_ref()
+        .map_or_else(|| x_base_string(&signers), |c| c.base_string.clone());
     let region = Region::new(GLOBAL);
     for _ in 0..n {
-        match which {
-            "oauth1-sign" => drop(black_box(signers.ours_x())),
-            "oauth1-request" => drop(black_box(signers.theirs_x())),
-            "floor" => drop(black_box(signers.floor(&base))),
-            other => {
+        match (which, &case) {
+            ("oauth1-sign", None) => drop(black_box(signers.ours_x())),
+            ("oauth1-request", None) => drop(black_box(signers.theirs_x())),
+            ("oauth1-sign", Some(c)) => drop(black_box(signers.ours_case(c))),
+            ("oauth1-request", Some(c)) => drop(black_box(signers.theirs_case(c))),
+            ("floor", _) => drop(black_box(signers.floor(&base))),
+            (other, _) => {
                 eprintln!("unknown signer {other}");
                 std::process::exit(2);
             }

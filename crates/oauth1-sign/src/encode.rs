@@ -25,6 +25,20 @@ pub(crate) static UNRESERVED: [bool; 256] = {
 
 pub(crate) const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
+/// The value of a hex digit, or `0xFF` for any other byte.
+pub(crate) static HEX_VALUE: [u8; 256] = {
+    let mut t = [0xFF; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_hexdigit() {
+            t[b] = hex_value(c);
+        }
+        b += 1;
+    }
+    t
+};
+
 /// Percent-encodes `input` per RFC 5849 §3.6: UTF-8 bytes, unreserved characters kept, every other
 /// byte as `%XX` with upper-case hex.
 ///

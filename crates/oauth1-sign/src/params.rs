@@ -7,7 +7,7 @@ use core::cmp::Ordering;
 
 use smallvec::SmallVec;
 
-use crate::encode::{FormDecode, HEX_UPPER, UNRESERVED, hex_value};
+use crate::encode::{FormDecode, HEX_UPPER, HEX_VALUE, UNRESERVED};
 
 /// Bytes of a parameter name or value.
 #[derive(Clone, Copy, Debug)]
@@ -50,14 +50,22 @@ impl<'a> Text<'a> {
 pub(crate) struct Param<'a> {
     pub(crate) name: Text<'a>,
     pub(crate) value: Text<'a>,
+    /// The first eight bytes of the name, as ranks in encoded order: sorting by it first makes
+    /// most comparisons one integer comparison.
+    key: u64,
 }
 
 impl<'a> Param<'a> {
-    pub(crate) fn plain(name: &'a [u8], value: &'a [u8]) -> Self {
-        Param {
-            name: Text::plain(name),
-            value: Text::plain(value),
+    pub(crate) fn new(name: Text<'a>, value: Text<'a>) -> Self {
+        Self {
+            key: prefix_key(name),
+            name,
+            value,
         }
+    }
+
+    pub(crate) fn plain(name: &'a [u8], value: &'a [u8]) -> Self {
+        Self::new(Text::plain(name), Text::plain(value))
     }
 }
 
@@ -66,8 +74,6 @@ pub(crate) type Params<'a> = SmallVec<[Param<'a>; 16]>;
 
 const SPECIAL: u8 = 1; // `%` or `+`: the component needs decoding
 const RESERVED_BYTE: u8 = 2; // encodes to an escape
-const AMP: u8 = 4;
-const EQ: u8 = 8;
 
 /// What each byte means inside a form-encoded string.
 static FORM_CLASS: [u8; 256] = {
@@ -81,8 +87,6 @@ static FORM_CLASS: [u8; 256] = {
     }
     t[b'%' as usize] |= SPECIAL;
     t[b'+' as usize] |= SPECIAL;
-    t[b'&' as usize] |= AMP;
-    t[b'=' as usize] |= EQ;
     t
 };
 
@@ -97,42 +101,79 @@ fn component(raw: &[u8], flags: u8) -> Text<'_> {
     }
 }
 
-/// Adds the pairs of a form-encoded string (a query or a form body), skipping `oauth_signature`.
-/// One pass splits the pairs and classifies each name and value.
-pub(crate) fn collect_form<'a>(raw: &'a [u8], out: &mut Params<'a>) {
-    // `flags` are the value's when the pair has a `=`, else the name's.
-    let mut emit = |pair: &'a [u8], eq: Option<usize>, name_flags: u8, flags: u8| {
-        if pair.is_empty() {
-            return;
-        }
-        let (name, value) = match eq {
-            Some(i) => (
-                component(&pair[..i], name_flags),
-                component(&pair[i + 1..], flags),
-            ),
-            None => (component(pair, flags), Text::Verbatim(b"")),
-        };
-        if !name.eq_plain(b"oauth_signature") {
-            out.push(Param { name, value });
-        }
-    };
-    // `flags` gathers the classes of the component being read; at the first `=` they become
-    // the name's.
-    let (mut start, mut eq, mut name_flags, mut flags) = (0, None, 0u8, 0u8);
-    for (i, &b) in raw.iter().enumerate() {
-        let class = FORM_CLASS[usize::from(b)];
-        if class & (AMP | EQ) == 0 {
-            flags |= class;
-        } else if class & AMP != 0 {
-            emit(&raw[start..i], eq.map(|e| e - start), name_flags, flags);
-            (start, eq, name_flags, flags) = (i + 1, None, 0, 0);
-        } else if eq.is_none() {
-            (eq, name_flags, flags) = (Some(i), flags, 0);
-        } else {
-            flags |= class;
+/// The classes of the bytes of a component, stopping as soon as both flags are known.
+fn classify(bytes: &[u8]) -> u8 {
+    let mut flags = 0;
+    for &b in bytes {
+        flags |= FORM_CLASS[usize::from(b)] & (SPECIAL | RESERVED_BYTE);
+        if flags == SPECIAL | RESERVED_BYTE {
+            break;
         }
     }
-    emit(&raw[start..], eq.map(|e| e - start), name_flags, flags);
+    flags
+}
+
+/// Adds the pairs of a form-encoded string (a query or a form body), skipping `oauth_signature`.
+pub(crate) fn collect_form<'a>(raw: &'a [u8], out: &mut Params<'a>) {
+    for pair in memchr::memchr_iter(b'&', raw)
+        .chain(core::iter::once(raw.len()))
+        .scan(0, |start, end| {
+            let pair = &raw[*start..end];
+            *start = end + 1;
+            Some(pair)
+        })
+    {
+        if pair.is_empty() {
+            continue;
+        }
+        let (name, value) = match memchr::memchr(b'=', pair) {
+            Some(i) => (&pair[..i], &pair[i + 1..]),
+            None => (pair, &pair[pair.len()..]),
+        };
+        let name = component(name, classify(name));
+        if !name.eq_plain(b"oauth_signature") {
+            out.push(Param::new(name, component(value, classify(value))));
+        }
+    }
+}
+
+/// `RANK[b]` orders bytes as their encodings sort: every escaped byte (by value) before every
+/// unreserved one (by value). A bijection on bytes, so ranks can be packed into a sort key.
+static RANK: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut next = 0usize;
+    let mut pass = 0;
+    while pass < 2 {
+        let mut b = 0;
+        while b < 256 {
+            if UNRESERVED[b] == (pass == 1) {
+                t[b] = next as u8;
+                next += 1;
+            }
+            b += 1;
+        }
+        pass += 1;
+    }
+    t
+};
+
+/// The first eight decoded bytes of `name` as ranks, big-endian, zero-padded. If two keys
+/// differ, the names compare the same way; equal keys say nothing.
+fn prefix_key(name: Text<'_>) -> u64 {
+    let mut key = [0u8; 8];
+    match name {
+        Text::Verbatim(b) | Text::Plain(b) => {
+            for (k, &byte) in key.iter_mut().zip(b) {
+                *k = RANK[usize::from(byte)];
+            }
+        }
+        Text::Form(raw) => {
+            for (k, byte) in key.iter_mut().zip(FormDecode::new(raw)) {
+                *k = RANK[usize::from(byte)];
+            }
+        }
+    }
+    u64::from_be_bytes(key)
 }
 
 /// The sort key of one decoded byte such that comparing keys compares the encoded forms:
@@ -192,8 +233,12 @@ pub(crate) fn cmp_text(a: Text<'_>, b: Text<'_>) -> Ordering {
 
 /// Sorts by encoded name, then encoded value (RFC 5849 §3.4.1.3.2).
 pub(crate) fn sort(params: &mut [Param<'_>]) {
-    params
-        .sort_unstable_by(|a, b| cmp_text(a.name, b.name).then_with(|| cmp_text(a.value, b.value)));
+    params.sort_unstable_by(|a, b| {
+        a.key
+            .cmp(&b.key)
+            .then_with(|| cmp_text(a.name, b.name))
+            .then_with(|| cmp_text(a.value, b.value))
+    });
 }
 
 /// The encoding of every byte, once (`%XX`) or twice (`%25XX`, as inside the base string):
@@ -357,24 +402,36 @@ impl<M: Absorb> Buffered<M> {
         let mut len = self.len;
         let mut i = 0;
         while i < raw.len() {
-            let mut b = raw[i];
-            i += 1;
-            if b == b'+' {
-                b = b' ';
-            } else if b == b'%'
-                && i + 1 < raw.len()
-                && raw[i].is_ascii_hexdigit()
-                && raw[i + 1].is_ascii_hexdigit()
-            {
-                b = hex_value(raw[i]) << 4 | hex_value(raw[i + 1]);
-                i += 2;
-            }
             if len > CAP {
                 self.len = len;
                 self.flush();
                 len = 0;
             }
-            let entry = &table[usize::from(b)];
+            let b = raw[i];
+            let decoded = if UNRESERVED[usize::from(b)] {
+                // The common case: the byte stands for itself.
+                self.buf[len] = b;
+                len += 1;
+                i += 1;
+                continue;
+            } else if b == b'+' {
+                i += 1;
+                b' '
+            } else if b == b'%' {
+                let hi = raw.get(i + 1).map_or(0xFF, |&h| HEX_VALUE[usize::from(h)]);
+                let lo = raw.get(i + 2).map_or(0xFF, |&l| HEX_VALUE[usize::from(l)]);
+                if (hi | lo) < 16 {
+                    i += 3;
+                    hi << 4 | lo
+                } else {
+                    i += 1;
+                    b
+                }
+            } else {
+                i += 1;
+                b
+            };
+            let entry = &table[usize::from(decoded)];
             self.buf[len..len + 8].copy_from_slice(entry);
             len += usize::from(entry[7]);
         }

@@ -512,10 +512,7 @@ impl Signer {
     /// introduces each one.
     #[inline(always)]
     fn protocol<'a>(&'a self, oauth: &OAuthParams<'a>, timestamp: &'a str) -> Protocol<'a> {
-        let empty = Param {
-            name: Text::Verbatim(b""),
-            value: Text::Verbatim(b""),
-        };
+        let empty = Param::new(Text::Verbatim(b""), Text::Verbatim(b""));
         let mut p = Protocol {
             params: [empty; 8],
             pieces: [""; 8],
@@ -699,10 +696,7 @@ impl<'a> Protocol<'a> {
     fn push(&mut self, piece: &'static str, text: &'a str, value: Text<'a>) {
         // The name sits between `, ` and `="`.
         let name = &piece.as_bytes()[2..piece.len() - 2];
-        self.params[self.len] = Param {
-            name: Text::Verbatim(name),
-            value,
-        };
+        self.params[self.len] = Param::new(Text::Verbatim(name), value);
         self.pieces[self.len] = piece;
         self.texts[self.len] = text;
         self.len += 1;

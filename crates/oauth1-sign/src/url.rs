@@ -27,6 +27,9 @@ const fn invalid(reason: &'static str) -> Error {
 const PATH: u8 = 1;
 const QUERY: u8 = 2;
 const HOST: u8 = 4;
+/// `PATH` or `%`, and `QUERY` or `%`: what a scan accepts before escapes are checked.
+const PATH_PCT: u8 = 8;
+const QUERY_PCT: u8 = 16;
 
 /// Character classes: `PATH` is `pchar` and `/`, `QUERY` adds `?`, `HOST` is a reg-name
 /// character this crate accepts (ASCII: use the punycode form of a name). `%` is checked apart.
@@ -47,6 +50,12 @@ static CLASS: [u8; 256] = {
         if c == b'?' {
             t[b] |= QUERY;
         }
+        if c == b'%' || t[b] & PATH != 0 {
+            t[b] |= PATH_PCT;
+        }
+        if c == b'%' || t[b] & QUERY != 0 {
+            t[b] |= QUERY_PCT;
+        }
         if unreserved {
             t[b] |= HOST;
         }
@@ -57,32 +66,44 @@ static CLASS: [u8; 256] = {
 
 /// Scans `s` from `i` while its bytes are of `class` or well-formed `%XX` escapes; returns where
 /// it stopped: at the end, or at a byte of `stops`. Any other byte is an error.
+///
+/// `class` is `PATH_PCT` or `QUERY_PCT`. Eight bytes are checked at a time, then every `%` found
+/// is checked for its two hex digits.
 fn scan(
     s: &[u8],
-    mut i: usize,
+    start: usize,
     class: u8,
     stops: &[u8],
     reason: &'static str,
 ) -> Result<usize, Error> {
-    while i < s.len() {
-        let b = s[i];
-        if CLASS[usize::from(b)] & class != 0 {
-            i += 1;
-        } else if b == b'%' {
-            if s.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
-                && s.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
-            {
-                i += 3;
-            } else {
-                return Err(invalid("a `%` not followed by two hex digits"));
-            }
-        } else if stops.contains(&b) {
-            return Ok(i);
-        } else {
+    let mut end = start;
+    while let Some(chunk) = s.get(end..end + 8) {
+        if chunk
+            .iter()
+            .fold(class, |acc, &b| acc & CLASS[usize::from(b)])
+            == 0
+        {
+            break;
+        }
+        end += 8;
+    }
+    while end < s.len() && CLASS[usize::from(s[end])] & class != 0 {
+        end += 1;
+    }
+    if let Some(&b) = s.get(end) {
+        if !stops.contains(&b) {
             return Err(invalid(reason));
         }
     }
-    Ok(i)
+    for p in memchr::memchr_iter(b'%', &s[start..end]) {
+        let p = start + p;
+        if !(s.get(p + 1).is_some_and(u8::is_ascii_hexdigit)
+            && s.get(p + 2).is_some_and(u8::is_ascii_hexdigit))
+        {
+            return Err(invalid("a `%` not followed by two hex digits"));
+        }
+    }
+    Ok(end)
 }
 
 pub(crate) fn parse(url: &str) -> Result<RequestUrl<'_>, Error> {
@@ -110,7 +131,7 @@ pub(crate) fn parse(url: &str) -> Result<RequestUrl<'_>, Error> {
     let path_end = scan(
         bytes,
         authority_end,
-        PATH,
+        PATH_PCT,
         b"?#",
         "invalid character in the path",
     )?;
@@ -118,7 +139,7 @@ pub(crate) fn parse(url: &str) -> Result<RequestUrl<'_>, Error> {
         let end = scan(
             bytes,
             path_end + 1,
-            QUERY,
+            QUERY_PCT,
             b"#",
             "invalid character in the query",
         )?;
@@ -130,7 +151,7 @@ pub(crate) fn parse(url: &str) -> Result<RequestUrl<'_>, Error> {
         let end = scan(
             bytes,
             fragment_start + 1,
-            QUERY,
+            QUERY_PCT,
             b"",
             "invalid character in the fragment",
         )?;
