@@ -90,10 +90,8 @@ fn scan(
     while end < s.len() && CLASS[usize::from(s[end])] & class != 0 {
         end += 1;
     }
-    if let Some(&b) = s.get(end) {
-        if !stops.contains(&b) {
-            return Err(invalid(reason));
-        }
+    if s.get(end).is_some_and(|b| !stops.contains(b)) {
+        return Err(invalid(reason));
     }
     for p in memchr::memchr_iter(b'%', &s[start..end]) {
         let p = start + p;
