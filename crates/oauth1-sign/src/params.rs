@@ -491,6 +491,40 @@ mod tests {
     }
 
     #[test]
+    fn prefix_keys_never_contradict_the_encoded_order() {
+        let samples: [&[u8]; 14] = [
+            b"oauth_consumer_key",
+            b"oauth_consumer",
+            b"oauth_",
+            b"include_entities",
+            b"a",
+            b"a\x00",
+            b"A",
+            b"}",
+            b"~",
+            b"",
+            b"\xff\xfe",
+            b"z\x7f",
+            b"abcdefgh",
+            b"abcdefghi",
+        ];
+        // A bijection: every byte has its own rank.
+        let mut ranks = RANK.to_vec();
+        ranks.sort_unstable();
+        ranks.dedup();
+        assert_eq!(ranks.len(), 256);
+        for a in samples {
+            for b in samples {
+                let (ka, kb) = (prefix_key(Text::Plain(a)), prefix_key(Text::Plain(b)));
+                if ka != kb {
+                    let (ea, eb) = (encoded(Text::Plain(a)), encoded(Text::Plain(b)));
+                    assert_eq!(ka.cmp(&kb), ea.cmp(&eb), "{a:?} {b:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn form_components_decode_plus_and_escapes() {
         assert_eq!(
             encoded(Text::Form(b"a+b%2Bc%7e%zz%4")),
