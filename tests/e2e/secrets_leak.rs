@@ -19,7 +19,10 @@ fn assert_clean(what: &str, text: &str) {
     for s in SENTINELS {
         assert!(!text.contains(s), "{what} leaks a secret: {text}");
     }
-    assert!(!text.contains("SENTINEL"), "{what} leaks part of a secret: {text}");
+    assert!(
+        !text.contains("SENTINEL"),
+        "{what} leaks part of a secret: {text}"
+    );
 }
 
 fn all_formats(what: &str, value: &(impl std::fmt::Debug + ?Sized)) {
@@ -43,26 +46,43 @@ fn oauth1_sign_values_never_print_secrets() {
     // A signed header carries the signature, never the secrets (PLAINTEXT aside: it *is* the
     // key, which is why X does not accept it).
     let request = Request::new("POST", "https://api.x.com/1.1/x.json").form_body(b"a=1");
-    let header = signer.authorization(&request, &OAuthParams::new("n", 1)).unwrap();
+    let header = signer
+        .authorization(&request, &OAuthParams::new("n", 1))
+        .unwrap();
     assert_clean("Authorization header", &header);
 
     // Every error the signer and the verifier produce, on bad input built around the secrets.
     let mut errors = Vec::new();
     for url in [SENTINELS[0], "https://x.com/ SENTINELtokenSECRET"] {
-        errors.push(signer.authorization(&Request::new("GET", url), &OAuthParams::new("n", 1)).unwrap_err());
+        errors.push(
+            signer
+                .authorization(&Request::new("GET", url), &OAuthParams::new("n", 1))
+                .unwrap_err(),
+        );
     }
     errors.push(
         signer
-            .authorization(&Request::new("GET", "https://x.com/"), &OAuthParams::new("n", 1).realm("\nSENTINELconsumerSECRET"))
+            .authorization(
+                &Request::new("GET", "https://x.com/"),
+                &OAuthParams::new("n", 1).realm("\nSENTINELconsumerSECRET"),
+            )
             .unwrap_err(),
     );
     let parsed = AuthorizationHeader::parse(&header).unwrap();
     errors.push(
         parsed
-            .verify(&request, &ConsumerSecret::new(SENTINELS[1]), Some(&TokenSecret::new(SENTINELS[0])))
+            .verify(
+                &request,
+                &ConsumerSecret::new(SENTINELS[1]),
+                Some(&TokenSecret::new(SENTINELS[0])),
+            )
             .unwrap_err(),
     );
-    for bad in ["OAuth a=\"SENTINELtokenSECRET", "OAuth SENTINELconsumerSECRET", "OAuth a=\"%zzSENTINELtokenSECRET\""] {
+    for bad in [
+        "OAuth a=\"SENTINELtokenSECRET",
+        "OAuth SENTINELconsumerSECRET",
+        "OAuth a=\"%zzSENTINELtokenSECRET\"",
+    ] {
         errors.push(AuthorizationHeader::parse(bad).unwrap_err());
     }
     assert_eq!(errors.len(), 7);
@@ -81,7 +101,10 @@ fn pkce_values_never_print_secrets() {
     assert_clean("CodeVerifier Display", &verifier.to_string());
     assert_clean("State Display", &state.to_string());
     // A plain challenge is the verifier itself: it must not print either.
-    all_formats("plain CodeChallenge", &verifier.challenge_with(pkce::Method::Plain));
+    all_formats(
+        "plain CodeChallenge",
+        &verifier.challenge_with(pkce::Method::Plain),
+    );
 
     let mut rng = rand::rngs::StdRng::seed_from_u64(1);
     let generated = pkce::CodeVerifier::generate(&mut rng);

@@ -1,0 +1,576 @@
+//! `cargo xtask bench [criterion args]`: runs the criterion benches of `oauth1-sign` and `pkce`,
+//! then measures instructions (callgrind) and heap allocations per signature with the
+//! `sign_probe` example, and prints one Markdown report, also saved to
+//! `<target dir>/bench-report.md`.
+//!
+//! Times come from criterion's own output, `<target dir>/criterion/<group>/<function>/new/`
+//! (`benchmark.json` for the real names, `estimates.json` for the mean), counting only results
+//! this run wrote. Instruction counts subtract a 1000-signature run from a 2000-signature run, so
+//! start-up and set-up cancel out.
+
+use std::env;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::{DynError, Shown, cargo, json_number_at, json_string, output};
+
+/// Criterion arguments used when none are given.
+const DEFAULT_ARGS: &[&str] = &["--warm-up-time", "1", "--measurement-time", "3", "--noplot"];
+
+/// The criterion benches to run, as (package, bench target).
+const BENCHES: &[(&str, &str)] = &[("oauth1-sign", "sign"), ("pkce", "pkce")];
+
+/// Per group-name prefix: our function, and the other crate's function we compare it with.
+const RIVALS: &[(&str, &str, &str)] = &[
+    ("oauth1-sign/", "oauth1-sign", "oauth1-request"),
+    ("pkce/", "pkce", "oauth2"),
+];
+
+/// The function in every group that does only the unavoidable work: the baseline for ratios.
+const FLOOR: &str = "floor";
+
+/// The signers `sign_probe` can run, in table order.
+const SIGNERS: &[&str] = &["oauth1-sign", "oauth1-request", "floor"];
+
+/// One criterion result.
+struct Measurement {
+    /// Criterion group id, e.g. `oauth1-sign/params/10`.
+    group: String,
+    /// Function id (or parameter, for `BenchmarkId::from_parameter`), e.g. `floor`.
+    function: String,
+    /// Mean time per iteration in nanoseconds.
+    mean_ns: f64,
+    /// When criterion wrote it, for run order.
+    written: SystemTime,
+}
+
+/// Runs the benches and prints the report.
+pub(crate) fn run(args: &[String]) -> Result<(), DynError> {
+    // `cargo xtask bench -- --flag` passes the `--` through to us.
+    let args = args.strip_prefix(&["--".to_string()]).unwrap_or(args);
+    let args: Vec<String> = if args.is_empty() {
+        DEFAULT_ARGS.iter().map(ToString::to_string).collect()
+    } else {
+        args.to_vec()
+    };
+    let target_dir = target_dir()?;
+    let criterion_dir =
+        env::var_os("CRITERION_HOME").map_or_else(|| target_dir.join("criterion"), PathBuf::from);
+
+    let mut report = String::new();
+    header(&mut report, &args);
+
+    // Results older than this were not written by this run (two seconds of slack for coarse
+    // file-system timestamps).
+    let started = SystemTime::now() - Duration::from_secs(2);
+    for (package, bench) in BENCHES {
+        let mut cmd = cargo(["bench", "-p", package, "--bench", bench, "--"]);
+        cmd.args(&args);
+        println!("$ {}", Shown(&cmd));
+        let status = cmd
+            .status()
+            .map_err(|e| format!("could not run cargo bench: {e}"))?;
+        if !status.success() {
+            return Err(
+                format!("`cargo bench -p {package} --bench {bench}` failed ({status})").into(),
+            );
+        }
+    }
+
+    let mut measurements = Vec::new();
+    read_criterion(&criterion_dir, &mut measurements)?;
+    measurements.retain(|m| {
+        m.written >= started
+            && RIVALS
+                .iter()
+                .any(|(prefix, ..)| m.group.starts_with(prefix))
+    });
+    time_table(&mut report, &measurements, &criterion_dir);
+
+    instruction_table(&mut report)?;
+
+    println!("\n{report}");
+    let path = target_dir.join("bench-report.md");
+    fs::write(&path, &report).map_err(|e| format!("could not write {}: {e}", path.display()))?;
+    println!("(saved to {})", path.display());
+    Ok(())
+}
+
+/// Cargo's target directory (honours `CARGO_TARGET_DIR` and `build.target-dir`).
+fn target_dir() -> Result<PathBuf, DynError> {
+    let metadata = output(cargo(["metadata", "--format-version", "1", "--no-deps"]))?;
+    let dir = json_string(&metadata, "target_directory")
+        .ok_or("no target_directory in `cargo metadata` output")?;
+    Ok(PathBuf::from(dir))
+}
+
+/// The report's title and the machine it ran on.
+fn header(report: &mut String, args: &[String]) {
+    let cpus =
+        std::thread::available_parallelism().map_or_else(|_| "?".to_string(), |n| n.to_string());
+    let cpu = fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, model)| model.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_string());
+    let rustc = Command::new("rustc")
+        .arg("--version")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "unknown".to_string());
+    let _ = writeln!(report, "# twitter-auth benchmarks\n");
+    let _ = writeln!(report, "- date: {}", utc_now());
+    let _ = writeln!(report, "- machine: nproc {cpus}, {cpu}");
+    let _ = writeln!(report, "- toolchain: {rustc}");
+    let _ = writeln!(report, "- criterion args: `{}`", args.join(" "));
+}
+
+/// Collects every `new/benchmark.json` under `dir` with its `new/estimates.json`.
+fn read_criterion(dir: &Path, into: &mut Vec<Measurement>) -> Result<(), DynError> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for entry in entries {
+        let path = entry?.path();
+        if path.is_dir() {
+            read_criterion(&path, into)?;
+            continue;
+        }
+        let in_new = path
+            .parent()
+            .and_then(Path::file_name)
+            .is_some_and(|n| n == "new");
+        if !in_new || path.file_name().is_none_or(|n| n != "benchmark.json") {
+            continue;
+        }
+        let benchmark = fs::read_to_string(&path)?;
+        let estimates_path = path.with_file_name("estimates.json");
+        let Ok(estimates) = fs::read_to_string(&estimates_path) else {
+            continue;
+        };
+        let Some(group) = json_string(&benchmark, "group_id") else {
+            continue;
+        };
+        let function = match (
+            json_string(&benchmark, "function_id"),
+            json_string(&benchmark, "value_str"),
+        ) {
+            (Some(f), Some(v)) => format!("{f}/{v}"),
+            (Some(name), None) | (None, Some(name)) => name,
+            (None, None) => continue,
+        };
+        let Some(mean_ns) = mean_point_estimate(&estimates) else {
+            continue;
+        };
+        let written = fs::metadata(&estimates_path)?.modified()?;
+        into.push(Measurement {
+            group,
+            function,
+            mean_ns,
+            written,
+        });
+    }
+    Ok(())
+}
+
+/// `mean.point_estimate` from criterion's `estimates.json`, in nanoseconds.
+fn mean_point_estimate(estimates: &str) -> Option<f64> {
+    let mean = &estimates[estimates.find("\"mean\"")?..];
+    let key = "\"point_estimate\":";
+    json_number_at(&mean[mean.find(key)? + key.len()..])
+}
+
+/// Appends the time table: one row per function, groups in the order they ran.
+fn time_table(report: &mut String, measurements: &[Measurement], criterion_dir: &Path) {
+    let _ = writeln!(report, "\n## Time per call (criterion mean)\n");
+    if measurements.is_empty() {
+        let _ = writeln!(
+            report,
+            "No criterion results from this run under `{}`.",
+            criterion_dir.display()
+        );
+        return;
+    }
+    // Groups ordered by their first result, functions by when they ran.
+    let mut groups: Vec<(&str, Vec<&Measurement>)> = Vec::new();
+    let mut sorted: Vec<&Measurement> = measurements.iter().collect();
+    sorted.sort_by_key(|m| m.written);
+    for m in sorted {
+        match groups.iter_mut().find(|(g, _)| *g == m.group) {
+            Some((_, members)) => members.push(m),
+            None => groups.push((&m.group, vec![m])),
+        }
+    }
+    let mut rows = Vec::new();
+    for (group, members) in &groups {
+        let time_of = |name: &str| {
+            members
+                .iter()
+                .find(|m| m.function == name)
+                .map(|m| m.mean_ns)
+        };
+        let floor = time_of(FLOOR);
+        let rival = RIVALS.iter().find(|(prefix, ..)| group.starts_with(prefix));
+        for m in members {
+            let vs_floor = floor.map_or_else(String::new, |f| format!("{:.2}×", m.mean_ns / f));
+            let speed_up = match rival {
+                Some((_, ours, theirs)) if m.function == *ours => time_of(theirs)
+                    .map_or_else(String::new, |t| {
+                        format!("{:.2}× vs {theirs}", t / m.mean_ns)
+                    }),
+                _ => String::new(),
+            };
+            rows.push(vec![
+                (*group).to_string(),
+                m.function.clone(),
+                format_ns(m.mean_ns),
+                vs_floor,
+                speed_up,
+            ]);
+        }
+    }
+    markdown_table(
+        report,
+        &[
+            "group",
+            "function",
+            "mean",
+            "× floor",
+            "speed-up (their time / ours)",
+        ],
+        &[false, false, true, true, true],
+        &rows,
+    );
+}
+
+/// Appends the instruction and allocation table from `sign_probe` runs.
+fn instruction_table(report: &mut String) -> Result<(), DynError> {
+    let _ = writeln!(
+        report,
+        "\n## Per signature, X example (callgrind, counting allocator)\n"
+    );
+    let probe = build_probe()?;
+    let valgrind = ensure_valgrind();
+    let mut rows = Vec::new();
+    let mut instructions = Vec::new();
+    for signer in SIGNERS {
+        let per_signature = match &valgrind {
+            Ok(()) => {
+                let one = callgrind_instructions(&probe, signer, 1000)?;
+                let two = callgrind_instructions(&probe, signer, 2000)?;
+                Some((two as f64 - one as f64) / 1000.0)
+            }
+            Err(_) => None,
+        };
+        instructions.push(per_signature);
+        let mut allocs = Command::new(&probe);
+        allocs.args([signer, "1000", "--allocs"]);
+        let printed = output(allocs)?;
+        let allocations = printed
+            .trim()
+            .parse::<f64>()
+            .map_or_else(|_| printed.trim().to_string(), |n| format!("{n:.2}"));
+        rows.push(vec![
+            (*signer).to_string(),
+            String::new(),
+            String::new(),
+            allocations,
+        ]);
+    }
+    let floor = SIGNERS
+        .iter()
+        .position(|s| *s == FLOOR)
+        .and_then(|i| instructions[i]);
+    for (row, count) in rows.iter_mut().zip(&instructions) {
+        row[1] = count.map_or_else(|| "n/a".to_string(), |n| thousands(n.round()));
+        row[2] = match (count, floor) {
+            (Some(n), Some(f)) if f > 0.0 => format!("{:.2}×", n / f),
+            _ => "n/a".to_string(),
+        };
+    }
+    markdown_table(
+        report,
+        &[
+            "signer",
+            "instructions/signature",
+            "× floor",
+            "allocations/signature",
+        ],
+        &[false, true, true, true],
+        &rows,
+    );
+    if let Err(why) = valgrind {
+        let _ = writeln!(report, "\nInstruction counts skipped: {why}.");
+    }
+    Ok(())
+}
+
+/// Builds `sign_probe` with the bench profile (the benches' optimised dependencies are reused)
+/// and returns the executable's path.
+fn build_probe() -> Result<PathBuf, DynError> {
+    let mut cmd = cargo([
+        "build",
+        "--profile",
+        "bench",
+        "-p",
+        "oauth1-sign",
+        "--example",
+        "sign_probe",
+        "--message-format=json-render-diagnostics",
+    ]);
+    println!("$ {}", Shown(&cmd));
+    cmd.stderr(Stdio::inherit());
+    let messages = output(cmd)?;
+    messages
+        .lines()
+        .filter(|l| l.contains("\"reason\":\"compiler-artifact\""))
+        .filter_map(|l| json_string(l, "executable"))
+        .map(PathBuf::from)
+        .find(|p| p.file_stem().is_some_and(|n| n == "sign_probe"))
+        .ok_or_else(|| "cargo build did not report the sign_probe executable".into())
+}
+
+/// `Ok` if valgrind runs, installing it with apt-get when missing and running as root;
+/// otherwise why instruction counts are skipped.
+fn ensure_valgrind() -> Result<(), String> {
+    let works = || {
+        Command::new("valgrind")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if works() {
+        return Ok(());
+    }
+    if !is_root() {
+        let why = "valgrind is not installed and we are not root, so cannot `apt-get install -y valgrind`";
+        println!("skipping instruction counts: {why}");
+        return Err(why.to_string());
+    }
+    println!(
+        "valgrind is missing and we are root: installing it with apt-get for the instruction counts"
+    );
+    let apt = |args: &[&str]| {
+        let mut cmd = Command::new("apt-get");
+        cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        println!("$ {}", Shown(&cmd));
+        cmd.status().is_ok_and(|s| s.success())
+    };
+    if !apt(&["install", "-y", "valgrind"]) {
+        let _ = apt(&["update"]) && apt(&["install", "-y", "valgrind"]);
+    }
+    if works() {
+        Ok(())
+    } else {
+        let why =
+            "valgrind is not installed and `apt-get install -y valgrind` did not make it available";
+        println!("skipping instruction counts: {why}");
+        Err(why.to_string())
+    }
+}
+
+/// Whether this process runs as root (real uid 0, from `/proc/self/status`).
+fn is_root() -> bool {
+    fs::read_to_string("/proc/self/status").is_ok_and(|status| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("Uid:"))
+            .and_then(|ids| ids.split_whitespace().next())
+            .is_some_and(|uid| uid == "0")
+    })
+}
+
+/// Total instructions of `probe <signer> <n>` under callgrind.
+fn callgrind_instructions(probe: &Path, signer: &str, n: u32) -> Result<u64, DynError> {
+    let mut cmd = Command::new("valgrind");
+    cmd.args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+        .arg(probe)
+        .args([signer, &n.to_string()]);
+    println!("$ {}", Shown(&cmd));
+    let out = cmd.output()?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        return Err(format!(
+            "callgrind run of sign_probe {signer} {n} failed ({}):\n{stderr}",
+            out.status
+        )
+        .into());
+    }
+    parse_callgrind_total(&stderr).ok_or_else(|| {
+        format!("no `Collected :` or `I refs:` line in callgrind output:\n{stderr}").into()
+    })
+}
+
+/// The instruction total from callgrind's summary on stderr.
+fn parse_callgrind_total(stderr: &str) -> Option<u64> {
+    let number = |text: &str| text.trim().replace(',', "").parse().ok();
+    let collected = stderr
+        .lines()
+        .find_map(|l| l.split_once("Collected :").and_then(|(_, n)| number(n)));
+    collected.or_else(|| {
+        stderr
+            .lines()
+            .find_map(|l| l.split_once("I   refs:").and_then(|(_, n)| number(n)))
+    })
+}
+
+/// A duration in nanoseconds with a readable unit.
+fn format_ns(ns: f64) -> String {
+    if ns < 1e3 {
+        format!("{ns:.1} ns")
+    } else if ns < 1e6 {
+        format!("{:.2} µs", ns / 1e3)
+    } else if ns < 1e9 {
+        format!("{:.2} ms", ns / 1e6)
+    } else {
+        format!("{:.2} s", ns / 1e9)
+    }
+}
+
+/// A whole number with `,` between thousands.
+fn thousands(n: f64) -> String {
+    let digits = format!("{:.0}", n.abs());
+    let mut grouped = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    if n < 0.0 {
+        format!("-{grouped}")
+    } else {
+        grouped
+    }
+}
+
+/// Appends a padded Markdown table; `right[i]` right-aligns column `i`.
+fn markdown_table(report: &mut String, headers: &[&str], right: &[bool], rows: &[Vec<String>]) {
+    let width = |i: usize| {
+        rows.iter()
+            .map(|r| r[i].chars().count())
+            .chain([headers[i].chars().count(), 3])
+            .max()
+            .unwrap_or(3)
+    };
+    let widths: Vec<usize> = (0..headers.len()).map(width).collect();
+    let line = |cells: Vec<String>| format!("| {} |", cells.join(" | "));
+    let pad = |i: usize, cell: &str| {
+        let fill = " ".repeat(widths[i] - cell.chars().count());
+        if right[i] {
+            format!("{fill}{cell}")
+        } else {
+            format!("{cell}{fill}")
+        }
+    };
+    let _ = writeln!(
+        report,
+        "{}",
+        line(headers.iter().enumerate().map(|(i, h)| pad(i, h)).collect())
+    );
+    let rule = widths
+        .iter()
+        .zip(right)
+        .map(|(w, r)| {
+            if *r {
+                format!("{}:", "-".repeat(w - 1))
+            } else {
+                "-".repeat(*w)
+            }
+        })
+        .collect();
+    let _ = writeln!(report, "{}", line(rule));
+    for row in rows {
+        let _ = writeln!(
+            report,
+            "{}",
+            line(row.iter().enumerate().map(|(i, c)| pad(i, c)).collect())
+        );
+    }
+}
+
+/// The current UTC time as `YYYY-MM-DD HH:MM UTC`.
+fn utc_now() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        rest / 3600,
+        rest % 3600 / 60
+    )
+}
+
+/// (year, month, day) of a day count since 1970-01-01 (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
+/// Unit tests of the report helpers.
+#[cfg(test)]
+mod tests {
+    use super::{
+        civil_from_days, format_ns, mean_point_estimate, parse_callgrind_total, thousands,
+    };
+
+    /// Day counts map to the right calendar dates, leap days included.
+    #[test]
+    fn dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(civil_from_days(20_454), (2026, 1, 1));
+    }
+
+    /// Times get a readable unit; counts get thousands separators.
+    #[test]
+    fn formatting() {
+        assert_eq!(format_ns(138.137), "138.1 ns");
+        assert_eq!(format_ns(2_345.0), "2.35 µs");
+        assert_eq!(format_ns(3_456_789.0), "3.46 ms");
+        assert_eq!(thousands(1_234_567.0), "1,234,567");
+        assert_eq!(thousands(999.0), "999");
+    }
+
+    /// The mean, not another estimate, is read from `estimates.json`.
+    #[test]
+    fn criterion_mean() {
+        let estimates = r#"{"mean":{"confidence_interval":{"confidence_level":0.95,"lower_bound":137.7,"upper_bound":138.6},"point_estimate":138.13,"standard_error":0.23},"median":{"point_estimate":1.0}}"#;
+        assert_eq!(mean_point_estimate(estimates), Some(138.13));
+    }
+
+    /// Both callgrind summary formats are understood.
+    #[test]
+    fn callgrind_totals() {
+        assert_eq!(
+            parse_callgrind_total("==1== Events    : Ir\n==1== Collected : 1234567\n"),
+            Some(1_234_567)
+        );
+        assert_eq!(
+            parse_callgrind_total("==1== I   refs:      1,234,567\n"),
+            Some(1_234_567)
+        );
+        assert_eq!(parse_callgrind_total("nothing"), None);
+    }
+}

@@ -1,0 +1,116 @@
+//! `cargo xtask ci`: every check CI runs, in order, stopping at the first failure.
+//!
+//! Each step prints `$ <command>` first; a failure ends the run with
+//! `error: step '<name>' failed (<exit status>)` and a non-zero exit.
+
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use crate::{DynError, Shown, cargo, project_root, tidy, workspace_crates};
+
+/// Runs steps one after the other and counts the ones that passed.
+struct Runner {
+    /// Steps that passed so far.
+    passed: usize,
+}
+
+impl Runner {
+    /// Prints `$ <command>`, runs it with inherited output and fails if it does not succeed.
+    fn step(&mut self, name: &str, mut cmd: Command) -> Result<(), DynError> {
+        println!("$ {}", Shown(&cmd));
+        let status = cmd
+            .status()
+            .map_err(|e| format!("step '{name}' failed (could not start it: {e})"))?;
+        if !status.success() {
+            return Err(format!("step '{name}' failed ({status})").into());
+        }
+        self.passed += 1;
+        Ok(())
+    }
+}
+
+/// Runs the CI pipeline from the workspace root.
+pub(crate) fn run() -> Result<(), DynError> {
+    let start = Instant::now();
+    let root = project_root();
+    let mut ci = Runner { passed: 0 };
+
+    ci.step("fmt", cargo(["fmt", "--all", "--check"]))?;
+    ci.step(
+        "clippy",
+        cargo([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--all-features",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+    // Each library on its own, without default features: no feature unification with the rest
+    // of the workspace can hide a missing `#[cfg]` or import.
+    for krate in workspace_crates(&root)?.into_iter().filter(|c| c.has_lib) {
+        let name = krate.name.as_str();
+        ci.step(
+            &format!("clippy -p {name} --no-default-features"),
+            cargo([
+                "clippy",
+                "-p",
+                name,
+                "--no-default-features",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ]),
+        )?;
+    }
+    // Unit, integration and doc tests (and xtask's own tidy test).
+    ci.step("test", cargo(["test", "--workspace", "--all-features"]))?;
+    let mut doc = cargo(["doc", "--workspace", "--no-deps", "--all-features"]);
+    doc.env("RUSTDOCFLAGS", "-D warnings");
+    ci.step("doc", doc)?;
+
+    println!("$ cargo xtask tidy   # in-process");
+    let report = tidy::check(&root)?;
+    if !report.problems.is_empty() {
+        for problem in &report.problems {
+            eprintln!("{problem}");
+        }
+        let n = report.problems.len();
+        return Err(format!(
+            "step 'tidy' failed ({n} problem{})",
+            if n == 1 { "" } else { "s" }
+        )
+        .into());
+    }
+    println!("{}", report.summary());
+    ci.passed += 1;
+
+    let mut probe = cargo(["deny", "--version"]);
+    probe.stdout(Stdio::null()).stderr(Stdio::null());
+    if !probe.status().is_ok_and(|s| s.success()) {
+        println!(
+            "cargo-deny is missing (`cargo deny --version` failed): installing it, since CI checks bans, licences and sources with it"
+        );
+        ci.step(
+            "install cargo-deny",
+            cargo(["install", "--locked", "cargo-deny"]),
+        )?;
+    }
+    ci.step(
+        "deny",
+        cargo(["deny", "check", "bans", "licenses", "sources"]),
+    )?;
+    println!(
+        "skipping 'cargo deny check advisories': it needs the RustSec advisory database from the network"
+    );
+
+    println!(
+        "ci: all {} steps passed in {} s",
+        ci.passed,
+        start.elapsed().as_secs()
+    );
+    Ok(())
+}
