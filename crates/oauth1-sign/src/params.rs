@@ -69,8 +69,8 @@ impl<'a> Param<'a> {
     }
 }
 
-/// Parameters of one request; sixteen fit without touching the heap.
-pub(crate) type Params<'a> = SmallVec<[Param<'a>; 16]>;
+/// Parameters of one request; eight fit without touching the heap.
+pub(crate) type Params<'a> = SmallVec<[Param<'a>; 8]>;
 
 const SPECIAL: u8 = 1; // `%` or `+`: the component needs decoding
 const RESERVED_BYTE: u8 = 2; // encodes to an escape

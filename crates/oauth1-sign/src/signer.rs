@@ -198,13 +198,12 @@ enum Timestamp<'a> {
 
 impl<'a> Timestamp<'a> {
     /// The text to sign; `buf` holds the digits of a number.
-    fn text<'b>(self, buf: &'b mut [u8; 20]) -> &'b str
+    fn text<'b>(self, buf: &'b mut itoa::Buffer) -> &'b str
     where
         'a: 'b,
     {
         match self {
-            // Decimal digits are ASCII, so this never falls back.
-            Timestamp::Seconds(n) => core::str::from_utf8(format_decimal(n, buf)).unwrap_or("0"),
+            Timestamp::Seconds(n) => buf.format(n),
             Timestamp::Text(s) => s,
         }
     }
@@ -292,6 +291,83 @@ pub(crate) struct Prepared<'a> {
     method: &'a str,
     url: RequestUrl<'a>,
     params: Params<'a>,
+    /// The signer's precomputed protocol parameters, written before `params[at]`; `None` when
+    /// the protocol parameters are among `params`.
+    block: Option<(usize, Block<'a>)>,
+}
+
+/// The protocol parameters of the common request (no callback, no verifier, `oauth_version`
+/// sent) as the signer precomputed them, with this request's nonce and timestamp.
+struct Block<'a> {
+    fragments: &'a Fragments,
+    nonce: &'a str,
+    timestamp: &'a str,
+}
+
+/// A signer's constant text: the protocol parameters of the base string and of the header, cut
+/// where the nonce, the signature and the timestamp go. Made once per signer, so that a request
+/// writes a handful of slices instead of encoding and sorting every parameter.
+#[derive(Clone)]
+struct Fragments {
+    /// `oauth_consumer_key%3D…%26oauth_nonce%3D`
+    base_head: Box<[u8]>,
+    /// `%26oauth_signature_method%3D…%26oauth_timestamp%3D`
+    base_mid: Box<[u8]>,
+    /// `%26oauth_token%3D…%26oauth_version%3D1.0`
+    base_tail: Box<[u8]>,
+    /// `OAuth oauth_consumer_key="…", oauth_nonce="`
+    header_head: Box<str>,
+    /// `", oauth_signature_method="…", oauth_timestamp="`
+    header_mid: Box<str>,
+    /// `"[, oauth_token="…"], oauth_version="1.0"`
+    header_tail: Box<str>,
+}
+
+impl Fragments {
+    fn new(consumer_key: &str, token: Option<&str>, method: SignatureMethod) -> Self {
+        let twice = |s: &str| {
+            let mut out = Buffered::new(Vec::new());
+            out.write_encoded(Level::Twice, s.as_bytes());
+            out.finish()
+        };
+        let once = |s: &str| crate::encode(s);
+        let mut base_tail = Vec::new();
+        let mut header_tail = String::from("\"");
+        if let Some(token) = token {
+            base_tail.extend_from_slice(b"%26oauth_token%3D");
+            base_tail.extend_from_slice(&twice(token));
+            header_tail.push_str(", oauth_token=\"");
+            header_tail.push_str(&once(token));
+            header_tail.push('"');
+        }
+        base_tail.extend_from_slice(b"%26oauth_version%3D1.0");
+        header_tail.push_str(", oauth_version=\"1.0\"");
+        Self {
+            base_head: [
+                b"oauth_consumer_key%3D",
+                &twice(consumer_key)[..],
+                b"%26oauth_nonce%3D",
+            ]
+            .concat()
+            .into(),
+            base_mid: [
+                b"%26oauth_signature_method%3D",
+                method.as_str().as_bytes(),
+                b"%26oauth_timestamp%3D",
+            ]
+            .concat()
+            .into(),
+            base_tail: base_tail.into(),
+            header_head: format!(
+                "OAuth oauth_consumer_key=\"{}\", oauth_nonce=\"",
+                once(consumer_key)
+            )
+            .into(),
+            header_mid: format!("\", oauth_signature_method=\"{method}\", oauth_timestamp=\"")
+                .into(),
+            header_tail: header_tail.into(),
+        }
+    }
 }
 
 impl<'a> Prepared<'a> {
@@ -314,7 +390,40 @@ impl<'a> Prepared<'a> {
             method,
             url,
             params,
+            block: None,
         })
+    }
+
+    /// Like [`new`](Self::new) with the protocol parameters precomputed in `block`; `None` when
+    /// a query or body parameter would sort among them (then the general path must be used).
+    #[inline(always)]
+    fn with_block(request: &Request<'a>, block: Block<'a>) -> Result<Option<Self>, Error> {
+        let method = request.method;
+        if method.is_empty() || !method.bytes().all(is_tchar) {
+            return Err(Error::InvalidMethod);
+        }
+        let url = url::parse(request.url)?;
+        let mut params = Params::new();
+        params::collect_form(url.query.as_bytes(), &mut params);
+        if let Some(body) = request.form_body {
+            params::collect_form(body, &mut params);
+        }
+        params::sort(&mut params);
+        let first = Text::Verbatim(b"oauth_consumer_key");
+        let at = params.partition_point(|p| params::cmp_text(p.name, first).is_lt());
+        let last = Text::Verbatim(b"oauth_version");
+        if params
+            .get(at)
+            .is_some_and(|p| !params::cmp_text(p.name, last).is_gt())
+        {
+            return Ok(None);
+        }
+        Ok(Some(Self {
+            method,
+            url,
+            params,
+            block: Some((at, block)),
+        }))
     }
 
     /// Writes the signature base string (§3.4.1.1).
@@ -350,8 +459,7 @@ impl<'a> Prepared<'a> {
         }
         if let Some(port) = self.url.port {
             out.write(b"%3A");
-            let mut digits = [0u8; 20];
-            out.write(format_decimal(u64::from(port), &mut digits));
+            out.write(itoa::Buffer::new().format(port).as_bytes());
         }
         let path = if self.url.path.is_empty() {
             "/"
@@ -360,7 +468,26 @@ impl<'a> Prepared<'a> {
         };
         out.write_encoded(Level::Once, path.as_bytes());
         out.write(b"&");
-        out.write_normalized(Level::Twice, &self.params);
+        match &self.block {
+            None => out.write_normalized(Level::Twice, &self.params),
+            Some((at, block)) => {
+                let (before, after) = self.params.split_at(*at);
+                out.write_normalized(Level::Twice, before);
+                if !before.is_empty() {
+                    out.write(b"%26");
+                }
+                let f = block.fragments;
+                out.write(&f.base_head);
+                out.write_text(Level::Twice, Text::plain(block.nonce.as_bytes()));
+                out.write(&f.base_mid);
+                out.write_text(Level::Twice, Text::plain(block.timestamp.as_bytes()));
+                out.write(&f.base_tail);
+                if !after.is_empty() {
+                    out.write(b"%26");
+                }
+                out.write_normalized(Level::Twice, after);
+            }
+        }
     }
 
     pub(crate) fn base_string(&self) -> String {
@@ -422,20 +549,6 @@ impl<'a> Prepared<'a> {
     }
 }
 
-/// Writes `n` in decimal into the end of `buf` and returns the digits.
-fn format_decimal(mut n: u64, buf: &mut [u8]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 || i == 0 {
-            break;
-        }
-    }
-    &buf[i..]
-}
-
 /// Signs requests for one consumer and, optionally, one token.
 ///
 /// The signing key is derived once, when the signer is made, and the keyed HMAC state is
@@ -468,6 +581,7 @@ pub struct Signer {
     /// Whether the key and the token encode to themselves, found once rather than per request.
     key_verbatim: bool,
     token_verbatim: bool,
+    fragments: Fragments,
 }
 
 impl fmt::Debug for Signer {
@@ -500,7 +614,22 @@ impl Signer {
             token_verbatim: token.is_none_or(|t| is_verbatim(t.token.as_str())),
             method,
             key: Key::new(method, &consumer.secret, token.map(|t| &t.secret)),
+            fragments: Fragments::new(
+                consumer.key.as_str(),
+                token.map(|t| t.token.as_str()),
+                method,
+            ),
         }
+    }
+
+    /// The precomputed protocol block, when this request's protocol parameters are the common
+    /// ones.
+    fn block<'a>(&'a self, oauth: &OAuthParams<'a>, timestamp: &'a str) -> Option<Block<'a>> {
+        (oauth.callback.is_none() && oauth.verifier.is_none() && oauth.version).then_some(Block {
+            fragments: &self.fragments,
+            nonce: oauth.nonce,
+            timestamp,
+        })
     }
 
     /// The signature method.
@@ -594,7 +723,7 @@ impl Signer {
         request: &Request<'_>,
         oauth: &OAuthParams<'_>,
     ) -> Result<String, Error> {
-        let mut digits = [0u8; 20];
+        let mut digits = itoa::Buffer::new();
         let timestamp = oauth.timestamp.text(&mut digits);
         Ok(self.prepare(request, oauth, timestamp)?.base_string())
     }
@@ -605,7 +734,7 @@ impl Signer {
         request: &Request<'_>,
         oauth: &OAuthParams<'_>,
     ) -> Result<String, Error> {
-        let mut digits = [0u8; 20];
+        let mut digits = itoa::Buffer::new();
         let timestamp = oauth.timestamp.text(&mut digits);
         Ok(self
             .prepare(request, oauth, timestamp)?
@@ -618,8 +747,13 @@ impl Signer {
         request: &Request<'_>,
         oauth: &OAuthParams<'_>,
     ) -> Result<String, Error> {
-        let mut digits = [0u8; 20];
+        let mut digits = itoa::Buffer::new();
         let timestamp = oauth.timestamp.text(&mut digits);
+        if let Some(block) = self.block(oauth, timestamp) {
+            if let Some(prepared) = Prepared::with_block(request, block)? {
+                return Ok(prepared.sign(&self.key).as_str().to_owned());
+            }
+        }
         Ok(self
             .prepare(request, oauth, timestamp)?
             .sign(&self.key)
@@ -640,8 +774,32 @@ impl Signer {
         {
             return Err(Error::InvalidRealm);
         }
-        let mut digits = [0u8; 20];
+        let mut digits = itoa::Buffer::new();
         let timestamp = oauth.timestamp.text(&mut digits);
+        if oauth.realm.is_none() {
+            if let Some(block) = self.block(oauth, timestamp) {
+                if let Some(prepared) = Prepared::with_block(request, block)? {
+                    let signature = prepared.sign(&self.key);
+                    let f = &self.fragments;
+                    let nonce = oauth.nonce;
+                    let mut out = String::with_capacity(
+                        f.header_head.len()
+                            + f.header_mid.len()
+                            + f.header_tail.len()
+                            + 3 * (nonce.len() + timestamp.len() + signature.as_str().len())
+                            + 20,
+                    );
+                    out.push_str(&f.header_head);
+                    push_encoded(&mut out, nonce);
+                    out.push_str("\", oauth_signature=\"");
+                    push_encoded(&mut out, signature.as_str());
+                    out.push_str(&f.header_mid);
+                    push_encoded(&mut out, timestamp);
+                    out.push_str(&f.header_tail);
+                    return Ok(out);
+                }
+            }
+        }
         let protocol = self.protocol(oauth, timestamp);
         let prepared = Prepared::new(request, protocol.params())?;
         let signature = prepared.sign(&self.key);
