@@ -749,10 +749,10 @@ impl Signer {
     ) -> Result<String, Error> {
         let mut digits = itoa::Buffer::new();
         let timestamp = oauth.timestamp.text(&mut digits);
-        if let Some(block) = self.block(oauth, timestamp) {
-            if let Some(prepared) = Prepared::with_block(request, block)? {
-                return Ok(prepared.sign(&self.key).as_str().to_owned());
-            }
+        if let Some(block) = self.block(oauth, timestamp)
+            && let Some(prepared) = Prepared::with_block(request, block)?
+        {
+            return Ok(prepared.sign(&self.key).as_str().to_owned());
         }
         Ok(self
             .prepare(request, oauth, timestamp)?
@@ -776,29 +776,28 @@ impl Signer {
         }
         let mut digits = itoa::Buffer::new();
         let timestamp = oauth.timestamp.text(&mut digits);
-        if oauth.realm.is_none() {
-            if let Some(block) = self.block(oauth, timestamp) {
-                if let Some(prepared) = Prepared::with_block(request, block)? {
-                    let signature = prepared.sign(&self.key);
-                    let f = &self.fragments;
-                    let nonce = oauth.nonce;
-                    let mut out = String::with_capacity(
-                        f.header_head.len()
-                            + f.header_mid.len()
-                            + f.header_tail.len()
-                            + 3 * (nonce.len() + timestamp.len() + signature.as_str().len())
-                            + 20,
-                    );
-                    out.push_str(&f.header_head);
-                    push_encoded(&mut out, nonce);
-                    out.push_str("\", oauth_signature=\"");
-                    push_encoded(&mut out, signature.as_str());
-                    out.push_str(&f.header_mid);
-                    push_encoded(&mut out, timestamp);
-                    out.push_str(&f.header_tail);
-                    return Ok(out);
-                }
-            }
+        if oauth.realm.is_none()
+            && let Some(block) = self.block(oauth, timestamp)
+            && let Some(prepared) = Prepared::with_block(request, block)?
+        {
+            let signature = prepared.sign(&self.key);
+            let f = &self.fragments;
+            let nonce = oauth.nonce;
+            let mut out = String::with_capacity(
+                f.header_head.len()
+                    + f.header_mid.len()
+                    + f.header_tail.len()
+                    + 3 * (nonce.len() + timestamp.len() + signature.as_str().len())
+                    + 20,
+            );
+            out.push_str(&f.header_head);
+            push_encoded(&mut out, nonce);
+            out.push_str("\", oauth_signature=\"");
+            push_encoded(&mut out, signature.as_str());
+            out.push_str(&f.header_mid);
+            push_encoded(&mut out, timestamp);
+            out.push_str(&f.header_tail);
+            return Ok(out);
         }
         let protocol = self.protocol(oauth, timestamp);
         let prepared = Prepared::new(request, protocol.params())?;
