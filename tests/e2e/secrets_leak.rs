@@ -3,8 +3,8 @@
 //! produce), and no sentinel may appear. Grows with each crate that holds secrets.
 
 use oauth1_sign::{
-    AuthorizationHeader, ConsumerCredentials, ConsumerSecret, OAuthParams, Request, Signer,
-    TokenCredentials, TokenSecret,
+    AuthorizationHeader, ConsumerCredentials, ConsumerKey, ConsumerSecret, OAuthParams, Request,
+    SignatureMethod, Signer, Token, TokenCredentials, TokenSecret,
 };
 use rand::SeedableRng;
 
@@ -32,8 +32,9 @@ fn all_formats(what: &str, value: &(impl std::fmt::Debug + ?Sized)) {
 
 #[test]
 fn oauth1_sign_values_never_print_secrets() {
-    let consumer = ConsumerCredentials::new("ck", SENTINELS[0]);
-    let token = TokenCredentials::new("tk", SENTINELS[1]);
+    let consumer =
+        ConsumerCredentials::new(ConsumerKey::new("ck"), ConsumerSecret::new(SENTINELS[0]));
+    let token = TokenCredentials::new(Token::new("tk"), TokenSecret::new(SENTINELS[1]));
     let signer = Signer::new(&consumer, Some(&token));
     all_formats("ConsumerCredentials", &consumer);
     all_formats("TokenCredentials", &token);
@@ -50,6 +51,22 @@ fn oauth1_sign_values_never_print_secrets() {
         .authorization(&request, &OAuthParams::new("n", 1))
         .unwrap();
     assert_clean("Authorization header", &header);
+
+    // A PLAINTEXT header carries the key itself: its Debug must not show it, nor a verifier.
+    let plaintext = Signer::with_method(&consumer, Some(&token), SignatureMethod::Plaintext);
+    let verifier = "SENTINELverifierSENTINELverifierSENTINELverifier";
+    let oauth = OAuthParams::new("n", 1).verifier(verifier);
+    let plain_header = plaintext.authorization(&request, &oauth).unwrap();
+    all_formats(
+        "AuthorizationHeader (PLAINTEXT)",
+        &AuthorizationHeader::parse(&plain_header).unwrap(),
+    );
+    all_formats("OAuthParams with a verifier", &oauth);
+    let secret_body = format!("password={}", SENTINELS[0]);
+    all_formats(
+        "Request with a form body",
+        &Request::new("POST", "https://x.com/").form_body(secret_body.as_bytes()),
+    );
 
     // Every error the signer and the verifier produce, on bad input built around the secrets.
     let mut errors = Vec::new();

@@ -46,6 +46,7 @@ pub(crate) static HEX_VALUE: [u8; 256] = {
 /// assert_eq!(oauth1_sign::encode("Ladies + Gentlemen"), "Ladies%20%2B%20Gentlemen");
 /// assert_eq!(oauth1_sign::encode("☃"), "%E2%98%83");
 /// ```
+#[must_use]
 pub fn encode(input: &str) -> String {
     percent_encode(input.as_bytes(), RESERVED).to_string()
 }

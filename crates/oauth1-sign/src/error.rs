@@ -53,6 +53,9 @@ pub enum Error {
     /// A signature method other than `HMAC-SHA1`, `HMAC-SHA256` or `PLAINTEXT`.
     #[error("unsupported signature method (expected HMAC-SHA1, HMAC-SHA256 or PLAINTEXT)")]
     UnsupportedSignatureMethod,
+    /// An `oauth_version` other than `1.0`.
+    #[error("unsupported oauth_version (only 1.0 exists)")]
+    UnsupportedVersion,
     /// A realm holding control characters, which cannot be sent in a header.
     #[error("invalid realm: control characters cannot be sent in a header")]
     InvalidRealm,

@@ -24,7 +24,10 @@ use crate::{ConsumerSecret, Error, Request, SignatureMethod, TokenSecret};
 /// header.verify(&request, &ConsumerSecret::new("kd94hf93k423kf44"), Some(&TokenSecret::new("pfkkdhi9sl3r4s00")))?;
 /// # Ok::<(), oauth1_sign::Error>(())
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// `Debug` redacts `oauth_signature` (with `PLAINTEXT` it is the signing key) and
+/// `oauth_verifier`; render the header with [`render`](Self::render) when it is to be sent.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct AuthorizationHeader {
     realm: Option<String>,
     params: Vec<(String, String)>,
@@ -201,8 +204,15 @@ impl AuthorizationHeader {
 
     /// Renders the header value: `OAuth `, the realm if any, then `name="value"` pairs in order,
     /// percent-encoded, separated by `, `.
+    ///
+    /// There is no `Display`: the rendering holds the signature, which for `PLAINTEXT` is the
+    /// signing key, so it is produced only when asked for by name.
+    #[must_use]
     pub fn render(&self) -> String {
-        self.to_string()
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = self.write_to(&mut out);
+        out
     }
 
     /// Recomputes the signature of `request` from this header's parameters and the secrets, and
@@ -210,6 +220,11 @@ impl AuthorizationHeader {
     ///
     /// Every parameter of the header except `realm` and `oauth_signature` takes part, with the
     /// request's query and form body, exactly as the client signed them.
+    ///
+    /// The header must be complete: `oauth_consumer_key`, `oauth_signature_method` and
+    /// `oauth_signature`, plus `oauth_nonce` and a numeric `oauth_timestamp` for the HMAC methods
+    /// (RFC 5849 §3.1), and `oauth_version`, if sent, must be `1.0`. Whether the timestamp is
+    /// recent and the nonce unseen is the caller's policy.
     pub fn verify(
         &self,
         request: &Request<'_>,
@@ -217,6 +232,22 @@ impl AuthorizationHeader {
         token_secret: Option<&TokenSecret>,
     ) -> Result<(), Error> {
         let method = self.signature_method()?;
+        if self.consumer_key().is_none() {
+            return Err(Error::MissingParameter {
+                name: "oauth_consumer_key",
+            });
+        }
+        if method != SignatureMethod::Plaintext {
+            if self.nonce().is_none() {
+                return Err(Error::MissingParameter {
+                    name: "oauth_nonce",
+                });
+            }
+            self.timestamp()?;
+        }
+        if self.get("oauth_version").is_some_and(|v| v != "1.0") {
+            return Err(Error::UnsupportedVersion);
+        }
         let signature = self.signature().ok_or(Error::MissingParameter {
             name: "oauth_signature",
         })?;
@@ -231,8 +262,35 @@ impl AuthorizationHeader {
     }
 }
 
-impl fmt::Display for AuthorizationHeader {
+/// Parameters whose values `Debug` never shows.
+const REDACTED: [&str; 2] = ["oauth_signature", "oauth_verifier"];
+
+impl fmt::Debug for AuthorizationHeader {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Params<'a>(&'a [(String, String)]);
+        impl fmt::Debug for Params<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_map()
+                    .entries(self.0.iter().map(|(n, v)| {
+                        let v = if REDACTED.contains(&n.as_str()) {
+                            "<redacted>"
+                        } else {
+                            v
+                        };
+                        (n, v)
+                    }))
+                    .finish()
+            }
+        }
+        f.debug_struct("AuthorizationHeader")
+            .field("realm", &self.realm)
+            .field("params", &Params(&self.params))
+            .finish()
+    }
+}
+
+impl AuthorizationHeader {
+    fn write_to(&self, f: &mut impl fmt::Write) -> fmt::Result {
         f.write_str("OAuth ")?;
         let mut first = true;
         if let Some(realm) = &self.realm {

@@ -5,7 +5,9 @@
 //! - `HMAC-SHA1` (what X uses), `HMAC-SHA256` and `PLAINTEXT` signatures;
 //! - the `Authorization` header: rendered by [`Signer::authorization`], parsed and verified
 //!   in constant time by [`AuthorizationHeader`] (for servers, mocks and webhook receivers);
-//! - credentials whose secrets print as `<redacted>` and are zeroed on drop.
+//! - credentials whose secrets print as `<redacted>` and whose strings are zeroed on drop (the
+//!   signing-key string is too; the HMAC state a [`Signer`] keeps, derived from the key, is not
+//!   wiped by the `hmac` crate, so drop signers you no longer need).
 //!
 //! No IO, no clock, no hidden randomness: the nonce and the timestamp are arguments, and
 //! [`generate_nonce`] draws from the RNG the caller passes.
@@ -15,12 +17,18 @@
 //! X's "Creating a signature" example, reproduced byte for byte:
 //!
 //! ```
-//! use oauth1_sign::{ConsumerCredentials, OAuthParams, Request, Signer, TokenCredentials};
+//! use oauth1_sign::{
+//!     ConsumerCredentials, ConsumerKey, ConsumerSecret, OAuthParams, Request, Signer, Token,
+//!     TokenCredentials, TokenSecret,
+//! };
 //!
-//! let consumer = ConsumerCredentials::new("xvz1evFS4wEEPTGEFPHBog", "kAcSOqF21Fu85e7zjz7ZN2U4ZRhfV3WpwPAoE3Z7kBw");
+//! let consumer = ConsumerCredentials::new(
+//!     ConsumerKey::new("xvz1evFS4wEEPTGEFPHBog"),
+//!     ConsumerSecret::new("kAcSOqF21Fu85e7zjz7ZN2U4ZRhfV3WpwPAoE3Z7kBw"),
+//! );
 //! let token = TokenCredentials::new(
-//!     "370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb",
-//!     "LswwdoUaIvS8ltyTt5jkRh4J50vUPVVHtR2YPi5kE",
+//!     Token::new("370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb"),
+//!     TokenSecret::new("LswwdoUaIvS8ltyTt5jkRh4J50vUPVVHtR2YPi5kE"),
 //! );
 //! // Keep one signer per credential pair: the HMAC key is prepared once.
 //! let signer = Signer::new(&consumer, Some(&token));
@@ -48,8 +56,9 @@
 //! [`Signer::base_string`] and [`Signer::normalized_parameters`] show what was signed:
 //!
 //! ```
-//! # use oauth1_sign::{ConsumerCredentials, OAuthParams, Request, Signer};
-//! let signer = Signer::new(&ConsumerCredentials::new("key", "secret"), None);
+//! # use oauth1_sign::{ConsumerCredentials, ConsumerKey, ConsumerSecret, OAuthParams, Request, Signer};
+//! let app = ConsumerCredentials::new(ConsumerKey::new("key"), ConsumerSecret::new("secret"));
+//! let signer = Signer::new(&app, None);
 //! let request = Request::new("get", "https://API.x.com:443/2/users/by?usernames=a+b&x=%7e");
 //! let params = OAuthParams::new("n", 1).callback("oob");
 //! assert_eq!(
@@ -64,6 +73,8 @@
 //! # Verifying a header
 //!
 //! See [`AuthorizationHeader::verify`].
+
+pub use rand_core;
 
 mod credentials;
 mod encode;

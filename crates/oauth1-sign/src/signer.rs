@@ -66,7 +66,10 @@ impl FromStr for SignatureMethod {
 ///
 /// A body is signed only when it is `application/x-www-form-urlencoded`; JSON and multipart
 /// bodies are not part of an OAuth 1.0a signature.
-#[derive(Clone, Copy, Debug)]
+///
+/// `Debug` shows the body's length, not its bytes (a form body can carry a verifier or a
+/// password).
+#[derive(Clone, Copy)]
 pub struct Request<'a> {
     method: &'a str,
     url: &'a str,
@@ -85,6 +88,10 @@ impl<'a> Request<'a> {
     }
 
     /// Adds an `application/x-www-form-urlencoded` body, whose parameters are signed.
+    ///
+    /// The body is decoded as a form (`+` is a space, `%XX` a byte) and each parameter is signed
+    /// as the bytes it decodes to, UTF-8 or not: `%FF` is signed as `%FF`, as RFC 5849 reads
+    /// (oauthlib would substitute U+FFFD and sign something else).
     #[must_use]
     pub const fn form_body(mut self, body: &'a [u8]) -> Self {
         self.form_body = Some(body);
@@ -113,6 +120,16 @@ impl<'a> Request<'a> {
     }
 }
 
+impl fmt::Debug for Request<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("form_body_len", &self.form_body.map(<[u8]>::len))
+            .finish()
+    }
+}
+
 /// Whether a `Content-Type` value names a form body, whose parameters are signed.
 ///
 /// ```
@@ -120,6 +137,7 @@ impl<'a> Request<'a> {
 /// assert!(is_form_content_type("application/x-www-form-urlencoded; charset=UTF-8"));
 /// assert!(!is_form_content_type("application/json"));
 /// ```
+#[must_use]
 pub fn is_form_content_type(content_type: &str) -> bool {
     let media_type = content_type.split(';').next().unwrap_or_default().trim();
     media_type.eq_ignore_ascii_case("application/x-www-form-urlencoded")
@@ -127,7 +145,9 @@ pub fn is_form_content_type(content_type: &str) -> bool {
 
 /// The per-request protocol values: nonce and timestamp always, the others on the requests that
 /// need them.
-#[derive(Clone, Copy, Debug)]
+///
+/// `Debug` redacts the verifier, which can be exchanged for an access token.
+#[derive(Clone, Copy)]
 pub struct OAuthParams<'a> {
     nonce: &'a str,
     timestamp: Timestamp<'a>,
@@ -206,6 +226,19 @@ impl<'a> Timestamp<'a> {
             Timestamp::Seconds(n) => buf.format(n),
             Timestamp::Text(s) => s,
         }
+    }
+}
+
+impl fmt::Debug for OAuthParams<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuthParams")
+            .field("nonce", &self.nonce)
+            .field("timestamp", &self.timestamp)
+            .field("callback", &self.callback)
+            .field("verifier", &self.verifier.map(|_| "<redacted>"))
+            .field("realm", &self.realm)
+            .field("version", &self.version)
+            .finish()
     }
 }
 
@@ -555,13 +588,19 @@ impl<'a> Prepared<'a> {
 /// reused for every request: keep one `Signer` per credential pair.
 ///
 /// ```
-/// use oauth1_sign::{ConsumerCredentials, OAuthParams, Request, Signer, TokenCredentials};
+/// use oauth1_sign::{
+///     ConsumerCredentials, ConsumerKey, ConsumerSecret, OAuthParams, Request, Signer, Token,
+///     TokenCredentials, TokenSecret,
+/// };
 ///
 /// // X's "Creating a signature" example.
-/// let consumer = ConsumerCredentials::new("xvz1evFS4wEEPTGEFPHBog", "kAcSOqF21Fu85e7zjz7ZN2U4ZRhfV3WpwPAoE3Z7kBw");
+/// let consumer = ConsumerCredentials::new(
+///     ConsumerKey::new("xvz1evFS4wEEPTGEFPHBog"),
+///     ConsumerSecret::new("kAcSOqF21Fu85e7zjz7ZN2U4ZRhfV3WpwPAoE3Z7kBw"),
+/// );
 /// let token = TokenCredentials::new(
-///     "370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb",
-///     "LswwdoUaIvS8ltyTt5jkRh4J50vUPVVHtR2YPi5kE",
+///     Token::new("370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb"),
+///     TokenSecret::new("LswwdoUaIvS8ltyTt5jkRh4J50vUPVVHtR2YPi5kE"),
 /// );
 /// let signer = Signer::new(&consumer, Some(&token));
 /// let request = Request::new("POST", "https://api.x.com/1.1/statuses/update.json?include_entities=true")
@@ -597,11 +636,13 @@ impl fmt::Debug for Signer {
 
 impl Signer {
     /// An `HMAC-SHA1` signer. Pass no token for a request-token call (the key then ends in `&`).
+    #[must_use]
     pub fn new(consumer: &ConsumerCredentials, token: Option<&TokenCredentials>) -> Self {
         Self::with_method(consumer, token, SignatureMethod::HmacSha1)
     }
 
     /// A signer using another signature method.
+    #[must_use]
     pub fn with_method(
         consumer: &ConsumerCredentials,
         token: Option<&TokenCredentials>,
@@ -768,10 +809,7 @@ impl Signer {
         request: &Request<'_>,
         oauth: &OAuthParams<'_>,
     ) -> Result<String, Error> {
-        if oauth
-            .realm
-            .is_some_and(|r| r.bytes().any(|b| b.is_ascii_control()))
-        {
+        if oauth.realm.is_some_and(|r| r.chars().any(char::is_control)) {
             return Err(Error::InvalidRealm);
         }
         let mut digits = itoa::Buffer::new();
@@ -907,6 +945,7 @@ pub(crate) fn push_quoted(out: &mut String, value: &str) {
 /// let key = sign_base_string(SignatureMethod::Plaintext, &ConsumerSecret::new("foo"), Some(&TokenSecret::new("bar")), "");
 /// assert_eq!(key, "foo&bar");
 /// ```
+#[must_use]
 pub fn sign_base_string(
     method: SignatureMethod,
     consumer_secret: &ConsumerSecret,
@@ -971,8 +1010,8 @@ mod tests {
             nonce in "[a-zA-Z0-9 ~+]{1,10}",
             timestamp in any::<u64>(),
         ) {
-            let consumer = ConsumerCredentials::new("c k", "cs");
-            let token = TokenCredentials::new("t/k", "ts");
+            let consumer = ConsumerCredentials::new(ConsumerKey::new("c k"), ConsumerSecret::new("cs"));
+            let token = TokenCredentials::new(Token::new("t/k"), TokenSecret::new("ts"));
             let signer = Signer::new(&consumer, with_token.then_some(&token));
             let query: Vec<String> = pairs
                 .iter()

@@ -9,7 +9,10 @@ use std::num::NonZeroU64;
 
 use hmac::{Hmac, Mac};
 use oauth1_request as oauth;
-use oauth1_sign::{ConsumerCredentials, OAuthParams, Request, Signer, TokenCredentials};
+use oauth1_sign::{
+    ConsumerCredentials, ConsumerKey, ConsumerSecret, OAuthParams, Request, Signer, Token,
+    TokenCredentials, TokenSecret,
+};
 use sha1::Sha1;
 
 pub const CONSUMER_KEY: &str = "xvz1evFS4wEEPTGEFPHBog";
@@ -55,8 +58,14 @@ pub struct Signers {
 impl Signers {
     pub fn new() -> Self {
         let ours = Signer::new(
-            &ConsumerCredentials::new(CONSUMER_KEY, CONSUMER_SECRET),
-            Some(&TokenCredentials::new(TOKEN, TOKEN_SECRET)),
+            &ConsumerCredentials::new(
+                ConsumerKey::new(CONSUMER_KEY),
+                ConsumerSecret::new(CONSUMER_SECRET),
+            ),
+            Some(&TokenCredentials::new(
+                Token::new(TOKEN),
+                TokenSecret::new(TOKEN_SECRET),
+            )),
         );
         let mut theirs = oauth::Builder::new(
             oauth::Credentials::new(CONSUMER_KEY.to_owned(), CONSUMER_SECRET.to_owned()),

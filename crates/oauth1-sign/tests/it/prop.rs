@@ -1,8 +1,8 @@
 //! Properties of the signer, the encoder and the header parser, on generated inputs.
 
 use oauth1_sign::{
-    AuthorizationHeader, ConsumerCredentials, OAuthParams, Request, SignatureMethod, Signer,
-    TokenCredentials, decode, encode,
+    AuthorizationHeader, ConsumerCredentials, ConsumerKey, ConsumerSecret, OAuthParams, Request,
+    SignatureMethod, Signer, Token, TokenCredentials, TokenSecret, decode, encode,
 };
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -100,17 +100,79 @@ fn input() -> impl Strategy<Value = Input> {
         )
 }
 
-fn signature(i: &Input) -> String {
-    let signer = Signer::new(
-        &ConsumerCredentials::new(&i.consumer_key, &i.consumer_secret),
-        Some(&TokenCredentials::new(&i.token, &i.token_secret)),
+/// The parts of a request the first property leaves fixed.
+#[derive(Debug, Clone)]
+struct Extra {
+    method: &'static str,
+    https: bool,
+    host: String,
+    port: Option<u16>,
+    callback: Option<String>,
+    verifier: Option<String>,
+    sha256: bool,
+}
+
+fn extra() -> impl Strategy<Value = Extra> {
+    (
+        prop::sample::select(vec!["GET", "POST", "PUT", "DELETE", "PATCH"]),
+        any::<bool>(),
+        "[a-z0-9]{1,8}(\\.[a-z0-9]{1,8}){0,2}",
+        proptest::option::of(1024u16..),
+        proptest::option::of(text()),
+        proptest::option::of(text()),
+        any::<bool>(),
+    )
+        .prop_map(
+            |(method, https, host, port, callback, verifier, sha256)| Extra {
+                method,
+                https,
+                host,
+                port,
+                callback,
+                verifier,
+                sha256,
+            },
+        )
+}
+
+fn signature(i: &Input, e: &Extra) -> String {
+    let method = if e.sha256 {
+        SignatureMethod::HmacSha256
+    } else {
+        SignatureMethod::HmacSha1
+    };
+    let signer = Signer::with_method(
+        &ConsumerCredentials::new(
+            ConsumerKey::new(&i.consumer_key),
+            ConsumerSecret::new(&i.consumer_secret),
+        ),
+        Some(&TokenCredentials::new(
+            Token::new(&i.token),
+            TokenSecret::new(&i.token_secret),
+        )),
+        method,
     );
-    let url = format!("https://api.x.com{}?{}", i.path, form(&i.query));
+    let scheme = if e.https { "https" } else { "http" };
+    let port = e.port.map(|p| format!(":{p}")).unwrap_or_default();
+    let url = format!("{scheme}://{}{port}{}?{}", e.host, i.path, form(&i.query));
     let body = form(&i.body);
-    let request = Request::new("POST", &url).form_body(body.as_bytes());
-    signer
-        .signature(&request, &OAuthParams::new(&i.nonce, i.timestamp))
-        .unwrap()
+    let request = Request::new(e.method, &url).form_body(body.as_bytes());
+    let mut oauth = OAuthParams::new(&i.nonce, i.timestamp);
+    if let Some(c) = &e.callback {
+        oauth = oauth.callback(c);
+    }
+    if let Some(v) = &e.verifier {
+        oauth = oauth.verifier(v);
+    }
+    signer.signature(&request, &oauth).unwrap()
+}
+
+/// Adds a character, or changes one, of an optional value.
+fn mutate_opt(s: &mut Option<String>, at: Index, alphabet: &[char]) {
+    match s {
+        None => *s = Some(String::new()),
+        Some(v) => mutate(v, at, alphabet),
+    }
 }
 
 /// Replaces the character at `at` of `s` with another one (always a real change).
@@ -160,8 +222,8 @@ proptest! {
     #[test]
     fn base_string_matches_a_literal_rfc5849_reference(i in input()) {
         let signer = Signer::new(
-            &ConsumerCredentials::new(&i.consumer_key, &i.consumer_secret),
-            Some(&TokenCredentials::new(&i.token, &i.token_secret)),
+            &ConsumerCredentials::new(ConsumerKey::new(&i.consumer_key), ConsumerSecret::new(&i.consumer_secret)),
+            Some(&TokenCredentials::new(Token::new(&i.token), TokenSecret::new(&i.token_secret))),
         );
         let url = format!("https://API.X.com:443{}?{}", i.path, form(&i.query));
         let body = form(&i.body);
@@ -179,7 +241,7 @@ proptest! {
         seed in any::<u64>(),
         split in any::<Index>(),
     ) {
-        let signer = Signer::new(&ConsumerCredentials::new("ck", "cs"), None);
+        let signer = Signer::new(&ConsumerCredentials::new(ConsumerKey::new("ck"), ConsumerSecret::new("cs")), None);
         let oauth = OAuthParams::new("nonce", 1);
         let url = format!("https://api.x.com/a?{}", form(&params));
         let base = signer.base_string(&Request::new("GET", &url), &oauth).unwrap();
@@ -202,12 +264,13 @@ proptest! {
     #[test]
     fn changing_any_byte_of_any_input_changes_the_signature(
         i in input(),
-        field in 0usize..9,
+        e in extra(),
+        field in 0usize..16,
         at in any::<Index>(),
         pair in any::<Index>(),
     ) {
-        let before = signature(&i);
-        let mut j = i;
+        let before = signature(&i, &e);
+        let (mut j, mut f) = (i, e);
         let alphabet = ['a', 'b', ' ', '+', '%', '~', 'é'];
         match field {
             0 => mutate(&mut j.consumer_key, at, &alphabet),
@@ -216,7 +279,16 @@ proptest! {
             3 => mutate(&mut j.token_secret, at, &alphabet),
             4 => mutate(&mut j.nonce, at, &alphabet),
             5 => j.timestamp = j.timestamp.wrapping_add(1 + at.index(1000) as u64),
-            6 => mutate(&mut j.path, at, &['a', 'b', '_']),
+            // Keep the path a path: a `/` gets a character after it instead.
+            6 => {
+                let k = at.index(j.path.len());
+                if j.path.as_bytes()[k] == b'/' {
+                    j.path.insert(k + 1, 'a');
+                } else {
+                    let new = if j.path.as_bytes()[k] == b'a' { "b" } else { "a" };
+                    j.path.replace_range(k..=k, new);
+                }
+            }
             7 | 8 => {
                 let list = if field == 7 { &mut j.query } else { &mut j.body };
                 if list.is_empty() {
@@ -230,9 +302,21 @@ proptest! {
                     }
                 }
             }
+            9 => f.method = if f.method == "GET" { "POST" } else { "GET" },
+            10 => f.https = !f.https,
+            // Host characters are compared lower-cased: change one to another lower-case one.
+            11 => mutate(&mut f.host, at, &['q', 'z']),
+            12 => f.port = match f.port {
+                None => Some(8080),
+                Some(p) if p == u16::MAX => None,
+                Some(p) => Some(p + 1),
+            },
+            13 => mutate_opt(&mut f.callback, at, &alphabet),
+            14 => mutate_opt(&mut f.verifier, at, &alphabet),
+            15 => f.sha256 = !f.sha256,
             _ => unreachable!(),
         }
-        prop_assert_ne!(signature(&j), before);
+        prop_assert_ne!(signature(&j, &f), before);
     }
 
     #[test]
@@ -260,14 +344,14 @@ proptest! {
         body in proptest::collection::vec(any::<u8>(), 0..100),
         header in "\\PC{0,80}",
     ) {
-        let signer = Signer::new(&ConsumerCredentials::new("k", "s"), None);
+        let signer = Signer::new(&ConsumerCredentials::new(ConsumerKey::new("k"), ConsumerSecret::new("s")), None);
         let oauth = OAuthParams::new("n", 1).realm("r");
         for url in [url.clone(), format!("https://x.com/{url_tail}"), format!("http://[{url_tail}")] {
             let request = Request::new(&method, &url).form_body(&body);
             let _ = signer.authorization(&request, &oauth);
             let _ = signer.base_string(&request, &oauth);
             if let Ok(h) = AuthorizationHeader::parse(format!("OAuth {header}")) {
-                let _ = h.verify(&request, &oauth1_sign::ConsumerSecret::new("s"), None);
+                let _ = h.verify(&request, &ConsumerSecret::new("s"), None);
             }
         }
         let _ = decode(&url);
@@ -279,8 +363,8 @@ proptest! {
         Just(SignatureMethod::HmacSha1), Just(SignatureMethod::HmacSha256), Just(SignatureMethod::Plaintext)
     ]) {
         let signer = Signer::with_method(
-            &ConsumerCredentials::new(&i.consumer_key, &i.consumer_secret),
-            Some(&TokenCredentials::new(&i.token, &i.token_secret)),
+            &ConsumerCredentials::new(ConsumerKey::new(&i.consumer_key), ConsumerSecret::new(&i.consumer_secret)),
+            Some(&TokenCredentials::new(Token::new(&i.token), TokenSecret::new(&i.token_secret))),
             method,
         );
         let url = format!("https://api.x.com{}?{}", i.path, form(&i.query));
@@ -288,10 +372,10 @@ proptest! {
         let request = Request::new("POST", &url).form_body(body.as_bytes());
         let header = signer.authorization(&request, &OAuthParams::new(&i.nonce, i.timestamp)).unwrap();
         let parsed = AuthorizationHeader::parse(&header).unwrap();
-        let cs = oauth1_sign::ConsumerSecret::new(&i.consumer_secret);
-        let ts = oauth1_sign::TokenSecret::new(&i.token_secret);
+        let cs = ConsumerSecret::new(&i.consumer_secret);
+        let ts = TokenSecret::new(&i.token_secret);
         prop_assert_eq!(parsed.verify(&request, &cs, Some(&ts)), Ok(()));
-        let wrong = oauth1_sign::TokenSecret::new(format!("{}!", i.token_secret));
+        let wrong = TokenSecret::new(format!("{}!", i.token_secret));
         prop_assert_eq!(parsed.verify(&request, &cs, Some(&wrong)), Err(oauth1_sign::Error::SignatureMismatch));
     }
 }

@@ -2,12 +2,15 @@
 //! from the RFC text, and every error path with its typed variant.
 
 use oauth1_sign::{
-    AuthorizationHeader, ConsumerCredentials, ConsumerSecret, Error, OAuthParams, Request,
-    SignatureMethod, Signer, TokenCredentials,
+    AuthorizationHeader, ConsumerCredentials, ConsumerKey, ConsumerSecret, Error, OAuthParams,
+    Request, SignatureMethod, Signer, Token, TokenCredentials, TokenSecret,
 };
 
 fn signer() -> Signer {
-    Signer::new(&ConsumerCredentials::new("ck", "cs"), None)
+    Signer::new(
+        &ConsumerCredentials::new(ConsumerKey::new("ck"), ConsumerSecret::new("cs")),
+        None,
+    )
 }
 
 /// Only the parameter part of the base string, decoded once (so it reads as `a=1&b=2`).
@@ -133,7 +136,7 @@ fn oauth_signature_is_never_signed_but_realm_in_the_query_is() {
 fn request_token_key_ends_with_ampersand_and_callback_is_signed() {
     // PLAINTEXT reveals the key: consumer secret, `&`, empty token secret.
     let s = Signer::with_method(
-        &ConsumerCredentials::new("ck", "c s"),
+        &ConsumerCredentials::new(ConsumerKey::new("ck"), ConsumerSecret::new("c s")),
         None,
         SignatureMethod::Plaintext,
     );
@@ -156,8 +159,11 @@ fn request_token_key_ends_with_ampersand_and_callback_is_signed() {
 #[test]
 fn header_has_every_protocol_parameter_once_and_sorted() {
     let s = Signer::new(
-        &ConsumerCredentials::new("ck", "cs"),
-        Some(&TokenCredentials::new("tk", "ts")),
+        &ConsumerCredentials::new(ConsumerKey::new("ck"), ConsumerSecret::new("cs")),
+        Some(&TokenCredentials::new(
+            Token::new("tk"),
+            TokenSecret::new("ts"),
+        )),
     );
     let r = Request::new("POST", "https://api.x.com/oauth/access_token");
     let h = s
@@ -192,7 +198,7 @@ fn header_has_every_protocol_parameter_once_and_sorted() {
         .verify(
             &r,
             &ConsumerSecret::new("cs"),
-            Some(&oauth1_sign::TokenSecret::new("ts")),
+            Some(&TokenSecret::new("ts")),
         )
         .unwrap();
 }
@@ -307,35 +313,69 @@ fn header_parse_errors_are_typed() {
 fn verify_errors_are_typed() {
     let r = Request::new("GET", "https://x.com/");
     let cs = ConsumerSecret::new("cs");
-    let h = AuthorizationHeader::parse("OAuth oauth_signature=\"x\"").unwrap();
-    assert_eq!(
-        h.verify(&r, &cs, None),
-        Err(Error::MissingParameter {
-            name: "oauth_signature_method"
-        })
-    );
-    let h = AuthorizationHeader::parse("OAuth oauth_signature_method=\"HMAC-SHA1\"").unwrap();
-    assert_eq!(
-        h.verify(&r, &cs, None),
-        Err(Error::MissingParameter {
-            name: "oauth_signature"
-        })
-    );
-    let h = AuthorizationHeader::parse(
-        "OAuth oauth_signature_method=\"RSA-SHA1\", oauth_signature=\"x\"",
+    let good = AuthorizationHeader::parse(
+        signer()
+            .authorization(&r, &OAuthParams::new("n", 1))
+            .unwrap(),
     )
     .unwrap();
+    assert_eq!(good.verify(&r, &cs, None), Ok(()));
+    // The same header with one parameter left out or changed.
+    let edit = |name: &str, value: Option<&str>| {
+        let mut h = AuthorizationHeader::new();
+        for (n, v) in good.params() {
+            if n != name {
+                h.push(n, v).unwrap();
+            } else if let Some(value) = value {
+                h.push(n, value).unwrap();
+            }
+        }
+        h.verify(&r, &cs, None)
+    };
+    for name in [
+        "oauth_consumer_key",
+        "oauth_signature_method",
+        "oauth_signature",
+        "oauth_nonce",
+        "oauth_timestamp",
+    ] {
+        assert_eq!(
+            edit(name, None),
+            Err(Error::MissingParameter { name }),
+            "{name}"
+        );
+    }
     assert_eq!(
-        h.verify(&r, &cs, None),
+        edit("oauth_signature_method", Some("RSA-SHA1")),
         Err(Error::UnsupportedSignatureMethod)
     );
-    let h = AuthorizationHeader::parse(
-        "OAuth oauth_signature_method=\"HMAC-SHA1\", oauth_signature=\"bm90%21%21\"",
+    assert_eq!(
+        edit("oauth_signature_method", Some("hmac-sha1")),
+        Err(Error::UnsupportedSignatureMethod)
+    );
+    assert_eq!(
+        edit("oauth_version", Some("2.0")),
+        Err(Error::UnsupportedVersion)
+    );
+    assert_eq!(
+        edit("oauth_timestamp", Some("12a")),
+        Err(Error::InvalidTimestamp)
+    );
+    assert_eq!(
+        edit("oauth_timestamp", Some("2")),
+        Err(Error::SignatureMismatch)
+    );
+    assert_eq!(
+        edit("oauth_signature", Some("bm90!!")),
+        Err(Error::SignatureMismatch)
+    );
+    assert_eq!(edit("oauth_version", None), Err(Error::SignatureMismatch));
+    // PLAINTEXT needs no nonce or timestamp (RFC 5849 §3.1).
+    let plain = AuthorizationHeader::parse(
+        "OAuth oauth_consumer_key=\"ck\", oauth_signature_method=\"PLAINTEXT\", oauth_signature=\"cs%26\"",
     )
     .unwrap();
-    assert_eq!(h.verify(&r, &cs, None), Err(Error::SignatureMismatch));
-    let h = AuthorizationHeader::parse("OAuth oauth_timestamp=\"12a\"").unwrap();
-    assert_eq!(h.timestamp(), Err(Error::InvalidTimestamp));
+    assert_eq!(plain.verify(&r, &cs, None), Ok(()));
     assert_eq!(
         AuthorizationHeader::new().timestamp(),
         Err(Error::MissingParameter {
@@ -346,8 +386,11 @@ fn verify_errors_are_typed() {
 
 #[test]
 fn secrets_stay_out_of_debug_and_display() {
-    let consumer = ConsumerCredentials::new("ck-public", "cs-SECRET-1");
-    let token = TokenCredentials::new("tk-public", "ts-SECRET-2");
+    let consumer = ConsumerCredentials::new(
+        ConsumerKey::new("ck-public"),
+        ConsumerSecret::new("cs-SECRET-1"),
+    );
+    let token = TokenCredentials::new(Token::new("tk-public"), TokenSecret::new("ts-SECRET-2"));
     let signer = Signer::new(&consumer, Some(&token));
     for text in [
         format!("{consumer:?}"),
@@ -361,4 +404,49 @@ fn secrets_stay_out_of_debug_and_display() {
     }
     assert!(format!("{signer:?}").contains("ck-public"));
     assert_eq!(format!("{}", consumer.secret), "<redacted>");
+}
+
+use oauth1_sign::rand_core;
+
+/// An RNG that always returns the same byte: a nonce must still come out, of the right shape.
+struct ConstRng(u8);
+
+impl rand_core::RngCore for ConstRng {
+    fn next_u32(&mut self) -> u32 {
+        u32::from_le_bytes([self.0; 4])
+    }
+    fn next_u64(&mut self) -> u64 {
+        u64::from_le_bytes([self.0; 8])
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        dest.fill(self.0);
+    }
+}
+
+impl rand_core::CryptoRng for ConstRng {}
+
+#[test]
+fn nonces_are_32_alphanumerics_and_never_hang() {
+    use rand::SeedableRng;
+    for byte in [0x00, 0x7F, 0xF8, 0xFF] {
+        let nonce = oauth1_sign::generate_nonce(&mut ConstRng(byte));
+        assert_eq!(nonce.len(), 32);
+        assert!(nonce.bytes().all(|b| b.is_ascii_alphanumeric()), "{nonce}");
+    }
+    assert_eq!(
+        oauth1_sign::generate_nonce(&mut ConstRng(0)),
+        "A".repeat(32)
+    );
+    assert_eq!(
+        oauth1_sign::generate_nonce(&mut ConstRng(0xFF)),
+        "9".repeat(32)
+    );
+    let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+    let nonces: std::collections::HashSet<String> = (0..1000)
+        .map(|_| oauth1_sign::generate_nonce(&mut rng))
+        .collect();
+    assert_eq!(nonces.len(), 1000);
+    // Every character of the alphabet shows up across 32,000 draws.
+    let chars: std::collections::HashSet<char> = nonces.iter().flat_map(|n| n.chars()).collect();
+    assert_eq!(chars.len(), 62);
 }

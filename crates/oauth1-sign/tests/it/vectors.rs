@@ -3,8 +3,9 @@
 //! signature, and the `Authorization` header where the source printed one.
 
 use oauth1_sign::{
-    AuthorizationHeader, ConsumerCredentials, ConsumerSecret, Error, OAuthParams, Request,
-    SignatureMethod, Signer, TokenCredentials, TokenSecret, decode, encode, sign_base_string,
+    AuthorizationHeader, ConsumerCredentials, ConsumerKey, ConsumerSecret, Error, OAuthParams,
+    Request, SignatureMethod, Signer, Token, TokenCredentials, TokenSecret, decode, encode,
+    sign_base_string,
 };
 use serde_json::Value;
 
@@ -73,11 +74,15 @@ struct Case<'a> {
 
 fn case(v: &Value) -> Case<'_> {
     let consumer = ConsumerCredentials::new(
-        param(v, "oauth_consumer_key").expect("consumer key"),
-        s(&v["secrets"]["consumer_secret"]),
+        ConsumerKey::new(param(v, "oauth_consumer_key").expect("consumer key")),
+        ConsumerSecret::new(s(&v["secrets"]["consumer_secret"])),
     );
-    let token =
-        param(v, "oauth_token").map(|t| TokenCredentials::new(t, s(&v["secrets"]["token_secret"])));
+    let token = param(v, "oauth_token").map(|t| {
+        TokenCredentials::new(
+            Token::new(t),
+            TokenSecret::new(s(&v["secrets"]["token_secret"])),
+        )
+    });
     assert_eq!(
         param(v, "oauth_signature_method"),
         Some(method(v).as_str()),
@@ -290,8 +295,11 @@ fn parameter_collection_table() {
                 .map(|p| s(&p[1]))
                 .unwrap()
         };
-        let consumer = ConsumerCredentials::new(p("oauth_consumer_key"), "");
-        let token = TokenCredentials::new(p("oauth_token"), "");
+        let consumer = ConsumerCredentials::new(
+            ConsumerKey::new(p("oauth_consumer_key")),
+            ConsumerSecret::new(""),
+        );
+        let token = TokenCredentials::new(Token::new(p("oauth_token")), TokenSecret::new(""));
         let signer = Signer::new(&consumer, Some(&token));
         let params = OAuthParams::new(p("oauth_nonce"), p("oauth_timestamp").parse().unwrap())
             .without_version();
@@ -319,7 +327,10 @@ fn parameter_collection_table() {
 
 #[test]
 fn base_string_uri_table() {
-    let signer = Signer::new(&ConsumerCredentials::new("k", "s"), None);
+    let signer = Signer::new(
+        &ConsumerCredentials::new(ConsumerKey::new("k"), ConsumerSecret::new("s")),
+        None,
+    );
     for v in vectors("base-string-uri") {
         for case in v["cases"].as_array().unwrap() {
             let base = signer
