@@ -96,7 +96,8 @@ pub(crate) fn run() -> Result<(), DynError> {
         );
         ci.step(
             "install cargo-deny",
-            cargo(["install", "--locked", "cargo-deny"]),
+            // Pinned, so a new cargo-deny release cannot change what CI checks.
+            cargo(["install", "--locked", "cargo-deny", "--version", "0.20.2"]),
         )?;
     }
     ci.step(

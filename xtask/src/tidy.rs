@@ -218,12 +218,49 @@ pub(crate) fn check(root: &Path) -> Result<Report, DynError> {
         });
     }
 
+    if let Some(problem) = readme_quick_start(root)? {
+        problems.push(problem);
+    }
+
     Ok(Report {
         problems,
         files: files.len(),
         pure,
         adapters,
     })
+}
+
+/// The README's quick start must be the example that `cargo test` compiles: the first ```rust
+/// block after `## Quick start` equals `crates/oauth1-sign/examples/quick_start.rs` minus its
+/// leading `//!` and `#![...]` lines.
+fn readme_quick_start(root: &Path) -> Result<Option<Problem>, DynError> {
+    const EXAMPLE: &str = "crates/oauth1-sign/examples/quick_start.rs";
+    let readme = fs::read_to_string(root.join("README.md"))?;
+    let Ok(example) = fs::read_to_string(root.join(EXAMPLE)) else {
+        return Ok(None);
+    };
+    let block = readme
+        .split_once("## Quick start")
+        .and_then(|(_, rest)| rest.split_once("```rust\n"))
+        .and_then(|(_, rest)| rest.split_once("```"))
+        .map(|(code, _)| code.trim().to_string());
+    let body: Vec<&str> = example
+        .lines()
+        .skip_while(|l| {
+            let t = l.trim_start();
+            t.starts_with("//!") || t.starts_with("#![") || t.is_empty() || t.starts_with("// ")
+        })
+        .collect();
+    let body = body.join("\n").trim().to_string();
+    if block.as_deref() == Some(body.as_str()) {
+        Ok(None)
+    } else {
+        Ok(Some(Problem {
+            path: "README.md".into(),
+            line: None,
+            reason: format!("the quick start differs from {EXAMPLE}: keep them the same"),
+        }))
+    }
 }
 
 /// Adds every `.rs` file under `dir` to `files`, skipping `target` directories (including
