@@ -18,6 +18,7 @@ const S256_LEN: usize = 43;
 /// [`S256`](Self::S256) is the default and the only method this crate picks on its own;
 /// [`Plain`](Self::Plain) must be asked for by name.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Method {
     /// `S256`: the challenge is `BASE64URL(SHA256(ASCII(code_verifier)))`.
     #[default]

@@ -87,7 +87,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn messages_are_lowercase_and_name_the_problem() {
+    fn messages_name_the_problem_without_the_value() {
         let cases = [
             (
                 Error::VerifierLength { len: 42 },
