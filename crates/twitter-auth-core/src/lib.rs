@@ -1,0 +1,36 @@
+//! Sans-IO state machines for every Twitter/X authentication flow.
+//!
+//! The core builds each HTTP request as plain data ([`HttpRequest`]) and consumes each answer as
+//! plain data ([`HttpResponse`]). It never does IO, never reads a clock and never draws
+//! randomness by itself: the caller passes `now` and an RNG. Drive it from `reqwest`, `ureq`,
+//! `hyper`, a WASM fetch, or a test: every flow is the same code.
+//!
+//! # Driving the core
+//!
+//! 1. Build the step of a flow; it is an [`Exchange`] holding the request to send.
+//! 2. Send [`Exchange::request`] exactly as given (do not follow redirects on token endpoints).
+//! 3. On an answer, or a transport failure, ask the retry policy what to do.
+//! 4. Hand the answer to [`Exchange::finish`] exactly once, with `now`.
+//! 5. Persist any new token set before using it.
+//!
+//! Errors from X are typed ([`Error::X`], [`Error::OAuth2`], [`Error::Problem`]) and
+//! [`Error::hint`] says what usually causes them.
+
+mod endpoints;
+mod error;
+mod exchange;
+mod response;
+mod secret;
+mod time;
+
+pub use endpoints::Endpoints;
+pub use error::{Error, ErrorKind, OAuth2Error, Problem, XApiError};
+pub use exchange::{Exchange, HttpRequest, HttpResponse, Replay};
+pub use response::error_from_response;
+pub use secret::{AccessToken, AuthorizationCode, BearerToken, ClientId, ClientSecret, RefreshToken, UserId, Verifier};
+pub use time::UnixTime;
+
+pub use http;
+pub use oauth1_sign;
+pub use pkce;
+pub use url;

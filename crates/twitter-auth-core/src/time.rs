@@ -1,0 +1,58 @@
+//! Instants as whole seconds since the Unix epoch: what X's headers and token lifetimes use,
+//! and what a stored token or pending login can carry through serde.
+
+use core::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Seconds since the Unix epoch. Instants before the epoch are clamped to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct UnixTime(u64);
+
+impl UnixTime {
+    /// The epoch itself.
+    pub const EPOCH: Self = Self(0);
+
+    /// From whole seconds.
+    pub const fn from_secs(secs: u64) -> Self {
+        Self(secs)
+    }
+
+    /// The whole seconds.
+    pub const fn as_secs(self) -> u64 {
+        self.0
+    }
+
+    /// From a wall-clock instant (the caller's `now`).
+    pub fn from_system(t: SystemTime) -> Self {
+        Self(t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()))
+    }
+
+    /// As a wall-clock instant.
+    pub fn to_system(self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(self.0)
+    }
+
+    /// `self + d`, saturating.
+    #[must_use]
+    pub const fn saturating_add(self, secs: u64) -> Self {
+        Self(self.0.saturating_add(secs))
+    }
+
+    /// How long from `earlier` to `self`; zero if `earlier` is later.
+    pub const fn since(self, earlier: Self) -> Duration {
+        Duration::from_secs(self.0.saturating_sub(earlier.0))
+    }
+}
+
+impl From<SystemTime> for UnixTime {
+    fn from(t: SystemTime) -> Self {
+        Self::from_system(t)
+    }
+}
+
+impl fmt::Display for UnixTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
