@@ -66,7 +66,9 @@ impl Endpoints {
         let base = checked_base(base)?;
         let authorize = base
             .join("i/oauth2/authorize")
-            .map_err(|_| Error::InvalidUrl { reason: "cannot append the authorize path" })?;
+            .map_err(|_| Error::InvalidUrl {
+                reason: "cannot append the authorize path",
+            })?;
         Ok(Self {
             api: base.clone(),
             oauth1: base,
@@ -127,7 +129,9 @@ fn join(base: &Url, path: &str) -> Url {
 
 /// Parses and checks a URL: `https`, or `http` to a loopback host; no credentials; no fragment.
 fn checked(url: &str) -> Result<Url, Error> {
-    let url = Url::parse(url).map_err(|_| Error::InvalidUrl { reason: "not an absolute URL" })?;
+    let url = Url::parse(url).map_err(|_| Error::InvalidUrl {
+        reason: "not an absolute URL",
+    })?;
     match url.scheme() {
         "https" => {}
         "http" if is_loopback(&url) => {}
@@ -136,13 +140,21 @@ fn checked(url: &str) -> Result<Url, Error> {
                 reason: "plain http is only allowed to a loopback host (127.0.0.1, ::1, localhost)",
             });
         }
-        _ => return Err(Error::InvalidUrl { reason: "the scheme must be https" }),
+        _ => {
+            return Err(Error::InvalidUrl {
+                reason: "the scheme must be https",
+            });
+        }
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::InvalidUrl { reason: "credentials in the URL are not allowed" });
+        return Err(Error::InvalidUrl {
+            reason: "credentials in the URL are not allowed",
+        });
     }
     if url.fragment().is_some() {
-        return Err(Error::InvalidUrl { reason: "a fragment is not allowed" });
+        return Err(Error::InvalidUrl {
+            reason: "a fragment is not allowed",
+        });
     }
     Ok(url)
 }
@@ -151,7 +163,9 @@ fn checked(url: &str) -> Result<Url, Error> {
 fn checked_base(base: &str) -> Result<Url, Error> {
     let mut url = checked(base)?;
     if url.query().is_some() {
-        return Err(Error::InvalidUrl { reason: "a base URL cannot have a query" });
+        return Err(Error::InvalidUrl {
+            reason: "a base URL cannot have a query",
+        });
     }
     if !url.path().ends_with('/') {
         let path = format!("{}/", url.path());
@@ -175,7 +189,12 @@ mod tests {
 
     #[test]
     fn loopback_http_is_allowed_and_nothing_else() {
-        for ok in ["http://127.0.0.1:1/", "http://127.9.9.9/", "http://[::1]:80", "http://localhost:3000/x/"] {
+        for ok in [
+            "http://127.0.0.1:1/",
+            "http://127.9.9.9/",
+            "http://[::1]:80",
+            "http://localhost:3000/x/",
+        ] {
             assert!(Endpoints::x().with_api(ok).is_ok(), "{ok}");
         }
         for bad in [
@@ -197,7 +216,13 @@ mod tests {
     #[test]
     fn bases_keep_their_path_prefix() {
         let e = Endpoints::x().with_api("https://proxy.example/x").unwrap();
-        assert_eq!(e.api_url("2/users/me").as_str(), "https://proxy.example/x/2/users/me");
-        assert_eq!(Endpoints::x().oauth1_url("/oauth/request_token").as_str(), "https://api.x.com/oauth/request_token");
+        assert_eq!(
+            e.api_url("2/users/me").as_str(),
+            "https://proxy.example/x/2/users/me"
+        );
+        assert_eq!(
+            Endpoints::x().oauth1_url("/oauth/request_token").as_str(),
+            "https://api.x.com/oauth/request_token"
+        );
     }
 }

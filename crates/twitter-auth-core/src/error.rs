@@ -231,7 +231,9 @@ impl Error {
             Self::StateMismatch => Some(
                 "the callback belongs to another login attempt, or was forged: start the login again",
             ),
-            Self::Expired => Some("logins must be completed within their lifetime (10 minutes by default)"),
+            Self::Expired => {
+                Some("logins must be completed within their lifetime (10 minutes by default)")
+            }
             Self::MayHaveBeenConsumed => {
                 Some("check whether the token arrived (e.g. in the store) before starting over")
             }
@@ -249,11 +251,17 @@ fn x_code_hint(code: u32) -> Option<&'static str> {
         88 => "rate limited: wait until the x-rate-limit-reset instant",
         89 => "the token is invalid, expired or revoked: log in again",
         99 => "app-only credentials were rejected (wrong key/secret, or asked too often)",
-        135 => "timestamp out of bounds: the local clock is off; re-sign with the offset from X's Date header",
+        135 => {
+            "timestamp out of bounds: the local clock is off; re-sign with the offset from X's Date header"
+        }
         215 => "authentication is missing or wholly invalid",
         220 => "these credentials do not allow this resource (it may need user context)",
-        261 => "the app has no write permission: change it in the developer portal and re-authorize",
-        415 => "callback URL not approved: register it exactly (trailing slash included) in the app settings",
+        261 => {
+            "the app has no write permission: change it in the developer portal and re-authorize"
+        }
+        415 => {
+            "callback URL not approved: register it exactly (trailing slash included) in the app settings"
+        }
         416 => "the app is invalid or suspended",
         417 => "desktop apps only support oauth_callback=oob (PIN)",
         _ => return None,
@@ -290,7 +298,9 @@ fn problem_hint(problem: &Problem) -> Option<&'static str> {
         ),
         ("client-forbidden", _) => Some("this client may not use this endpoint"),
         ("usage-capped", _) => Some("the product's usage cap is reached for this period"),
-        ("rate-limit-exceeded", _) => Some("rate limited: wait until the x-rate-limit-reset instant"),
+        ("rate-limit-exceeded", _) => {
+            Some("rate limited: wait until the x-rate-limit-reset instant")
+        }
         ("not-authorized-for-resource", _) => Some("the user or app may not see this resource"),
         _ => None,
     }

@@ -19,15 +19,23 @@
 mod endpoints;
 mod error;
 mod exchange;
+pub mod oauth1;
+pub mod oauth2;
+pub mod rate_limit;
 mod response;
+pub mod retry;
 mod secret;
+pub mod skew;
 mod time;
 
 pub use endpoints::Endpoints;
 pub use error::{Error, ErrorKind, OAuth2Error, Problem, XApiError};
 pub use exchange::{Exchange, HttpRequest, HttpResponse, Replay};
 pub use response::error_from_response;
-pub use secret::{AccessToken, AuthorizationCode, BearerToken, ClientId, ClientSecret, RefreshToken, UserId, Verifier};
+pub use secret::{
+    AccessToken, AuthorizationCode, BearerToken, ClientId, ClientSecret, RefreshToken, UserId,
+    Verifier,
+};
 pub use time::UnixTime;
 
 pub use http;

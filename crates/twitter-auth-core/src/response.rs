@@ -31,15 +31,18 @@ pub fn error_from_response(response: &HttpResponse) -> Error {
             return Error::X { status, errors };
         }
     }
-    if body.error.as_ref().is_some_and(serde_json::Value::is_string) {
-        if let Ok(error) = serde_json::from_slice::<OAuth2Error>(response.body()) {
-            return Error::OAuth2 { status, error };
-        }
+    if body
+        .error
+        .as_ref()
+        .is_some_and(serde_json::Value::is_string)
+        && let Ok(error) = serde_json::from_slice::<OAuth2Error>(response.body())
+    {
+        return Error::OAuth2 { status, error };
     }
-    if body.kind.is_some() || body.title.is_some() {
-        if let Ok(problem) = serde_json::from_slice::<Problem>(response.body()) {
-            return Error::Problem { status, problem };
-        }
+    if (body.kind.is_some() || body.title.is_some())
+        && let Ok(problem) = serde_json::from_slice::<Problem>(response.body())
+    {
+        return Error::Problem { status, problem };
     }
     Error::UnexpectedStatus { status }
 }

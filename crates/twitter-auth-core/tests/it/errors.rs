@@ -23,7 +23,10 @@ fn v1_error_lists_keep_their_codes_and_hints() {
         assert_eq!(e.x_codes(), [code]);
         assert_eq!(e.kind(), ErrorKind::Rejected);
         assert!(e.hint().unwrap().contains(hint), "{code}: {:?}", e.hint());
-        assert!(e.to_string().contains(&format!("code {code}: msg {code}")), "{e}");
+        assert!(
+            e.to_string().contains(&format!("code {code}: msg {code}")),
+            "{e}"
+        );
     }
     // X's app-only error carries a label too.
     let e = error_from_response(&response(
@@ -39,7 +42,9 @@ fn oauth2_errors_are_typed_with_the_mix_up_hint() {
         401,
         r#"{"error":"unauthorized_client","error_description":"Missing valid authorization header"}"#,
     ));
-    let Error::OAuth2 { status: 401, error } = &e else { panic!("{e:?}") };
+    let Error::OAuth2 { status: 401, error } = &e else {
+        panic!("{e:?}")
+    };
     assert_eq!(error.error, "unauthorized_client");
     assert!(e.hint().unwrap().contains("public/confidential"));
     let e = error_from_response(&response(
@@ -57,7 +62,13 @@ fn v2_problems_are_matched_by_name_whatever_the_host() {
             r#"{{"title":"Unsupported Authentication","detail":"Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.","type":"https://{host}/2/problems/unsupported-authentication","status":403}}"#
         );
         let e = error_from_response(&response(403, &body));
-        let Error::Problem { status: 403, problem } = &e else { panic!("{e:?}") };
+        let Error::Problem {
+            status: 403,
+            problem,
+        } = &e
+        else {
+            panic!("{e:?}")
+        };
         assert_eq!(problem.name(), "unsupported-authentication");
         assert!(e.hint().unwrap().contains("wrong kind of credentials"));
     }
@@ -70,7 +81,19 @@ fn v2_problems_are_matched_by_name_whatever_the_host() {
 
 #[test]
 fn anything_else_is_an_unexpected_status() {
-    for body in ["", "<hash><error>Invalid / expired Token</error></hash>", "{}", "[1,2]", r#"{"errors":"x"}"#] {
-        assert!(matches!(error_from_response(&response(500, body)), Error::UnexpectedStatus { status: 500 }), "{body}");
+    for body in [
+        "",
+        "<hash><error>Invalid / expired Token</error></hash>",
+        "{}",
+        "[1,2]",
+        r#"{"errors":"x"}"#,
+    ] {
+        assert!(
+            matches!(
+                error_from_response(&response(500, body)),
+                Error::UnexpectedStatus { status: 500 }
+            ),
+            "{body}"
+        );
     }
 }

@@ -1,3 +1,8 @@
 //! Integration tests of `twitter-auth-core`: every flow driven with canned X responses.
 
 mod errors;
+mod oauth1;
+mod oauth2_app_only;
+mod oauth2_pkce;
+mod rate_limit;
+mod retry;

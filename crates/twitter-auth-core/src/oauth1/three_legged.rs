@@ -1,0 +1,410 @@
+//! The 3-legged flow (`oauth/request_token` → `oauth/authorize` or `oauth/authenticate` →
+//! `oauth/access_token`), the PIN variant (`oauth_callback=oob`) and Sign in with X.
+
+use std::time::{Duration, SystemTime};
+
+use oauth1_sign::{ConsumerCredentials, OAuthParams, Token, TokenCredentials, TokenSecret};
+use subtle::ConstantTimeEq;
+use url::Url;
+
+use super::user::{UserCredentials, age};
+use crate::exchange::build;
+use crate::response::{ensure_success, field, form};
+use crate::{
+    Endpoints, Error, Exchange, HttpRequest, HttpResponse, Replay, UnixTime, UserId, Verifier,
+};
+
+/// How long a pending authorization stays usable by default.
+pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(10 * 60);
+
+/// Where X sends the user back: a registered callback URL, or `oob` for the PIN flow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Callback {
+    /// A callback URL registered (exactly) in the app's settings.
+    Url(Url),
+    /// `oob`: X shows the user a PIN to type into the app.
+    Oob,
+}
+
+impl Callback {
+    /// A callback URL. Custom schemes (`myapp://cb`) are allowed, as X allows them; `javascript:`,
+    /// `data:` and `file:` are refused, as X refuses them.
+    pub fn url(url: &str) -> Result<Self, Error> {
+        let url = Url::parse(url).map_err(|_| Error::InvalidUrl {
+            reason: "the callback is not an absolute URL",
+        })?;
+        if matches!(url.scheme(), "javascript" | "data" | "file") {
+            return Err(Error::InvalidUrl {
+                reason: "javascript:, data: and file: callbacks are not allowed",
+            });
+        }
+        Ok(Self::Url(url))
+    }
+
+    /// The PIN flow.
+    pub const fn oob() -> Self {
+        Self::Oob
+    }
+
+    /// The value sent as `oauth_callback`.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Url(url) => url.as_str(),
+            Self::Oob => "oob",
+        }
+    }
+}
+
+/// `x_auth_access_type`: ask for less than the app's permission level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AccessType {
+    /// `read`.
+    Read,
+    /// `write` (read and write).
+    Write,
+}
+
+impl AccessType {
+    const fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Write => "write",
+        }
+    }
+}
+
+/// Which page the user authorizes on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AuthorizeKind {
+    /// `oauth/authorize`: always shows the consent screen (desktop apps must use it).
+    Authorize,
+    /// `oauth/authenticate`: Sign in with X, skipping consent when the user already approved.
+    Authenticate,
+}
+
+/// Step 1: ask X for a request token.
+#[derive(Clone, Debug)]
+pub struct RequestToken {
+    callback: Callback,
+    access_type: Option<AccessType>,
+    lifetime: Duration,
+}
+
+impl RequestToken {
+    /// A request for a token that will send the user back to `callback`.
+    pub const fn new(callback: Callback) -> Self {
+        Self {
+            callback,
+            access_type: None,
+            lifetime: DEFAULT_LIFETIME,
+        }
+    }
+
+    /// Asks for `read` or `write` access only (sent in the query, so it is signed).
+    #[must_use]
+    pub const fn access_type(mut self, access_type: AccessType) -> Self {
+        self.access_type = Some(access_type);
+        self
+    }
+
+    /// How long the pending authorization stays usable (default 10 minutes).
+    #[must_use]
+    pub const fn lifetime(mut self, lifetime: Duration) -> Self {
+        self.lifetime = lifetime;
+        self
+    }
+
+    /// Builds `POST oauth/request_token`, signed by the app alone with `oauth_callback`.
+    ///
+    /// `now` is the timestamp X will check: pass a clock corrected by
+    /// the offset from X's `Date` header (see [`skew`](crate::skew)) if X rejected an earlier one
+    /// (code 135).
+    pub fn exchange(
+        self,
+        app: &ConsumerCredentials,
+        endpoints: &Endpoints,
+        now: SystemTime,
+        nonce: &str,
+    ) -> Result<RequestTokenExchange, Error> {
+        let mut url = endpoints.oauth1_url("oauth/request_token");
+        if let Some(access) = self.access_type {
+            url.query_pairs_mut()
+                .append_pair("x_auth_access_type", access.as_str());
+        }
+        let mut request = build(http::Method::POST, &url, &[], Vec::new())?;
+        let signer = super::UserSigner::app(app);
+        let oauth = OAuthParams::new(nonce, signer.timestamp(now)).callback(self.callback.as_str());
+        signer.sign_with(&mut request, &oauth)?;
+        Ok(RequestTokenExchange {
+            request,
+            callback: self.callback,
+            lifetime: self.lifetime,
+        })
+    }
+}
+
+/// The `oauth/request_token` round trip.
+#[derive(Debug)]
+#[must_use = "send the request, then call `finish` with the response"]
+pub struct RequestTokenExchange {
+    request: HttpRequest,
+    callback: Callback,
+    lifetime: Duration,
+}
+
+impl Exchange for RequestTokenExchange {
+    type Output = PendingAuthorization;
+
+    fn request(&self) -> &HttpRequest {
+        &self.request
+    }
+
+    /// A new request token can always be asked for.
+    fn replay(&self) -> Replay {
+        Replay::Safe
+    }
+
+    fn finish(
+        self,
+        now: SystemTime,
+        response: HttpResponse,
+    ) -> Result<PendingAuthorization, Error> {
+        ensure_success(&response)?;
+        // Form-encoded whatever the Content-Type says (contract §2.1).
+        let pairs = form(
+            response.body(),
+            "the request-token answer is not form-encoded text",
+        )?;
+        if field(&pairs, "oauth_callback_confirmed") != Some("true") {
+            return Err(Error::CallbackNotConfirmed);
+        }
+        let token = field(&pairs, "oauth_token").ok_or(Error::Malformed {
+            what: "the request-token answer has no oauth_token",
+        })?;
+        let secret = field(&pairs, "oauth_token_secret").ok_or(Error::Malformed {
+            what: "the request-token answer has no oauth_token_secret",
+        })?;
+        Ok(PendingAuthorization {
+            request_token: TokenCredentials::new(Token::new(token), TokenSecret::new(secret)),
+            callback: self.callback.as_str().to_owned(),
+            created_at: UnixTime::from_system(now),
+            lifetime_secs: self.lifetime.as_secs(),
+        })
+    }
+}
+
+/// Step 2: the request token between the redirect to X and the callback.
+///
+/// Serializable (serde), so that a web server can keep it in a session and resume in another
+/// process; it holds the request token's secret, so store it server-side or encrypted. It
+/// expires (10 minutes by default) and is consumed by its callback.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[must_use = "send the user to `authorize_url`, then pass the callback to `on_callback`"]
+pub struct PendingAuthorization {
+    request_token: TokenCredentials,
+    callback: String,
+    created_at: UnixTime,
+    lifetime_secs: u64,
+}
+
+impl PendingAuthorization {
+    /// The request token (public: it is in the authorize URL).
+    pub fn request_token(&self) -> &Token {
+        &self.request_token.token
+    }
+
+    /// When X issued it.
+    pub const fn created_at(&self) -> UnixTime {
+        self.created_at
+    }
+
+    /// When it stops being usable.
+    pub const fn expires_at(&self) -> UnixTime {
+        self.created_at.saturating_add(self.lifetime_secs)
+    }
+
+    /// Whether this is the PIN flow (`oauth_callback=oob`).
+    pub fn is_pin(&self) -> bool {
+        self.callback == "oob"
+    }
+
+    /// The page to send the user to.
+    pub fn authorize_url(&self, endpoints: &Endpoints, kind: AuthorizeKind) -> Url {
+        self.authorize_url_with(endpoints, kind, false, None)
+    }
+
+    /// The page to send the user to, with `force_login=true` (ask for credentials even when
+    /// signed in) and a `screen_name` to prefill.
+    pub fn authorize_url_with(
+        &self,
+        endpoints: &Endpoints,
+        kind: AuthorizeKind,
+        force_login: bool,
+        screen_name: Option<&str>,
+    ) -> Url {
+        let path = match kind {
+            AuthorizeKind::Authorize => "oauth/authorize",
+            AuthorizeKind::Authenticate => "oauth/authenticate",
+        };
+        let mut url = endpoints.oauth1_url(path);
+        {
+            let mut query = url.query_pairs_mut();
+            query.append_pair("oauth_token", self.request_token.token.as_str());
+            if force_login {
+                query.append_pair("force_login", "true");
+            }
+            if let Some(name) = screen_name {
+                query.append_pair("screen_name", name);
+            }
+        }
+        url
+    }
+
+    /// Whether a callback (full URL or query) belongs to this login: its `oauth_token` or
+    /// `denied` is this login's request token. For servers with many logins in flight.
+    pub fn matches(&self, callback: &str) -> bool {
+        let pairs = callback_pairs(callback);
+        ["oauth_token", "denied"]
+            .iter()
+            .filter_map(|name| field(&pairs, name))
+            .any(|t| self.is_request_token(t))
+    }
+
+    fn is_request_token(&self, token: &str) -> bool {
+        bool::from(
+            token
+                .as_bytes()
+                .ct_eq(self.request_token.token.as_str().as_bytes()),
+        )
+    }
+
+    fn check_expiry(&self, now: SystemTime) -> Result<(), Error> {
+        if age(now, self.created_at) > Duration::from_secs(self.lifetime_secs) {
+            Err(Error::Expired)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Step 3 (callback flow): checks X's redirect (a full URL or its query) and takes its
+    /// verifier. `denied=` is [`Error::Denied`]; an `oauth_token` other than this login's is
+    /// [`Error::TokenMismatch`].
+    pub fn on_callback(
+        self,
+        callback: &str,
+        now: SystemTime,
+    ) -> Result<VerifiedAuthorization, Error> {
+        self.check_expiry(now)?;
+        let pairs = callback_pairs(callback);
+        if field(&pairs, "denied").is_some() {
+            return Err(Error::Denied);
+        }
+        let token = field(&pairs, "oauth_token").ok_or(Error::MissingCallbackParameter {
+            name: "oauth_token",
+        })?;
+        if !self.is_request_token(token) {
+            return Err(Error::TokenMismatch);
+        }
+        let verifier = field(&pairs, "oauth_verifier")
+            .filter(|v| !v.is_empty())
+            .ok_or(Error::MissingCallbackParameter {
+                name: "oauth_verifier",
+            })?;
+        Ok(VerifiedAuthorization {
+            request_token: self.request_token,
+            verifier: Verifier::new(verifier),
+        })
+    }
+
+    /// Step 3 (PIN flow): takes the PIN the user typed (surrounding spaces ignored).
+    pub fn with_pin(self, pin: &str, now: SystemTime) -> Result<VerifiedAuthorization, Error> {
+        self.check_expiry(now)?;
+        let pin = pin.trim();
+        if pin.is_empty() {
+            return Err(Error::MissingCallbackParameter { name: "PIN" });
+        }
+        Ok(VerifiedAuthorization {
+            request_token: self.request_token,
+            verifier: Verifier::new(pin),
+        })
+    }
+}
+
+/// The query pairs of a callback given as a full URL, a `?query`, or a bare query.
+fn callback_pairs(callback: &str) -> Vec<(String, String)> {
+    let callback = callback.trim();
+    let query = match callback.split_once('?') {
+        Some((_, q)) => q,
+        None => callback,
+    };
+    let query = query.split_once('#').map_or(query, |(q, _)| q);
+    url::form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+/// The verifier, ready to be traded for the user's access token.
+#[derive(Debug)]
+#[must_use = "call `access_token` to get the user's credentials"]
+pub struct VerifiedAuthorization {
+    request_token: TokenCredentials,
+    verifier: Verifier,
+}
+
+impl VerifiedAuthorization {
+    /// Step 4: builds `POST oauth/access_token`, signed with the request token and its secret
+    /// and carrying `oauth_verifier`.
+    pub fn access_token(
+        self,
+        app: &ConsumerCredentials,
+        endpoints: &Endpoints,
+        now: SystemTime,
+        nonce: &str,
+    ) -> Result<AccessTokenExchange, Error> {
+        let url = endpoints.oauth1_url("oauth/access_token");
+        let mut request = build(http::Method::POST, &url, &[], Vec::new())?;
+        let signer = super::UserSigner::new(app, &self.request_token);
+        let oauth = OAuthParams::new(nonce, signer.timestamp(now)).verifier(self.verifier.secret());
+        signer.sign_with(&mut request, &oauth)?;
+        Ok(AccessTokenExchange { request })
+    }
+}
+
+/// The `oauth/access_token` round trip: single use.
+#[derive(Debug)]
+#[must_use = "send the request, then call `finish` with the response"]
+pub struct AccessTokenExchange {
+    request: HttpRequest,
+}
+
+impl Exchange for AccessTokenExchange {
+    type Output = UserCredentials;
+
+    fn request(&self) -> &HttpRequest {
+        &self.request
+    }
+
+    /// The verifier is single-use: never replayed after an ambiguous failure.
+    fn replay(&self) -> Replay {
+        Replay::Never
+    }
+
+    fn finish(self, _now: SystemTime, response: HttpResponse) -> Result<UserCredentials, Error> {
+        ensure_success(&response)?;
+        let pairs = form(
+            response.body(),
+            "the access-token answer is not form-encoded text",
+        )?;
+        let token = field(&pairs, "oauth_token").ok_or(Error::Malformed {
+            what: "the access-token answer has no oauth_token",
+        })?;
+        let secret = field(&pairs, "oauth_token_secret").ok_or(Error::Malformed {
+            what: "the access-token answer has no oauth_token_secret",
+        })?;
+        Ok(UserCredentials {
+            token: TokenCredentials::new(Token::new(token), TokenSecret::new(secret)),
+            user_id: field(&pairs, "user_id").map(UserId::new),
+            screen_name: field(&pairs, "screen_name").map(str::to_owned),
+        })
+    }
+}

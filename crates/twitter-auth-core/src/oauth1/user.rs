@@ -1,0 +1,241 @@
+//! OAuth 1.0a user context: signing any request with an app's consumer credentials and a
+//! user's access token, and verifying those credentials.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use http::header::{AUTHORIZATION, CONTENT_TYPE};
+use oauth1_sign::{ConsumerCredentials, OAuthParams, Request, Signer, TokenCredentials};
+
+use crate::exchange::build;
+use crate::response::{ensure_success, json};
+use crate::{Endpoints, Error, Exchange, HttpRequest, HttpResponse, Replay, UserId};
+
+/// A user's access token for an app, as the 3-legged flow returns it: what to store.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct UserCredentials {
+    /// The access token and its secret.
+    pub token: TokenCredentials,
+    /// The user's id, when X sent it.
+    pub user_id: Option<UserId>,
+    /// The user's screen name (handle), when X sent it.
+    pub screen_name: Option<String>,
+}
+
+/// Signs requests in OAuth 1.0a user context (or, without a token, as the app alone).
+///
+/// It keeps the prepared HMAC key of [`oauth1_sign::Signer`], and an offset to X's clock:
+/// when X rejects a timestamp (code 135), set the offset its `Date` header gives, and sign
+/// again.
+#[derive(Clone, Debug)]
+pub struct UserSigner {
+    signer: Signer,
+    /// Seconds to add to the local clock to get X's.
+    offset: i64,
+}
+
+impl UserSigner {
+    /// A signer for `token` of the app `consumer`.
+    pub fn new(consumer: &ConsumerCredentials, token: &TokenCredentials) -> Self {
+        Self {
+            signer: Signer::new(consumer, Some(token)),
+            offset: 0,
+        }
+    }
+
+    /// A signer for the app alone (no `oauth_token`; the key ends in `&`).
+    pub(crate) fn app(consumer: &ConsumerCredentials) -> Self {
+        Self {
+            signer: Signer::new(consumer, None),
+            offset: 0,
+        }
+    }
+
+    /// Applies `seconds` (X's clock minus the local one) to every later timestamp.
+    #[must_use]
+    pub const fn with_clock_offset(mut self, seconds: i64) -> Self {
+        self.offset = seconds;
+        self
+    }
+
+    /// Sets the offset to X's clock in place.
+    pub const fn set_clock_offset(&mut self, seconds: i64) {
+        self.offset = seconds;
+    }
+
+    /// The offset to X's clock, in seconds.
+    pub const fn clock_offset(&self) -> i64 {
+        self.offset
+    }
+
+    /// The timestamp X expects: `now` corrected by the offset.
+    pub(crate) fn timestamp(&self, now: SystemTime) -> u64 {
+        let local = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        local.saturating_add_signed(self.offset)
+    }
+
+    /// Signs `request` in place: sets its `Authorization` header (marked sensitive).
+    ///
+    /// The URL's query is signed, and the body when its `Content-Type` is
+    /// `application/x-www-form-urlencoded`; JSON and multipart bodies are not signed.
+    pub fn sign(
+        &self,
+        request: &mut HttpRequest,
+        now: SystemTime,
+        nonce: &str,
+    ) -> Result<(), Error> {
+        self.sign_with(request, &OAuthParams::new(nonce, self.timestamp(now)))
+    }
+
+    pub(crate) fn sign_with(
+        &self,
+        request: &mut HttpRequest,
+        oauth: &OAuthParams<'_>,
+    ) -> Result<(), Error> {
+        let url = request.uri().to_string();
+        let content_type = request
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        let to_sign =
+            Request::new(request.method().as_str(), &url).body(content_type, request.body());
+        let header = self.signer.authorization(&to_sign, oauth)?;
+        let mut value = http::HeaderValue::try_from(header).map_err(|_| Error::Malformed {
+            what: "the signed Authorization header is not a valid header value",
+        })?;
+        value.set_sensitive(true);
+        request.headers_mut().insert(AUTHORIZATION, value);
+        Ok(())
+    }
+}
+
+/// The user `GET 1.1/account/verify_credentials.json` returns (the fields every client needs).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct V1User {
+    /// The user's id (`id_str`).
+    pub id: UserId,
+    /// The handle.
+    pub screen_name: String,
+    /// The display name.
+    pub name: String,
+}
+
+/// `GET 1.1/account/verify_credentials.json`, signed in user context: proves the credentials
+/// work and says whose they are.
+#[derive(Debug)]
+#[must_use = "send the request, then call `finish` with the response"]
+pub struct VerifyCredentials {
+    request: HttpRequest,
+}
+
+impl VerifyCredentials {
+    /// Builds the signed request (`include_entities=false&skip_status=true`, as twurl sends).
+    pub fn new(
+        endpoints: &Endpoints,
+        signer: &UserSigner,
+        now: SystemTime,
+        nonce: &str,
+    ) -> Result<Self, Error> {
+        let mut url = endpoints.api_url("1.1/account/verify_credentials.json");
+        url.set_query(Some("include_entities=false&skip_status=true"));
+        let mut request = build(http::Method::GET, &url, &[], Vec::new())?;
+        signer.sign(&mut request, now, nonce)?;
+        Ok(Self { request })
+    }
+}
+
+impl Exchange for VerifyCredentials {
+    type Output = V1User;
+
+    fn request(&self) -> &HttpRequest {
+        &self.request
+    }
+
+    fn replay(&self) -> Replay {
+        Replay::Safe
+    }
+
+    fn finish(self, _now: SystemTime, response: HttpResponse) -> Result<V1User, Error> {
+        ensure_success(&response)?;
+        #[derive(serde::Deserialize)]
+        struct Body {
+            id_str: String,
+            screen_name: String,
+            #[serde(default)]
+            name: String,
+        }
+        let body: Body = json(
+            response.body(),
+            "verify_credentials is not a v1.1 user object",
+        )?;
+        Ok(V1User {
+            id: UserId::new(body.id_str),
+            screen_name: body.screen_name,
+            name: body.name,
+        })
+    }
+}
+
+/// How long ago `created` was, for lifetimes.
+pub(crate) fn age(now: SystemTime, created: crate::UnixTime) -> Duration {
+    crate::UnixTime::from_system(now).since(created)
+}
+
+/// `POST 1.1/oauth/invalidate_token`: revokes a user's access token, signed with that token.
+#[derive(Debug)]
+#[must_use = "send the request, then call `finish` with the response"]
+pub struct InvalidateToken {
+    request: HttpRequest,
+    token: oauth1_sign::Token,
+}
+
+impl InvalidateToken {
+    /// Builds the request, signed in user context with the token to invalidate.
+    pub fn new(
+        endpoints: &Endpoints,
+        app: &ConsumerCredentials,
+        token: &TokenCredentials,
+        now: SystemTime,
+        nonce: &str,
+    ) -> Result<Self, Error> {
+        let url = endpoints.api_url("1.1/oauth/invalidate_token");
+        let mut request = build(http::Method::POST, &url, &[], Vec::new())?;
+        UserSigner::new(app, token).sign(&mut request, now, nonce)?;
+        Ok(Self {
+            request,
+            token: token.token.clone(),
+        })
+    }
+}
+
+impl Exchange for InvalidateToken {
+    type Output = ();
+
+    fn request(&self) -> &HttpRequest {
+        &self.request
+    }
+
+    /// Invalidating twice is harmless.
+    fn replay(&self) -> Replay {
+        Replay::Safe
+    }
+
+    /// Succeeds when X answers 200 with `{"access_token":"<the token>"}`.
+    fn finish(self, _now: SystemTime, response: HttpResponse) -> Result<(), Error> {
+        ensure_success(&response)?;
+        #[derive(serde::Deserialize)]
+        struct Body {
+            access_token: String,
+        }
+        let body: Body = json(
+            response.body(),
+            "invalidate_token did not echo an access_token",
+        )?;
+        if body.access_token == self.token.as_str() {
+            Ok(())
+        } else {
+            Err(Error::Malformed {
+                what: "invalidate_token echoed another token",
+            })
+        }
+    }
+}

@@ -1,0 +1,513 @@
+//! The OAuth 1.0a flows driven with canned X answers, checking every request they build against
+//! X's published examples (`shared/vectors/x-docs-oauth1.json`, Log in with X).
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use http::header::{AUTHORIZATION, CONTENT_TYPE};
+use proptest::prelude::*;
+use twitter_auth_core::oauth1::{
+    AccessType, AuthorizeKind, Callback, PendingAuthorization, RequestToken, UserSigner,
+    VerifyCredentials,
+};
+use twitter_auth_core::oauth1_sign::{
+    AuthorizationHeader, ConsumerCredentials, ConsumerKey, ConsumerSecret, Request, Token,
+    TokenCredentials, TokenSecret,
+};
+use twitter_auth_core::{Endpoints, Error, Exchange, HttpResponse, Replay};
+
+/// The app and the instants of X's "Log in with X" example.
+fn app() -> ConsumerCredentials {
+    ConsumerCredentials::new(
+        ConsumerKey::new("cChZNFj6T5R0TigYB9yd1w"),
+        ConsumerSecret::new("L8qq9PZyRg6ieKGEKhZolGC0vJWLw8iEJ88DRdyOg"),
+    )
+}
+
+fn at(secs: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(secs)
+}
+
+const EXAMPLE_TIME: u64 = 1318467427;
+
+/// A test of which error came out.
+type Check = fn(&Error) -> bool;
+
+/// The example signed for api.twitter.com (see the vector's notes).
+fn twitter_com() -> Endpoints {
+    Endpoints::x()
+        .with_oauth1("https://api.twitter.com")
+        .unwrap()
+}
+
+fn answer(status: u16, body: &str) -> HttpResponse {
+    http::Response::builder()
+        .status(status)
+        .header(CONTENT_TYPE, "text/html; charset=utf-8")
+        .body(body.as_bytes().to_vec())
+        .unwrap()
+}
+
+fn header_of(request: &twitter_auth_core::HttpRequest) -> AuthorizationHeader {
+    let value = request.headers().get(AUTHORIZATION).expect("signed");
+    assert!(
+        value.is_sensitive(),
+        "the Authorization header is marked sensitive"
+    );
+    AuthorizationHeader::parse(value.as_bytes()).unwrap()
+}
+
+fn pending(now: u64) -> PendingAuthorization {
+    RequestToken::new(Callback::url("https://app.example/cb").unwrap())
+        .exchange(&app(), &Endpoints::x(), at(now), "n")
+        .unwrap()
+        .finish(
+            at(now),
+            answer(200, "oauth_token=NPcudxy0yU5T3tBzho7iCotZ3cnetKwcTIRlX0iwRl0&oauth_token_secret=veNRnAWe6inFuo8o2u8SLLZLjolYDmDP7SzL0YfYI&oauth_callback_confirmed=true"),
+        )
+        .unwrap()
+}
+
+#[test]
+fn request_token_request_reproduces_x_docs_signature() {
+    let step = RequestToken::new(Callback::url("http://localhost/sign-in-with-twitter/").unwrap())
+        .exchange(
+            &app(),
+            &twitter_com(),
+            at(EXAMPLE_TIME),
+            "ea9ec8429b68d6b77cd5600adbbb0456",
+        )
+        .unwrap();
+    let req = step.request();
+    assert_eq!(req.method(), "POST");
+    assert_eq!(req.uri(), "https://api.twitter.com/oauth/request_token");
+    assert!(req.body().is_empty());
+    let h = header_of(req);
+    // Published: F1Li3tvehgcraF8DMJ7OyxO4w9Y= (X docs, Log in with X).
+    assert_eq!(h.signature(), Some("F1Li3tvehgcraF8DMJ7OyxO4w9Y="));
+    assert_eq!(
+        h.get("oauth_callback"),
+        Some("http://localhost/sign-in-with-twitter/")
+    );
+    assert_eq!(h.token(), None, "no oauth_token on request_token");
+    assert_eq!(step.replay(), Replay::Safe);
+}
+
+#[test]
+fn access_type_goes_in_the_signed_query() {
+    let step = RequestToken::new(Callback::oob())
+        .access_type(AccessType::Read)
+        .exchange(&app(), &Endpoints::x(), at(1), "n")
+        .unwrap();
+    let req = step.request();
+    assert_eq!(
+        req.uri(),
+        "https://api.x.com/oauth/request_token?x_auth_access_type=read"
+    );
+    let h = header_of(req);
+    assert_eq!(h.get("oauth_callback"), Some("oob"));
+    let url = req.uri().to_string();
+    h.verify(&Request::new("POST", &url), &app().secret, None)
+        .unwrap();
+    // Without the query the signature would not hold.
+    assert!(
+        h.verify(
+            &Request::new("POST", "https://api.x.com/oauth/request_token"),
+            &app().secret,
+            None
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn request_token_answers() {
+    let step = || {
+        RequestToken::new(Callback::oob())
+            .exchange(&app(), &Endpoints::x(), at(1), "n")
+            .unwrap()
+    };
+    let p = step()
+        .finish(at(5), answer(200, "oauth_token=Z6eEdO8MOmk394WozF5oKyuAv855l4Mlqo7hhlSLik&oauth_token_secret=Kd75W4OQfb2oJTV0vzGzeXftVAwgMnEK9MumzYcM&oauth_callback_confirmed=true"))
+        .unwrap();
+    assert_eq!(
+        p.request_token().as_str(),
+        "Z6eEdO8MOmk394WozF5oKyuAv855l4Mlqo7hhlSLik"
+    );
+    assert!(p.is_pin());
+    assert_eq!(p.created_at().as_secs(), 5);
+    assert_eq!(p.expires_at().as_secs(), 5 + 600);
+
+    let cases: [(u16, &[u8], Check); 5] = [
+        (200, b"oauth_token=a&oauth_token_secret=b&oauth_callback_confirmed=false", |e| matches!(e, Error::CallbackNotConfirmed)),
+        (200, b"oauth_token=a&oauth_callback_confirmed=true", |e| matches!(e, Error::Malformed { .. })),
+        (200, b"\xff\xfe", |e| matches!(e, Error::Malformed { .. })),
+        (403, br#"{"errors":[{"code":415,"message":"Callback URL not approved for this client application."}]}"#, |e| e.x_codes() == [415] && e.hint().is_some()),
+        (401, b"<?xml version=\"1.0\"?><hash><error>Invalid / expired Token</error></hash>", |e| matches!(e, Error::UnexpectedStatus { status: 401 })),
+    ];
+    for (status, body, expected) in cases {
+        let response = http::Response::builder()
+            .status(status)
+            .body(body.to_vec())
+            .unwrap();
+        let e = step().finish(at(5), response).unwrap_err();
+        assert!(
+            expected(&e),
+            "{status} {:?}: {e:?}",
+            String::from_utf8_lossy(body)
+        );
+    }
+}
+
+#[test]
+fn authorize_urls() {
+    let p = pending(1);
+    let x = Endpoints::x();
+    assert_eq!(
+        p.authorize_url(&x, AuthorizeKind::Authorize).as_str(),
+        "https://api.x.com/oauth/authorize?oauth_token=NPcudxy0yU5T3tBzho7iCotZ3cnetKwcTIRlX0iwRl0"
+    );
+    assert_eq!(
+        p.authorize_url_with(&x, AuthorizeKind::Authenticate, true, Some("x api"))
+            .as_str(),
+        "https://api.x.com/oauth/authenticate?oauth_token=NPcudxy0yU5T3tBzho7iCotZ3cnetKwcTIRlX0iwRl0&force_login=true&screen_name=x+api"
+    );
+}
+
+#[test]
+fn callbacks_are_checked() {
+    let good = "https://app.example/cb?oauth_token=NPcudxy0yU5T3tBzho7iCotZ3cnetKwcTIRlX0iwRl0&oauth_verifier=uw7NjWHT6OJ1MpJOXsHfNxoAhPKpgI8BlYDhxEjIBY";
+    let p = pending(1);
+    assert!(p.matches(good));
+    assert!(!p.matches("oauth_token=other&oauth_verifier=v"));
+    assert!(p.matches("?denied=NPcudxy0yU5T3tBzho7iCotZ3cnetKwcTIRlX0iwRl0"));
+    // The full URL, `?query` and a bare query all work.
+    for form in [
+        good.to_owned(),
+        format!("?{}", good.split_once('?').unwrap().1),
+        good.split_once('?').unwrap().1.to_owned(),
+    ] {
+        assert!(pending(1).on_callback(&form, at(2)).is_ok(), "{form}");
+    }
+    let cases: [(&str, u64, Check); 6] = [
+        (
+            "?denied=NPcudxy0yU5T3tBzho7iCotZ3cnetKwcTIRlX0iwRl0",
+            2,
+            |e| matches!(e, Error::Denied),
+        ),
+        ("?oauth_token=other&oauth_verifier=v", 2, |e| {
+            matches!(e, Error::TokenMismatch)
+        }),
+        ("?oauth_verifier=v", 2, |e| {
+            matches!(
+                e,
+                Error::MissingCallbackParameter {
+                    name: "oauth_token"
+                }
+            )
+        }),
+        (
+            "?oauth_token=NPcudxy0yU5T3tBzho7iCotZ3cnetKwcTIRlX0iwRl0",
+            2,
+            |e| {
+                matches!(
+                    e,
+                    Error::MissingCallbackParameter {
+                        name: "oauth_verifier"
+                    }
+                )
+            },
+        ),
+        (
+            "?oauth_token=NPcudxy0yU5T3tBzho7iCotZ3cnetKwcTIRlX0iwRl0&oauth_verifier=",
+            2,
+            |e| {
+                matches!(
+                    e,
+                    Error::MissingCallbackParameter {
+                        name: "oauth_verifier"
+                    }
+                )
+            },
+        ),
+        (good, 1 + 601, |e| matches!(e, Error::Expired)),
+    ];
+    for (callback, now, expected) in cases {
+        let e = pending(1).on_callback(callback, at(now)).unwrap_err();
+        assert!(expected(&e), "{callback}: {e:?}");
+    }
+}
+
+#[test]
+fn pin_flow() {
+    let p = pending(1);
+    let e = p.clone().with_pin("   ", at(2)).unwrap_err();
+    assert!(matches!(e, Error::MissingCallbackParameter { name: "PIN" }));
+    assert!(matches!(
+        p.clone().with_pin("1234567", at(1000)).unwrap_err(),
+        Error::Expired
+    ));
+    let step = p
+        .with_pin(" 1234567\n", at(2))
+        .unwrap()
+        .access_token(&app(), &Endpoints::x(), at(3), "n")
+        .unwrap();
+    assert_eq!(
+        header_of(step.request()).get("oauth_verifier"),
+        Some("1234567")
+    );
+}
+
+#[test]
+fn access_token_request_reproduces_x_docs_signature() {
+    let verified = pending(1)
+        .on_callback("?oauth_token=NPcudxy0yU5T3tBzho7iCotZ3cnetKwcTIRlX0iwRl0&oauth_verifier=uw7NjWHT6OJ1MpJOXsHfNxoAhPKpgI8BlYDhxEjIBY", at(2))
+        .unwrap();
+    let step = verified
+        .access_token(
+            &app(),
+            &twitter_com(),
+            at(EXAMPLE_TIME),
+            "a9900fe68e2573b27a37f10fbad6a755",
+        )
+        .unwrap();
+    let req = step.request();
+    assert_eq!(req.method(), "POST");
+    assert_eq!(req.uri(), "https://api.twitter.com/oauth/access_token");
+    let h = header_of(req);
+    // Published: 39cipBtIOHEEnybAR4sATQTpl2I= (the docs send the verifier in the body; every
+    // location is signed alike).
+    assert_eq!(h.signature(), Some("39cipBtIOHEEnybAR4sATQTpl2I="));
+    assert_eq!(
+        h.token(),
+        Some("NPcudxy0yU5T3tBzho7iCotZ3cnetKwcTIRlX0iwRl0")
+    );
+    assert_eq!(step.replay(), Replay::Never);
+
+    let user = step
+        .finish(at(EXAMPLE_TIME), answer(200, "oauth_token=6253282-eWudHldSbIaelX7swmsiHImEL4KinwaGloHANdrY&oauth_token_secret=2EEfA6BG5ly3sR3XjE0IBSnlQu4ZrUzPiYTmrkVU&user_id=6253282&screen_name=xapi"))
+        .unwrap();
+    assert_eq!(
+        user.token.token.as_str(),
+        "6253282-eWudHldSbIaelX7swmsiHImEL4KinwaGloHANdrY"
+    );
+    assert_eq!(
+        user.token.secret.secret(),
+        "2EEfA6BG5ly3sR3XjE0IBSnlQu4ZrUzPiYTmrkVU"
+    );
+    assert_eq!(user.user_id.as_ref().map(|u| u.as_str()), Some("6253282"));
+    assert_eq!(user.screen_name.as_deref(), Some("xapi"));
+}
+
+#[test]
+fn access_token_answers() {
+    let step = || {
+        pending(1)
+            .with_pin("1", at(2))
+            .unwrap()
+            .access_token(&app(), &Endpoints::x(), at(3), "n")
+            .unwrap()
+    };
+    // Older answers carry only the two tokens.
+    let user = step()
+        .finish(at(3), answer(200, "oauth_token=a&oauth_token_secret=b"))
+        .unwrap();
+    assert!(user.user_id.is_none() && user.screen_name.is_none());
+    let e = step()
+        .finish(at(3), answer(200, "oauth_token=a"))
+        .unwrap_err();
+    assert!(matches!(e, Error::Malformed { .. }), "{e:?}");
+    let e = step()
+        .finish(
+            at(3),
+            answer(
+                401,
+                r#"{"errors":[{"code":89,"message":"Invalid or expired token."}]}"#,
+            ),
+        )
+        .unwrap_err();
+    assert_eq!(e.x_codes(), [89]);
+}
+
+#[test]
+fn a_pending_authorization_survives_serde_and_resumes_to_the_same_request() {
+    let p = pending(1);
+    let json = serde_json::to_string(&p).unwrap();
+    let back: PendingAuthorization = serde_json::from_str(&json).unwrap();
+    let request = |p: PendingAuthorization| {
+        p.with_pin("42", at(2))
+            .unwrap()
+            .access_token(&app(), &Endpoints::x(), at(3), "n")
+            .unwrap()
+            .request()
+            .clone()
+    };
+    let (a, b) = (request(p), request(back));
+    assert_eq!(a.uri(), b.uri());
+    assert_eq!(a.headers(), b.headers());
+    assert_eq!(a.body(), b.body());
+}
+
+#[test]
+fn user_signer_signs_x_docs_example_request() {
+    let consumer = ConsumerCredentials::new(
+        ConsumerKey::new("xvz1evFS4wEEPTGEFPHBog"),
+        ConsumerSecret::new("kAcSOqF21Fu85e7zjz7ZN2U4ZRhfV3WpwPAoE3Z7kBw"),
+    );
+    let token = TokenCredentials::new(
+        Token::new("370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb"),
+        TokenSecret::new("LswwdoUaIvS8ltyTt5jkRh4J50vUPVVHtR2YPi5kE"),
+    );
+    let request = || {
+        http::Request::post("https://api.x.com/1.1/statuses/update.json?include_entities=true")
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(
+                b"status=Hello%20Ladies%20%2b%20Gentlemen%2c%20a%20signed%20OAuth%20request%21"
+                    .to_vec(),
+            )
+            .unwrap()
+    };
+    let signer = UserSigner::new(&consumer, &token);
+    let mut r = request();
+    signer
+        .sign(
+            &mut r,
+            at(1318622958),
+            "kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg",
+        )
+        .unwrap();
+    assert_eq!(
+        header_of(&r).signature(),
+        Some("Ls93hJiZbQ3akF3HF3x1Bz8/zU4=")
+    );
+
+    // A local clock 100 s behind X, corrected by the offset, gives the same signature.
+    let mut r = request();
+    signer
+        .clone()
+        .with_clock_offset(100)
+        .sign(
+            &mut r,
+            at(1318622958 - 100),
+            "kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg",
+        )
+        .unwrap();
+    assert_eq!(
+        header_of(&r).signature(),
+        Some("Ls93hJiZbQ3akF3HF3x1Bz8/zU4=")
+    );
+
+    // A JSON body is not signed: the same request with a JSON body signs like no body at all.
+    let mut json = http::Request::post("https://api.x.com/2/tweets")
+        .header(CONTENT_TYPE, "application/json")
+        .body(br#"{"text":"hi"}"#.to_vec())
+        .unwrap();
+    let mut empty = http::Request::post("https://api.x.com/2/tweets")
+        .body(Vec::new())
+        .unwrap();
+    signer.sign(&mut json, at(5), "n").unwrap();
+    signer.sign(&mut empty, at(5), "n").unwrap();
+    assert_eq!(header_of(&json).signature(), header_of(&empty).signature());
+}
+
+#[test]
+fn verify_credentials_round_trip() {
+    let signer = UserSigner::new(
+        &app(),
+        &TokenCredentials::new(Token::new("t"), TokenSecret::new("ts")),
+    );
+    let step = VerifyCredentials::new(&Endpoints::x(), &signer, at(9), "n").unwrap();
+    let req = step.request();
+    assert_eq!(req.method(), "GET");
+    assert_eq!(
+        req.uri(),
+        "https://api.x.com/1.1/account/verify_credentials.json?include_entities=false&skip_status=true"
+    );
+    let url = req.uri().to_string();
+    header_of(req)
+        .verify(
+            &Request::new("GET", &url),
+            &app().secret,
+            Some(&TokenSecret::new("ts")),
+        )
+        .unwrap();
+    assert_eq!(step.replay(), Replay::Safe);
+    let user = step
+        .finish(at(9), answer(200, r#"{"id":1072250532645998596,"id_str":"1072250532645998596","name":"Tweepy Testing","screen_name":"TweepyDev","location":""}"#))
+        .unwrap();
+    assert_eq!(user.id.as_str(), "1072250532645998596");
+    assert_eq!(
+        (user.screen_name.as_str(), user.name.as_str()),
+        ("TweepyDev", "Tweepy Testing")
+    );
+
+    let step = VerifyCredentials::new(&Endpoints::x(), &signer, at(9), "n").unwrap();
+    let e = step
+        .finish(
+            at(9),
+            answer(
+                401,
+                r#"{"errors":[{"code":32,"message":"Could not authenticate you."}]}"#,
+            ),
+        )
+        .unwrap_err();
+    assert_eq!(e.x_codes(), [32]);
+    let step = VerifyCredentials::new(&Endpoints::x(), &signer, at(9), "n").unwrap();
+    assert!(matches!(
+        step.finish(at(9), answer(200, "{\"id\":1}")).unwrap_err(),
+        Error::Malformed { .. }
+    ));
+}
+
+proptest! {
+    #[test]
+    fn callback_and_answer_parsers_are_total(text in "\\PC{0,120}", bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+        let p = pending(1);
+        let _ = p.matches(&text);
+        let _ = p.clone().on_callback(&text, at(2));
+        let _ = p.with_pin(&text, at(2));
+        let step = RequestToken::new(Callback::oob()).exchange(&app(), &Endpoints::x(), at(1), "n").unwrap();
+        let _ = step.finish(at(1), http::Response::builder().status(200).body(bytes.clone()).unwrap());
+        let step = pending(1).with_pin("1", at(2)).unwrap().access_token(&app(), &Endpoints::x(), at(3), "n").unwrap();
+        let _ = step.finish(at(1), http::Response::builder().status(200).body(bytes.clone()).unwrap());
+        let signer = UserSigner::new(&app(), &TokenCredentials::new(Token::new("t"), TokenSecret::new("s")));
+        let step = VerifyCredentials::new(&Endpoints::x(), &signer, at(9), "n").unwrap();
+        let _ = step.finish(at(1), http::Response::builder().status(200).body(bytes).unwrap());
+    }
+}
+
+#[test]
+fn invalidate_token_is_signed_with_the_token_and_checks_the_echo() {
+    use twitter_auth_core::oauth1::InvalidateToken;
+    let token = TokenCredentials::new(Token::new("6253282-abc"), TokenSecret::new("ts"));
+    let step = || InvalidateToken::new(&Endpoints::x(), &app(), &token, at(9), "n").unwrap();
+    let s = step();
+    assert_eq!(s.request().method(), "POST");
+    assert_eq!(
+        s.request().uri(),
+        "https://api.x.com/1.1/oauth/invalidate_token"
+    );
+    let h = header_of(s.request());
+    assert_eq!(h.token(), Some("6253282-abc"));
+    h.verify(
+        &Request::new("POST", "https://api.x.com/1.1/oauth/invalidate_token"),
+        &app().secret,
+        Some(&TokenSecret::new("ts")),
+    )
+    .unwrap();
+    s.finish(at(9), answer(200, r#"{"access_token":"6253282-abc"}"#))
+        .unwrap();
+    assert!(matches!(
+        step().finish(at(9), answer(200, r#"{"access_token":"other"}"#)),
+        Err(Error::Malformed { .. })
+    ));
+    let e = step()
+        .finish(
+            at(9),
+            answer(
+                401,
+                r#"{"errors":[{"code":89,"message":"Invalid or expired token."}]}"#,
+            ),
+        )
+        .unwrap_err();
+    assert_eq!(e.x_codes(), [89]);
+}

@@ -1,0 +1,1 @@
+//! oauth2_app_only flow tests.

@@ -1,0 +1,1 @@
+//! oauth2_pkce flow tests.

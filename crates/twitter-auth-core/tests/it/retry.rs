@@ -1,0 +1,1 @@
+//! retry flow tests.
