@@ -5,6 +5,18 @@
 //! randomness by itself: the caller passes `now` and an RNG. Drive it from `reqwest`, `ureq`,
 //! `hyper`, a WASM fetch, or a test: every flow is the same code.
 //!
+//! # Contents
+//!
+//! | flow | module | walk-through |
+//! |---|---|---|
+//! | OAuth 1.0a user context (sign any request) | [`oauth1::UserSigner`] | [`oauth1`] |
+//! | OAuth 1.0a 3-legged, PIN (`oob`), Sign in with X | [`oauth1::RequestToken`] → [`oauth1::PendingAuthorization`] | [`oauth1`] |
+//! | Verify credentials (`1.1/account/verify_credentials.json`), invalidate | [`oauth1::VerifyCredentials`], [`oauth1::InvalidateToken`] | [`oauth1`] |
+//! | OAuth 2.0 app-only bearer; Authorization Code with PKCE, refresh, revoke; `2/users/me` | [`oauth2`] | [`oauth2`] |
+//! | Rate limits, retry decisions, clock skew | [`rate_limit`], [`retry`], [`skew`] | in each module |
+//! | X's error formats | [`Error`], [`error_from_response`] | [`Error::hint`] |
+//! | Where requests go | [`Endpoints`] | [`Endpoints`] |
+//!
 //! # Driving the core
 //!
 //! 1. Build the step of a flow; it is an [`Exchange`] holding the request to send.

@@ -97,3 +97,33 @@ fn anything_else_is_an_unexpected_status() {
         );
     }
 }
+
+proptest::proptest! {
+    /// Whatever X (or a proxy in front of it) answers, reading the error never panics, and the
+    /// status is kept.
+    #[test]
+    fn error_parsing_is_total(status in 400u16..600, body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+        let response = http::Response::builder().status(status).body(body).unwrap();
+        let e = error_from_response(&response);
+        let kept = match &e {
+            Error::X { status: s, .. } | Error::OAuth2 { status: s, .. } | Error::Problem { status: s, .. } | Error::UnexpectedStatus { status: s } => *s,
+            other => panic!("{other:?}"),
+        };
+        proptest::prop_assert_eq!(kept, status);
+        let _ = (e.hint(), e.kind(), e.to_string());
+    }
+
+    /// JSON-shaped bodies with arbitrary members, too.
+    #[test]
+    fn error_parsing_is_total_on_json(code in proptest::prelude::any::<i64>(), text in "\\PC{0,20}", key in "(errors|error|type|title|code|message)") {
+        for body in [
+            format!(r#"{{"{key}":{code}}}"#),
+            format!(r#"{{"{key}":"{}"}}"#, text.replace('"', "")),
+            format!(r#"{{"errors":[{{"code":{code},"message":"{}"}}]}}"#, text.replace('"', "")),
+            format!(r#"{{"errors":[{{"{key}":{code}}}]}}"#),
+        ] {
+            let response = http::Response::builder().status(400).body(body.into_bytes()).unwrap();
+            let _ = error_from_response(&response).to_string();
+        }
+    }
+}
