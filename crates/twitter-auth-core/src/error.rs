@@ -166,6 +166,17 @@ pub enum Error {
         /// What is wrong.
         reason: &'static str,
     },
+    /// A refresh was asked for a token set without a refresh token (`offline.access` was not
+    /// granted).
+    #[error("no refresh token: the login did not grant offline.access")]
+    NoRefreshToken,
+    /// A code exchange with another client than the one that started the login (another id, or
+    /// public where it was confidential, or the reverse: X would answer `unauthorized_client`).
+    #[error("the client is not the one that started this login (id, or public/confidential kind)")]
+    ClientMismatch,
+    /// A token given by the caller that cannot go in an `Authorization` header.
+    #[error("the token is empty or holds characters a bearer token cannot")]
+    InvalidToken,
     /// A single-use request (code exchange, refresh, access token) failed in a way that leaves
     /// its outcome unknown: the grant may have been spent, so it is not retried.
     #[error(
@@ -203,6 +214,9 @@ impl Error {
             | Self::TokenMismatch
             | Self::MissingCallbackParameter { .. }
             | Self::InvalidUrl { .. }
+            | Self::NoRefreshToken
+            | Self::ClientMismatch
+            | Self::InvalidToken
             | Self::Sign(_)
             | Self::Pkce(_) => ErrorKind::Local,
         }
@@ -234,6 +248,10 @@ impl Error {
             Self::Expired => {
                 Some("logins must be completed within their lifetime (10 minutes by default)")
             }
+            Self::NoRefreshToken => Some("ask for the offline.access scope to get refresh tokens"),
+            Self::ClientMismatch => Some(
+                "exchange the code with the same client id and kind (public or confidential) that started the login",
+            ),
             Self::MayHaveBeenConsumed => {
                 Some("check whether the token arrived (e.g. in the store) before starting over")
             }

@@ -59,5 +59,4 @@ pub(crate) fn build(
 }
 
 /// `Content-Type` of the form bodies the flows send.
-#[allow(dead_code)] // the OAuth 2.0 flows (being written) send form bodies
 pub(crate) const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";

@@ -1,0 +1,478 @@
+//! The Authorization Code flow with PKCE (contract §4): authorize URL, callback, code exchange.
+
+use core::fmt;
+use std::time::{Duration, SystemTime};
+
+use pkce::{CodeVerifier, State};
+use rand_core::CryptoRng;
+
+use super::client::{Client, Form, debug_exchange};
+use super::scope::Scopes;
+use super::token::{TokenSet, parse_token_response};
+use crate::{
+    AuthorizationCode, ClientId, Endpoints, Error, Exchange, HttpRequest, HttpResponse,
+    OAuth2Error, Replay, UnixTime,
+};
+
+/// How long a [`PendingLogin`] waits for its callback unless told otherwise: 10 minutes.
+pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(10 * 60);
+
+/// The parameters of the authorize URL this flow sets itself; [`AuthorizeRequest::param`]
+/// refuses them.
+const FLOW_PARAMS: [&str; 7] = [
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+];
+
+/// What a login asks for: the client, where X sends the user back, and the scopes.
+///
+/// [`start`](Self::start) draws a fresh PKCE verifier and `state` from the caller's RNG and
+/// returns the URL to send the user to, with the [`PendingLogin`] to keep until the callback.
+#[derive(Clone, Debug)]
+#[must_use = "a login starts with start()"]
+pub struct AuthorizeRequest {
+    client_id: ClientId,
+    confidential: bool,
+    redirect_uri: String,
+    scopes: Scopes,
+    lifetime: Duration,
+    verifier_len: usize,
+    extra: Vec<(String, String)>,
+}
+
+impl AuthorizeRequest {
+    /// A login for `client`, returning to `redirect_uri` with `scopes`.
+    ///
+    /// `redirect_uri` is sent exactly as given: X compares it with the registered callback
+    /// character for character (trailing slash included), and the code exchange repeats it.
+    /// X requires at least one scope; `/2/users/me` needs `tweet.read` and `users.read`, and a
+    /// refresh token needs `offline.access`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidUrl`] if `redirect_uri` is not an absolute URL, or has a fragment (RFC
+    /// 6749 §3.1.2).
+    pub fn new(client: &Client, redirect_uri: &str, scopes: Scopes) -> Result<Self, Error> {
+        let parsed = url::Url::parse(redirect_uri).map_err(|_| Error::InvalidUrl {
+            reason: "the redirect URI is not an absolute URL",
+        })?;
+        if parsed.fragment().is_some() {
+            return Err(Error::InvalidUrl {
+                reason: "the redirect URI cannot have a fragment",
+            });
+        }
+        Ok(Self {
+            client_id: client.id().clone(),
+            confidential: client.is_confidential(),
+            redirect_uri: redirect_uri.to_owned(),
+            scopes,
+            lifetime: DEFAULT_LIFETIME,
+            verifier_len: CodeVerifier::MIN_LEN,
+            extra: Vec::new(),
+        })
+    }
+
+    /// How long the pending login accepts its callback ([`DEFAULT_LIFETIME`] unless set).
+    pub const fn lifetime(mut self, lifetime: Duration) -> Self {
+        self.lifetime = lifetime;
+        self
+    }
+
+    /// The PKCE verifier's length, 43 to 128 characters (43, i.e. 256 random bits, unless
+    /// set).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Pkce`] if the length is outside 43..=128.
+    pub fn verifier_len(mut self, len: usize) -> Result<Self, Error> {
+        if !(CodeVerifier::MIN_LEN..=CodeVerifier::MAX_LEN).contains(&len) {
+            return Err(pkce::Error::VerifierLength { len }.into());
+        }
+        self.verifier_len = len;
+        Ok(self)
+    }
+
+    /// An extra query parameter for the authorize URL, appended after the flow's own.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidUrl`] if `name` is one of the parameters the flow sets
+    /// (`response_type`, `client_id`, `redirect_uri`, `scope`, `state`, `code_challenge`,
+    /// `code_challenge_method`).
+    pub fn param(mut self, name: &str, value: &str) -> Result<Self, Error> {
+        if FLOW_PARAMS.contains(&name) {
+            return Err(Error::InvalidUrl {
+                reason: "this authorize parameter is set by the flow",
+            });
+        }
+        self.extra.push((name.to_owned(), value.to_owned()));
+        Ok(self)
+    }
+
+    /// Starts the login at `now`: the URL to send the user to, and the login to keep until X
+    /// redirects back.
+    ///
+    /// The URL is the authorize page of `endpoints` with `response_type=code`, `client_id`,
+    /// `redirect_uri`, `scope`, `state`, `code_challenge` (S256) and
+    /// `code_challenge_method=S256`, in that order, every value percent-encoded (a space in
+    /// `scope` is `%20`, as in X's docs).
+    #[must_use = "the URL is where the user goes, and the pending login must be kept"]
+    pub fn start<R: CryptoRng + ?Sized>(
+        self,
+        endpoints: &Endpoints,
+        now: SystemTime,
+        rng: &mut R,
+    ) -> (url::Url, PendingLogin) {
+        let verifier = CodeVerifier::generate_with_len(rng, self.verifier_len)
+            .unwrap_or_else(|_| CodeVerifier::generate(rng));
+        let state = State::generate(rng);
+        let challenge = verifier.challenge();
+
+        let mut query = Form::new()
+            .with("response_type", "code")
+            .with("client_id", self.client_id.as_str())
+            .with("redirect_uri", &self.redirect_uri)
+            .with("scope", &self.scopes.to_string())
+            .with("state", state.secret())
+            .with("code_challenge", challenge.as_str())
+            .with("code_challenge_method", challenge.method().as_str());
+        for (name, value) in &self.extra {
+            query.push(name, value);
+        }
+        let mut url = endpoints.oauth2_authorize().clone();
+        let query = match url.query() {
+            Some(existing) if !existing.is_empty() => format!("{existing}&{}", query.into_string()),
+            _ => query.into_string(),
+        };
+        url.set_query(Some(&query));
+
+        let created_at = UnixTime::from_system(now);
+        let pending = PendingLogin {
+            client_id: self.client_id,
+            confidential: self.confidential,
+            redirect_uri: self.redirect_uri,
+            scopes: self.scopes,
+            verifier,
+            state,
+            created_at,
+            expires_at: created_at.saturating_add(self.lifetime.as_secs()),
+        };
+        (url, pending)
+    }
+}
+
+/// A login waiting for its callback: everything the code exchange needs except the client
+/// secret, which the app supplies again at [`AuthorizedCode::exchange`].
+///
+/// Keep it server-side (it is serde, e.g. JSON in a session store keyed by
+/// [`state`](Self::state)) until X redirects the user back, then hand the callback to
+/// [`on_callback`](Self::on_callback), which consumes it: a login is completed at most once.
+///
+/// ```compile_fail,E0382
+/// # use twitter_auth_core::oauth2::PendingLogin;
+/// # fn twice(pending: PendingLogin, now: std::time::SystemTime) {
+/// let _ = pending.on_callback("?state=s&code=c", now);
+/// let _ = pending.on_callback("?state=s&code=c", now); // error: use of moved value
+/// # }
+/// ```
+///
+/// It is deliberately not `Clone`. A stored copy can still be loaded twice, so a store must
+/// remove a login when it hands it out (take, not get).
+///
+/// `Debug` redacts the verifier and the state.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[must_use = "a pending login must be kept until its callback"]
+pub struct PendingLogin {
+    client_id: ClientId,
+    confidential: bool,
+    redirect_uri: String,
+    scopes: Scopes,
+    verifier: CodeVerifier,
+    state: State,
+    created_at: UnixTime,
+    expires_at: UnixTime,
+}
+
+impl PendingLogin {
+    /// The client that started the login.
+    pub const fn client_id(&self) -> &ClientId {
+        &self.client_id
+    }
+
+    /// Whether that client is confidential (its secret is needed at the exchange).
+    pub const fn is_confidential(&self) -> bool {
+        self.confidential
+    }
+
+    /// The redirect URI, as sent.
+    pub fn redirect_uri(&self) -> &str {
+        &self.redirect_uri
+    }
+
+    /// The scopes asked for.
+    pub const fn scopes(&self) -> &Scopes {
+        &self.scopes
+    }
+
+    /// The `state` sent to X, e.g. to key a store of pending logins (see [`callback_state`]).
+    pub const fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// When the login started.
+    pub const fn created_at(&self) -> UnixTime {
+        self.created_at
+    }
+
+    /// When the login stops accepting its callback.
+    pub const fn expires_at(&self) -> UnixTime {
+        self.expires_at
+    }
+
+    /// Whether `callback` (a full URL, or its query with or without `?`) carries exactly one
+    /// `state` and it is this login's (compared in constant time). For routing a callback to
+    /// its login; [`on_callback`](Self::on_callback) checks again.
+    #[must_use]
+    pub fn matches(&self, callback: &str) -> bool {
+        match one(&callback_params(callback), "state") {
+            Param::One(state) => self.state.matches(state),
+            Param::Absent | Param::Many => false,
+        }
+    }
+
+    /// Checks X's redirect and takes the authorization code from it, consuming the login.
+    ///
+    /// `callback` is the full callback URL or its query (a leading `?` is optional). Checks, in
+    /// this order:
+    ///
+    /// 1. `now` is before [`expires_at`](Self::expires_at), else [`Error::Expired`];
+    /// 2. an `error` parameter: if a `state` came with it and is not this login's,
+    ///    [`Error::StateMismatch`] (someone else's callback); otherwise `access_denied` is
+    ///    [`Error::Denied`] and any other error [`Error::CallbackError`]. A denial without
+    ///    `state` is still reported as a denial: the login is over either way, and no code is
+    ///    accepted without the state;
+    /// 3. `state`: missing is [`Error::MissingCallbackParameter`] `{ name: "state" }`, repeated
+    ///    or different (constant-time comparison) is [`Error::StateMismatch`];
+    /// 4. `code`: missing or empty is [`Error::MissingCallbackParameter`] `{ name: "code" }`,
+    ///    repeated is [`Error::Malformed`].
+    ///
+    /// Route callbacks with [`matches`](Self::matches) (or [`callback_state`]) first: this
+    /// consumes the login even when the callback is rejected.
+    pub fn on_callback(self, callback: &str, now: SystemTime) -> Result<AuthorizedCode, Error> {
+        if UnixTime::from_system(now) >= self.expires_at {
+            return Err(Error::Expired);
+        }
+        let params = callback_params(callback);
+        let state = one(&params, "state");
+        let state_ok = matches!(state, Param::One(s) if self.state.matches(s));
+        if let Some(error) = first(&params, "error") {
+            if !matches!(state, Param::Absent) && !state_ok {
+                return Err(Error::StateMismatch);
+            }
+            if error == "access_denied" {
+                return Err(Error::Denied);
+            }
+            return Err(Error::CallbackError {
+                error: OAuth2Error {
+                    error: error.to_owned(),
+                    description: first(&params, "error_description").map(str::to_owned),
+                },
+            });
+        }
+        match state {
+            Param::Absent => return Err(Error::MissingCallbackParameter { name: "state" }),
+            Param::Many => return Err(Error::StateMismatch),
+            Param::One(_) if !state_ok => return Err(Error::StateMismatch),
+            Param::One(_) => {}
+        }
+        let code = match one(&params, "code") {
+            Param::One(code) if !code.is_empty() => AuthorizationCode::new(code),
+            Param::One(_) | Param::Absent => {
+                return Err(Error::MissingCallbackParameter { name: "code" });
+            }
+            Param::Many => {
+                return Err(Error::Malformed {
+                    what: "the callback repeats the code parameter",
+                });
+            }
+        };
+        Ok(AuthorizedCode {
+            client_id: self.client_id,
+            confidential: self.confidential,
+            redirect_uri: self.redirect_uri,
+            scopes: self.scopes,
+            verifier: self.verifier,
+            code,
+        })
+    }
+}
+
+/// The `state` a callback carries (the first one), to find its [`PendingLogin`] in a store
+/// keyed by [`PendingLogin::state`]. `None` if it has none. Total: any input is accepted.
+///
+/// ```
+/// use twitter_auth_core::oauth2::callback_state;
+///
+/// assert_eq!(callback_state("https://app.example/cb?state=abc&code=x").as_deref(), Some("abc"));
+/// assert_eq!(callback_state("?code=x"), None);
+/// ```
+#[must_use]
+pub fn callback_state(callback: &str) -> Option<String> {
+    first(&callback_params(callback), "state").map(str::to_owned)
+}
+
+/// A callback that passed its checks: the code, with what the exchange repeats. The code
+/// expires 30 seconds after X issued it, so exchange it at once.
+///
+/// `Debug` redacts the code and the verifier.
+#[derive(Debug)]
+#[must_use = "the code must be exchanged within 30 seconds"]
+pub struct AuthorizedCode {
+    client_id: ClientId,
+    confidential: bool,
+    redirect_uri: String,
+    scopes: Scopes,
+    verifier: CodeVerifier,
+    code: AuthorizationCode,
+}
+
+impl AuthorizedCode {
+    /// The scopes the login asked for.
+    pub const fn requested_scopes(&self) -> &Scopes {
+        &self.scopes
+    }
+
+    /// The code exchange (contract §4.4): `POST {api}/2/oauth2/token`, `Content-Type:
+    /// application/x-www-form-urlencoded`, body
+    /// `code=…&grant_type=authorization_code&redirect_uri=…&code_verifier=…`, then
+    /// `&client_id=…` for a public client, or `Authorization: Basic …` for a confidential one.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ClientMismatch`] if `client` is not the client that started the login (another id,
+    /// or public where it was confidential or the reverse: X would answer
+    /// `unauthorized_client`); [`Error::InvalidUrl`] if the request cannot be built.
+    pub fn exchange(self, client: &Client, endpoints: &Endpoints) -> Result<CodeExchange, Error> {
+        if client.id() != &self.client_id || client.is_confidential() != self.confidential {
+            return Err(Error::ClientMismatch);
+        }
+        let form = Form::new()
+            .with("code", self.code.secret())
+            .with("grant_type", "authorization_code")
+            .with("redirect_uri", &self.redirect_uri)
+            .with("code_verifier", self.verifier.secret());
+        Ok(CodeExchange {
+            request: client.post_form(&endpoints.api_url("2/oauth2/token"), form)?,
+            scopes: self.scopes,
+        })
+    }
+}
+
+/// The code exchange round trip; yields the user's [`TokenSet`]. Never replayed: a code is
+/// single use.
+#[must_use = "an exchange does nothing until its request is sent and finish is called"]
+pub struct CodeExchange {
+    request: HttpRequest,
+    scopes: Scopes,
+}
+
+impl fmt::Debug for CodeExchange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        debug_exchange(f, "CodeExchange", &self.request)
+    }
+}
+
+impl Exchange for CodeExchange {
+    type Output = TokenSet;
+
+    fn request(&self) -> &HttpRequest {
+        &self.request
+    }
+
+    fn replay(&self) -> Replay {
+        Replay::Never
+    }
+
+    /// Expects 200 with X's token JSON (contract §4.5); errors come out typed
+    /// ([`Error::OAuth2`] for `invalid_request` and friends), `token_type` other than `bearer`
+    /// is [`Error::NotBearer`]. An absent `scope` means the scopes asked for were granted.
+    fn finish(self, now: SystemTime, response: HttpResponse) -> Result<TokenSet, Error> {
+        parse_token_response(&response, now, self.scopes)
+    }
+}
+
+/// The decoded query parameters of a callback: a full URL (its query), a path with a query, or
+/// a bare query with or without `?`. Any fragment is dropped. Total.
+fn callback_params(callback: &str) -> Vec<(String, String)> {
+    let callback = callback.trim();
+    let query = match url::Url::parse(callback) {
+        Ok(url) => url.query().unwrap_or_default().to_owned(),
+        Err(_) => {
+            let without_fragment = callback.split('#').next().unwrap_or_default();
+            let query = if without_fragment.starts_with('/') {
+                without_fragment
+                    .split_once('?')
+                    .map_or("", |(_, query)| query)
+            } else {
+                without_fragment
+                    .strip_prefix('?')
+                    .unwrap_or(without_fragment)
+            };
+            query.to_owned()
+        }
+    };
+    url::form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+enum Param<'a> {
+    Absent,
+    One(&'a str),
+    Many,
+}
+
+fn one<'a>(params: &'a [(String, String)], name: &str) -> Param<'a> {
+    let mut found = params.iter().filter(|(k, _)| k == name);
+    match (found.next(), found.next()) {
+        (None, _) => Param::Absent,
+        (Some((_, v)), None) => Param::One(v),
+        (Some(_), Some(_)) => Param::Many,
+    }
+}
+
+fn first<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn callback_params_reads_every_shape() {
+        for input in [
+            "https://app.example/cb?state=s&code=c#frag",
+            "http://127.0.0.1:8080/cb?state=s&code=c",
+            "/cb?state=s&code=c",
+            "?state=s&code=c",
+            "state=s&code=c",
+            "  state=s&code=c#x",
+        ] {
+            let p = callback_params(input);
+            assert_eq!(first(&p, "state"), Some("s"), "{input}");
+            assert_eq!(first(&p, "code"), Some("c"), "{input}");
+        }
+        assert!(callback_params("https://app.example/cb").is_empty());
+        assert!(callback_params("/cb").is_empty());
+        assert!(callback_params("").is_empty());
+    }
+}
