@@ -30,9 +30,12 @@ impl UnixTime {
         Self(t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()))
     }
 
-    /// As a wall-clock instant.
+    /// As a wall-clock instant; instants past what the platform holds saturate (at the year
+    /// 10680, far beyond any token).
     pub fn to_system(self) -> SystemTime {
-        UNIX_EPOCH + Duration::from_secs(self.0)
+        UNIX_EPOCH
+            .checked_add(Duration::from_secs(self.0))
+            .unwrap_or_else(|| UNIX_EPOCH + Duration::from_secs(u64::from(u32::MAX) * 64))
     }
 
     /// `self + d`, saturating.

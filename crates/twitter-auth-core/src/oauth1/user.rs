@@ -67,6 +67,29 @@ impl UserSigner {
         self.offset
     }
 
+    /// Applies a measured [`ClockSkew`](crate::skew::ClockSkew) to every later timestamp.
+    #[must_use]
+    pub const fn with_skew(self, skew: crate::skew::ClockSkew) -> Self {
+        self.with_clock_offset(skew.seconds())
+    }
+
+    /// After X rejected a request's timestamp (v1.1 error 135), learns X's clock from the
+    /// answer's `Date` header. Returns `true` when the offset changed, i.e. when the failed
+    /// request should be signed again and sent once more; `false` for any other answer, or when
+    /// the offset was already X's (so a client never loops re-signing).
+    pub fn learn_clock(&mut self, response: &HttpResponse, now: SystemTime) -> bool {
+        if !crate::skew::is_timestamp_rejection(response) {
+            return false;
+        }
+        match crate::skew::ClockSkew::from_response(response, now) {
+            Some(skew) if skew.seconds() != self.offset => {
+                self.offset = skew.seconds();
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// The timestamp X expects: `now` corrected by the offset.
     pub(crate) fn timestamp(&self, now: SystemTime) -> u64 {
         let local = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());

@@ -6,3 +6,4 @@ mod oauth2_app_only;
 mod oauth2_pkce;
 mod rate_limit;
 mod retry;
+mod secrets;

@@ -511,3 +511,32 @@ fn invalidate_token_is_signed_with_the_token_and_checks_the_echo() {
         .unwrap_err();
     assert_eq!(e.x_codes(), [89]);
 }
+
+#[test]
+fn a_timestamp_rejection_teaches_the_signer_x_clock_once() {
+    let mut signer = UserSigner::new(
+        &app(),
+        &TokenCredentials::new(Token::new("t"), TokenSecret::new("s")),
+    );
+    // The local clock is an hour slow: X's Date says 1700003600 when we think it is 1700000000.
+    let rejected = http::Response::builder()
+        .status(401)
+        .header("date", "Tue, 14 Nov 2023 23:13:20 GMT")
+        .body(br#"{"errors":[{"code":135,"message":"Timestamp out of bounds."}]}"#.to_vec())
+        .unwrap();
+    let local = at(1_700_000_000);
+    // Another error teaches nothing.
+    assert!(!signer.learn_clock(
+        &answer(401, r#"{"errors":[{"code":32,"message":"x"}]}"#),
+        local
+    ));
+    assert!(signer.learn_clock(&rejected, local));
+    assert_eq!(signer.clock_offset(), 3600);
+    let mut r = http::Request::get("https://api.x.com/2/users/me")
+        .body(Vec::new())
+        .unwrap();
+    signer.sign(&mut r, local, "n").unwrap();
+    assert_eq!(header_of(&r).timestamp(), Ok(1_700_003_600));
+    // The same answer again changes nothing: re-sign once, never loop.
+    assert!(!signer.learn_clock(&rejected, local));
+}

@@ -1,0 +1,147 @@
+//! The leak scan of the core: every public value that holds a secret, built from sentinel
+//! strings, formatted with `{:?}`, `{:#?}` and (where it exists) `{}`, and every error a flow
+//! produces around them: no sentinel may appear.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use rand::SeedableRng;
+use twitter_auth_core::oauth1::{Callback, PendingAuthorization, RequestToken, UserSigner};
+use twitter_auth_core::oauth1_sign::{
+    ConsumerCredentials, ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
+};
+use twitter_auth_core::oauth2::{
+    AppOnly, AppOnlyBearer, AuthorizeRequest, Client, RevokeToken, Scopes, TokenSet, refresh,
+    revoke,
+};
+use twitter_auth_core::{
+    AccessToken, AuthorizationCode, BearerToken, ClientId, ClientSecret, Endpoints, Exchange,
+    RefreshToken, UnixTime, Verifier,
+};
+
+fn assert_clean(what: &str, text: &str) {
+    assert!(!text.contains("SENTINEL"), "{what} leaks a secret: {text}");
+}
+
+fn scan(what: &str, value: &impl std::fmt::Debug) {
+    assert_clean(what, &format!("{value:?}"));
+    assert_clean(what, &format!("{value:#?}"));
+}
+
+fn scan_display(what: &str, value: &(impl std::fmt::Debug + std::fmt::Display)) {
+    scan(what, value);
+    assert_clean(what, &value.to_string());
+}
+
+#[test]
+fn secret_newtypes() {
+    scan_display("AccessToken", &AccessToken::new("SENTINEL-at"));
+    scan_display("RefreshToken", &RefreshToken::new("SENTINEL-rt"));
+    scan_display("BearerToken", &BearerToken::new("SENTINEL-bt"));
+    scan_display("ClientSecret", &ClientSecret::new("SENTINEL-cs"));
+    scan_display(
+        "AuthorizationCode",
+        &AuthorizationCode::new("SENTINEL-code"),
+    );
+    scan_display("Verifier", &Verifier::new("SENTINEL-verifier"));
+}
+
+#[test]
+fn flow_values_and_their_errors() {
+    let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let endpoints = Endpoints::x();
+
+    // OAuth 2.0.
+    let tokens = TokenSet::from_parts(
+        AccessToken::new("SENTINELaccess"),
+        Some(RefreshToken::new("SENTINELrefresh")),
+        Scopes::parse("tweet.read offline.access"),
+        Some(UnixTime::from_secs(1)),
+    )
+    .unwrap();
+    scan("TokenSet", &tokens);
+    let client = Client::confidential(
+        ClientId::new("client"),
+        ClientSecret::new("SENTINELclientsecret"),
+    );
+    scan("Client", &client);
+    let bearer = AppOnlyBearer::new(BearerToken::new("SENTINELbearer")).unwrap();
+    scan("AppOnlyBearer", &bearer);
+    let app_only = AppOnly::new(
+        ConsumerKey::new("ck"),
+        ConsumerSecret::new("SENTINELconsumer"),
+    );
+    scan("AppOnly", &app_only);
+    scan("ObtainBearer", &app_only.obtain(&endpoints).unwrap());
+    scan(
+        "InvalidateBearer",
+        &app_only.invalidate_basic(&endpoints, &bearer).unwrap(),
+    );
+    scan(
+        "RefreshExchange",
+        &refresh(&client, &endpoints, &tokens).unwrap(),
+    );
+    scan(
+        "RevokeExchange",
+        &revoke(
+            &client,
+            &endpoints,
+            RevokeToken::Refresh(tokens.refresh_token().unwrap()),
+        )
+        .unwrap(),
+    );
+    let mut rng = rand::rngs::StdRng::seed_from_u64(9);
+    let (_, pending) = AuthorizeRequest::new(
+        &client,
+        "https://app.example/cb",
+        Scopes::parse("tweet.read"),
+    )
+    .unwrap()
+    .start(&endpoints, now, &mut rng);
+    scan("PendingLogin", &pending);
+    let state = pending.state().secret().to_owned();
+    let code = pending
+        .on_callback(
+            &format!("https://app.example/cb?state={state}&code=SENTINELcode"),
+            now,
+        )
+        .unwrap();
+    scan("AuthorizedCode", &code);
+    let exchange = code.exchange(&client, &endpoints).unwrap();
+    scan("CodeExchange", &exchange);
+    // A token answer X garbled, and X errors, never quote the body.
+    let garbled = http::Response::builder()
+        .status(200)
+        .body(br#"{"token_type":"mac","access_token":"SENTINELfromX"}"#.to_vec())
+        .unwrap();
+    let e = exchange.finish(now, garbled).unwrap_err();
+    scan_display("Error (token answer)", &e);
+
+    // OAuth 1.0a.
+    let app = ConsumerCredentials::new(
+        ConsumerKey::new("ck"),
+        ConsumerSecret::new("SENTINELconsumer"),
+    );
+    let user = TokenCredentials::new(Token::new("t"), TokenSecret::new("SENTINELtokensecret"));
+    scan("UserSigner", &UserSigner::new(&app, &user));
+    let step = RequestToken::new(Callback::oob())
+        .exchange(&app, &endpoints, now, "n")
+        .unwrap();
+    scan("RequestTokenExchange", &step);
+    let answer = http::Response::builder()
+        .status(200)
+        .body(
+            b"oauth_token=rt&oauth_token_secret=SENTINELrts&oauth_callback_confirmed=true".to_vec(),
+        )
+        .unwrap();
+    let pending: PendingAuthorization = step.finish(now, answer).unwrap();
+    scan("PendingAuthorization", &pending);
+    let verified = pending.with_pin("SENTINEL-pin", now).unwrap();
+    scan("VerifiedAuthorization", &verified);
+    let step = verified.access_token(&app, &endpoints, now, "n").unwrap();
+    scan("AccessTokenExchange", &step);
+    let answer = http::Response::builder()
+        .status(200)
+        .body(b"oauth_token=at&oauth_token_secret=SENTINELats&user_id=1".to_vec())
+        .unwrap();
+    scan("UserCredentials", &step.finish(now, answer).unwrap());
+}
