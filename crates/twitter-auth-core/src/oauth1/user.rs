@@ -24,8 +24,37 @@ pub struct UserCredentials {
 /// Signs requests in OAuth 1.0a user context (or, without a token, as the app alone).
 ///
 /// It keeps the prepared HMAC key of [`oauth1_sign::Signer`], and an offset to X's clock:
-/// when X rejects a timestamp (code 135), set the offset its `Date` header gives, and sign
-/// again.
+/// when X rejects a timestamp (code 135), [`learn_clock`](Self::learn_clock) takes the offset
+/// from its `Date` header, and the request is signed again, once.
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use twitter_auth_core::oauth1::UserSigner;
+/// use twitter_auth_core::oauth1_sign::{ConsumerCredentials, ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret};
+///
+/// let app = ConsumerCredentials::new(ConsumerKey::new("ck"), ConsumerSecret::new("cs"));
+/// let user = TokenCredentials::new(Token::new("t"), TokenSecret::new("ts"));
+/// let mut signer = UserSigner::new(&app, &user);
+/// let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+///
+/// // A JSON post: only the URL's query and the protocol parameters are signed.
+/// let mut request = http::Request::post("https://api.x.com/2/tweets")
+///     .header("content-type", "application/json")
+///     .body(br#"{"text":"hello"}"#.to_vec())?;
+/// signer.sign(&mut request, now, "nonce")?;
+/// assert!(request.headers()["authorization"].to_str()?.starts_with("OAuth oauth_consumer_key=\"ck\""));
+///
+/// // X answers 401 with code 135 and its own Date: learn the offset, sign again, send again.
+/// let rejected = http::Response::builder()
+///     .status(401)
+///     .header("date", "Tue, 14 Nov 2023 22:14:20 GMT")
+///     .body(br#"{"errors":[{"code":135,"message":"Timestamp out of bounds."}]}"#.to_vec())?;
+/// if signer.learn_clock(&rejected, now) {
+///     signer.sign(&mut request, now, "nonce2")?;
+/// }
+/// assert_eq!(signer.clock_offset(), 60);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct UserSigner {
     signer: Signer,

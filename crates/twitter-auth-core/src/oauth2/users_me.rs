@@ -60,6 +60,30 @@ impl UsersMe {
     }
 }
 
+impl UsersMe {
+    /// With OAuth 1.0a user context: the request signed by `signer` (X accepts both kinds of
+    /// user credentials here; app-only bearers are refused by X).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidUrl`] if the request cannot be built, [`Error::Sign`] if signing fails.
+    pub fn oauth1(
+        endpoints: &Endpoints,
+        signer: &crate::oauth1::UserSigner,
+        now: SystemTime,
+        nonce: &str,
+    ) -> Result<Self, Error> {
+        let mut request = build(
+            Method::GET,
+            &endpoints.api_url("2/users/me"),
+            &[],
+            Vec::new(),
+        )?;
+        signer.sign(&mut request, now, nonce)?;
+        Ok(Self { request })
+    }
+}
+
 impl fmt::Debug for UsersMe {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         debug_exchange(f, "UsersMe", &self.request)

@@ -540,3 +540,25 @@ fn a_timestamp_rejection_teaches_the_signer_x_clock_once() {
     // The same answer again changes nothing: re-sign once, never loop.
     assert!(!signer.learn_clock(&rejected, local));
 }
+
+#[test]
+fn users_me_in_oauth1_user_context() {
+    use twitter_auth_core::oauth2::UsersMe;
+    let signer = UserSigner::new(
+        &app(),
+        &TokenCredentials::new(Token::new("t"), TokenSecret::new("ts")),
+    );
+    let step = UsersMe::oauth1(&Endpoints::x(), &signer, at(9), "n").unwrap();
+    assert_eq!(step.request().uri(), "https://api.x.com/2/users/me");
+    header_of(step.request())
+        .verify(
+            &Request::new("GET", "https://api.x.com/2/users/me"),
+            &app().secret,
+            Some(&TokenSecret::new("ts")),
+        )
+        .unwrap();
+    let user = step
+        .finish(at(9), answer(200, r#"{"data":{"id":"1072250532645998596","name":"Tweepy Testing","username":"TweepyDev"}}"#))
+        .unwrap();
+    assert_eq!(user.username, "TweepyDev");
+}
