@@ -298,7 +298,9 @@ fn oauth2_hint(error: &OAuth2Error) -> Option<&'static str> {
         "invalid_request" if description.contains("token_type_hint") => {
             Some("revocation needs token_type_hint")
         }
-        "invalid_request" => Some("a refresh token is single-use: a replayed or rotated one fails"),
+        "invalid_request" => Some(
+            "X found the request invalid; on a refresh this usually means the refresh token was already used (it is single-use)",
+        ),
         "invalid_client" => Some("the client id or secret is wrong"),
         "invalid_grant" => Some("the code or refresh token is invalid, expired or already used"),
         "access_denied" => Some("the user did not authorize the app"),

@@ -16,6 +16,10 @@ pub type HttpResponse = http::Response<Vec<u8>>;
 pub enum Replay {
     /// Sending it twice does no harm (reads, token requests that return the same token).
     Safe,
+    /// May be sent again, but only signed anew: an OAuth 1.0a request carries a nonce X rejects
+    /// twice and a timestamp X rejects when stale, so build the step again (fresh nonce, `now`)
+    /// instead of re-sending the same bytes. The retry policy decides as for [`Replay::Safe`].
+    Resign,
     /// A single-use step (code exchange, refresh, OAuth 1.0a access token): after an ambiguous
     /// failure it must not be sent again, because the grant may already be spent.
     Never,

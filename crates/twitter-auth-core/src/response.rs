@@ -22,6 +22,15 @@ pub fn error_from_response(response: &HttpResponse) -> Error {
     let Ok(body) = serde_json::from_slice::<Body>(response.body()) else {
         return Error::UnexpectedStatus { status };
     };
+    // An OAuth 2.0 error may carry an `errors` list too (contract §6.2): `error` decides.
+    if body
+        .error
+        .as_ref()
+        .is_some_and(serde_json::Value::is_string)
+        && let Ok(error) = serde_json::from_slice::<OAuth2Error>(response.body())
+    {
+        return Error::OAuth2 { status, error };
+    }
     if let Some(list) = &body.errors {
         let errors: Vec<XApiError> = list
             .iter()
@@ -30,14 +39,6 @@ pub fn error_from_response(response: &HttpResponse) -> Error {
         if !errors.is_empty() {
             return Error::X { status, errors };
         }
-    }
-    if body
-        .error
-        .as_ref()
-        .is_some_and(serde_json::Value::is_string)
-        && let Ok(error) = serde_json::from_slice::<OAuth2Error>(response.body())
-    {
-        return Error::OAuth2 { status, error };
     }
     if (body.kind.is_some() || body.title.is_some())
         && let Ok(problem) = serde_json::from_slice::<Problem>(response.body())

@@ -14,12 +14,15 @@
 //! means `attempt < max(retries, 1)`, so turning on [`wait_on_rate_limit`] alone allows one
 //! wait. Every retry of any kind uses up an attempt.
 //!
+//! [`Replay::Resign`] is decided as [`Replay::Safe`]; the caller builds the step again before
+//! sending it (an OAuth 1.0a request must not go out twice with the same nonce).
+//!
 //! | Outcome | [`Replay::Safe`] | [`Replay::Never`] (code exchange, refresh, OAuth 1.0a access token) |
 //! |---|---|---|
 //! | any status not below (1xx, 2xx, 3xx, 4xx but 429, a 5xx not listed) | `Accept` | `Accept` |
 //! | 429, [`wait_on_rate_limit`] on, wait ≤ [`max_rate_limit_wait`], retries left | `RetryAfter(wait)` | `RetryAfter(wait)` |
 //! | 429 otherwise | `Accept` | `Accept` |
-//! | status in [`retry_statuses`] (500, 502, 503, 504), retries left, any `Retry-After` ≤ [`max_rate_limit_wait`] | `RetryAfter(backoff)` | `Accept`: X answered, so the grant's fate is known; the error is reported, never replayed |
+//! | status in [`retry_statuses`] (500, 502, 503, 504), retries left, any `Retry-After` ≤ [`max_rate_limit_wait`] | `RetryAfter(backoff)` | 500, 502, 504: `GiveUp(Some(MayHaveBeenConsumed))` (a gateway failure says nothing of the grant's fate); 503 and others: `Accept`, never replayed |
 //! | status in [`retry_statuses`] otherwise | `Accept` | `Accept` |
 //! | [`TransportFailure::NotSent`], retries left | `RetryAfter(backoff)` | `RetryAfter(backoff)`: nothing reached X |
 //! | [`TransportFailure::NotSent`], no retries left | `GiveUp(None)` | `GiveUp(None)` |
@@ -319,6 +322,10 @@ impl RetryPolicy {
             } else {
                 Decision::Accept
             };
+        }
+        if replay == Replay::Never && matches!(status, 500 | 502 | 504) {
+            // A gateway or server failure says nothing of whether X spent the grant.
+            return Decision::GiveUp(Some(Error::MayHaveBeenConsumed));
         }
         if !self.retry_statuses.contains(&status)
             || replay == Replay::Never

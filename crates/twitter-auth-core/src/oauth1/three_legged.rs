@@ -20,8 +20,9 @@ pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(10 * 60);
 /// Where X sends the user back: a registered callback URL, or `oob` for the PIN flow.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Callback {
-    /// A callback URL registered (exactly) in the app's settings.
-    Url(Url),
+    /// A callback URL registered (exactly) in the app's settings, kept exactly as given: X
+    /// matches it byte for byte, trailing slash and case included.
+    Url(String),
     /// `oob`: X shows the user a PIN to type into the app.
     Oob,
 }
@@ -30,15 +31,15 @@ impl Callback {
     /// A callback URL. Custom schemes (`myapp://cb`) are allowed, as X allows them; `javascript:`,
     /// `data:` and `file:` are refused, as X refuses them.
     pub fn url(url: &str) -> Result<Self, Error> {
-        let url = Url::parse(url).map_err(|_| Error::InvalidUrl {
+        let parsed = Url::parse(url).map_err(|_| Error::InvalidUrl {
             reason: "the callback is not an absolute URL",
         })?;
-        if matches!(url.scheme(), "javascript" | "data" | "file") {
+        if matches!(parsed.scheme(), "javascript" | "data" | "file") {
             return Err(Error::InvalidUrl {
                 reason: "javascript:, data: and file: callbacks are not allowed",
             });
         }
-        Ok(Self::Url(url))
+        Ok(Self::Url(url.to_owned()))
     }
 
     /// The PIN flow.
@@ -49,7 +50,7 @@ impl Callback {
     /// The value sent as `oauth_callback`.
     pub fn as_str(&self) -> &str {
         match self {
-            Self::Url(url) => url.as_str(),
+            Self::Url(url) => url,
             Self::Oob => "oob",
         }
     }
@@ -144,12 +145,17 @@ impl RequestToken {
 }
 
 /// The `oauth/request_token` round trip.
-#[derive(Debug)]
 #[must_use = "send the request, then call `finish` with the response"]
 pub struct RequestTokenExchange {
     request: HttpRequest,
     callback: Callback,
     lifetime: Duration,
+}
+
+impl core::fmt::Debug for RequestTokenExchange {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        crate::oauth2::debug_exchange(f, "RequestTokenExchange", &self.request)
+    }
 }
 
 impl Exchange for RequestTokenExchange {
@@ -159,9 +165,9 @@ impl Exchange for RequestTokenExchange {
         &self.request
     }
 
-    /// A new request token can always be asked for.
+    /// A new request token can always be asked for, signed anew.
     fn replay(&self) -> Replay {
-        Replay::Safe
+        Replay::Resign
     }
 
     fn finish(
@@ -178,10 +184,10 @@ impl Exchange for RequestTokenExchange {
         if field(&pairs, "oauth_callback_confirmed") != Some("true") {
             return Err(Error::CallbackNotConfirmed);
         }
-        let token = field(&pairs, "oauth_token").ok_or(Error::Malformed {
+        let token = non_empty(&pairs, "oauth_token").ok_or(Error::Malformed {
             what: "the request-token answer has no oauth_token",
         })?;
-        let secret = field(&pairs, "oauth_token_secret").ok_or(Error::Malformed {
+        let secret = non_empty(&pairs, "oauth_token_secret").ok_or(Error::Malformed {
             what: "the request-token answer has no oauth_token_secret",
         })?;
         Ok(PendingAuthorization {
@@ -198,7 +204,17 @@ impl Exchange for RequestTokenExchange {
 /// Serializable (serde), so that a web server can keep it in a session and resume in another
 /// process; it holds the request token's secret, so store it server-side or encrypted. It
 /// expires (10 minutes by default) and is consumed by its callback.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+///
+/// It is not `Clone`: its callback consumes it, so it cannot be completed twice in one
+/// process. A store that keeps it must hand it out once (remove it when loading it).
+///
+/// ```compile_fail,E0382
+/// # fn f(p: twitter_auth_core::oauth1::PendingAuthorization, now: std::time::SystemTime) {
+/// let first = p.with_pin("1234567", now);
+/// let second = p.with_pin("1234567", now); // `p` was moved by the first callback
+/// # }
+/// ```
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 #[must_use = "send the user to `authorize_url`, then pass the callback to `on_callback`"]
 pub struct PendingAuthorization {
     request_token: TokenCredentials,
@@ -279,7 +295,7 @@ impl PendingAuthorization {
     }
 
     fn check_expiry(&self, now: SystemTime) -> Result<(), Error> {
-        if age(now, self.created_at) > Duration::from_secs(self.lifetime_secs) {
+        if age(now, self.created_at) >= Duration::from_secs(self.lifetime_secs) {
             Err(Error::Expired)
         } else {
             Ok(())
@@ -296,8 +312,13 @@ impl PendingAuthorization {
     ) -> Result<VerifiedAuthorization, Error> {
         self.check_expiry(now)?;
         let pairs = callback_pairs(callback);
-        if field(&pairs, "denied").is_some() {
-            return Err(Error::Denied);
+        if let Some(denied) = field(&pairs, "denied") {
+            // Another login's refusal must not end this one.
+            return Err(if self.is_request_token(denied) {
+                Error::Denied
+            } else {
+                Error::TokenMismatch
+            });
         }
         let token = field(&pairs, "oauth_token").ok_or(Error::MissingCallbackParameter {
             name: "oauth_token",
@@ -328,6 +349,11 @@ impl PendingAuthorization {
             verifier: Verifier::new(pin),
         })
     }
+}
+
+/// The value of `name`, if present and not empty.
+fn non_empty<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    field(pairs, name).filter(|v| !v.is_empty())
 }
 
 /// The query pairs of a callback given as a full URL, a `?query`, or a bare query.
@@ -366,15 +392,44 @@ impl VerifiedAuthorization {
         let signer = super::UserSigner::new(app, &self.request_token);
         let oauth = OAuthParams::new(nonce, signer.timestamp(now)).verifier(self.verifier.secret());
         signer.sign_with(&mut request, &oauth)?;
-        Ok(AccessTokenExchange { request })
+        Ok(AccessTokenExchange {
+            request,
+            verified: self,
+        })
     }
 }
 
 /// The `oauth/access_token` round trip: single use.
-#[derive(Debug)]
+///
+/// If X rejects its timestamp (v1.1 error 135), X did not spend the verifier: learn X's clock
+/// from the answer ([`ClockSkew`](crate::skew::ClockSkew)) and [`resign`](Self::resign) it, so
+/// the user need not log in again.
 #[must_use = "send the request, then call `finish` with the response"]
 pub struct AccessTokenExchange {
     request: HttpRequest,
+    verified: VerifiedAuthorization,
+}
+
+impl core::fmt::Debug for AccessTokenExchange {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        crate::oauth2::debug_exchange(f, "AccessTokenExchange", &self.request)
+    }
+}
+
+impl AccessTokenExchange {
+    /// Signs the same step again with a fresh nonce and X's clock (`skew` from the rejected
+    /// answer): only after X rejected the timestamp, when the verifier is provably unspent.
+    pub fn resign(
+        self,
+        app: &ConsumerCredentials,
+        endpoints: &Endpoints,
+        skew: crate::skew::ClockSkew,
+        now: SystemTime,
+        nonce: &str,
+    ) -> Result<Self, Error> {
+        self.verified
+            .access_token(app, endpoints, skew.apply(now), nonce)
+    }
 }
 
 impl Exchange for AccessTokenExchange {
@@ -395,10 +450,10 @@ impl Exchange for AccessTokenExchange {
             response.body(),
             "the access-token answer is not form-encoded text",
         )?;
-        let token = field(&pairs, "oauth_token").ok_or(Error::Malformed {
+        let token = non_empty(&pairs, "oauth_token").ok_or(Error::Malformed {
             what: "the access-token answer has no oauth_token",
         })?;
-        let secret = field(&pairs, "oauth_token_secret").ok_or(Error::Malformed {
+        let secret = non_empty(&pairs, "oauth_token_secret").ok_or(Error::Malformed {
             what: "the access-token answer has no oauth_token_secret",
         })?;
         Ok(UserCredentials {

@@ -173,7 +173,6 @@ pub struct V1User {
 
 /// `GET 1.1/account/verify_credentials.json`, signed in user context: proves the credentials
 /// work and says whose they are.
-#[derive(Debug)]
 #[must_use = "send the request, then call `finish` with the response"]
 pub struct VerifyCredentials {
     request: HttpRequest,
@@ -195,6 +194,12 @@ impl VerifyCredentials {
     }
 }
 
+impl core::fmt::Debug for VerifyCredentials {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        crate::oauth2::debug_exchange(f, "VerifyCredentials", &self.request)
+    }
+}
+
 impl Exchange for VerifyCredentials {
     type Output = V1User;
 
@@ -202,8 +207,9 @@ impl Exchange for VerifyCredentials {
         &self.request
     }
 
+    /// Safe to repeat, signed anew (build it again).
     fn replay(&self) -> Replay {
-        Replay::Safe
+        Replay::Resign
     }
 
     fn finish(self, _now: SystemTime, response: HttpResponse) -> Result<V1User, Error> {
@@ -233,7 +239,6 @@ pub(crate) fn age(now: SystemTime, created: crate::UnixTime) -> Duration {
 }
 
 /// `POST 1.1/oauth/invalidate_token`: revokes a user's access token, signed with that token.
-#[derive(Debug)]
 #[must_use = "send the request, then call `finish` with the response"]
 pub struct InvalidateToken {
     request: HttpRequest,
@@ -241,7 +246,9 @@ pub struct InvalidateToken {
 }
 
 impl InvalidateToken {
-    /// Builds the request, signed in user context with the token to invalidate.
+    /// Builds the request, signed in user context with the token to invalidate. Pass a `now`
+    /// corrected by [`ClockSkew::apply`](crate::skew::ClockSkew::apply) once X has rejected a
+    /// timestamp.
     pub fn new(
         endpoints: &Endpoints,
         app: &ConsumerCredentials,
@@ -259,6 +266,12 @@ impl InvalidateToken {
     }
 }
 
+impl core::fmt::Debug for InvalidateToken {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        crate::oauth2::debug_exchange(f, "InvalidateToken", &self.request)
+    }
+}
+
 impl Exchange for InvalidateToken {
     type Output = ();
 
@@ -266,9 +279,9 @@ impl Exchange for InvalidateToken {
         &self.request
     }
 
-    /// Invalidating twice is harmless.
+    /// Invalidating twice is harmless, signed anew (build it again).
     fn replay(&self) -> Replay {
-        Replay::Safe
+        Replay::Resign
     }
 
     /// Succeeds when X answers 200 with `{"access_token":"<the token>"}`.

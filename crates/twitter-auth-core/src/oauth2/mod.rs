@@ -151,6 +151,7 @@ mod users_me;
 
 pub use app_only::{AppOnly, AppOnlyBearer, InvalidateBearer, ObtainBearer};
 pub use client::Client;
+pub(crate) use client::debug_exchange;
 pub use pkce_login::{
     AuthorizeRequest, AuthorizedCode, CodeExchange, DEFAULT_LIFETIME, PendingLogin, callback_state,
 };

@@ -66,6 +66,12 @@ impl AuthorizeRequest {
                 reason: "the redirect URI cannot have a fragment",
             });
         }
+        if scopes.is_empty() {
+            // X refuses an authorize request without a scope.
+            return Err(Error::InvalidUrl {
+                reason: "at least one scope is needed",
+            });
+        }
         Ok(Self {
             client_id: client.id().clone(),
             confidential: client.is_confidential(),

@@ -192,7 +192,9 @@ pub(crate) fn parse_token_response(
         Some(value) => Some(UnixTime::from_system(now).saturating_add(expires_in_secs(&value)?)),
     };
     let scopes = body.scope.map_or(requested, |s| Scopes::parse(&s));
-    TokenSet::from_parts(access_token, body.refresh_token, scopes, expires_at).map_err(|_| {
+    // An empty refresh token is no refresh token.
+    let refresh_token = body.refresh_token.filter(|t| !t.secret().is_empty());
+    TokenSet::from_parts(access_token, refresh_token, scopes, expires_at).map_err(|_| {
         Error::Malformed {
             what: "X's access token is empty or not a valid bearer token",
         }
@@ -253,7 +255,7 @@ fn parse_expires_in(value: &serde_json::Value) -> Result<u64, Error> {
 ///
 /// # Errors
 ///
-/// [`Error::Malformed`] if `tokens` holds no refresh token (`offline.access` was not granted);
+/// [`Error::NoRefreshToken`] if `tokens` holds no refresh token (`offline.access` was not granted);
 /// [`Error::InvalidUrl`] if the request cannot be built.
 pub fn refresh(
     client: &Client,
@@ -267,18 +269,21 @@ pub fn refresh(
     Ok(RefreshExchange {
         request: client.post_form(&endpoints.api_url("2/oauth2/token"), form)?,
         scopes: tokens.scopes.clone(),
+        previous: refresh_token.clone(),
     })
 }
 
 /// The refresh round trip; yields the **new** token set, which replaces the old one.
 ///
 /// If X's answer has no `refresh_token` (X rotates on every refresh, so it should), the new set
-/// has none: the old one is not carried over, because X may already have retired it. An absent
-/// `scope` means the scopes are unchanged.
+/// keeps the one it was refreshed with (RFC 6749 §6: the client keeps its refresh token unless
+/// a new one is issued), so a token is never lost. An absent `scope` means the scopes are
+/// unchanged.
 #[must_use = "an exchange does nothing until its request is sent and finish is called"]
 pub struct RefreshExchange {
     request: HttpRequest,
     scopes: Scopes,
+    previous: RefreshToken,
 }
 
 impl fmt::Debug for RefreshExchange {
@@ -299,7 +304,11 @@ impl Exchange for RefreshExchange {
     }
 
     fn finish(self, now: SystemTime, response: HttpResponse) -> Result<TokenSet, Error> {
-        parse_token_response(&response, now, self.scopes)
+        let mut tokens = parse_token_response(&response, now, self.scopes)?;
+        if tokens.refresh_token.is_none() {
+            tokens.refresh_token = Some(self.previous);
+        }
+        Ok(tokens)
     }
 }
 

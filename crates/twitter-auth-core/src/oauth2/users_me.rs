@@ -46,7 +46,7 @@ impl UsersMe {
     /// # Errors
     ///
     /// [`Error::InvalidUrl`] if the request cannot be built.
-    pub fn with_authorization(
+    pub(crate) fn with_authorization(
         endpoints: &Endpoints,
         authorization: http::HeaderValue,
     ) -> Result<Self, Error> {

@@ -127,3 +127,12 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn an_oauth2_error_with_a_coded_errors_list_stays_an_oauth2_error() {
+    let e = error_from_response(&response(
+        400,
+        r#"{"error":"invalid_request","error_description":"Value passed for the authorization code was invalid.","errors":[{"code":37,"message":"x"}]}"#,
+    ));
+    assert!(matches!(&e, Error::OAuth2 { status: 400, .. }), "{e:?}");
+}

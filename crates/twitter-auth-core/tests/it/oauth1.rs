@@ -89,7 +89,9 @@ fn request_token_request_reproduces_x_docs_signature() {
         Some("http://localhost/sign-in-with-twitter/")
     );
     assert_eq!(h.token(), None, "no oauth_token on request_token");
-    assert_eq!(step.replay(), Replay::Safe);
+    // Exactly one header: the signature (no body, so no Content-Type).
+    assert_eq!(req.headers().len(), 1);
+    assert_eq!(step.replay(), Replay::Resign);
 }
 
 #[test]
@@ -240,10 +242,10 @@ fn callbacks_are_checked() {
 #[test]
 fn pin_flow() {
     let p = pending(1);
-    let e = p.clone().with_pin("   ", at(2)).unwrap_err();
+    let e = pending(1).with_pin("   ", at(2)).unwrap_err();
     assert!(matches!(e, Error::MissingCallbackParameter { name: "PIN" }));
     assert!(matches!(
-        p.clone().with_pin("1234567", at(1000)).unwrap_err(),
+        pending(1).with_pin("1234567", at(1000)).unwrap_err(),
         Error::Expired
     ));
     let step = p
@@ -430,7 +432,8 @@ fn verify_credentials_round_trip() {
             Some(&TokenSecret::new("ts")),
         )
         .unwrap();
-    assert_eq!(step.replay(), Replay::Safe);
+    assert_eq!(req.headers().len(), 1);
+    assert_eq!(step.replay(), Replay::Resign);
     let user = step
         .finish(at(9), answer(200, r#"{"id":1072250532645998596,"id_str":"1072250532645998596","name":"Tweepy Testing","screen_name":"TweepyDev","location":""}"#))
         .unwrap();
@@ -463,7 +466,7 @@ proptest! {
     fn callback_and_answer_parsers_are_total(text in "\\PC{0,120}", bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
         let p = pending(1);
         let _ = p.matches(&text);
-        let _ = p.clone().on_callback(&text, at(2));
+        let _ = pending(1).on_callback(&text, at(2));
         let _ = p.with_pin(&text, at(2));
         let step = RequestToken::new(Callback::oob()).exchange(&app(), &Endpoints::x(), at(1), "n").unwrap();
         let _ = step.finish(at(1), http::Response::builder().status(200).body(bytes.clone()).unwrap());
@@ -561,4 +564,74 @@ fn users_me_in_oauth1_user_context() {
         .finish(at(9), answer(200, r#"{"data":{"id":"1072250532645998596","name":"Tweepy Testing","username":"TweepyDev"}}"#))
         .unwrap();
     assert_eq!(user.username, "TweepyDev");
+}
+
+#[test]
+fn the_callback_is_sent_exactly_as_given() {
+    // X matches callbacks byte for byte: no trailing slash added, no case folded.
+    for cb in [
+        "https://App.Example",
+        "https://app.example/cb/",
+        "myapp://Callback",
+    ] {
+        let step = RequestToken::new(Callback::url(cb).unwrap())
+            .exchange(&app(), &Endpoints::x(), at(1), "n")
+            .unwrap();
+        assert_eq!(header_of(step.request()).get("oauth_callback"), Some(cb));
+    }
+    assert!(Callback::url("javascript:alert(1)").is_err());
+}
+
+#[test]
+fn another_logins_refusal_or_empty_tokens_are_errors() {
+    let e = pending(1)
+        .on_callback("?denied=someone-elses-token", at(2))
+        .unwrap_err();
+    assert!(matches!(e, Error::TokenMismatch), "{e:?}");
+    for body in [
+        "oauth_token=&oauth_token_secret=s&oauth_callback_confirmed=true",
+        "oauth_token=t&oauth_token_secret=&oauth_callback_confirmed=true",
+    ] {
+        let step = RequestToken::new(Callback::oob())
+            .exchange(&app(), &Endpoints::x(), at(1), "n")
+            .unwrap();
+        assert!(
+            matches!(
+                step.finish(at(1), answer(200, body)),
+                Err(Error::Malformed { .. })
+            ),
+            "{body}"
+        );
+    }
+    // The lifetime is a half-open interval: at exactly +600 s the login has expired.
+    assert!(matches!(
+        pending(1).with_pin("1", at(601)),
+        Err(Error::Expired)
+    ));
+    assert!(pending(1).with_pin("1", at(600)).is_ok());
+}
+
+#[test]
+fn an_access_token_rejected_for_its_timestamp_is_signed_again_without_a_new_login() {
+    use twitter_auth_core::skew::ClockSkew;
+    let step = pending(1)
+        .with_pin("7654321", at(2))
+        .unwrap()
+        .access_token(&app(), &Endpoints::x(), at(3), "n1")
+        .unwrap();
+    let rejected = http::Response::builder()
+        .status(401)
+        .header("date", "Thu, 01 Jan 1970 01:00:03 GMT")
+        .body(br#"{"errors":[{"code":135,"message":"Timestamp out of bounds."}]}"#.to_vec())
+        .unwrap();
+    let skew = ClockSkew::from_response(&rejected, at(3)).unwrap();
+    assert_eq!(skew.seconds(), 3600);
+    let again = step
+        .resign(&app(), &Endpoints::x(), skew, at(3), "n2")
+        .unwrap();
+    let h = header_of(again.request());
+    assert_eq!(h.timestamp(), Ok(3603));
+    assert_eq!(h.nonce(), Some("n2"));
+    assert_eq!(h.get("oauth_verifier"), Some("7654321"));
+    assert_eq!(again.replay(), Replay::Never);
 }

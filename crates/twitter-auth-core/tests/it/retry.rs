@@ -227,16 +227,23 @@ fn listed_5xx_on_a_safe_request_backs_off_while_attempts_remain() {
 }
 
 #[test]
-fn a_5xx_on_a_single_use_step_is_accepted_never_replayed() {
+fn a_5xx_on_a_single_use_step_is_never_replayed() {
     let p = RetryPolicy::recommended().with_retries(10);
-    for status in [500, 502, 503, 504] {
+    // 503: X did not take the request; the flow reports the status.
+    let d = decide(&p, Replay::Never, 0, Outcome::Response(&response(503, &[])));
+    assert!(is_accept(&d), "503: {d:?}");
+    // 500, 502, 504: the grant may be spent; reported as such, never replayed.
+    for status in [500, 502, 504] {
         let d = decide(
             &p,
             Replay::Never,
             0,
             Outcome::Response(&response(status, &[])),
         );
-        assert!(is_accept(&d), "{status}: {d:?}");
+        assert!(
+            matches!(d, Decision::GiveUp(Some(Error::MayHaveBeenConsumed))),
+            "{status}: {d:?}"
+        );
     }
 }
 

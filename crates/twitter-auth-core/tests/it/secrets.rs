@@ -122,7 +122,19 @@ fn flow_values_and_their_errors() {
         ConsumerSecret::new("SENTINELconsumer"),
     );
     let user = TokenCredentials::new(Token::new("t"), TokenSecret::new("SENTINELtokensecret"));
-    scan("UserSigner", &UserSigner::new(&app, &user));
+    let signer = UserSigner::new(&app, &user);
+    scan("UserSigner", &signer);
+    scan(
+        "VerifyCredentials",
+        &twitter_auth_core::oauth1::VerifyCredentials::new(&endpoints, &signer, now, "n").unwrap(),
+    );
+    scan(
+        "InvalidateToken",
+        &twitter_auth_core::oauth1::InvalidateToken::new(&endpoints, &app, &user, now, "n")
+            .unwrap(),
+    );
+    let callback_error = pending_oauth2_error();
+    scan_display("Error::CallbackError", &callback_error);
     let step = RequestToken::new(Callback::oob())
         .exchange(&app, &endpoints, now, "n")
         .unwrap();
@@ -144,4 +156,26 @@ fn flow_values_and_their_errors() {
         .body(b"oauth_token=at&oauth_token_secret=SENTINELats&user_id=1".to_vec())
         .unwrap();
     scan("UserCredentials", &step.finish(now, answer).unwrap());
+}
+
+/// An OAuth 2.0 callback error whose description quotes a sentinel the way a hostile redirect
+/// could: it is X's (or the attacker's) text, never ours; the scan checks no secret of ours is in it.
+fn pending_oauth2_error() -> twitter_auth_core::Error {
+    let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let client = Client::public(ClientId::new("client"));
+    let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+    let (_, pending) = AuthorizeRequest::new(
+        &client,
+        "https://app.example/cb",
+        Scopes::parse("tweet.read"),
+    )
+    .unwrap()
+    .start(&Endpoints::x(), now, &mut rng);
+    let state = pending.state().secret().to_owned();
+    pending
+        .on_callback(
+            &format!("?state={state}&error=server_error&error_description=try+later"),
+            now,
+        )
+        .unwrap_err()
 }
