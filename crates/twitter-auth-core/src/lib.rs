@@ -25,6 +25,44 @@
 //! 4. Hand the answer to [`Exchange::finish`] exactly once, with `now`.
 //! 5. Persist any new token set before using it.
 //!
+//! A complete driver is a few lines; here the "transport" is a closure that plays X:
+//!
+//! ```
+//! use std::time::{Duration, UNIX_EPOCH};
+//! use twitter_auth_core::oauth2::AppOnly;
+//! use twitter_auth_core::oauth1_sign::{ConsumerKey, ConsumerSecret};
+//! use twitter_auth_core::retry::{Decision, Outcome, RetryPolicy};
+//! use twitter_auth_core::{Endpoints, Exchange, HttpRequest, HttpResponse};
+//!
+//! /// Sends one request (a real adapter uses reqwest or ureq here).
+//! fn send(request: &HttpRequest) -> HttpResponse {
+//!     assert_eq!(request.uri(), "https://api.x.com/oauth2/token");
+//!     http::Response::builder()
+//!         .status(200)
+//!         .body(br#"{"token_type":"bearer","access_token":"AAAA%2FAAA%3DAAAAAAAA"}"#.to_vec())
+//!         .unwrap()
+//! }
+//!
+//! /// The one loop every adapter runs, for any flow step.
+//! fn execute<E: Exchange>(step: E, policy: &RetryPolicy) -> Result<E::Output, Box<dyn std::error::Error>> {
+//!     let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000); // an adapter reads its clock
+//!     let mut attempt = 0;
+//!     loop {
+//!         let response = send(step.request());
+//!         match policy.decide(step.replay(), attempt, Outcome::Response(&response), now, 0) {
+//!             Decision::Accept => return Ok(step.finish(now, response)?),
+//!             Decision::RetryAfter(_wait) => attempt += 1, // an adapter sleeps `_wait` here
+//!             Decision::GiveUp(e) => return Err(e.map_or("gave up".into(), Into::into)),
+//!         }
+//!     }
+//! }
+//!
+//! let app = AppOnly::new(ConsumerKey::new("key"), ConsumerSecret::new("secret"));
+//! let bearer = execute(app.obtain(&Endpoints::x())?, &RetryPolicy::recommended())?;
+//! assert_eq!(bearer.authorization_header(), "Bearer AAAA%2FAAA%3DAAAAAAAA");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! Errors from X are typed ([`Error::X`], [`Error::OAuth2`], [`Error::Problem`]) and
 //! [`Error::hint`] says what usually causes them.
 

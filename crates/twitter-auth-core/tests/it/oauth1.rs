@@ -11,7 +11,7 @@ use twitter_auth_core::oauth1::{
 };
 use twitter_auth_core::oauth1_sign::{
     AuthorizationHeader, ConsumerCredentials, ConsumerKey, ConsumerSecret, Request, Token,
-    TokenCredentials, TokenSecret,
+    TokenCredentials, TokenSecret, encode,
 };
 use twitter_auth_core::{Endpoints, Error, Exchange, HttpResponse, Replay};
 
@@ -634,4 +634,44 @@ fn an_access_token_rejected_for_its_timestamp_is_signed_again_without_a_new_logi
     assert_eq!(h.nonce(), Some("n2"));
     assert_eq!(h.get("oauth_verifier"), Some("7654321"));
     assert_eq!(again.replay(), Replay::Never);
+}
+
+proptest! {
+    /// A pending authorization stored as JSON and loaded again (another process, say) resumes
+    /// to the same access-token request, for any request token, secret, callback and instant.
+    #[test]
+    fn pending_authorizations_resume_identically_after_serde(
+        token in "[A-Za-z0-9_-]{1,40}",
+        secret in "\\PC{1,40}",
+        oob in any::<bool>(),
+        created in 0u64..4_000_000_000,
+        verifier in "[A-Za-z0-9]{1,20}",
+    ) {
+        let callback = if oob { Callback::oob() } else { Callback::url("https://app.example/cb").unwrap() };
+        let body = format!(
+            "oauth_token={token}&oauth_token_secret={}&oauth_callback_confirmed=true",
+            encode(&secret)
+        );
+        let make = || {
+            RequestToken::new(callback.clone())
+                .exchange(&app(), &Endpoints::x(), at(created), "n")
+                .unwrap()
+                .finish(at(created), answer(200, &body))
+                .unwrap()
+        };
+        let resume = |p: PendingAuthorization| {
+            p.on_callback(&format!("?oauth_token={token}&oauth_verifier={verifier}"), at(created + 1))
+                .unwrap()
+                .access_token(&app(), &Endpoints::x(), at(created + 2), "n2")
+                .unwrap()
+                .request()
+                .clone()
+        };
+        let stored = serde_json::to_string(&make()).unwrap();
+        let loaded: PendingAuthorization = serde_json::from_str(&stored).unwrap();
+        let (a, b) = (resume(make()), resume(loaded));
+        prop_assert_eq!(a.uri(), b.uri());
+        prop_assert_eq!(a.headers(), b.headers());
+        prop_assert_eq!(a.body(), b.body());
+    }
 }
