@@ -403,20 +403,27 @@ impl Fragments {
     }
 }
 
+/// Checks the method and the URL, and collects the query and form-body parameters (unsorted).
+#[inline(always)]
+fn collect<'a>(request: &Request<'a>) -> Result<(&'a str, RequestUrl<'a>, Params<'a>), Error> {
+    let method = request.method;
+    if method.is_empty() || !method.bytes().all(is_tchar) {
+        return Err(Error::InvalidMethod);
+    }
+    let url = url::parse(request.url)?;
+    let mut params = Params::new();
+    params::collect_form(url.query.as_bytes(), &mut params);
+    if let Some(body) = request.form_body {
+        params::collect_form(body, &mut params);
+    }
+    Ok((method, url, params))
+}
+
 impl<'a> Prepared<'a> {
     /// Collects the query, the form body and the given protocol parameters, and sorts them.
     #[inline(always)]
     pub(crate) fn new(request: &Request<'a>, protocol: &[Param<'a>]) -> Result<Self, Error> {
-        let method = request.method;
-        if method.is_empty() || !method.bytes().all(is_tchar) {
-            return Err(Error::InvalidMethod);
-        }
-        let url = url::parse(request.url)?;
-        let mut params = Params::new();
-        params::collect_form(url.query.as_bytes(), &mut params);
-        if let Some(body) = request.form_body {
-            params::collect_form(body, &mut params);
-        }
+        let (method, url, mut params) = collect(request)?;
         params.extend_from_slice(protocol);
         params::sort(&mut params);
         Ok(Self {
@@ -431,16 +438,7 @@ impl<'a> Prepared<'a> {
     /// a query or body parameter would sort among them (then the general path must be used).
     #[inline(always)]
     fn with_block(request: &Request<'a>, block: Block<'a>) -> Result<Option<Self>, Error> {
-        let method = request.method;
-        if method.is_empty() || !method.bytes().all(is_tchar) {
-            return Err(Error::InvalidMethod);
-        }
-        let url = url::parse(request.url)?;
-        let mut params = Params::new();
-        params::collect_form(url.query.as_bytes(), &mut params);
-        if let Some(body) = request.form_body {
-            params::collect_form(body, &mut params);
-        }
+        let (method, url, mut params) = collect(request)?;
         params::sort(&mut params);
         let first = Text::Verbatim(b"oauth_consumer_key");
         let at = params.partition_point(|p| params::cmp_text(p.name, first).is_lt());
