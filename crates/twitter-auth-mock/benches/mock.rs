@@ -1,0 +1,3 @@
+//! Criterion benchmarks of the mock (filled in below).
+
+fn main() {}

@@ -1,0 +1,356 @@
+//! The world the mock serves: apps, users, lifetimes and limits, set once by a value.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Everything the mock knows before its first request.
+///
+/// [`MockConfig::default`] is a ready demo world: two users, a confidential web app and a public
+/// native app, each with OAuth 1.0a keys and a pre-issued access token for its owner (see
+/// [`MockConfig::demo`]). Tests adjust it field by field.
+#[derive(Clone, Debug)]
+pub struct MockConfig {
+    /// Registered developer apps.
+    pub apps: Vec<App>,
+    /// X accounts that can log in and consent.
+    pub users: Vec<User>,
+    /// How the consent pages answer.
+    pub consent: Consent,
+    /// OAuth 1.0a `oauth_timestamp` tolerance either side of the mock's clock, in seconds
+    /// (outside it: 401 with code 135 and a `Date` header).
+    pub timestamp_window: u64,
+    /// Lifetime of an OAuth 1.0a request token, in seconds (X does not document one).
+    pub request_token_ttl: u64,
+    /// Lifetime of an OAuth 2.0 authorization code, in seconds (X: 30).
+    pub code_ttl: u64,
+    /// Lifetime of an OAuth 2.0 access token, in seconds (X: 7200).
+    pub access_token_ttl: u64,
+    /// Lifetime of an OAuth 2.0 refresh token, in seconds (users report six months).
+    pub refresh_token_ttl: u64,
+    /// Per-token, per-endpoint request limits.
+    pub rate_limits: RateLimits,
+    /// Seed of the token generator; `None` draws one from the operating system. A fixed seed
+    /// makes every token, code and PIN reproducible.
+    pub seed: Option<u64>,
+}
+
+impl Default for MockConfig {
+    fn default() -> Self {
+        Self::demo()
+    }
+}
+
+impl MockConfig {
+    /// An empty world with X's lifetimes and limits: add apps and users.
+    pub fn empty() -> Self {
+        Self {
+            apps: Vec::new(),
+            users: Vec::new(),
+            consent: Consent::Approve,
+            timestamp_window: 300,
+            request_token_ttl: 900,
+            code_ttl: 30,
+            access_token_ttl: 7200,
+            refresh_token_ttl: 180 * 24 * 3600,
+            rate_limits: RateLimits::default(),
+            seed: None,
+        }
+    }
+
+    /// The demo world (public, made-up credentials; never valid at X):
+    ///
+    /// - users `mock_alice` (id `1500000000000000001`) and `mock_bob` (id `1500000000000000002`);
+    /// - [`DEMO_WEB_APP`]: a confidential OAuth 2.0 client (Web App) owned by alice;
+    /// - [`DEMO_NATIVE_APP`]: a public OAuth 2.0 client (Native App) owned by bob;
+    /// - both with OAuth 1.0a consumer keys, a pre-issued OAuth 1.0a access token for their owner,
+    ///   and the callbacks `http://127.0.0.1:8765/callback`, `http://localhost:8765/callback`
+    ///   and `twauth://callback` (OAuth 1.0a `oob` needs no registration).
+    pub fn demo() -> Self {
+        let alice = User::new("1500000000000000001", "mock_alice", "Alice Mock");
+        let bob = User::new("1500000000000000002", "mock_bob", "Bob Mock");
+        let callbacks = vec![
+            "http://127.0.0.1:8765/callback".to_owned(),
+            "http://localhost:8765/callback".to_owned(),
+            "twauth://callback".to_owned(),
+        ];
+        let web = App {
+            name: DEMO_WEB_APP.to_owned(),
+            consumer_key: "mockWebConsumerKey0000001".to_owned(),
+            consumer_secret: "mockWebConsumerSecret0000000000000000000000000001".to_owned(),
+            oauth2: Some(OAuth2Client {
+                client_id: "bW9ja1dlYkNsaWVudDAwMDAwMDE6MTpjaQ".to_owned(),
+                client_secret: Some("mockWebClientSecret00000000000000000000000000001".to_owned()),
+            }),
+            callbacks: callbacks.clone(),
+            owner: alice.id.clone(),
+            access: AccessLevel::ReadWriteDirectMessages,
+            user_tokens: vec![UserToken {
+                user_id: alice.id.clone(),
+                token: format!("{}-mockWebAliceAccessToken000000000000001", alice.id),
+                secret: "mockWebAliceAccessTokenSecret0000000000000001".to_owned(),
+            }],
+            suspended: false,
+        };
+        let native = App {
+            name: DEMO_NATIVE_APP.to_owned(),
+            consumer_key: "mockNativeConsumerKey0001".to_owned(),
+            consumer_secret: "mockNativeConsumerSecret000000000000000000000001".to_owned(),
+            oauth2: Some(OAuth2Client {
+                client_id: "bW9ja05hdGl2ZUNsaWVudDAwMDE6MTpjaQ".to_owned(),
+                client_secret: None,
+            }),
+            callbacks,
+            owner: bob.id.clone(),
+            access: AccessLevel::ReadWrite,
+            user_tokens: vec![UserToken {
+                user_id: bob.id.clone(),
+                token: format!("{}-mockNativeBobAccessToken0000000000000001", bob.id),
+                secret: "mockNativeBobAccessTokenSecret000000000000001".to_owned(),
+            }],
+            suspended: false,
+        };
+        Self {
+            apps: vec![web, native],
+            users: vec![alice, bob],
+            ..Self::empty()
+        }
+    }
+
+    /// The app with this name.
+    pub fn app(&self, name: &str) -> Option<&App> {
+        self.apps.iter().find(|a| a.name == name)
+    }
+
+    /// The user with this id.
+    pub fn user(&self, id: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.id == id)
+    }
+}
+
+/// Name of the demo world's confidential web app.
+pub const DEMO_WEB_APP: &str = "Mock Web App";
+/// Name of the demo world's public native app.
+pub const DEMO_NATIVE_APP: &str = "Mock Native App";
+
+/// A developer app registered with X.
+#[derive(Clone)]
+pub struct App {
+    /// Shown on the consent pages.
+    pub name: String,
+    /// OAuth 1.0a API key.
+    pub consumer_key: String,
+    /// OAuth 1.0a API key secret (also the app-only Basic password).
+    pub consumer_secret: String,
+    /// OAuth 2.0 client, if the app has user authentication set up for OAuth 2.0.
+    pub oauth2: Option<OAuth2Client>,
+    /// Callback URLs / redirect URIs, matched exactly (X keeps one list for both protocols).
+    pub callbacks: Vec<String>,
+    /// Id of the user who owns the app (the only user the OAuth 1.0a variant of
+    /// `oauth2/invalidate_token` accepts).
+    pub owner: String,
+    /// The app's permission level: caps what OAuth 1.0a tokens may do.
+    pub access: AccessLevel,
+    /// OAuth 1.0a access tokens issued before the mock starts (the developer portal's
+    /// "Access Token and Secret").
+    pub user_tokens: Vec<UserToken>,
+    /// A suspended app is refused everywhere (code 416 on OAuth 1.0a).
+    pub suspended: bool,
+}
+
+impl App {
+    /// Whether the app is a confidential OAuth 2.0 client (it has a client secret).
+    pub fn is_confidential(&self) -> bool {
+        self.oauth2
+            .as_ref()
+            .is_some_and(|c| c.client_secret.is_some())
+    }
+
+    /// The OAuth 2.0 client id, if any.
+    pub fn client_id(&self) -> Option<&str> {
+        self.oauth2.as_ref().map(|c| c.client_id.as_str())
+    }
+
+    /// The OAuth 2.0 client secret, if the client is confidential.
+    pub fn client_secret(&self) -> Option<&str> {
+        self.oauth2
+            .as_ref()
+            .and_then(|c| c.client_secret.as_deref())
+    }
+}
+
+impl fmt::Debug for App {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("App")
+            .field("name", &self.name)
+            .field("consumer_key", &self.consumer_key)
+            .field("consumer_secret", &"[redacted]")
+            .field("oauth2", &self.oauth2)
+            .field("callbacks", &self.callbacks)
+            .field("owner", &self.owner)
+            .field("access", &self.access)
+            .field("user_tokens", &self.user_tokens)
+            .field("suspended", &self.suspended)
+            .finish()
+    }
+}
+
+/// An app's OAuth 2.0 client registration.
+#[derive(Clone)]
+pub struct OAuth2Client {
+    /// The client id.
+    pub client_id: String,
+    /// `Some` for confidential clients (Web App, Automated App or Bot), `None` for public ones
+    /// (Native App, Single Page App).
+    pub client_secret: Option<String>,
+}
+
+impl fmt::Debug for OAuth2Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuth2Client")
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .finish()
+    }
+}
+
+/// A pre-issued OAuth 1.0a access token.
+#[derive(Clone)]
+pub struct UserToken {
+    /// Whose token it is.
+    pub user_id: String,
+    /// `oauth_token`.
+    pub token: String,
+    /// `oauth_token_secret`.
+    pub secret: String,
+}
+
+impl fmt::Debug for UserToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserToken")
+            .field("user_id", &self.user_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An X account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    /// Numeric id, as a string (X's ids exceed 2^53).
+    pub id: String,
+    /// `@username` without the `@`.
+    pub username: String,
+    /// Display name.
+    pub name: String,
+}
+
+impl User {
+    /// A user.
+    pub fn new(
+        id: impl Into<String>,
+        username: impl Into<String>,
+        name: impl Into<String>,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            username: username.into(),
+            name: name.into(),
+        }
+    }
+}
+
+/// An app's permission level, sent back in `x-access-level`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AccessLevel {
+    /// Read only.
+    Read,
+    /// Read and write.
+    ReadWrite,
+    /// Read, write and direct messages.
+    ReadWriteDirectMessages,
+}
+
+impl AccessLevel {
+    /// The `x-access-level` header value.
+    pub fn as_header(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::ReadWrite => "read-write",
+            Self::ReadWriteDirectMessages => "read-write-directmessages",
+        }
+    }
+}
+
+/// How consent pages answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Consent {
+    /// The signed-in user approves at once: the authorize URL redirects straight to the
+    /// callback (or shows the PIN page for `oob`). For tests and the demo.
+    Approve,
+    /// The user refuses at once: OAuth 1.0a redirects with `denied=`, OAuth 2.0 with
+    /// `error=access_denied`.
+    Deny,
+    /// A real HTML page with Authorize and Cancel buttons, for a person or a headless browser.
+    Page,
+}
+
+/// Request limits per token (user context) or per app (app-only), per endpoint, in fixed
+/// windows.
+#[derive(Clone, Debug)]
+pub struct RateLimits {
+    /// Window length in seconds (X: 15 minutes).
+    pub window: u64,
+    /// Requests per window for endpoints not listed in `per_endpoint`.
+    pub default: u32,
+    /// Requests per window by endpoint, keyed `"METHOD /path"` with `:name` for path
+    /// parameters, e.g. `"GET /2/users/by/username/:username"`.
+    pub per_endpoint: BTreeMap<String, u32>,
+}
+
+impl Default for RateLimits {
+    /// X's published limits for the endpoints the mock serves.
+    fn default() -> Self {
+        let per_endpoint = [
+            ("GET /2/users/me", 75),
+            ("GET /1.1/account/verify_credentials.json", 75),
+            ("GET /2/users/by/username/:username", 300),
+            ("POST /2/tweets", 200),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        Self {
+            window: 900,
+            default: 300,
+            per_endpoint,
+        }
+    }
+}
+
+impl RateLimits {
+    /// No practical limit anywhere (benchmarks).
+    pub fn unlimited() -> Self {
+        Self {
+            window: 900,
+            default: u32::MAX,
+            per_endpoint: BTreeMap::new(),
+        }
+    }
+
+    /// Sets one endpoint's limit, e.g. `limits.with("GET /2/users/me", 3)`.
+    #[must_use]
+    pub fn with(mut self, endpoint: &str, limit: u32) -> Self {
+        self.per_endpoint.insert(endpoint.to_owned(), limit);
+        self
+    }
+
+    /// The limit for an endpoint key.
+    pub fn limit_for(&self, endpoint: &str) -> u32 {
+        self.per_endpoint
+            .get(endpoint)
+            .copied()
+            .unwrap_or(self.default)
+    }
+}

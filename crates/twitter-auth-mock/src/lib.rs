@@ -1,0 +1,81 @@
+//! A faithful fake X (Twitter) authorization server, for tests, demos and benchmarks.
+//!
+//! Two layers:
+//!
+//! - [`Handler`], sans-IO: `now` + an `http::Request` in, a [`Reply`] out. No sockets, no
+//!   clock: a test drives whole flows in memory with a fake clock.
+//! - [`MockX`], the same handler served by axum on its own tokio runtime, on an ephemeral
+//!   loopback port, stopped when dropped. Its clock is the system clock plus an offset a test
+//!   can [`advance`](MockX::advance).
+//!
+//! It answers like X as `x-auth-contract.md` records it: the same paths, parameters, status
+//! codes, headers and body shapes (v1.1 coded errors, v2 problems, OAuth 2.0 errors), so a client
+//! that works against the mock works against X. It verifies OAuth 1.0a signatures with
+//! [`oauth1_sign`] and PKCE with [`pkce`], never with `twitter-auth-core`: it is an independent
+//! check of the core, not the core agreeing with itself.
+//!
+//! # Example: an app-only bearer token over real HTTP
+//!
+//! ```
+//! use twitter_auth_mock::{MockConfig, MockX};
+//!
+//! let x = MockX::start(MockConfig::default())?;
+//! let app = &x.config().apps[0];
+//! let credentials = format!("{}:{}", app.consumer_key, app.consumer_secret);
+//! # use base64::Engine as _;
+//! let basic = base64::engine::general_purpose::STANDARD.encode(credentials);
+//!
+//! let mut response = ureq::post(x.url("/oauth2/token"))
+//!     .header("authorization", format!("Basic {basic}"))
+//!     .content_type("application/x-www-form-urlencoded;charset=UTF-8")
+//!     .send("grant_type=client_credentials")?;
+//! let body: serde_json::Value = response.body_mut().read_json()?;
+//! assert_eq!(body["token_type"], "bearer");
+//! assert_eq!(x.counters().bearer_tokens, 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # What it serves
+//!
+//! | Path | What |
+//! |---|---|
+//! | `POST /oauth/request_token` | OAuth 1.0a request token (callback registered or `oob`) |
+//! | `GET /oauth/authorize`, `GET /oauth/authenticate` | consent page or automatic consent; PIN page for `oob` |
+//! | `POST /oauth/access_token` | access token for an approved request token and its verifier |
+//! | `POST /1.1/oauth/invalidate_token` | kills the signing access token |
+//! | `POST /oauth2/token`, `POST /oauth2/invalidate_token` | app-only bearer (Basic; invalidate also OAuth 1.0a as the app owner) |
+//! | `GET /i/oauth2/authorize` | PKCE consent; redirects with `code` or `error=access_denied` |
+//! | `POST /2/oauth2/token` | `authorization_code` and `refresh_token` grants, rotating refresh tokens |
+//! | `POST /2/oauth2/revoke` | revokes an access or refresh token (`token_type_hint` required) |
+//! | `GET /2/users/me` | the user behind an OAuth 2.0 user token or OAuth 1.0a token |
+//! | `GET /1.1/account/verify_credentials.json` | the user behind an OAuth 1.0a token |
+//! | `GET /2/users/by/username/:username` | any credential, app-only included |
+//! | `POST /2/tweets` | JSON body; needs write access |
+//!
+//! Every OAuth 1.0a request is checked for its signature (code 32), a timestamp within
+//! [`MockConfig::timestamp_window`] (code 135, with a `Date` header) and an unseen nonce.
+//! Every API answer carries `x-rate-limit-limit/-remaining/-reset` ([`RateLimits`]); past the
+//! limit it is a 429. A test can [`inject`](MockX::inject) faults (a status, a delay, a dropped
+//! connection, a lost answer, a malformed body) and read [`Counters`].
+//!
+//! The binary `twitter-auth-mock [--port N] [--consent page|approve|deny]` serves the demo world
+//! in the foreground and prints its credentials.
+
+mod config;
+mod counters;
+mod fault;
+mod handler;
+mod limits;
+mod pages;
+mod respond;
+mod server;
+
+pub use config::{
+    AccessLevel, App, Consent, DEMO_NATIVE_APP, DEMO_WEB_APP, MockConfig, OAuth2Client, RateLimits,
+    User, UserToken,
+};
+pub use counters::Counters;
+pub use fault::{Fault, FaultKind};
+pub use handler::{Handler, Reply};
+pub use pages::pin_from_page;
+pub use server::MockX;

@@ -1,0 +1,83 @@
+//! Bookkeeping with expiry: seen nonces and rate-limit windows.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+/// Nonces seen within the timestamp window, per consumer key.
+#[derive(Default)]
+pub(crate) struct NonceWindow {
+    seen: HashSet<(String, String)>,
+    // Insertion order is expiry order (the window is fixed), so expiry is a pop from the front.
+    expiry: VecDeque<(u64, (String, String))>,
+}
+
+impl NonceWindow {
+    /// Records a nonce; `false` if it was already seen and has not expired.
+    pub(crate) fn insert(&mut self, now: u64, ttl: u64, consumer_key: &str, nonce: &str) -> bool {
+        while let Some((at, _)) = self.expiry.front() {
+            if *at > now {
+                break;
+            }
+            if let Some((_, key)) = self.expiry.pop_front() {
+                self.seen.remove(&key);
+            }
+        }
+        let key = (consumer_key.to_owned(), nonce.to_owned());
+        if self.seen.contains(&key) {
+            return false;
+        }
+        self.seen.insert(key.clone());
+        self.expiry.push_back((now.saturating_add(ttl), key));
+        true
+    }
+}
+
+/// The state of one bucket after a request, as the `x-rate-limit-*` headers tell it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Quota {
+    pub(crate) limit: u32,
+    pub(crate) remaining: u32,
+    pub(crate) reset: u64,
+    pub(crate) exceeded: bool,
+}
+
+#[derive(Default)]
+pub(crate) struct RateLimiter {
+    windows: HashMap<(String, &'static str), (u64, u32)>,
+}
+
+impl RateLimiter {
+    /// Counts one request of `who` to `endpoint` in a fixed window that starts with its first
+    /// request.
+    pub(crate) fn charge(
+        &mut self,
+        now: u64,
+        window: u64,
+        limit: u32,
+        who: &str,
+        endpoint: &'static str,
+    ) -> Quota {
+        let entry = self
+            .windows
+            .entry((who.to_owned(), endpoint))
+            .or_insert((now, 0));
+        if now >= entry.0.saturating_add(window) {
+            *entry = (now, 0);
+        }
+        let reset = entry.0.saturating_add(window);
+        if entry.1 >= limit {
+            return Quota {
+                limit,
+                remaining: 0,
+                reset,
+                exceeded: true,
+            };
+        }
+        entry.1 += 1;
+        Quota {
+            limit,
+            remaining: limit - entry.1,
+            reset,
+            exceeded: false,
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! X's answer shapes: v1.1 coded errors, v2 problems, OAuth 2.0 errors, forms, pages.
+
+use http::{HeaderValue, Response, StatusCode, header};
+use serde_json::{Value, json};
+
+pub(crate) type Answer = Response<Vec<u8>>;
+
+fn with_body(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Answer {
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+pub(crate) fn json(status: StatusCode, value: &Value) -> Answer {
+    with_body(
+        status,
+        "application/json; charset=utf-8",
+        value.to_string().into_bytes(),
+    )
+}
+
+/// `{"errors":[{"code":N,"message":"…"}]}` (v1.1, OAuth 1.0a, app-only).
+pub(crate) fn coded(status: StatusCode, code: u32, message: &str) -> Answer {
+    json(
+        status,
+        &json!({ "errors": [{ "code": code, "message": message }] }),
+    )
+}
+
+/// The code-99 body of the app-only token endpoints, with its label.
+pub(crate) fn code_99() -> Answer {
+    json(
+        StatusCode::FORBIDDEN,
+        &json!({ "errors": [{
+            "code": 99,
+            "label": "authenticity_token_error",
+            "message": "Unable to verify your credentials",
+        }] }),
+    )
+}
+
+pub(crate) fn bad_authentication_data() -> Answer {
+    coded(StatusCode::BAD_REQUEST, 215, "Bad Authentication data.")
+}
+
+pub(crate) fn could_not_authenticate() -> Answer {
+    coded(StatusCode::UNAUTHORIZED, 32, "Could not authenticate you.")
+}
+
+pub(crate) fn invalid_token() -> Answer {
+    coded(StatusCode::UNAUTHORIZED, 89, "Invalid or expired token.")
+}
+
+pub(crate) fn not_permitted() -> Answer {
+    coded(
+        StatusCode::FORBIDDEN,
+        220,
+        "Your credentials do not allow access to this resource.",
+    )
+}
+
+/// RFC 7807 problem details as X's v2 API sends them.
+pub(crate) fn problem(status: StatusCode, title: &str, kind: &str, detail: &str) -> Answer {
+    let kind = if kind == "about:blank" {
+        kind.to_owned()
+    } else {
+        format!("https://api.x.com/2/problems/{kind}")
+    };
+    with_body(
+        status,
+        "application/problem+json",
+        json!({ "title": title, "type": kind, "status": status.as_u16(), "detail": detail })
+            .to_string()
+            .into_bytes(),
+    )
+}
+
+/// X's v2 answer to a missing or invalid credential.
+pub(crate) fn unauthorized_v2() -> Answer {
+    problem(
+        StatusCode::UNAUTHORIZED,
+        "Unauthorized",
+        "about:blank",
+        "Unauthorized",
+    )
+}
+
+/// X's v2 answer to app-only auth on a user-context endpoint.
+pub(crate) fn unsupported_authentication() -> Answer {
+    problem(
+        StatusCode::FORBIDDEN,
+        "Unsupported Authentication",
+        "unsupported-authentication",
+        "Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.  Supported authentication types are [OAuth 1.0a User Context, OAuth 2.0 User Context].",
+    )
+}
+
+/// `{"error":"…","error_description":"…"}` (OAuth 2.0 token and revoke endpoints).
+pub(crate) fn oauth2_error(status: StatusCode, error: &str, description: &str) -> Answer {
+    json(
+        status,
+        &json!({ "error": error, "error_description": description }),
+    )
+}
+
+pub(crate) fn missing_parameter(name: &str) -> Answer {
+    oauth2_error(
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        &format!("Missing required parameter [{name}]."),
+    )
+}
+
+pub(crate) fn missing_authorization_header() -> Answer {
+    oauth2_error(
+        StatusCode::UNAUTHORIZED,
+        "unauthorized_client",
+        "Missing valid authorization header",
+    )
+}
+
+/// An OAuth 1.0a token response: form-encoded, under the `text/html` type X's docs show.
+pub(crate) fn form(pairs: &[(&str, &str)]) -> Answer {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    with_body(
+        StatusCode::OK,
+        "text/html; charset=utf-8",
+        body.into_bytes(),
+    )
+}
+
+pub(crate) fn text(status: StatusCode, body: &str) -> Answer {
+    with_body(
+        status,
+        "text/plain; charset=utf-8",
+        body.as_bytes().to_vec(),
+    )
+}
+
+pub(crate) fn html(status: StatusCode, body: String) -> Answer {
+    with_body(status, "text/html; charset=utf-8", body.into_bytes())
+}
+
+pub(crate) fn redirect(location: &str) -> Answer {
+    let mut response = Response::new(Vec::new());
+    *response.status_mut() = StatusCode::FOUND;
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+/// The body of a status the mock was told to answer, in the shape of the path's API family.
+pub(crate) fn injected(status: StatusCode, v2: bool) -> Answer {
+    let reason = status.canonical_reason().unwrap_or("Error");
+    if v2 {
+        return problem(status, reason, "about:blank", reason);
+    }
+    match status.as_u16() {
+        429 => coded(status, 88, "Rate limit exceeded."),
+        503 => coded(status, 130, "Over capacity."),
+        500..=599 => coded(status, 131, "Internal error."),
+        401 => could_not_authenticate(),
+        _ => coded(status, 0, reason),
+    }
+}
+
+/// A 200 whose JSON stops half-way.
+pub(crate) fn malformed() -> Answer {
+    with_body(
+        StatusCode::OK,
+        "application/json; charset=utf-8",
+        br#"{"token_type":"bearer","access_token":"AAAA"#.to_vec(),
+    )
+}

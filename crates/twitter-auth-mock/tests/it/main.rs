@@ -1,0 +1,1 @@
+//! Tests of the mock through a plain HTTP client.
