@@ -1,3 +1,6 @@
 //! Cross-crate tests of the workspace: one binary, one module per concern.
 
+mod app_only;
+mod oauth1;
+mod pkce;
 mod secrets_leak;

@@ -1,0 +1,95 @@
+//! The core's app-only bearer flow against the fake X: obtain, use, invalidate (both variants).
+
+use twitter_auth_core::oauth1_sign::{
+    ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
+};
+use twitter_auth_core::oauth2::{AppOnly, AppOnlyBearer};
+use twitter_auth_core::{Error, HttpResponse};
+use twitter_auth_mock::{DEMO_WEB_APP, MockConfig};
+use twitter_auth_tests::{Loopback, Transport};
+
+fn app_only(config: &MockConfig) -> AppOnly {
+    let app = config
+        .app(DEMO_WEB_APP)
+        .expect("the demo world has a web app");
+    AppOnly::new(
+        ConsumerKey::new(app.consumer_key.clone()),
+        ConsumerSecret::new(app.consumer_secret.clone()),
+    )
+}
+
+fn lookup(x: &mut Loopback, bearer: &AppOnlyBearer) -> HttpResponse {
+    let url = x.endpoints().api_url("2/users/by/username/mock_bob");
+    let request = http::Request::get(url.as_str())
+        .header("authorization", bearer.authorization_header())
+        .body(Vec::new())
+        .expect("a valid request");
+    x.send(&request).expect("an answer")
+}
+
+#[test]
+fn obtain_use_and_invalidate_with_basic() {
+    let mut x = Loopback::start(MockConfig::default());
+    let app = app_only(x.config());
+    let bearer = x
+        .run(app.obtain(&x.endpoints()).expect("a step"))
+        .expect("a bearer");
+    assert!(
+        bearer
+            .authorization_header()
+            .to_str()
+            .expect("ASCII")
+            .contains("%2F")
+    );
+    assert_eq!(lookup(&mut x, &bearer).status(), 200);
+    let again = x
+        .run(app.obtain(&x.endpoints()).expect("a step"))
+        .expect("a bearer");
+    assert_eq!(
+        again.authorization_header(),
+        bearer.authorization_header(),
+        "one per app"
+    );
+
+    let step = app
+        .invalidate_basic(&x.endpoints(), &bearer)
+        .expect("a step");
+    x.run(step).expect("X invalidates it");
+    assert_eq!(lookup(&mut x, &bearer).status(), 401);
+    assert_eq!(x.mock().counters().invalidations, 1);
+}
+
+#[test]
+fn invalidate_signed_by_the_app_owner() {
+    let mut x = Loopback::start(MockConfig::default());
+    let app = app_only(x.config());
+    let owner = x.config().app(DEMO_WEB_APP).expect("web app").user_tokens[0].clone();
+    let owner = TokenCredentials::new(Token::new(owner.token), TokenSecret::new(owner.secret));
+    let bearer = x
+        .run(app.obtain(&x.endpoints()).expect("a step"))
+        .expect("a bearer");
+    let step = app
+        .invalidate_signed(
+            &x.endpoints(),
+            &bearer,
+            &owner,
+            x.now(),
+            "e2e-invalidate-nonce",
+        )
+        .expect("a step");
+    x.run(step).expect("X invalidates it");
+    assert_eq!(lookup(&mut x, &bearer).status(), 401);
+}
+
+#[test]
+fn wrong_keys_are_code_99() {
+    let mut x = Loopback::start(MockConfig::default());
+    let app = AppOnly::new(ConsumerKey::new("nobody"), ConsumerSecret::new("nothing"));
+    match x.run(app.obtain(&x.endpoints()).expect("a step")) {
+        Err(Error::X {
+            status: 403,
+            errors,
+        }) => assert_eq!(errors[0].code, 99),
+        other => panic!("expected code 99, got {other:?}"),
+    }
+}
