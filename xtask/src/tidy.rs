@@ -5,6 +5,8 @@
 //!   behaviour and leave a FIXME (rust-analyzer's style guide).
 //! - The pure crates (`oauth1-sign`, `pkce`, `twitter-auth-core`) have no IO crate among their
 //!   normal dependencies, with all features, on any target.
+//! - `twitter-auth-mock` does not depend on `twitter-auth-core`: it checks the core
+//!   independently (with `oauth1-sign` and `pkce` only).
 //! - Each HTTP adapter's `src/` stays within a budget of lines of code.
 //! - Internal crates in the root `[workspace.dependencies]` carry `version` next to `path`, so
 //!   the published crates that use them stay publishable.
@@ -181,6 +183,31 @@ pub(crate) fn check(root: &Path) -> Result<Report, DynError> {
             });
         }
         pure.push((*name).to_string());
+    }
+
+    if let Some(mock) = crates.iter().find(|c| c.name == "twitter-auth-mock") {
+        let tree = output(cargo([
+            "tree",
+            "-p",
+            "twitter-auth-mock",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+            "--all-features",
+            "--target",
+            "all",
+        ]))?;
+        if tree.lines().any(|line| {
+            line.split_once(' ')
+                .is_some_and(|(n, _)| n == "twitter-auth-core")
+        }) {
+            problems.push(Problem {
+                path: relative(root, &mock.dir.join("Cargo.toml")),
+                line: None,
+                reason: "twitter-auth-mock depends on twitter-auth-core: the mock must check the core independently (oauth1-sign and pkce only)".to_string(),
+            });
+        }
     }
 
     let mut adapters = Vec::new();
