@@ -29,7 +29,7 @@
 //!     .header("authorization", format!("Basic {basic}"))
 //!     .content_type("application/x-www-form-urlencoded;charset=UTF-8")
 //!     .send("grant_type=client_credentials")?;
-//! let body: serde_json::Value = response.body_mut().read_json()?;
+//! let body: serde_json::Value = serde_json::from_str(&response.body_mut().read_to_string()?)?;
 //! assert_eq!(body["token_type"], "bearer");
 //! assert_eq!(x.counters().bearer_tokens, 1);
 //! # Ok::<(), Box<dyn std::error::Error>>(())

@@ -244,31 +244,35 @@ impl Handler {
                 .session_user
                 .as_ref()
                 .is_some_and(|u| self.state.approvals.contains(&(app, u.clone())));
-        match (self.consent, preselected) {
-            (Consent::Deny, _) => self.deny_oauth1(&token, true),
-            (_, Some(user)) if remembered || self.consent == Consent::Approve => {
-                self.approve_oauth1(&token, &user)
-            }
-            _ => {
-                let action = if authenticate {
-                    "/oauth/authenticate"
-                } else {
-                    "/oauth/authorize"
-                };
-                let selected = self.session_user.as_deref();
-                respond::html(
-                    StatusCode::OK,
-                    pages::oauth1_consent(
-                        action,
-                        &self.config.apps[app].name,
-                        &token,
-                        &self.config.users,
-                        screen_name.map_or(selected, |_| None).or(selected),
-                        write,
-                    ),
-                )
-            }
+        if self.consent == Consent::Deny {
+            return self.deny_oauth1(&token, true);
         }
+        let automatic = if remembered {
+            self.session_user.clone()
+        } else if self.consent == Consent::Approve {
+            preselected.clone()
+        } else {
+            None
+        };
+        if let Some(user) = automatic {
+            return self.approve_oauth1(&token, &user);
+        }
+        let action = if authenticate {
+            "/oauth/authenticate"
+        } else {
+            "/oauth/authorize"
+        };
+        respond::html(
+            StatusCode::OK,
+            pages::oauth1_consent(
+                action,
+                &self.config.apps[app].name,
+                &token,
+                &self.config.users,
+                preselected.as_deref(),
+                write,
+            ),
+        )
     }
 
     fn approve_oauth1(&mut self, token: &str, user: &str) -> Answer {

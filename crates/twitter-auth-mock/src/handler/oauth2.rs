@@ -109,10 +109,16 @@ impl Handler {
         if let Err(answer) = self.limit(now, ctx, Route::AppInvalidate, &who) {
             return answer;
         }
-        let Some(token) = request.param("access_token").map(str::to_owned) else {
+        let (Some(given), Some(token)) = (
+            request.param("access_token"),
+            self.state.bearer_of_app.get(&app).cloned(),
+        ) else {
             return respond::code_99();
         };
-        if self.state.app_of_bearer.get(&token) != Some(&app) {
+        // The token as issued (`%2F` kept, then encoded once more: the core's way) or as X's
+        // API reference example sends it (`%2F` left raw in the query, so decoded to `/`).
+        let decoded = percent_encoding::percent_decode_str(&token).decode_utf8_lossy();
+        if given != token && given != decoded {
             return respond::code_99();
         }
         self.state.app_of_bearer.remove(&token);

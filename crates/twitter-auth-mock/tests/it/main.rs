@@ -1,1 +1,13 @@
-//! Tests of the mock through a plain HTTP client.
+//! Tests of the mock through a plain HTTP client (and of its sans-IO handler in memory).
+//!
+//! Every expected value comes from the wire contract, an RFC or a published vector (copied
+//! into `fixtures/`), never from the mock's own output.
+
+mod app_only;
+mod in_memory;
+mod limits_faults;
+mod oauth1;
+mod pages;
+mod pkce;
+mod resources;
+mod support;
