@@ -1,11 +1,12 @@
-//! `cargo xtask bench [criterion args]`: runs the criterion benches of `oauth1-sign` and `pkce`,
-//! then measures instructions (callgrind) and heap allocations per signature with the
-//! `sign_probe` example, and prints one Markdown report, also saved to
-//! `<target dir>/bench-report.md`.
+//! `cargo xtask bench [criterion args]`: runs the criterion benches of `oauth1-sign`, `pkce` and
+//! `twitter-auth-mock`, then measures instructions (callgrind) and heap allocations per signature
+//! with the `sign_probe` example, and prints one Markdown report, also saved to
+//! `<target dir>/bench-report.md`. The mock gets a section of its own: start time and signed
+//! verifications per second, against the issue's targets.
 //!
 //! Times come from criterion's own output, `<target dir>/criterion/<group>/<function>/new/`
-//! (`benchmark.json` for the real names, `estimates.json` for the mean), counting only results
-//! this run wrote. Instruction counts subtract a 1000-signature run from a 2000-signature run, so
+//! (`benchmark.json` for the real names and the elements per iteration, `estimates.json` for
+//! the mean), counting only results this run wrote. Instruction counts subtract a 1000-signature run from a 2000-signature run, so
 //! start-up and set-up cancel out.
 
 use std::env;
@@ -21,7 +22,11 @@ use crate::{DynError, Shown, cargo, json_number_at, json_string, output};
 const DEFAULT_ARGS: &[&str] = &["--warm-up-time", "1", "--measurement-time", "3", "--noplot"];
 
 /// The criterion benches to run, as (package, bench target).
-const BENCHES: &[(&str, &str)] = &[("oauth1-sign", "sign"), ("pkce", "pkce")];
+const BENCHES: &[(&str, &str)] = &[
+    ("oauth1-sign", "sign"),
+    ("pkce", "pkce"),
+    ("twitter-auth-mock", "mock"),
+];
 
 /// Per group-name prefix: our function, and the other crate's function we compare it with.
 const RIVALS: &[(&str, &str, &str)] = &[
@@ -35,6 +40,37 @@ const FLOOR: &str = "floor";
 /// The signers `sign_probe` can run, in table order.
 const SIGNERS: &[&str] = &["oauth1-sign", "oauth1-request", "floor"];
 
+/// Group-name prefix of the mock's benches (`twitter-auth-mock`'s `benches/mock.rs`).
+const MOCK_PREFIX: &str = "mock/";
+
+/// The mock's start-and-stop cycle, as (group, function).
+const MOCK_START: (&str, &str) = ("mock/start_stop", "first-answer");
+
+/// The mock's signed-verification benches, as (group, function, what the row says).
+const MOCK_RATES: &[(&str, &str, &str)] = &[
+    (
+        "mock/verify_in_memory",
+        "handler",
+        "verifications/s in memory (`Handler::handle`)",
+    ),
+    (
+        "mock/verify_http",
+        "1-client",
+        "verifications/s over HTTP, 1 client thread",
+    ),
+    (
+        "mock/verify_http",
+        "2-clients",
+        "verifications/s over HTTP, 2 client threads",
+    ),
+];
+
+/// The issue's targets for the mock: a start under this many milliseconds...
+const MOCK_START_LIMIT_MS: f64 = 100.0;
+
+/// ... and at least this many signed-request verifications per second.
+const MOCK_MIN_RATE: f64 = 5_000.0;
+
 /// One criterion result.
 struct Measurement {
     /// Criterion group id, e.g. `oauth1-sign/params/10`.
@@ -43,6 +79,8 @@ struct Measurement {
     function: String,
     /// Mean time per iteration in nanoseconds.
     mean_ns: f64,
+    /// Elements per iteration, for benches that declare `Throughput::Elements`.
+    elements: Option<f64>,
     /// When criterion wrote it, for run order.
     written: SystemTime,
 }
@@ -82,13 +120,17 @@ pub(crate) fn run(args: &[String]) -> Result<(), DynError> {
 
     let mut measurements = Vec::new();
     read_criterion(&criterion_dir, &mut measurements)?;
+    measurements.retain(|m| m.written >= started);
+    let (mock, mut measurements): (Vec<_>, Vec<_>) = measurements
+        .into_iter()
+        .partition(|m| m.group.starts_with(MOCK_PREFIX));
     measurements.retain(|m| {
-        m.written >= started
-            && RIVALS
-                .iter()
-                .any(|(prefix, ..)| m.group.starts_with(prefix))
+        RIVALS
+            .iter()
+            .any(|(prefix, ..)| m.group.starts_with(prefix))
     });
     time_table(&mut report, &measurements, &criterion_dir);
+    mock_table(&mut report, &mock);
 
     instruction_table(&mut report)?;
 
@@ -176,6 +218,7 @@ fn read_criterion(dir: &Path, into: &mut Vec<Measurement>) -> Result<(), DynErro
             group,
             function,
             mean_ns,
+            elements: throughput_elements(&benchmark),
             written,
         });
     }
@@ -187,6 +230,68 @@ fn mean_point_estimate(estimates: &str) -> Option<f64> {
     let mean = &estimates[estimates.find("\"mean\"")?..];
     let key = "\"point_estimate\":";
     json_number_at(&mean[mean.find(key)? + key.len()..])
+}
+
+/// `throughput.Elements` from criterion's `benchmark.json`: what one iteration processes.
+fn throughput_elements(benchmark: &str) -> Option<f64> {
+    let key = "\"Elements\":";
+    json_number_at(&benchmark[benchmark.find(key)? + key.len()..])
+}
+
+/// Appends the mock's section: start time and verifications per second, against the issue's
+/// targets.
+fn mock_table(report: &mut String, measurements: &[Measurement]) {
+    let _ = writeln!(report, "\n## mock (`twitter-auth-mock`)\n");
+    if measurements.is_empty() {
+        let _ = writeln!(report, "No results from `benches/mock.rs` in this run.");
+        return;
+    }
+    let find = |group: &str, function: &str| {
+        measurements
+            .iter()
+            .find(|m| m.group == group && m.function == function)
+    };
+    let met = |ok: bool| if ok { "yes" } else { "**no**" }.to_string();
+    let missing = || ["not run".to_string(), String::new()];
+    let mut rows = Vec::new();
+    let (group, function) = MOCK_START;
+    let [value, ok] = find(group, function).map_or_else(missing, |m| {
+        [
+            format!("{:.2} ms", m.mean_ns / 1e6),
+            met(m.mean_ns / 1e6 < MOCK_START_LIMIT_MS),
+        ]
+    });
+    rows.push(vec![
+        "start, first answer, stop (mean)".to_string(),
+        value,
+        format!("< {MOCK_START_LIMIT_MS:.0} ms"),
+        ok,
+    ]);
+    for (group, function, what) in MOCK_RATES {
+        let rate = find(group, function).and_then(|m| {
+            m.elements
+                .filter(|_| m.mean_ns > 0.0)
+                .map(|n| n * 1e9 / m.mean_ns)
+        });
+        let [value, ok] = rate.map_or_else(missing, |r| {
+            [
+                format!("{}/s", thousands(r.round())),
+                met(r >= MOCK_MIN_RATE),
+            ]
+        });
+        rows.push(vec![
+            (*what).to_string(),
+            value,
+            format!("≥ {}/s", thousands(MOCK_MIN_RATE)),
+            ok,
+        ]);
+    }
+    markdown_table(
+        report,
+        &["measurement", "result", "target", "met"],
+        &[false, true, true, false],
+        &rows,
+    );
 }
 
 /// Appends the time table: one row per function, groups in the order they ran.
@@ -531,8 +636,11 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
 /// Unit tests of the report helpers.
 #[cfg(test)]
 mod tests {
+    use std::time::UNIX_EPOCH;
+
     use super::{
-        civil_from_days, format_ns, mean_point_estimate, parse_callgrind_total, thousands,
+        Measurement, civil_from_days, format_ns, mean_point_estimate, mock_table,
+        parse_callgrind_total, thousands, throughput_elements,
     };
 
     /// Day counts map to the right calendar dates, leap days included.
@@ -572,5 +680,62 @@ mod tests {
             Some(1_234_567)
         );
         assert_eq!(parse_callgrind_total("nothing"), None);
+    }
+
+    /// Elements per iteration come from `throughput`; benches without one have none.
+    #[test]
+    fn criterion_throughput() {
+        let with = r#"{"group_id":"mock/verify_http","function_id":"2-clients","value_str":null,"throughput":{"Elements":4000},"full_id":"mock/verify_http/2-clients"}"#;
+        assert_eq!(throughput_elements(with), Some(4000.0));
+        let without = r#"{"group_id":"mock/start_stop","function_id":"first-answer","value_str":null,"throughput":null}"#;
+        assert_eq!(throughput_elements(without), None);
+    }
+
+    /// The mock section turns means into milliseconds and rates, judges them against the
+    /// issue's targets, and says which benches did not run.
+    #[test]
+    fn mock_section() {
+        let m = |group: &str, function: &str, mean_ns: f64, elements: Option<f64>| Measurement {
+            group: group.to_string(),
+            function: function.to_string(),
+            mean_ns,
+            elements,
+            written: UNIX_EPOCH,
+        };
+        let measurements = [
+            m("mock/start_stop", "first-answer", 1_500_000.0, None),
+            m("mock/verify_in_memory", "handler", 4_000.0, Some(1.0)),
+            m("mock/verify_http", "2-clients", 1e9, Some(4_000.0)),
+        ];
+        let mut report = String::new();
+        mock_table(&mut report, &measurements);
+        let row = |start: &str| {
+            report
+                .lines()
+                .find(|l| l.starts_with(&format!("| {start}")))
+                .unwrap_or_default()
+                .split('|')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(row("start")[1..], ["1.50 ms", "< 100 ms", "yes"]);
+        assert_eq!(
+            row("verifications/s in memory")[1..],
+            ["250,000/s", "≥ 5,000/s", "yes"]
+        );
+        assert_eq!(
+            row("verifications/s over HTTP, 1")[1..],
+            ["not run", "≥ 5,000/s"]
+        );
+        assert_eq!(
+            row("verifications/s over HTTP, 2")[1..],
+            ["4,000/s", "≥ 5,000/s", "**no**"]
+        );
+
+        let mut empty = String::new();
+        mock_table(&mut empty, &[]);
+        assert!(empty.contains("No results"));
     }
 }
