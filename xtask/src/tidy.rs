@@ -161,18 +161,7 @@ pub(crate) fn check(root: &Path) -> Result<Report, DynError> {
         let Some(krate) = crates.iter().find(|c| c.name == *name) else {
             continue;
         };
-        let tree = output(cargo([
-            "tree",
-            "-p",
-            name,
-            "-e",
-            "normal",
-            "--prefix",
-            "none",
-            "--all-features",
-            "--target",
-            "all",
-        ]))?;
+        let tree = normal_dependencies(name)?;
         for io in io_dependencies(&tree) {
             problems.push(Problem {
                 path: relative(root, &krate.dir.join("Cargo.toml")),
@@ -186,18 +175,7 @@ pub(crate) fn check(root: &Path) -> Result<Report, DynError> {
     }
 
     if let Some(mock) = crates.iter().find(|c| c.name == "twitter-auth-mock") {
-        let tree = output(cargo([
-            "tree",
-            "-p",
-            "twitter-auth-mock",
-            "-e",
-            "normal",
-            "--prefix",
-            "none",
-            "--all-features",
-            "--target",
-            "all",
-        ]))?;
+        let tree = normal_dependencies("twitter-auth-mock")?;
         if tree.lines().any(|line| {
             line.split_once(' ')
                 .is_some_and(|(n, _)| n == "twitter-auth-core")
@@ -371,6 +349,22 @@ fn has_word(text: &str, word: &str) -> bool {
     text.match_indices(word).any(|(at, _)| {
         !text[..at].ends_with(is_ident) && !text[at + word.len()..].starts_with(is_ident)
     })
+}
+
+/// `cargo tree --prefix none` of a crate's normal dependencies, all features, every target.
+fn normal_dependencies(name: &str) -> Result<String, DynError> {
+    output(cargo([
+        "tree",
+        "-p",
+        name,
+        "-e",
+        "normal",
+        "--prefix",
+        "none",
+        "--all-features",
+        "--target",
+        "all",
+    ]))
 }
 
 /// The IO crates in `cargo tree --prefix none` output (`<name> v<version> …` per line).

@@ -289,9 +289,25 @@ impl Handler {
         ))
     }
 
-    /// Client authentication at the token and revoke endpoints: confidential clients by Basic,
-    /// public ones by `client_id` in the body.
-    fn oauth2_client(&self, request: &Incoming) -> Result<usize, Answer> {
+    /// Client authentication at the token and revoke endpoints, then the client's rate limit.
+    fn oauth2_client(
+        &mut self,
+        now: u64,
+        request: &Incoming,
+        ctx: &mut Ctx,
+        route: Route,
+    ) -> Result<usize, Answer> {
+        let app = self.authenticate_client(request)?;
+        let who = format!(
+            "client:{}",
+            self.config.apps[app].client_id().unwrap_or_default()
+        );
+        self.limit(now, ctx, route, &who)?;
+        Ok(app)
+    }
+
+    /// Confidential clients by Basic, public ones by `client_id` in the body.
+    fn authenticate_client(&self, request: &Incoming) -> Result<usize, Answer> {
         if has_scheme(request, "basic") {
             let app = basic_credentials(request).and_then(|(id, secret)| {
                 let app = self.app_index_by_client(&id)?;
@@ -310,17 +326,10 @@ impl Handler {
     }
 
     pub(super) fn token_oauth2(&mut self, now: u64, request: &Incoming, ctx: &mut Ctx) -> Answer {
-        let app = match self.oauth2_client(request) {
+        let app = match self.oauth2_client(now, request, ctx, Route::TokenOAuth2) {
             Ok(app) => app,
             Err(answer) => return answer,
         };
-        let who = format!(
-            "client:{}",
-            self.config.apps[app].client_id().unwrap_or_default()
-        );
-        if let Err(answer) = self.limit(now, ctx, Route::TokenOAuth2, &who) {
-            return answer;
-        }
         if !request.is_form() {
             return respond::oauth2_error(
                 StatusCode::BAD_REQUEST,
@@ -454,17 +463,10 @@ impl Handler {
     }
 
     pub(super) fn revoke_oauth2(&mut self, now: u64, request: &Incoming, ctx: &mut Ctx) -> Answer {
-        let app = match self.oauth2_client(request) {
+        let app = match self.oauth2_client(now, request, ctx, Route::RevokeOAuth2) {
             Ok(app) => app,
             Err(answer) => return answer,
         };
-        let who = format!(
-            "client:{}",
-            self.config.apps[app].client_id().unwrap_or_default()
-        );
-        if let Err(answer) = self.limit(now, ctx, Route::RevokeOAuth2, &who) {
-            return answer;
-        }
         let Some(token) = request.form_param("token") else {
             return respond::missing_parameter("token");
         };
