@@ -63,14 +63,13 @@ impl MockConfig {
     /// - [`DEMO_WEB_APP`]: a confidential OAuth 2.0 client (Web App) owned by alice;
     /// - [`DEMO_NATIVE_APP`]: a public OAuth 2.0 client (Native App) owned by bob;
     /// - both with OAuth 1.0a consumer keys, a pre-issued OAuth 1.0a access token for their owner,
-    ///   and the callbacks `http://127.0.0.1:8765/callback`, `http://localhost:8765/callback`
-    ///   and `twauth://callback` (OAuth 1.0a `oob` needs no registration).
+    ///   and the callbacks `http://127.0.0.1:8765/callback` and `twauth://callback` (OAuth 1.0a
+    ///   `oob` needs no registration; X asks for `127.0.0.1` rather than `localhost`).
     pub fn demo() -> Self {
         let alice = User::new("1500000000000000001", "mock_alice", "Alice Mock");
         let bob = User::new("1500000000000000002", "mock_bob", "Bob Mock");
         let callbacks = vec![
             "http://127.0.0.1:8765/callback".to_owned(),
-            "http://localhost:8765/callback".to_owned(),
             "twauth://callback".to_owned(),
         ];
         let web = App {
@@ -90,6 +89,7 @@ impl MockConfig {
                 secret: "mockWebAliceAccessTokenSecret0000000000000001".to_owned(),
             }],
             suspended: false,
+            desktop: false,
         };
         let native = App {
             name: DEMO_NATIVE_APP.to_owned(),
@@ -108,12 +108,61 @@ impl MockConfig {
                 secret: "mockNativeBobAccessTokenSecret000000000000001".to_owned(),
             }],
             suspended: false,
+            desktop: false,
         };
         Self {
             apps: vec![web, native],
             users: vec![alice, bob],
             ..Self::empty()
         }
+    }
+
+    /// Checks that the world is consistent: consumer keys and client ids unique, app owners
+    /// and token holders known users, callbacks free of schemes X forbids.
+    ///
+    /// ```
+    /// use twitter_auth_mock::MockConfig;
+    ///
+    /// assert!(MockConfig::default().validate().is_ok());
+    /// let mut broken = MockConfig::default();
+    /// broken.apps[1].consumer_key = broken.apps[0].consumer_key.clone();
+    /// assert!(broken.validate().is_err());
+    /// ```
+    pub fn validate(&self) -> Result<(), String> {
+        for (i, app) in self.apps.iter().enumerate() {
+            let earlier = &self.apps[..i];
+            if earlier.iter().any(|a| a.consumer_key == app.consumer_key) {
+                return Err(format!("two apps share the consumer key of {:?}", app.name));
+            }
+            if app.client_id().is_some() && earlier.iter().any(|a| a.client_id() == app.client_id())
+            {
+                return Err(format!("two apps share the client id of {:?}", app.name));
+            }
+            if self.user(&app.owner).is_none() {
+                return Err(format!("the owner of {:?} is not a user", app.name));
+            }
+            if let Some(token) = app
+                .user_tokens
+                .iter()
+                .find(|t| self.user(&t.user_id).is_none())
+            {
+                return Err(format!(
+                    "{:?} holds a token for unknown user {}",
+                    app.name, token.user_id
+                ));
+            }
+            let forbidden = ["javascript:", "data:", "file:"];
+            if let Some(callback) = app.callbacks.iter().find(|c| {
+                let lower = c.to_ascii_lowercase();
+                c.as_str() == "oob" || forbidden.iter().any(|f| lower.starts_with(f))
+            }) {
+                return Err(format!(
+                    "{:?} registers a callback X forbids: {callback}",
+                    app.name
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The app with this name.
@@ -155,6 +204,8 @@ pub struct App {
     pub user_tokens: Vec<UserToken>,
     /// A suspended app is refused everywhere (code 416 on OAuth 1.0a).
     pub suspended: bool,
+    /// A desktop app accepts only the `oob` callback (code 417 otherwise).
+    pub desktop: bool,
 }
 
 impl App {
@@ -190,6 +241,7 @@ impl fmt::Debug for App {
             .field("access", &self.access)
             .field("user_tokens", &self.user_tokens)
             .field("suspended", &self.suspended)
+            .field("desktop", &self.desktop)
             .finish()
     }
 }

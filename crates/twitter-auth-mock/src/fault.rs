@@ -4,6 +4,7 @@ use std::time::Duration;
 
 /// A fault for the next `times` requests whose path is `path` (query ignored).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Fault {
     /// The request path, e.g. `/2/oauth2/token`.
     pub path: String,
@@ -15,6 +16,7 @@ pub struct Fault {
 
 /// What a faulty request gets.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum FaultKind {
     /// This status with X's error body for it; the request is not processed.
     Status(u16),

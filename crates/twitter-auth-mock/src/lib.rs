@@ -52,11 +52,31 @@
 //! | `GET /2/users/by/username/:username` | any credential, app-only included |
 //! | `POST /2/tweets` | JSON body; needs write access |
 //!
-//! Every OAuth 1.0a request is checked for its signature (code 32), a timestamp within
-//! [`MockConfig::timestamp_window`] (code 135, with a `Date` header) and an unseen nonce.
+//! Every OAuth 1.0a request is checked for its signature (HMAC-SHA1 only; code 32), a timestamp
+//! within [`MockConfig::timestamp_window`] (code 135, with a `Date` header) and an unseen
+//! nonce; `oauth/request_token` also for a registered callback (415) and, for a
+//! [desktop](App::desktop) app, `oob` (417).
 //! Every API answer carries `x-rate-limit-limit/-remaining/-reset` ([`RateLimits`]); past the
 //! limit it is a 429. A test can [`inject`](MockX::inject) faults (a status, a delay, a dropped
 //! connection, a lost answer, a malformed body) and read [`Counters`].
+//!
+//! # Where X is silent, the mock chooses
+//!
+//! The contract marks some behaviour unverified; the mock picks one reading and says so:
+//!
+//! - v2 endpoints answer every credential problem (bad signature, stale timestamp, expired
+//!   token) with the `Unauthorized` problem; v1.1 and OAuth endpoints with coded errors.
+//! - A wrong `oauth_verifier` at `oauth/access_token` is X's historic plain-text 401 and leaves
+//!   the request token usable (a mistyped PIN can be retried until the token expires).
+//! - Any attempt to exchange a code spends it; a rotated refresh token is dead, but replaying it
+//!   does not end the grant; access tokens live until they expire or are revoked, refreshes do
+//!   not end them; revoking a refresh token ends its grant, access tokens included; revoking an
+//!   unknown token answers `{"revoked":true}` (RFC 7009).
+//! - A refresh may narrow the scope (RFC 6749 §6); the token and revoke endpoints read their
+//!   parameters from a form body, or from the query when there is no body (as X's TypeScript SDK
+//!   sends them).
+//! - The app-only bearer is accepted at `oauth2/invalidate_token` as issued (`%2F` kept) or
+//!   decoded once (as X's API reference example sends it).
 //!
 //! The binary `twitter-auth-mock [--port N] [--consent page|approve|deny]` serves the demo world
 //! in the foreground and prints its credentials.

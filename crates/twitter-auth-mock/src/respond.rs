@@ -161,12 +161,16 @@ pub(crate) fn injected(status: StatusCode, v2: bool) -> Answer {
     if v2 {
         return problem(status, reason, "about:blank", reason);
     }
+    // X's codes for these statuses (contract §6.1); others get a problem document, as the
+    // v2 API answers.
     match status.as_u16() {
+        401 => could_not_authenticate(),
+        403 => not_permitted(),
+        404 => coded(status, 34, "Sorry, that page does not exist."),
         429 => coded(status, 88, "Rate limit exceeded."),
         503 => coded(status, 130, "Over capacity."),
         500..=599 => coded(status, 131, "Internal error."),
-        401 => could_not_authenticate(),
-        _ => coded(status, 0, reason),
+        _ => problem(status, reason, "about:blank", reason),
     }
 }
 

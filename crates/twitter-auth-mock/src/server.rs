@@ -3,8 +3,9 @@
 use std::future::IntoFuture as _;
 use std::io;
 use std::net::{SocketAddr, TcpListener as StdListener};
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 use std::thread::JoinHandle;
@@ -43,6 +44,7 @@ impl Clock {
 struct Shared {
     handler: Mutex<Handler>,
     clock: Clock,
+    panics: AtomicU64,
 }
 
 impl Shared {
@@ -76,12 +78,23 @@ pub struct MockX {
 
 impl MockX {
     /// Starts on `127.0.0.1` with an ephemeral port.
+    ///
+    /// # Errors
+    ///
+    /// As [`start_on`](Self::start_on).
     pub fn start(config: MockConfig) -> io::Result<Self> {
         Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), config)
     }
 
     /// Starts on a given address (port 0 picks a free one).
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` if the config fails [`MockConfig::validate`]; the bind's error otherwise.
     pub fn start_on(addr: SocketAddr, config: MockConfig) -> io::Result<Self> {
+        config
+            .validate()
+            .map_err(|reason| io::Error::new(io::ErrorKind::InvalidInput, reason))?;
         // Bind before returning so the port is known and already accepting.
         let listener = StdListener::bind(addr)?;
         listener.set_nonblocking(true)?;
@@ -89,6 +102,7 @@ impl MockX {
         let shared = Arc::new(Shared {
             handler: Mutex::new(Handler::new(config.clone())),
             clock: Clock::default(),
+            panics: AtomicU64::new(0),
         });
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -158,7 +172,19 @@ impl MockX {
     /// OAuth 1.0a clients whose clocks stay behind get code 135, as at a skewed X).
     pub fn advance(&self, by: Duration) {
         let secs = i64::try_from(by.as_secs()).unwrap_or(i64::MAX);
-        self.shared.clock.offset.fetch_add(secs, Ordering::Relaxed);
+        let _ =
+            self.shared
+                .clock
+                .offset
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |offset| {
+                    Some(offset.saturating_add(secs))
+                });
+    }
+
+    /// How many requests made the handler panic (each was answered 500). Always 0 unless the
+    /// mock has a bug; a test can assert it at the end.
+    pub fn handler_panics(&self) -> u64 {
+        self.shared.panics.load(Ordering::Relaxed)
     }
 
     /// A snapshot of the counters.
@@ -177,6 +203,9 @@ impl MockX {
     }
 
     /// Runs `f` on the handler, under its lock (for anything without a shortcut here).
+    ///
+    /// The server waits while `f` runs: `f` must not call back into this `MockX` or send it a
+    /// request, or it deadlocks.
     pub fn with_handler<R>(&self, f: impl FnOnce(&mut Handler) -> R) -> R {
         f(&mut self.shared.handler())
     }
@@ -200,13 +229,26 @@ async fn serve_one(
 ) -> axum::response::Response {
     let (parts, body) = request.into_parts();
     let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
-        let mut response = axum::response::Response::new(Body::from("request body too large"));
-        *response.status_mut() = http::StatusCode::PAYLOAD_TOO_LARGE;
-        return response;
+        let mut handler = shared.handler();
+        let now = shared.clock.now();
+        return handler
+            .payload_too_large(now, parts.uri.path())
+            .map(Body::from);
     };
     let request = http::Request::from_parts(parts, body.to_vec());
-    let now = shared.clock.now();
-    let reply = shared.handler().handle(now, request);
+    let reply = {
+        let mut handler = shared.handler();
+        // Read under the lock, so the handler sees time move forward only.
+        let now = shared.clock.now();
+        std::panic::catch_unwind(AssertUnwindSafe(|| handler.handle(now, request)))
+    };
+    let Ok(reply) = reply else {
+        // The panic message went to stderr; the client gets a 500 and the count shows it.
+        shared.panics.fetch_add(1, Ordering::Relaxed);
+        let mut response = axum::response::Response::new(Body::from("mock handler panicked"));
+        *response.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+        return response;
+    };
     if !reply.delay.is_zero() {
         tokio::time::sleep(reply.delay).await;
     }

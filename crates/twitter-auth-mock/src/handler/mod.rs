@@ -24,7 +24,9 @@ use crate::limits::{NonceWindow, Quota, RateLimiter};
 use crate::respond::{self, Answer};
 
 /// What the server does with one request: answer it (maybe late) or close the connection.
-#[derive(Debug)]
+///
+/// `Debug` shows the delay, the status and the header names only: bodies and `Location`
+/// headers carry tokens, codes and verifiers.
 pub struct Reply {
     /// How long to wait before answering (an injected delay), zero otherwise.
     pub delay: Duration,
@@ -32,14 +34,29 @@ pub struct Reply {
     pub response: Option<Response<Vec<u8>>>,
 }
 
-impl Reply {
-    fn now(response: Answer) -> Self {
-        Self {
-            delay: Duration::ZERO,
-            response: Some(response),
-        }
+impl std::fmt::Debug for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut out = f.debug_struct("Reply");
+        out.field("delay", &self.delay);
+        match &self.response {
+            Some(response) => out
+                .field("status", &response.status())
+                .field(
+                    "headers",
+                    &response
+                        .headers()
+                        .keys()
+                        .map(|k| k.as_str())
+                        .collect::<Vec<_>>(),
+                )
+                .field("body_len", &response.body().len()),
+            None => out.field("response", &"dropped connection"),
+        };
+        out.finish()
     }
+}
 
+impl Reply {
     /// The answer, or `None` for a dropped connection.
     pub fn into_response(self) -> Option<Response<Vec<u8>>> {
         self.response
@@ -141,6 +158,8 @@ struct Grant {
 
 struct AccessRecord {
     grant: usize,
+    /// The grant's scopes, or fewer after a narrowing refresh.
+    scopes: Vec<String>,
     expires: u64,
     live: bool,
 }
@@ -216,6 +235,16 @@ impl Incoming {
     /// A parameter from the form body, else the query.
     fn param(&self, name: &str) -> Option<&str> {
         self.form_param(name).or_else(|| self.query_param(name))
+    }
+
+    /// A parameter of the OAuth 2.0 token and revoke endpoints: from the form body, or from the
+    /// query when the body is not a form (X's TypeScript SDK sends them there, contract §4.4).
+    fn oauth2_param(&self, name: &str) -> Option<&str> {
+        if self.is_form() {
+            self.form_param(name)
+        } else {
+            self.query_param(name)
+        }
     }
 
     fn header(&self, name: header::HeaderName) -> Option<&str> {
@@ -313,6 +342,11 @@ impl Route {
             Self::UsersMe | Self::UserByUsername | Self::CreateTweet
         )
     }
+}
+
+/// The rate-limit key of a route; unknown paths share one.
+fn route_key(route: Option<Route>) -> &'static str {
+    route.and_then(Route::endpoint).unwrap_or("* unknown path")
 }
 
 fn username_of(path: &str) -> Option<&str> {
@@ -422,78 +456,83 @@ impl Handler {
     }
 
     /// Answers one request at `now` (Unix seconds).
+    ///
+    /// `now` should not go backwards between calls (nonces are forgotten in arrival order).
     pub fn handle(&mut self, now: u64, request: Request<Vec<u8>>) -> Reply {
         let request = Incoming::new(request);
-        *self
-            .counters
-            .requests
-            .entry(request.path.clone())
-            .or_default() += 1;
+        self.count(&request.path);
         let route = Route::find(&request.method, &request.path);
+        let mut ctx = Ctx::default();
         let mut delay = Duration::ZERO;
         let mut lose_response = false;
+        let mut answer = None;
         if let Some(kind) = self.take_fault(&request.path) {
             self.counters.faults += 1;
             let v2 = route.is_some_and(Route::is_v2);
-            let answer = match kind {
+            match kind {
                 FaultKind::Status(code) => {
                     let status =
                         StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                    Some(respond::injected(status, v2))
+                    answer = Some(respond::injected(status, v2));
                 }
                 FaultKind::RateLimited { reset_after } => {
-                    let mut answer = respond::injected(StatusCode::TOO_MANY_REQUESTS, v2);
-                    let quota = Quota {
-                        limit: route
-                            .and_then(Route::endpoint)
-                            .map_or(self.config.rate_limits.default, |e| {
-                                self.config.rate_limits.limit_for(e)
-                            }),
+                    ctx.quota = Some(Quota {
+                        limit: self.config.rate_limits.limit_for(route_key(route)),
                         remaining: 0,
                         reset: now.saturating_add(reset_after),
                         exceeded: true,
-                    };
-                    add_quota(&mut answer, quota);
-                    Some(answer)
+                    });
+                    answer = Some(respond::injected(StatusCode::TOO_MANY_REQUESTS, v2));
                 }
-                FaultKind::MalformedBody => Some(respond::malformed()),
+                FaultKind::MalformedBody => answer = Some(respond::malformed()),
                 FaultKind::DropConnection => {
                     return Reply {
                         delay: Duration::ZERO,
                         response: None,
                     };
                 }
-                FaultKind::Delay(d) => {
-                    delay = d;
-                    None
-                }
-                FaultKind::LoseResponse => {
-                    lose_response = true;
-                    None
-                }
-            };
-            if let Some(mut answer) = answer {
-                add_date(&mut answer, now);
-                return Reply::now(answer);
+                FaultKind::Delay(d) => delay = d,
+                FaultKind::LoseResponse => lose_response = true,
             }
         }
-        let mut ctx = Ctx::default();
-        let mut answer = match route {
-            Some(route) => self.route(now, route, &request, &mut ctx),
-            None => respond::coded(
+        let mut answer = match (answer, route) {
+            (Some(answer), _) => answer,
+            (None, Some(route)) => self.route(now, route, &request, &mut ctx),
+            (None, None) => respond::coded(
                 StatusCode::NOT_FOUND,
                 34,
                 "Sorry, that page does not exist.",
             ),
         };
-        if let Some(endpoint) = route.and_then(Route::endpoint) {
-            // Answers given before a credential was known still carry the headers, from the
-            // bucket of unauthenticated callers.
+        self.finish(now, route, ctx, &mut answer);
+        Reply {
+            delay,
+            response: (!lose_response).then_some(answer),
+        }
+    }
+
+    /// Answers a request whose body was too large to read (the HTTP shell's limit).
+    pub fn payload_too_large(&mut self, now: u64, path: &str) -> Response<Vec<u8>> {
+        self.count(path);
+        let mut answer = respond::injected(StatusCode::PAYLOAD_TOO_LARGE, false);
+        self.finish(now, None, Ctx::default(), &mut answer);
+        answer
+    }
+
+    fn count(&mut self, path: &str) {
+        *self.counters.requests.entry(path.to_owned()).or_default() += 1;
+    }
+
+    /// What every API answer carries: rate-limit headers (from the bucket of unauthenticated
+    /// callers when no credential was known), the access level, and the mock's `Date`.
+    fn finish(&mut self, now: u64, route: Option<Route>, ctx: Ctx, answer: &mut Answer) {
+        let is_page = route.is_some_and(|r| r.endpoint().is_none());
+        if !is_page {
             let quota = match ctx.quota {
                 Some(quota) => quota,
-                None => self.charge(now, "anonymous", endpoint),
+                None => self.charge(now, "anonymous", route_key(route)),
             };
-            add_quota(&mut answer, quota);
+            add_quota(answer, quota);
         }
         if let Some(level) = ctx.access_level {
             answer.headers_mut().insert(
@@ -501,11 +540,7 @@ impl Handler {
                 HeaderValue::from_static(level.as_header()),
             );
         }
-        add_date(&mut answer, now);
-        Reply {
-            delay,
-            response: (!lose_response).then_some(answer),
-        }
+        add_date(answer, now);
     }
 
     fn take_fault(&mut self, path: &str) -> Option<FaultKind> {
@@ -540,13 +575,8 @@ impl Handler {
     /// Charges `who`'s bucket for `endpoint`.
     fn charge(&mut self, now: u64, who: &str, endpoint: &'static str) -> Quota {
         let limit = self.config.rate_limits.limit_for(endpoint);
-        let quota = self
-            .limiter
-            .charge(now, self.config.rate_limits.window, limit, who, endpoint);
-        if quota.exceeded {
-            self.counters.rate_limited += 1;
-        }
-        quota
+        self.limiter
+            .charge(now, self.config.rate_limits.window, limit, who, endpoint)
     }
 
     /// Charges the caller's bucket; `Err` is the 429 to send.
@@ -559,6 +589,7 @@ impl Handler {
         if !quota.exceeded {
             return Ok(());
         }
+        self.counters.rate_limited += 1;
         Err(if route.is_v2() {
             respond::problem(
                 StatusCode::TOO_MANY_REQUESTS,

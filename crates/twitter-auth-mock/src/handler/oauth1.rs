@@ -136,6 +136,9 @@ impl Handler {
             .map_err(|_| Refusal::CouldNotAuthenticate)?;
         // Only a correctly signed request spends its nonce (a forger cannot burn one).
         let nonce = header.nonce().unwrap_or_default();
+        if nonce.is_empty() {
+            return Err(Refusal::CouldNotAuthenticate);
+        }
         let window = self.config.timestamp_window.saturating_mul(2);
         if !self.nonces.insert(now, window, consumer_key, nonce) {
             return Err(Refusal::CouldNotAuthenticate);
@@ -165,6 +168,13 @@ impl Handler {
             return respond::bad_authentication_data();
         };
         let app = &self.config.apps[signed.app];
+        if app.desktop && callback != "oob" {
+            return respond::coded(
+                StatusCode::UNAUTHORIZED,
+                417,
+                "Desktop applications only support the oauth_callback value 'oob'",
+            );
+        }
         if callback != "oob" && !app.callbacks.contains(&callback) {
             return respond::coded(
                 StatusCode::FORBIDDEN,

@@ -59,7 +59,7 @@ impl Handler {
         if let Err(answer) = self.limit(now, ctx, Route::AppToken, &who) {
             return answer;
         }
-        if !request.is_form() || request.form_param("grant_type") != Some("client_credentials") {
+        if !request.is_form() || request.oauth2_param("grant_type") != Some("client_credentials") {
             return respond::code_99();
         }
         let token = if let Some(token) = self.state.bearer_of_app.get(&app) {
@@ -174,7 +174,7 @@ impl Handler {
         if state.is_empty() {
             return refuse("invalid_request", "Missing required parameter [state].");
         }
-        if state.len() > MAX_STATE {
+        if state.chars().count() > MAX_STATE {
             return refuse("invalid_request", "state is longer than 500 characters");
         }
         let scopes: Vec<String> = request
@@ -248,7 +248,7 @@ impl Handler {
             .form_param("user_id")
             .filter(|u| self.config.user(u).is_some())
             .map(str::to_owned);
-        match (request.form_param("decision"), user) {
+        match (request.oauth2_param("decision"), user) {
             (Some("allow"), Some(user)) => self.approve_oauth2(now, pending, &user),
             _ => deny_oauth2(&pending),
         }
@@ -297,6 +297,14 @@ impl Handler {
         ctx: &mut Ctx,
         route: Route,
     ) -> Result<usize, Answer> {
+        // Parameters come as a form body, or in the query with no body at all.
+        if !request.is_form() && !request.body.is_empty() {
+            return Err(respond::oauth2_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "Content-Type must be application/x-www-form-urlencoded",
+            ));
+        }
         let app = self.authenticate_client(request)?;
         let who = format!(
             "client:{}",
@@ -315,7 +323,7 @@ impl Handler {
             });
             return app.ok_or_else(respond::missing_authorization_header);
         }
-        let Some(client_id) = request.form_param("client_id") else {
+        let Some(client_id) = request.oauth2_param("client_id") else {
             return Err(respond::missing_authorization_header());
         };
         match self.app_index_by_client(client_id) {
@@ -330,14 +338,7 @@ impl Handler {
             Ok(app) => app,
             Err(answer) => return answer,
         };
-        if !request.is_form() {
-            return respond::oauth2_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                "Content-Type must be application/x-www-form-urlencoded",
-            );
-        }
-        match request.form_param("grant_type") {
+        match request.oauth2_param("grant_type") {
             Some("authorization_code") => self.exchange_code(now, request, app),
             Some("refresh_token") => self.refresh(now, request, app),
             Some(_) => respond::oauth2_error(
@@ -351,13 +352,13 @@ impl Handler {
 
     fn exchange_code(&mut self, now: u64, request: &Incoming, app: usize) -> Answer {
         let (Some(code), Some(redirect_uri), Some(verifier)) = (
-            request.form_param("code"),
-            request.form_param("redirect_uri"),
-            request.form_param("code_verifier"),
+            request.oauth2_param("code"),
+            request.oauth2_param("redirect_uri"),
+            request.oauth2_param("code_verifier"),
         ) else {
             let missing = ["code", "redirect_uri", "code_verifier"]
                 .into_iter()
-                .find(|n| request.form_param(n).is_none())
+                .find(|n| request.oauth2_param(n).is_none())
                 .unwrap_or("code");
             return respond::missing_parameter(missing);
         };
@@ -381,11 +382,12 @@ impl Handler {
         if !valid {
             return invalid();
         }
-        self.issue_tokens(now, grant)
+        let scopes = self.state.grants[grant].scopes.clone();
+        self.issue_tokens(now, grant, scopes)
     }
 
     fn refresh(&mut self, now: u64, request: &Incoming, app: usize) -> Answer {
-        let Some(token) = request.form_param("refresh_token") else {
+        let Some(token) = request.oauth2_param("refresh_token") else {
             return respond::missing_parameter("refresh_token");
         };
         let invalid =
@@ -404,49 +406,50 @@ impl Handler {
         if !record.live || record.expires <= now || !self.state.grants[grant].live {
             return invalid();
         }
-        if let Some(scope) = request.form_param("scope") {
-            let granted = &self.state.grants[grant].scopes;
-            if scope
+        // RFC 6749 §6: a refresh may narrow the scope, never widen it.
+        let granted = &self.state.grants[grant].scopes;
+        let scopes: Vec<String> = match request.oauth2_param("scope") {
+            Some(scope) => scope
                 .split(' ')
-                .any(|s| !s.is_empty() && !granted.iter().any(|g| g == s))
-            {
-                return respond::oauth2_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_scope",
-                    "scope exceeds the scope originally granted",
-                );
-            }
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            None => granted.clone(),
+        };
+        if scopes.is_empty() || scopes.iter().any(|s| !granted.contains(s)) {
+            return respond::oauth2_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_scope",
+                "scope exceeds the scope originally granted",
+            );
         }
         record.used = true;
         self.counters.refreshes += 1;
-        self.issue_tokens(now, grant)
+        self.issue_tokens(now, grant, scopes)
     }
 
-    /// A new access token, and a new refresh token if `offline.access` was granted.
-    fn issue_tokens(&mut self, now: u64, grant: usize) -> Answer {
+    /// A new access token for `scopes`, and a new refresh token if they hold `offline.access`.
+    fn issue_tokens(&mut self, now: u64, grant: usize, scopes: Vec<String>) -> Answer {
         let access_token = self.x_token(now, "at");
         let ttl = self.config.access_token_ttl;
+        let offline = scopes.iter().any(|s| s == "offline.access");
+        let mut body = json!({
+            "token_type": "bearer",
+            "expires_in": ttl,
+            "access_token": access_token,
+            "scope": scopes.join(" "),
+        });
         self.state.access_tokens.insert(
-            access_token.clone(),
+            access_token,
             AccessRecord {
                 grant,
+                scopes,
                 expires: now.saturating_add(ttl),
                 live: true,
             },
         );
         self.counters.oauth2_access_tokens += 1;
-        let scopes = self.state.grants[grant].scopes.join(" ");
-        let mut body = json!({
-            "token_type": "bearer",
-            "expires_in": ttl,
-            "access_token": access_token,
-            "scope": scopes,
-        });
-        if self.state.grants[grant]
-            .scopes
-            .iter()
-            .any(|s| s == "offline.access")
-        {
+        if offline {
             let refresh_token = self.x_token(now, "rt");
             self.state.refresh_tokens.insert(
                 refresh_token.clone(),
@@ -467,10 +470,10 @@ impl Handler {
             Ok(app) => app,
             Err(answer) => return answer,
         };
-        let Some(token) = request.form_param("token") else {
+        let Some(token) = request.oauth2_param("token") else {
             return respond::missing_parameter("token");
         };
-        match request.form_param("token_type_hint") {
+        match request.oauth2_param("token_type_hint") {
             Some("access_token" | "refresh_token") => {}
             Some(_) => {
                 return respond::oauth2_error(
@@ -505,11 +508,11 @@ impl Handler {
         respond::json(StatusCode::OK, &json!({ "revoked": true }))
     }
 
-    /// The grant behind a live, unexpired OAuth 2.0 user access token.
-    pub(super) fn oauth2_grant(&self, now: u64, token: &str) -> Option<&Grant> {
+    /// The grant and scopes behind a live, unexpired OAuth 2.0 user access token.
+    pub(super) fn oauth2_token(&self, now: u64, token: &str) -> Option<(&Grant, &[String])> {
         let record = self.state.access_tokens.get(token)?;
         let grant = &self.state.grants[record.grant];
-        (record.live && record.expires > now && grant.live).then_some(grant)
+        (record.live && record.expires > now && grant.live).then_some((grant, &record.scopes))
     }
 }
 

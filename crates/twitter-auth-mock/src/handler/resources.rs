@@ -72,17 +72,18 @@ impl Handler {
         }
         let token = request
             .authorization()
-            .map(|v| v[7..].trim())
-            .unwrap_or_default();
+            .and_then(|v| v.split_once(' '))
+            .map_or("", |(_, token)| token.trim());
         if let Some(&app) = self.state.app_of_bearer.get(token) {
             let who = format!("app:{}", self.config.apps[app].consumer_key);
             return Ok((Caller::AppOnly, who));
         }
-        let grant = self.oauth2_grant(now, token).ok_or(Unknown::Bearer)?;
+        let (grant, scopes) = self.oauth2_token(now, token).ok_or(Unknown::Bearer)?;
+        // X's user limits are per user per app, whichever of the user's tokens is used.
         let who = format!("oauth2:{}:{}", grant.app, grant.user);
         let caller = Caller::OAuth2User {
             user: grant.user.clone(),
-            scopes: grant.scopes.clone(),
+            scopes: scopes.to_vec(),
         };
         Ok((caller, who))
     }
@@ -205,7 +206,7 @@ impl Handler {
         };
         let id = format!(
             "{}",
-            1_800_000_000_000_000_000u64 + self.counters.requests_to("/2/tweets")
+            1_800_000_000_000_000_000u64.saturating_add(self.counters.requests_to("/2/tweets"))
         );
         respond::json(
             StatusCode::CREATED,
