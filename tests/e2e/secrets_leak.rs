@@ -1,12 +1,16 @@
 //! The leak scan: every public value that holds a secret, built from sentinel strings, is
 //! formatted every way a program might print it (`{}`, `{:?}`, `{:#?}`, and every error it can
-//! produce), and no sentinel may appear. Grows with each crate that holds secrets.
+//! produce), and no sentinel may appear; nor may a token the fake X hands out. Grows with each
+//! crate that holds secrets.
 
 use oauth1_sign::{
     AuthorizationHeader, ConsumerCredentials, ConsumerKey, ConsumerSecret, OAuthParams, Request,
     SignatureMethod, Signer, Token, TokenCredentials, TokenSecret,
 };
 use rand::SeedableRng;
+use twitter_auth_core::oauth2::AppOnly;
+use twitter_auth_core::{Endpoints, Exchange as _};
+use twitter_auth_mock::{Handler, MockConfig, OAuth2Client, Reply, UserToken};
 
 const SENTINELS: [&str; 4] = [
     "SENTINELconsumerSECRET",
@@ -135,4 +139,177 @@ fn pkce_values_never_print_secrets() {
         all_formats("pkce::Error", e);
         assert_clean("pkce::Error Display", &e.to_string());
     }
+}
+
+/// Secrets of the fake X's world, each caught by the `SENTINEL` check of [`assert_clean`].
+const MOCK_CONSUMER_SECRET: &str = "SENTINELmockConsumerSECRET";
+const MOCK_CLIENT_SECRET: &str = "SENTINELmockClientSECRET";
+const MOCK_USER_TOKEN: &str = "1500000000000000001-SENTINELmockUserTOKEN";
+const MOCK_USER_TOKEN_SECRET: &str = "SENTINELmockUserTokenSECRET";
+
+/// The demo world with the web app's secrets replaced by sentinels.
+fn sentinel_world() -> MockConfig {
+    let mut config = MockConfig::default();
+    let app = &mut config.apps[0];
+    app.consumer_secret = MOCK_CONSUMER_SECRET.to_owned();
+    let client_id = app
+        .client_id()
+        .expect("the web app has a client")
+        .to_owned();
+    app.oauth2 = Some(OAuth2Client {
+        client_id,
+        client_secret: Some(MOCK_CLIENT_SECRET.to_owned()),
+    });
+    let owner = app.owner.clone();
+    app.user_tokens = vec![UserToken {
+        user_id: owner,
+        token: MOCK_USER_TOKEN.to_owned(),
+        secret: MOCK_USER_TOKEN_SECRET.to_owned(),
+    }];
+    config
+}
+
+/// `{:?}` and `{:#?}` of a reply show none of `secrets`, nor any sentinel: neither as text nor
+/// as the list of bytes a derived `Debug` prints for a `Vec<u8>` body.
+fn assert_reply_clean(what: &str, reply: &Reply, secrets: &[&str]) {
+    for text in [format!("{reply:?}"), format!("{reply:#?}")] {
+        assert_clean(what, &text);
+        let squeezed: String = text.split_whitespace().collect();
+        for secret in secrets.iter().chain(&["SENTINEL"]) {
+            assert!(!secret.is_empty());
+            assert!(!text.contains(secret), "{what} leaks {secret}: {text}");
+            let bytes: Vec<String> = secret.bytes().map(|b| b.to_string()).collect();
+            assert!(
+                !squeezed.contains(&bytes.join(",")),
+                "{what} leaks the bytes of {secret}: {text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn mock_values_never_print_secrets() {
+    let config = sentinel_world();
+    let app = &config.apps[0];
+    all_formats("MockConfig", &config);
+    all_formats("App", app);
+    all_formats("OAuth2Client", app.oauth2.as_ref().expect("a client"));
+    all_formats("UserToken", &app.user_tokens[0]);
+
+    let mut x = Handler::new(config.clone());
+    let now = 1_790_000_000;
+
+    // An app-only token request, as the core sends it (Basic with the sentinel secret).
+    let endpoints = Endpoints::local("http://127.0.0.1:1/").expect("a loopback base");
+    let step = AppOnly::new(
+        ConsumerKey::new(app.consumer_key.clone()),
+        ConsumerSecret::new(app.consumer_secret.clone()),
+    )
+    .obtain(&endpoints)
+    .expect("a step");
+    let reply = x.handle(now, step.request().clone());
+    let body: serde_json::Value = {
+        let response = reply.response.as_ref().expect("an answer");
+        assert_eq!(response.status(), 200);
+        serde_json::from_slice(response.body()).expect("JSON")
+    };
+    assert_eq!(body["token_type"], "bearer");
+    let bearer = body["access_token"].as_str().expect("a bearer token");
+    assert_reply_clean("Reply of oauth2/token", &reply, &[bearer]);
+
+    // An OAuth 1.0a request token answer: a form with the token and its secret.
+    let consumer = ConsumerCredentials::new(
+        ConsumerKey::new(app.consumer_key.clone()),
+        ConsumerSecret::new(app.consumer_secret.clone()),
+    );
+    let url = "http://127.0.0.1:1/oauth/request_token";
+    let authorization = Signer::new(&consumer, None)
+        .authorization(
+            &Request::new("POST", url).form_body(b""),
+            &OAuthParams::new("leakScanNonce0001", now).callback("oob"),
+        )
+        .expect("signed");
+    let request = http::Request::post(url)
+        .header("authorization", authorization)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Vec::new())
+        .expect("a request");
+    let reply = x.handle(now, request);
+    let form: Vec<(String, String)> = {
+        let response = reply.response.as_ref().expect("an answer");
+        assert_eq!(response.status(), 200);
+        url_pairs(response.body())
+    };
+    let field = |name: &str| {
+        form.iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("no {name} in {form:?}"))
+    };
+    let (token, secret) = (field("oauth_token"), field("oauth_token_secret"));
+    assert_reply_clean(
+        "Reply of oauth/request_token",
+        &reply,
+        &[token.as_str(), secret.as_str()],
+    );
+
+    // The `oob` consent answers with the PIN page: the PIN is the verifier.
+    let request = http::Request::get(format!(
+        "http://127.0.0.1:1/oauth/authorize?oauth_token={token}"
+    ))
+    .body(Vec::new())
+    .expect("a request");
+    let reply = x.handle(now, request);
+    let pin = {
+        let response = reply.response.as_ref().expect("an answer");
+        let page = std::str::from_utf8(response.body()).expect("UTF-8");
+        twitter_auth_mock::pin_from_page(page)
+            .expect("a PIN")
+            .to_owned()
+    };
+    assert_reply_clean("Reply with the PIN page", &reply, &[pin.as_str()]);
+
+    // A PKCE consent redirects with the code and the state in `Location`.
+    let verifier = pkce::CodeVerifier::generate(&mut rand::rngs::StdRng::seed_from_u64(7));
+    let challenge = verifier.challenge();
+    let request = http::Request::get(format!(
+        "http://127.0.0.1:1/i/oauth2/authorize?response_type=code&client_id={}\
+         &redirect_uri=http%3A%2F%2F127.0.0.1%3A8765%2Fcallback&scope=tweet.read%20users.read\
+         &state={}&code_challenge={}&code_challenge_method=S256",
+        app.client_id().expect("a client"),
+        SENTINELS[3],
+        challenge.as_str(),
+    ))
+    .body(Vec::new())
+    .expect("a request");
+    let reply = x.handle(now, request);
+    let location = {
+        let response = reply.response.as_ref().expect("an answer");
+        assert_eq!(response.status(), 302);
+        response.headers()["location"]
+            .to_str()
+            .expect("ASCII")
+            .to_owned()
+    };
+    let code = location
+        .split(['?', '&'])
+        .find_map(|pair| pair.strip_prefix("code="))
+        .expect("a code in Location")
+        .to_owned();
+    assert!(location.contains(SENTINELS[3]), "the state comes back");
+    assert_reply_clean(
+        "Reply with a code in Location",
+        &reply,
+        &[code.as_str(), location.as_str()],
+    );
+}
+
+/// The pairs of a form body whose values are alphanumeric (as the mock's tokens are).
+fn url_pairs(body: &[u8]) -> Vec<(String, String)> {
+    std::str::from_utf8(body)
+        .expect("UTF-8")
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(n, v)| (n.to_owned(), v.to_owned()))
+        .collect()
 }

@@ -238,12 +238,13 @@ impl Incoming {
     }
 
     /// A parameter of the OAuth 2.0 token and revoke endpoints: from the form body, or from the
-    /// query when the body is not a form (X's TypeScript SDK sends them there, contract §4.4).
+    /// query when there is no body (X's TypeScript SDK sends them there, with a form
+    /// `Content-Type` and an empty body: contract §4.4).
     fn oauth2_param(&self, name: &str) -> Option<&str> {
-        if self.is_form() {
-            self.form_param(name)
-        } else {
+        if self.body.is_empty() {
             self.query_param(name)
+        } else {
+            self.form_param(name)
         }
     }
 

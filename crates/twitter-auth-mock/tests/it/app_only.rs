@@ -285,3 +285,48 @@ fn invalidate_with_bad_credentials_or_token_is_403_code_99() {
     );
     assert_eq!(answer.status, 200, "{answer:?}");
 }
+
+#[test]
+fn invalidate_with_oauth1_refuses_a_bad_signature_or_a_stale_timestamp() {
+    let x = Mock::start();
+    let app = x.web();
+    let owned = owner_token(app);
+    let token = x.app_bearer(app);
+    let body = form(&[("access_token", &token)]);
+
+    // The owner's token signed with the wrong consumer secret: 401 code 32 (contract §6.1).
+    let answer = x.signed_post_form(
+        OAuth1::keys(&app.consumer_key, "not-the-consumer-secret")
+            .token(&owned.token, &owned.secret),
+        "/oauth2/invalidate_token",
+        &body,
+    );
+    answer.assert_coded(401, 32);
+    // ... or the wrong token secret.
+    let answer = x.signed_post_form(
+        OAuth1::app(app).token(&owned.token, "not-the-token-secret"),
+        "/oauth2/invalidate_token",
+        &body,
+    );
+    answer.assert_coded(401, 32);
+
+    // Correctly signed, but outside the 300 s window: 401 code 135 with a Date (contract §1.2).
+    let stale = x.now() - 301;
+    let answer = x.signed_post_form(
+        OAuth1::owner(app).timestamp(stale),
+        "/oauth2/invalidate_token",
+        &body,
+    );
+    answer.assert_coded(401, 135);
+    assert!(answer.header("date").is_some(), "{answer:?}");
+
+    // The bearer survived all three.
+    let answer = x.get(
+        &format!("/2/users/by/username/{BOB}"),
+        Some(&bearer(&token)),
+    );
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let counters = x.counters();
+    assert_eq!(counters.invalidations, 0);
+    assert_eq!(counters.rejected_signatures, 3);
+}

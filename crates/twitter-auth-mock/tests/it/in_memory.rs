@@ -177,6 +177,7 @@ fn the_published_request_token_signature_is_accepted() {
         access: AccessLevel::ReadWrite,
         user_tokens: Vec::new(),
         suspended: false,
+        desktop: false,
     });
     let mut x = Handler::new(config);
     let header = text(&example["expected"], "authorization_header");
@@ -563,4 +564,141 @@ fn automatic_consent_approves_as_the_signed_in_user() {
     let tokens = json(&exchange(&mut x, T, &app, &code, pkce.verifier.secret()));
     let me = users_me(&mut x, T, text(&tokens, "access_token"));
     assert_eq!(json(&me)["data"]["id"], ALICE_ID);
+}
+
+#[test]
+fn a_configured_access_token_lifetime_is_announced_and_kept() {
+    let mut x = Handler::new(MockConfig {
+        access_token_ttl: 60,
+        ..MockConfig::default()
+    });
+    let app = native(&x);
+    let pkce = PkceRequest::new();
+    let code = pkce_code(&mut x, T, &app, "tweet.read users.read", &pkce);
+    let tokens = json(&exchange(&mut x, T, &app, &code, pkce.verifier.secret()));
+    // `expires_in` is the lifetime in seconds (RFC 6749 §5.1).
+    assert_eq!(tokens["expires_in"], 60, "{tokens}");
+    let access = text(&tokens, "access_token");
+    assert_eq!(users_me(&mut x, T + 59, access).status(), 200);
+    let expired = users_me(&mut x, T + 60, access);
+    assert_eq!(expired.status(), 401);
+    assert_eq!(
+        expired.headers()["content-type"],
+        "application/problem+json"
+    );
+}
+
+#[test]
+fn a_configured_timestamp_window_is_kept_either_side() {
+    let mut x = Handler::new(MockConfig {
+        timestamp_window: 30,
+        ..MockConfig::default()
+    });
+    let app = web(&x);
+    let send = |x: &mut Handler, timestamp: u64| {
+        let header = OAuth1::app(&app).callback("oob").header(
+            timestamp,
+            "POST",
+            &url("/oauth/request_token"),
+            Some(b""),
+        );
+        call(x, T, post_form("/oauth/request_token", Some(&header), ""))
+    };
+    for timestamp in [T - 31, T + 31] {
+        let response = send(&mut x, timestamp);
+        assert_eq!(response.status(), 401, "{}", body(&response));
+        assert_eq!(code(&response), 135, "{timestamp}");
+        assert!(response.headers().contains_key("date"));
+    }
+    for timestamp in [T - 30, T + 30] {
+        let response = send(&mut x, timestamp);
+        assert_eq!(response.status(), 200, "{timestamp}: {}", body(&response));
+    }
+    assert_eq!(x.counters().request_tokens, 2);
+}
+
+#[test]
+fn a_configured_code_lifetime_is_kept() {
+    let mut x = Handler::new(MockConfig {
+        code_ttl: 5,
+        ..MockConfig::default()
+    });
+    let app = native(&x);
+    let pkce = PkceRequest::new();
+    let code = pkce_code(&mut x, T, &app, "tweet.read users.read", &pkce);
+    let response = exchange(&mut x, T + 4, &app, &code, pkce.verifier.secret());
+    assert_eq!(response.status(), 200, "{}", body(&response));
+
+    let pkce = PkceRequest::new();
+    let code = pkce_code(&mut x, T, &app, "tweet.read users.read", &pkce);
+    let response = exchange(&mut x, T + 5, &app, &code, pkce.verifier.secret());
+    assert_eq!(response.status(), 400, "{}", body(&response));
+    assert_eq!(
+        json(&response)["error_description"],
+        "Value passed for the authorization code was invalid."
+    );
+}
+
+#[test]
+fn unknown_paths_and_faulty_answers_are_dated_and_carry_rate_limit_headers() {
+    let mut x = demo();
+    let app = web(&x);
+    x.inject(Fault::new("/2/users/me", 1, FaultKind::Status(503)));
+    x.inject(Fault::new("/oauth2/token", 1, FaultKind::MalformedBody));
+    x.inject(Fault::new(
+        "/1.1/account/verify_credentials.json",
+        1,
+        FaultKind::RateLimited { reset_after: 60 },
+    ));
+    let now = T + 777;
+    let cases = [
+        (
+            "an unknown path",
+            404,
+            get("/1.1/statuses/home_timeline.json", None),
+        ),
+        ("an injected 503", 503, get("/2/users/me", None)),
+        (
+            "an injected malformed body",
+            200,
+            post_form(
+                "/oauth2/token",
+                Some(&basic(&app.consumer_key, &app.consumer_secret)),
+                "grant_type=client_credentials",
+            ),
+        ),
+        (
+            "an injected rate limit",
+            429,
+            get("/1.1/account/verify_credentials.json", None),
+        ),
+    ];
+    for (what, status, request) in cases {
+        let response = call(&mut x, now, request);
+        assert_eq!(response.status(), status, "{what}: {}", body(&response));
+        let header = |name: &str| -> u64 {
+            response
+                .headers()
+                .get(name)
+                .unwrap_or_else(|| panic!("{what}: no {name}"))
+                .to_str()
+                .expect("ASCII")
+                .parse()
+                .unwrap_or_else(|_| panic!("{what}: {name} is not a number"))
+        };
+        // The three rate-limit headers on every response (contract §7).
+        let (limit, remaining, reset) = (
+            header("x-rate-limit-limit"),
+            header("x-rate-limit-remaining"),
+            header("x-rate-limit-reset"),
+        );
+        assert!(remaining <= limit, "{what}");
+        assert!(reset > now, "{what}: reset {reset}");
+        // `Date` is the handler's clock, to the second.
+        let date = response.headers()["date"].to_str().expect("ASCII");
+        let at = httpdate::parse_http_date(date).expect("an HTTP date");
+        assert_eq!(at, UNIX_EPOCH + Duration::from_secs(now), "{what}");
+    }
+    assert_eq!(x.counters().faults, 3);
+    assert_eq!(x.counters().bearer_tokens, 0);
 }

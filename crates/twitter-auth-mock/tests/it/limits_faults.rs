@@ -1,6 +1,6 @@
 //! Rate limits, injected faults and counters, over HTTP (contract §7, §6.4).
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use twitter_auth_mock::{Fault, FaultKind, MockConfig, RateLimits};
 
@@ -63,16 +63,40 @@ fn every_api_answer_carries_rate_limit_headers() {
 }
 
 #[test]
-fn each_user_token_has_its_own_bucket() {
+fn the_same_user_through_another_app_has_another_bucket() {
     let x = Mock::start();
     let first = x.pkce_login(x.native(), "tweet.read users.read");
     let answer = x.get("/2/users/me", Some(&bearer(text(&first, "access_token"))));
     assert_eq!(quota(&answer).1, 74);
     let answer = x.get("/2/users/me", Some(&bearer(text(&first, "access_token"))));
     assert_eq!(quota(&answer).1, 73);
-    // The same endpoint, another credential (alice through OAuth 1.0a on another app).
+    // The same endpoint and user (alice), another app (the web app, through OAuth 1.0a).
     let answer = x.signed_get(OAuth1::owner(x.web()), "/2/users/me");
+    assert_eq!(answer.json()["data"]["id"], crate::support::ALICE_ID);
     assert_eq!(quota(&answer).1, 74);
+}
+
+#[test]
+fn two_tokens_of_the_same_user_and_app_share_a_bucket() {
+    let x = Mock::start();
+    // Alice logs in to the native app twice: two grants, two access tokens.
+    let first = x.pkce_login(x.native(), "tweet.read users.read");
+    let second = x.pkce_login(x.native(), "tweet.read users.read");
+    let (first, second) = (text(&first, "access_token"), text(&second, "access_token"));
+    assert_ne!(first, second);
+    // Limits are per user per app, not per token (contract §7): one bucket.
+    let answer = x.get("/2/users/me", Some(&bearer(first)));
+    let (limit, remaining, _) = quota(&answer);
+    assert_eq!((limit, remaining), (75, 74));
+    let answer = x.get("/2/users/me", Some(&bearer(second)));
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert_eq!(
+        quota(&answer).1,
+        73,
+        "the second token draws on the first one's bucket"
+    );
+    let answer = x.get("/2/users/me", Some(&bearer(first)));
+    assert_eq!(quota(&answer).1, 72);
 }
 
 #[test]
@@ -336,4 +360,82 @@ fn counters_count_requests_per_path_and_tokens_issued() {
     assert_eq!(counters.faults, 0);
     assert_eq!(counters.rate_limited, 0);
     assert_eq!(counters.rejected_signatures, 0);
+}
+
+#[test]
+fn unknown_paths_and_faulty_answers_carry_rate_limit_headers_and_the_mocks_date() {
+    let x = Mock::start();
+    // An hour ahead of the system clock: a `Date` from the system clock would be caught.
+    x.advance(Duration::from_secs(3600));
+    let system_now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs();
+    x.inject(Fault::new("/2/users/me", 1, FaultKind::Status(503)));
+    x.inject(Fault::new("/oauth2/token", 1, FaultKind::MalformedBody));
+    let app = x.web();
+    let before = x.now();
+    let answers = [
+        (
+            "an unknown path",
+            404,
+            x.get("/1.1/statuses/home_timeline.json", None),
+        ),
+        (
+            "an injected 503",
+            503,
+            x.signed_get(OAuth1::owner(app), "/2/users/me"),
+        ),
+        (
+            "an injected malformed body",
+            200,
+            x.post_form(
+                "/oauth2/token",
+                Some(&crate::support::basic(
+                    &app.consumer_key,
+                    &app.consumer_secret,
+                )),
+                "grant_type=client_credentials",
+            ),
+        ),
+    ];
+    for (what, status, answer) in answers {
+        assert_eq!(answer.status, status, "{what}: {answer:?}");
+        // Every response carries the three headers (contract §7) ...
+        let (limit, remaining, reset) = quota(&answer);
+        assert!(remaining <= limit, "{what}: {answer:?}");
+        // ... the reset in Unix seconds, ahead of the mock's clock.
+        assert!(
+            reset > before,
+            "{what}: reset {reset} is not after {before}"
+        );
+        // And a `Date` from the mock's clock (contract §1.2, §7).
+        let date = answer
+            .header("date")
+            .unwrap_or_else(|| panic!("{what}: no Date in {answer:?}"));
+        let at = httpdate::parse_http_date(date)
+            .unwrap_or_else(|e| panic!("{what}: {date} is not an HTTP date ({e})"))
+            .duration_since(UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs();
+        assert!(
+            at.abs_diff(x.now()) <= 2 && at >= system_now + 3590,
+            "{what}: Date {date} is not the mock's clock"
+        );
+    }
+    assert_eq!(x.counters().faults, 2);
+}
+
+#[test]
+fn only_answers_that_were_429_count_as_rate_limited() {
+    let x = Mock::start();
+    // Past the limit of 75 (contract §5), without a credential: every answer is the 401.
+    for attempt in 1..=80 {
+        let answer = x.get("/2/users/me", None);
+        assert_eq!(answer.status, 401, "attempt {attempt}: {answer:?}");
+        answer.problem(401);
+    }
+    let counters = x.counters();
+    assert_eq!(counters.requests_to("/2/users/me"), 80);
+    assert_eq!(counters.rate_limited, 0, "no answer was a 429");
 }

@@ -4,6 +4,8 @@
 //! into `fixtures/`), never from the mock's own output.
 
 mod app_only;
+mod binary;
+mod connections;
 mod in_memory;
 mod limits_faults;
 mod oauth1;
@@ -11,3 +13,4 @@ mod pages;
 mod pkce;
 mod resources;
 mod support;
+mod world;

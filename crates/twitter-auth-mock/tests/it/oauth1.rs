@@ -63,6 +63,58 @@ fn unregistered_callback_is_403_code_415() {
 }
 
 #[test]
+fn request_token_without_a_callback_is_400_code_215() {
+    let x = Mock::start();
+    // `oauth_callback` is required (contract §2.1), even for an app with registered callbacks.
+    let answer = x.signed_post_form(OAuth1::app(x.web()), "/oauth/request_token", "");
+    answer.assert_coded(400, 215);
+    assert_eq!(x.counters().request_tokens, 0);
+}
+
+#[test]
+fn request_token_with_an_unknown_access_type_is_400_code_215() {
+    let x = Mock::start();
+    // `x_auth_access_type` is `read` or `write` (contract §2.1); in the body, signed.
+    let body = form(&[("x_auth_access_type", "admin")]);
+    let answer = x.signed_post_form(
+        OAuth1::app(x.web()).callback(CALLBACK),
+        "/oauth/request_token",
+        &body,
+    );
+    answer.assert_coded(400, 215);
+    // In the query, as tweepy sends it.
+    let path = format!("/oauth/request_token?{body}");
+    let header = x.sign(OAuth1::app(x.web()).callback(CALLBACK), "POST", &path, None);
+    let answer = x.send(
+        x.request("POST", &path, Some(&header))
+            .body(Vec::new())
+            .expect("a request"),
+    );
+    answer.assert_coded(400, 215);
+    assert_eq!(x.counters().request_tokens, 0);
+}
+
+#[test]
+fn localhost_is_not_a_registered_callback_of_the_demo_apps() {
+    let x = Mock::start();
+    // X asks for `http://127.0.0.1` rather than `localhost` (contract §2.1).
+    for app in [x.web(), x.native()] {
+        assert!(
+            app.callbacks.iter().all(|c| !c.contains("localhost")),
+            "{:?}",
+            app.callbacks
+        );
+        let answer = x.signed_post_form(
+            OAuth1::app(app).callback("http://localhost:8765/callback"),
+            "/oauth/request_token",
+            "",
+        );
+        answer.assert_coded(403, 415);
+    }
+    assert_eq!(x.counters().request_tokens, 0);
+}
+
+#[test]
 fn missing_or_garbled_authorization_is_400_code_215() {
     let x = Mock::start();
     let body = form(&[("oauth_callback", "oob")]);
@@ -219,6 +271,31 @@ fn replayed_nonce_is_401_code_32() {
     );
     answer.assert_coded(401, 32);
     assert_eq!(x.counters().request_tokens, 2);
+}
+
+#[test]
+fn an_empty_nonce_is_401_code_32() {
+    let x = Mock::start();
+    // Correctly signed over `oauth_nonce=` (RFC 5849 §3.3: a nonce is a random string, unique
+    // per timestamp; an empty one is none).
+    let header = x.sign(
+        OAuth1::app(x.web()).callback("oob").nonce(""),
+        "POST",
+        "/oauth/request_token",
+        Some(""),
+    );
+    assert!(header.contains("oauth_nonce=\"\""), "{header}");
+    let answer = x.post_form("/oauth/request_token", Some(&header), "");
+    answer.assert_coded(401, 32);
+    // On a protected resource as well.
+    let answer = x.signed_get(
+        OAuth1::owner(x.web()).nonce(""),
+        "/1.1/account/verify_credentials.json",
+    );
+    answer.assert_coded(401, 32);
+    let counters = x.counters();
+    assert_eq!(counters.request_tokens, 0);
+    assert_eq!(counters.rejected_signatures, 2);
 }
 
 #[test]

@@ -117,12 +117,18 @@ impl HtmlForm {
     /// Clicks the button with this id: posts the fields and the button's name and value to
     /// the action, resolved against the page's URL.
     fn click(&self, x: &Mock, page_path: &str, button_id: &str) -> Answer {
-        assert_eq!(self.method.to_ascii_lowercase(), "post", "{self:?}");
         let (_, name, value) = self
             .buttons
             .iter()
             .find(|(id, _, _)| id == button_id)
             .unwrap_or_else(|| panic!("no #{button_id} in {self:?}"));
+        self.submit(x, page_path, (name, value))
+    }
+
+    /// Posts the fields and one more pair (a button's, or one no button carries) to the
+    /// action, resolved against the page's URL.
+    fn submit(&self, x: &Mock, page_path: &str, (name, value): (&str, &str)) -> Answer {
+        assert_eq!(self.method.to_ascii_lowercase(), "post", "{self:?}");
         let page = url::Url::parse(&x.url(page_path)).expect("a URL");
         let target = page.join(&self.action).expect("a resolvable action");
         assert_eq!(target.origin(), page.origin(), "the form posts to the mock");
@@ -348,4 +354,39 @@ fn the_consent_mode_can_change_while_running() {
     x.set_consent(Consent::Deny);
     let (_, answer) = pkce_page(&x, &pkce);
     assert_eq!(answer.redirect_params()["error"], "access_denied");
+}
+
+#[test]
+fn an_unknown_decision_on_the_oauth1_page_is_a_400_page() {
+    let x = with_pages();
+    let app = x.web();
+    let (token, secret) = x.request_token(app, CALLBACK);
+    let path = format!("/oauth/authorize?oauth_token={token}");
+    let form = assert_consent_page(&x.get(&path, None));
+    // Neither button's value: not a decision the user made.
+    let answer = form.submit(&x, &path, ("decision", "maybe"));
+    assert_eq!(answer.status, 400, "{answer:?}");
+    assert_eq!(answer.media_type(), "text/html");
+    assert!(answer.header("location").is_none(), "{answer:?}");
+    assert!(!answer.body.contains("oauth_verifier"), "{answer:?}");
+    // Nothing was approved.
+    let answer = x.access_token(app, (&token, &secret), "anything");
+    assert_eq!(answer.status, 401, "{answer:?}");
+    assert_eq!(x.counters().oauth1_access_tokens, 0);
+}
+
+#[test]
+fn an_unknown_decision_on_the_oauth2_page_redirects_with_access_denied() {
+    let x = with_pages();
+    let pkce = PkceRequest::new();
+    let (path, answer) = pkce_page(&x, &pkce);
+    let answer = assert_consent_page(&answer).submit(&x, &path, ("decision", "maybe"));
+    let location = answer.location();
+    assert!(location.starts_with(CALLBACK), "{location}");
+    let params = query_of(&location);
+    // Anything but an approval is a refusal (RFC 6749 §4.1.2.1).
+    assert_eq!(params["error"], "access_denied");
+    assert_eq!(params["state"], pkce.state);
+    assert!(!params.contains_key("code"));
+    assert_eq!(x.counters().authorization_codes, 0);
 }

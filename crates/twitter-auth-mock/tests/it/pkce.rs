@@ -249,6 +249,8 @@ fn unknown_client_or_unregistered_redirect_uri_is_a_400_page_without_redirect() 
         "http://127.0.0.1:8765/callback/",
         "http://127.0.0.1:8765/other",
         "https://evil.example/callback",
+        // X asks for 127.0.0.1 rather than localhost (contract §2.1); the demo world obeys.
+        "http://localhost:8765/callback",
     ]
     .map(|uri| Mock::authorize_path(app, uri, READ, &pkce.state, challenge.as_str()));
     for path in std::iter::once(unknown_client).chain(unregistered) {
@@ -331,6 +333,31 @@ fn missing_state_or_challenge_redirects_with_invalid_request() {
 }
 
 #[test]
+fn the_state_limit_counts_characters_not_bytes() {
+    let x = Mock::start();
+    let app = x.native();
+    let pkce = PkceRequest::new();
+    let challenge = pkce.verifier.challenge();
+    // "up to 500 characters" (contract §4.2): 500 two-byte characters are 1000 bytes.
+    let longest = "é".repeat(500);
+    assert_eq!((longest.chars().count(), longest.len()), (500, 1000));
+    let path = Mock::authorize_path(app, CALLBACK, READ, &longest, challenge.as_str());
+    let params = x.get(&path, None).redirect_params();
+    assert!(!params.contains_key("error"), "{params:?}");
+    assert_eq!(params["state"], longest);
+    let answer = x.exchange(app, &params["code"], pkce.verifier.secret());
+    assert_eq!(answer.status, 200, "{answer:?}");
+
+    for too_long in ["é".repeat(501), "s".repeat(501)] {
+        let path = Mock::authorize_path(app, CALLBACK, READ, &too_long, challenge.as_str());
+        let params = x.get(&path, None).redirect_params();
+        assert_eq!(params["error"], "invalid_request", "{params:?}");
+        assert!(!params.contains_key("code"));
+    }
+    assert_eq!(x.counters().authorization_codes, 1);
+}
+
+#[test]
 fn refused_consent_redirects_with_access_denied_and_the_state() {
     let x = Mock::with(MockConfig {
         consent: Consent::Deny,
@@ -374,10 +401,31 @@ fn a_wrong_verifier_is_refused() {
     let other = PkceRequest::new();
     let answer = x.exchange(app, &code, other.verifier.secret());
     assert_eq!(answer.oauth2_error(400, "invalid_request"), INVALID_CODE);
-    // The challenge itself is not the verifier.
+
+    // The challenge itself is not the verifier (S256, RFC 7636 §4.6), on a fresh code.
+    let pkce = PkceRequest::new();
+    let code = x.pkce_code(app, READ, &pkce);
     let challenge = pkce.verifier.challenge();
+    assert_ne!(challenge.as_str(), pkce.verifier.secret());
     let answer = x.exchange(app, &code, challenge.as_str());
-    answer.oauth2_error(400, "invalid_request");
+    assert_eq!(answer.oauth2_error(400, "invalid_request"), INVALID_CODE);
+    assert_eq!(x.counters().oauth2_access_tokens, 0);
+}
+
+#[test]
+fn a_wrong_verifier_spends_the_code() {
+    let x = Mock::start();
+    let app = x.native();
+    let pkce = PkceRequest::new();
+    let code = x.pkce_code(app, READ, &pkce);
+    let guess = PkceRequest::new();
+    let answer = x.exchange(app, &code, guess.verifier.secret());
+    assert_eq!(answer.oauth2_error(400, "invalid_request"), INVALID_CODE);
+    // Any attempt spends the code: the right verifier cannot be retried in after a wrong one
+    // (RFC 6749 §4.1.2: single use).
+    let answer = x.exchange(app, &code, pkce.verifier.secret());
+    assert_eq!(answer.oauth2_error(400, "invalid_request"), INVALID_CODE);
+    assert_eq!(x.counters().oauth2_access_tokens, 0);
 }
 
 #[test]
@@ -521,6 +569,9 @@ fn confidential_client_refreshes_and_revokes_with_basic() {
     );
     assert_eq!(answer.status, 200, "{answer:?}");
     assert_eq!(answer.json(), serde_json::json!({ "revoked": true }));
+    assert_eq!(x.counters().revocations, 1);
+    // The revoked access token is dead (RFC 7009 §2.1).
+    users_me(&x, text(&refreshed, "access_token")).problem(401);
 }
 
 #[test]
@@ -535,7 +586,7 @@ fn a_refresh_token_of_another_client_is_refused() {
 }
 
 #[test]
-fn refresh_may_narrow_but_not_widen_the_scope() {
+fn refresh_may_not_widen_the_scope() {
     let x = Mock::start();
     let app = x.native();
     let body = x.pkce_login(app, OFFLINE);
@@ -553,6 +604,111 @@ fn refresh_may_narrow_but_not_widen_the_scope() {
 }
 
 #[test]
+fn refresh_with_a_narrower_scope_issues_a_narrower_token() {
+    let x = Mock::start();
+    let app = x.native();
+    let writer = "tweet.read tweet.write users.read offline.access";
+    let body = x.pkce_login(app, writer);
+    let post_tweet = |token: &str| {
+        x.send(
+            x.request("POST", "/2/tweets", Some(&bearer(token)))
+                .header("content-type", "application/json")
+                .body(br#"{"text":"hello"}"#.to_vec())
+                .expect("a request"),
+        )
+    };
+    assert_eq!(post_tweet(text(&body, "access_token")).status, 201);
+
+    // Drop tweet.write, keep offline.access (RFC 6749 §6: a subset of the grant).
+    let answer = x.oauth2_post(
+        app,
+        "/2/oauth2/token",
+        &[
+            ("refresh_token", text(&body, "refresh_token")),
+            ("grant_type", "refresh_token"),
+            ("scope", OFFLINE),
+        ],
+    );
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let narrowed = answer.json();
+    // The response's scope is the narrowed set, with a refresh token (offline.access kept).
+    assert_token_response(&narrowed, OFFLINE);
+    let access = text(&narrowed, "access_token");
+    assert_eq!(users_me(&x, access).status, 200);
+    // tweet.write was dropped: the new token may not post (contract §4.8).
+    post_tweet(access).problem(403);
+
+    // Drop offline.access too: no refresh token any more (contract §4.5).
+    let answer = x.oauth2_post(
+        app,
+        "/2/oauth2/token",
+        &[
+            ("refresh_token", text(&narrowed, "refresh_token")),
+            ("grant_type", "refresh_token"),
+            ("scope", READ),
+        ],
+    );
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let narrowest = answer.json();
+    assert_token_response(&narrowest, READ);
+    assert!(narrowest.get("refresh_token").is_none(), "{narrowest}");
+    assert_eq!(users_me(&x, text(&narrowest, "access_token")).status, 200);
+    post_tweet(text(&narrowest, "access_token")).problem(403);
+}
+
+/// A public client's code exchange and refresh with every parameter in the query of the POST
+/// and no body, under `content_type` if any (contract §4.4).
+fn exchange_and_refresh_in_the_query(content_type: Option<&str>) {
+    let x = Mock::start();
+    let app = x.native();
+    let client_id = app.client_id().expect("client id");
+    let post_query = |pairs: &[(&str, &str)]| {
+        let mut request = x.request("POST", &format!("/2/oauth2/token?{}", form(pairs)), None);
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        x.send(request.body(Vec::new()).expect("a request"))
+    };
+    let pkce = PkceRequest::new();
+    let code = x.pkce_code(app, OFFLINE, &pkce);
+    let answer = post_query(&[
+        ("code", &code),
+        ("grant_type", "authorization_code"),
+        ("code_verifier", pkce.verifier.secret()),
+        ("client_id", client_id),
+        ("redirect_uri", CALLBACK),
+    ]);
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let tokens = answer.json();
+    assert_token_response(&tokens, OFFLINE);
+    assert_eq!(users_me(&x, text(&tokens, "access_token")).status, 200);
+
+    let answer = post_query(&[
+        ("client_id", client_id),
+        ("grant_type", "refresh_token"),
+        ("refresh_token", text(&tokens, "refresh_token")),
+    ]);
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let refreshed = answer.json();
+    assert_token_response(&refreshed, OFFLINE);
+    assert_eq!(users_me(&x, text(&refreshed, "access_token")).status, 200);
+    let counters = x.counters();
+    assert_eq!(counters.oauth2_access_tokens, 2);
+    assert_eq!(counters.refreshes, 1);
+}
+
+#[test]
+fn public_client_token_parameters_may_travel_in_the_query_as_the_ts_sdk_sends_them() {
+    // X's TS SDK sets a form Content-Type and sends no body (`OAuth2User.ts`, `request.ts`).
+    exchange_and_refresh_in_the_query(Some(FORM));
+}
+
+#[test]
+fn public_client_token_parameters_may_travel_in_the_query_without_a_content_type() {
+    exchange_and_refresh_in_the_query(None);
+}
+
+#[test]
 fn revoke_requires_token_type_hint() {
     let x = Mock::start();
     let app = x.native();
@@ -565,6 +721,70 @@ fn revoke_requires_token_type_hint() {
     );
     // Nothing was revoked.
     assert_eq!(users_me(&x, token).status, 200);
+    assert_eq!(x.counters().revocations, 0);
+}
+
+#[test]
+fn revoke_refuses_an_unknown_token_type_hint() {
+    let x = Mock::start();
+    let app = x.native();
+    let body = x.pkce_login(app, READ);
+    let token = text(&body, "access_token");
+    let answer = x.oauth2_post(
+        app,
+        "/2/oauth2/revoke",
+        &[("token", token), ("token_type_hint", "bogus")],
+    );
+    // RFC 7009 §2.2.1.
+    answer.oauth2_error(400, "unsupported_token_type");
+    assert_eq!(users_me(&x, token).status, 200, "nothing was revoked");
+    assert_eq!(x.counters().revocations, 0);
+}
+
+#[test]
+fn revoke_requires_a_token() {
+    let x = Mock::start();
+    let answer = x.oauth2_post(
+        x.native(),
+        "/2/oauth2/revoke",
+        &[("token_type_hint", "access_token")],
+    );
+    assert_eq!(
+        answer.oauth2_error(400, "invalid_request"),
+        "Missing required parameter [token]."
+    );
+}
+
+#[test]
+fn revoke_without_client_authentication_is_401_unauthorized_client() {
+    let x = Mock::start();
+    let app = x.native();
+    let body = x.pkce_login(app, READ);
+    let token = text(&body, "access_token");
+    // Neither `client_id` in the body nor Basic (contract §4.7, §6.2).
+    let answer = x.post_form(
+        "/2/oauth2/revoke",
+        None,
+        &form(&[("token", token), ("token_type_hint", "access_token")]),
+    );
+    assert_eq!(
+        answer.oauth2_error(401, "unauthorized_client"),
+        "Missing valid authorization header"
+    );
+    // The confidential client without its Basic is no better.
+    let web = x.pkce_login(x.web(), READ);
+    let answer = x.post_form(
+        "/2/oauth2/revoke",
+        None,
+        &form(&[
+            ("token", text(&web, "access_token")),
+            ("token_type_hint", "access_token"),
+            ("client_id", x.web().client_id().expect("client id")),
+        ]),
+    );
+    answer.oauth2_error(401, "unauthorized_client");
+    assert_eq!(users_me(&x, token).status, 200, "nothing was revoked");
+    assert_eq!(users_me(&x, text(&web, "access_token")).status, 200);
     assert_eq!(x.counters().revocations, 0);
 }
 
