@@ -251,11 +251,11 @@ fn a_delayed_answer_does_not_hold_up_other_requests() {
         );
         let fast = started.elapsed();
         assert_eq!(answer.status, 200, "{answer:?}");
+        // Ordering, not a timing budget: the other request is answered while the slow one waits.
         assert!(
             !slow_done.load(Ordering::SeqCst),
-            "the other request finished first"
+            "the delayed request finished before the other one (which took {fast:?})"
         );
-        assert!(fast < delay / 2, "the fast request took {fast:?}");
 
         let (slow_answer, slow_elapsed) = slow.join().expect("the slow request");
         assert_eq!(slow_answer.status, 200, "{slow_answer:?}");
