@@ -13,6 +13,7 @@
 //! | OAuth 1.0a 3-legged, PIN (`oob`), Sign in with X | [`oauth1::RequestToken`] → [`oauth1::PendingAuthorization`] | [`oauth1`] |
 //! | Verify credentials (`1.1/account/verify_credentials.json`), invalidate | [`oauth1::VerifyCredentials`], [`oauth1::InvalidateToken`] | [`oauth1`] |
 //! | OAuth 2.0 app-only bearer; Authorization Code with PKCE, refresh, revoke; `2/users/me` | [`oauth2`] | [`oauth2`] |
+//! | Calling the API with any credential (authorize, re-sign after 135, refresh after 401) | [`api`] | [`api`] |
 //! | Rate limits, retry decisions, clock skew | [`rate_limit`], [`retry`], [`skew`] | in each module |
 //! | X's error formats | [`Error`], [`error_from_response`] | [`Error::hint`] |
 //! | Where requests go | [`Endpoints`] | [`Endpoints`] |
@@ -66,6 +67,7 @@
 //! Errors from X are typed ([`Error::X`], [`Error::OAuth2`], [`Error::Problem`]) and
 //! [`Error::hint`] says what usually causes them.
 
+pub mod api;
 mod endpoints;
 mod error;
 mod exchange;

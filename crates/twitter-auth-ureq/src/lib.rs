@@ -1,0 +1,339 @@
+//! Blocking transport for [`twitter_auth_core`] over [`ureq`]: every X authentication flow, and
+//! an API client that signs or authorizes each request and refreshes OAuth 2.0 tokens once for
+//! all threads.
+//!
+//! All protocol decisions are the core's; this crate sends, receives, waits and holds shared
+//! state. Its async twin, `twitter-auth-reqwest`, has the same shape.
+//!
+//! # Example: an app-only bearer token, then an API call with it
+//!
+//! ```
+//! use twitter_auth_core::api::Credential;
+//! use twitter_auth_core::oauth1_sign::{ConsumerKey, ConsumerSecret};
+//! use twitter_auth_core::oauth2::AppOnly;
+//! use twitter_auth_core::Endpoints;
+//! use twitter_auth_ureq::{ApiClient, Client};
+//!
+//! # let x = twitter_auth_mock::MockX::start(Default::default())?;
+//! # let (key, secret) = (x.config().apps[0].consumer_key.clone(), x.config().apps[0].consumer_secret.clone());
+//! let endpoints = Endpoints::local(x.base_url())?; // `Endpoints::x()` for the real X
+//! let client = Client::new(endpoints);
+//!
+//! // Any flow step of the core is one `execute`.
+//! let app = AppOnly::new(ConsumerKey::new(key), ConsumerSecret::new(secret));
+//! let bearer = client.execute(app.obtain(client.endpoints())?)?;
+//!
+//! // An API client authorizes every request it sends.
+//! let api = ApiClient::new(client, Credential::AppOnly(bearer));
+//! let url = api.client().endpoints().api_url("2/users/by/username/mock_bob");
+//! let answer = api.send(twitter_auth_core::http::Request::get(url.as_str()).body(Vec::new())?)?;
+//! assert_eq!(answer.status(), 200);
+//! assert!(api.client().rate_limit().is_some());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use twitter_auth_core::api::{AfterAnswer, Credential, replay_for};
+use twitter_auth_core::oauth2::{self, DEFAULT_REFRESH_MARGIN, TokenSet};
+use twitter_auth_core::rate_limit::RateLimit;
+use twitter_auth_core::retry::{Decision, Outcome, RetryPolicy, TransportFailure};
+use twitter_auth_core::{Endpoints, Exchange, HttpRequest, HttpResponse, Replay, http};
+use twitter_auth_std::{Clock, StoreError, SystemClock, TokenStore};
+
+pub use twitter_auth_core;
+pub use twitter_auth_std;
+pub use ureq;
+
+/// Everything that can go wrong, without secrets in any message.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// X or the protocol said no (typed, with hints).
+    #[error(transparent)]
+    Core(#[from] twitter_auth_core::Error),
+    /// No answer: connection, TLS, timeout.
+    #[error("transport failure")]
+    Transport(#[source] ureq::Error),
+    /// The token store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The token store holds no token set to start from.
+    #[error("the token store is empty: log in first")]
+    NoTokens,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Sends the core's requests: no redirects, every status to the core, timeouts, retries by the
+/// core's [`RetryPolicy`], and the latest [`RateLimit`] kept.
+pub struct Client {
+    agent: ureq::Agent,
+    endpoints: Endpoints,
+    policy: RetryPolicy,
+    clock: Arc<dyn Clock>,
+    rate_limit: Mutex<Option<RateLimit>>,
+}
+
+impl Client {
+    /// A client with its own agent: rustls (verified), connect timeout 10 s, whole request
+    /// 30 s, and no retries (see [`with_policy`](Self::with_policy)).
+    pub fn new(endpoints: Endpoints) -> Self {
+        let agent = ureq::Agent::config_builder()
+            .timeout_connect(Some(Duration::from_secs(10)))
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build()
+            .into();
+        Self::with_agent(endpoints, agent)
+    }
+
+    /// A client on the caller's agent (its timeouts and TLS settings are kept; redirects and
+    /// status-as-error are turned off per request).
+    pub fn with_agent(endpoints: Endpoints, agent: ureq::Agent) -> Self {
+        Self {
+            agent,
+            endpoints,
+            policy: RetryPolicy::new(),
+            clock: Arc::new(SystemClock),
+            rate_limit: Mutex::new(None),
+        }
+    }
+
+    /// Retries, backoff and waiting on rate limits (`RetryPolicy::recommended()` retries
+    /// 5xx and connection failures; add `with_wait_on_rate_limit(true)` to wait on 429).
+    #[must_use]
+    pub fn with_policy(mut self, policy: RetryPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Reads time and sleeps through `clock` (tests pass a fake one).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Where requests go.
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
+    }
+
+    /// The clock in use.
+    pub fn clock(&self) -> &dyn Clock {
+        &*self.clock
+    }
+
+    /// The rate-limit headers of the latest answer that had any.
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        lock(&self.rate_limit).clone()
+    }
+
+    /// Runs one flow step: sends its request (retrying as the policy and the step allow) and
+    /// finishes it with the answer.
+    pub fn execute<E: Exchange>(&self, step: E) -> Result<E::Output, Error> {
+        // A step cannot be signed anew here, so a `Resign` step is never re-sent as is.
+        let replay = match step.replay() {
+            Replay::Resign => Replay::Never,
+            replay => replay,
+        };
+        let answer = self.round_trip(step.request(), replay)?;
+        Ok(step.finish(self.clock.now(), answer)?)
+    }
+
+    /// Sends `request` until the policy accepts an answer; the answer is returned whatever its
+    /// status, for the caller (a flow step, or the API client) to judge.
+    pub fn round_trip(&self, request: &HttpRequest, replay: Replay) -> Result<HttpResponse, Error> {
+        let mut attempt = 0;
+        loop {
+            let result = self.send(request);
+            let now = self.clock.now();
+            let outcome = match &result {
+                Ok(answer) => Outcome::Response(answer),
+                Err(e) => Outcome::Transport(failure_of(e)),
+            };
+            match self
+                .policy
+                .decide(replay, attempt, outcome, now, rand::random())
+            {
+                Decision::Accept => return result,
+                Decision::RetryAfter(wait) => self.clock.sleep(wait),
+                Decision::GiveUp(Some(e)) => return Err(e.into()),
+                Decision::GiveUp(None) => return result,
+            }
+            attempt += 1;
+        }
+    }
+
+    fn send(&self, request: &HttpRequest) -> Result<HttpResponse, Error> {
+        let request = self
+            .agent
+            .configure_request(request.clone())
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .build();
+        let answer = self.agent.run(request).map_err(Error::Transport)?;
+        let (parts, mut body) = answer.into_parts();
+        let body = body.read_to_vec().map_err(Error::Transport)?;
+        let answer = http::Response::from_parts(parts, body);
+        if let Some(limits) = RateLimit::from_response(&answer, self.clock.now()) {
+            *lock(&self.rate_limit) = Some(limits);
+        }
+        Ok(answer)
+    }
+}
+
+/// Whether a failed request may have reached X: only a failed connection proves it did not.
+fn failure_of(error: &Error) -> TransportFailure {
+    match error {
+        Error::Transport(ureq::Error::ConnectionFailed | ureq::Error::HostNotFound) => {
+            TransportFailure::NotSent
+        }
+        _ => TransportFailure::Unknown,
+    }
+}
+
+/// OAuth 2.0 refresh settings of an [`ApiClient`].
+struct Refresher {
+    client: oauth2::Client,
+    store: Arc<dyn TokenStore>,
+    margin: Duration,
+    /// Single flight: one refresh at a time in this process.
+    flight: Mutex<()>,
+}
+
+/// Calls the X API with one credential: signs (OAuth 1.0a) or authorizes (bearer) every
+/// request; re-signs once after a 135; for OAuth 2.0 user tokens refreshes before expiry and
+/// once after a 401, once for all threads sharing the client, saving each new token set to the
+/// store before using it.
+pub struct ApiClient {
+    client: Client,
+    credential: Mutex<Credential>,
+    refresher: Option<Refresher>,
+}
+
+impl ApiClient {
+    /// An API client for an OAuth 1.0a or app-only credential (an OAuth 2.0 token set given
+    /// here is used until it expires, never refreshed: see [`oauth2`](Self::oauth2)).
+    pub fn new(client: Client, credential: Credential) -> Self {
+        Self {
+            client,
+            credential: Mutex::new(credential),
+            refresher: None,
+        }
+    }
+
+    /// An API client for the OAuth 2.0 token set in `store`, refreshed through `oauth2_client`
+    /// (refresh 60 s before expiry; see [`with_refresh_margin`](Self::with_refresh_margin)).
+    pub fn oauth2(
+        client: Client,
+        oauth2_client: oauth2::Client,
+        store: Arc<dyn TokenStore>,
+    ) -> Result<Self, Error> {
+        let tokens = store.load()?.ok_or(Error::NoTokens)?;
+        Ok(Self {
+            client,
+            credential: Mutex::new(Credential::OAuth2(tokens)),
+            refresher: Some(Refresher {
+                client: oauth2_client,
+                store,
+                margin: DEFAULT_REFRESH_MARGIN,
+                flight: Mutex::new(()),
+            }),
+        })
+    }
+
+    /// Refreshes this long before the access token expires.
+    #[must_use]
+    pub fn with_refresh_margin(mut self, margin: Duration) -> Self {
+        if let Some(refresher) = &mut self.refresher {
+            refresher.margin = margin;
+        }
+        self
+    }
+
+    /// The transport.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The credential as it stands (after any refresh or learnt clock offset).
+    pub fn credential(&self) -> Credential {
+        lock(&self.credential).clone()
+    }
+
+    /// Sends `request` with the credential; returns X's answer whatever its status.
+    pub fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
+        let mut attempt = 0;
+        loop {
+            let now = self.client.clock.now();
+            if let Some(refresher) = &self.refresher
+                && lock(&self.credential).refresh_due(now, refresher.margin)
+            {
+                self.refresh(refresher, None)?;
+            }
+            let mut credential = self.credential();
+            let mut signed = request.clone();
+            let nonce = twitter_auth_core::oauth1_sign::generate_nonce(&mut rand::rng());
+            credential.authorize(&mut signed, now, &nonce)?;
+            let answer = self
+                .client
+                .round_trip(&signed, replay_for(&signed, &credential))?;
+            match credential.after_answer(&answer, self.client.clock.now(), attempt) {
+                AfterAnswer::Resign => *lock(&self.credential) = credential,
+                AfterAnswer::Refresh if self.refresher.is_some() => {
+                    let used = access_token(&credential);
+                    if let Some(refresher) = &self.refresher {
+                        self.refresh(refresher, used.as_deref())?;
+                    }
+                }
+                _ => return Ok(answer),
+            }
+            attempt += 1;
+        }
+    }
+
+    /// Refreshes unless another thread or process already has: `used` is the access token X
+    /// refused (`None`: refresh if due).
+    fn refresh(&self, refresher: &Refresher, used: Option<&str>) -> Result<(), Error> {
+        let _flight = lock(&refresher.flight);
+        let now = self.client.clock.now();
+        let stale = |tokens: &TokenSet| match used {
+            Some(used) => tokens.access_token().secret() == used,
+            None => tokens.status(now, refresher.margin) != oauth2::Freshness::Fresh,
+        };
+        let Credential::OAuth2(mut current) = self.credential() else {
+            return Ok(());
+        };
+        if !stale(&current) {
+            return Ok(()); // another thread refreshed while this one waited
+        }
+        let _store_lock = refresher.store.lock()?;
+        if let Some(stored) = refresher.store.load()? {
+            // Another process may have rotated the tokens: its refresh token is the live one.
+            let rotated = stored.access_token().secret() != current.access_token().secret();
+            if rotated && !stale(&stored) {
+                *lock(&self.credential) = Credential::OAuth2(stored);
+                return Ok(());
+            }
+            if rotated {
+                current = stored;
+            }
+        }
+        let step = oauth2::refresh(&refresher.client, &self.client.endpoints, &current)?;
+        let tokens = self.client.execute(step)?;
+        refresher.store.save(&tokens)?; // before any use: a crash must not lose it
+        *lock(&self.credential) = Credential::OAuth2(tokens);
+        Ok(())
+    }
+}
+
+fn access_token(credential: &Credential) -> Option<String> {
+    match credential {
+        Credential::OAuth2(tokens) => Some(tokens.access_token().secret().to_owned()),
+        _ => None,
+    }
+}
