@@ -1,5 +1,6 @@
 //! Integration tests of `twitter-auth-core`: every flow driven with canned X responses.
 
+mod api;
 mod errors;
 mod oauth1;
 mod oauth2_app_only;

@@ -1,0 +1,175 @@
+//! `api`: authorizing API requests with each credential, and what an answer means for it.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use twitter_auth_core::api::{AfterAnswer, Credential, replay_for};
+use twitter_auth_core::oauth1::UserSigner;
+use twitter_auth_core::oauth1_sign::{
+    AuthorizationHeader, ConsumerCredentials, ConsumerKey, ConsumerSecret, Request, Token,
+    TokenCredentials, TokenSecret,
+};
+use twitter_auth_core::oauth2::{AppOnlyBearer, Scopes, TokenSet};
+use twitter_auth_core::{AccessToken, BearerToken, RefreshToken, Replay, UnixTime};
+
+const NOW: u64 = 1_700_000_000;
+
+fn now() -> std::time::SystemTime {
+    UNIX_EPOCH + Duration::from_secs(NOW)
+}
+
+fn get(url: &str) -> http::Request<Vec<u8>> {
+    http::Request::get(url).body(Vec::new()).expect("a request")
+}
+
+fn answer(status: u16, headers: &[(&str, &str)], body: &str) -> http::Response<Vec<u8>> {
+    let mut builder = http::Response::builder().status(status);
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    builder.body(body.as_bytes().to_vec()).expect("a response")
+}
+
+fn consumer() -> ConsumerCredentials {
+    ConsumerCredentials::new(ConsumerKey::new("ck"), ConsumerSecret::new("cs"))
+}
+
+fn token() -> TokenCredentials {
+    TokenCredentials::new(Token::new("at"), TokenSecret::new("ats"))
+}
+
+fn user_tokens(refresh: bool, expires_in: Option<u64>) -> TokenSet {
+    TokenSet::from_parts(
+        AccessToken::new("access-1"),
+        refresh.then(|| RefreshToken::new("refresh-1")),
+        Scopes::parse("tweet.read users.read offline.access"),
+        expires_in.map(|secs| UnixTime::from_system(now() + Duration::from_secs(secs))),
+    )
+    .expect("a valid token set")
+}
+
+#[test]
+fn oauth1_signs_with_a_signature_the_verifier_accepts() {
+    let credential = Credential::OAuth1(UserSigner::new(&consumer(), &token()));
+    let mut request = get("https://api.x.com/2/users/me?user.fields=id");
+    credential
+        .authorize(&mut request, now(), "nonce-1")
+        .expect("signs");
+    let header = request.headers()["authorization"].clone();
+    assert!(header.is_sensitive());
+    let parsed = AuthorizationHeader::parse(header.as_bytes()).expect("parses");
+    assert_eq!(parsed.timestamp().expect("a timestamp"), NOW);
+    parsed
+        .verify(
+            &Request::new("GET", "https://api.x.com/2/users/me?user.fields=id"),
+            &ConsumerSecret::new("cs"),
+            Some(&TokenSecret::new("ats")),
+        )
+        .expect("an independent verifier accepts the signature");
+}
+
+#[test]
+fn bearers_go_verbatim_into_the_header() {
+    let bearer = AppOnlyBearer::new(BearerToken::new("AAAA%2FAAA%3DAAAAAAAA")).expect("bearer");
+    let mut request = get("https://api.x.com/2/tweets/20");
+    Credential::AppOnly(bearer)
+        .authorize(&mut request, now(), "unused")
+        .expect("authorizes");
+    assert_eq!(
+        request.headers()["authorization"],
+        "Bearer AAAA%2FAAA%3DAAAAAAAA"
+    );
+
+    let mut request = get("https://api.x.com/2/users/me");
+    Credential::OAuth2(user_tokens(true, Some(7200)))
+        .authorize(&mut request, now(), "unused")
+        .expect("authorizes");
+    assert_eq!(request.headers()["authorization"], "Bearer access-1");
+    assert!(request.headers()["authorization"].is_sensitive());
+}
+
+#[test]
+fn refresh_is_due_near_expiry_only_with_a_refresh_token() {
+    let margin = Duration::from_secs(60);
+    assert!(!Credential::OAuth2(user_tokens(true, Some(7200))).refresh_due(now(), margin));
+    assert!(Credential::OAuth2(user_tokens(true, Some(30))).refresh_due(now(), margin));
+    assert!(Credential::OAuth2(user_tokens(true, Some(0))).refresh_due(now(), margin));
+    assert!(!Credential::OAuth2(user_tokens(false, Some(0))).refresh_due(now(), margin));
+    assert!(!Credential::OAuth1(UserSigner::new(&consumer(), &token())).refresh_due(now(), margin));
+}
+
+#[test]
+fn a_401_to_a_refreshable_user_token_asks_for_one_refresh() {
+    let unauthorized = answer(
+        401,
+        &[("content-type", "application/problem+json")],
+        r#"{"title":"Unauthorized","type":"about:blank","status":401,"detail":"Unauthorized"}"#,
+    );
+    let mut credential = Credential::OAuth2(user_tokens(true, Some(7200)));
+    assert_eq!(
+        credential.after_answer(&unauthorized, now(), 0),
+        AfterAnswer::Refresh
+    );
+    assert_eq!(
+        credential.after_answer(&unauthorized, now(), 1),
+        AfterAnswer::Done,
+        "once"
+    );
+    let mut no_refresh = Credential::OAuth2(user_tokens(false, Some(7200)));
+    assert_eq!(
+        no_refresh.after_answer(&unauthorized, now(), 0),
+        AfterAnswer::Done
+    );
+    let ok = answer(200, &[], "{}");
+    assert_eq!(credential.after_answer(&ok, now(), 0), AfterAnswer::Done);
+}
+
+#[test]
+fn a_135_with_a_date_asks_for_one_resign_with_the_learnt_clock() {
+    // X's clock is 10 minutes ahead; its 135 carries its Date (contract §1.2, §6.1).
+    let rejected = answer(
+        401,
+        &[("date", "Tue, 14 Nov 2023 22:23:20 GMT")],
+        r#"{"errors":[{"code":135,"message":"Timestamp out of bounds."}]}"#,
+    );
+    let mut credential = Credential::OAuth1(UserSigner::new(&consumer(), &token()));
+    assert_eq!(
+        credential.after_answer(&rejected, now(), 0),
+        AfterAnswer::Resign
+    );
+    let mut request = get("https://api.x.com/1.1/account/verify_credentials.json");
+    credential
+        .authorize(&mut request, now(), "n")
+        .expect("signs");
+    let parsed =
+        AuthorizationHeader::parse(request.headers()["authorization"].as_bytes()).expect("parses");
+    // 2023-11-14T22:23:20Z is 1_700_000_600.
+    assert_eq!(parsed.timestamp().expect("a timestamp"), NOW + 600);
+    // Same answer again: the offset is already X's, so no loop.
+    assert_eq!(
+        credential.after_answer(&rejected, now(), 0),
+        AfterAnswer::Done
+    );
+    let unauthorized = answer(
+        401,
+        &[],
+        r#"{"errors":[{"code":32,"message":"Could not authenticate you."}]}"#,
+    );
+    assert_eq!(
+        credential.after_answer(&unauthorized, now(), 0),
+        AfterAnswer::Done
+    );
+}
+
+#[test]
+fn only_safe_methods_are_replayed() {
+    let oauth1 = Credential::OAuth1(UserSigner::new(&consumer(), &token()));
+    let bearer = Credential::OAuth2(user_tokens(true, Some(7200)));
+    let read = get("https://api.x.com/2/users/me");
+    let write = http::Request::post("https://api.x.com/2/tweets")
+        .body(br#"{"text":"hi"}"#.to_vec())
+        .expect("a request");
+    assert_eq!(replay_for(&read, &oauth1), Replay::Resign);
+    assert_eq!(replay_for(&read, &bearer), Replay::Safe);
+    assert_eq!(replay_for(&write, &oauth1), Replay::Never);
+    assert_eq!(replay_for(&write, &bearer), Replay::Never);
+}
