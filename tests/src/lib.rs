@@ -1,6 +1,9 @@
 //! Shared harness of the cross-crate tests: the fake X, reached either in memory or over
 //! loopback HTTP with a plain client, behind one [`Transport`] trait so a test body runs on both.
 
+pub mod adapters;
+
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use twitter_auth_core::{Endpoints, Exchange, HttpRequest, HttpResponse};
@@ -84,14 +87,14 @@ impl Transport for InMemory {
 
 /// The fake X on a loopback port, reached with a plain HTTP client (ureq, not our adapters).
 pub struct Loopback {
-    mock: MockX,
+    mock: Arc<MockX>,
     agent: ureq::Agent,
 }
 
 impl Loopback {
     /// Starts a fake X on an ephemeral loopback port; it stops when this is dropped.
     pub fn start(config: MockConfig) -> Self {
-        let mock = MockX::start(config).expect("the mock starts on loopback");
+        let mock = Arc::new(MockX::start(config).expect("the mock starts on loopback"));
         Self {
             mock,
             agent: plain_agent(),
@@ -101,6 +104,11 @@ impl Loopback {
     /// The running server, for counters, faults and consent settings.
     pub fn mock(&self) -> &MockX {
         &self.mock
+    }
+
+    /// The fake X's clock, for an adapter (its sleeps move the fake X's time).
+    pub fn clock(&self) -> adapters::MockClock {
+        adapters::MockClock(Arc::clone(&self.mock))
     }
 }
 

@@ -1,0 +1,74 @@
+//! A worker process for the cross-process refresh test: makes N `GET /2/users/me` calls through
+//! the blocking adapter, sharing one `FileStore` with its siblings.
+//!
+//! `store-worker BASE_URL STORE_PATH CLIENT_ID CLOCK_OFFSET_SECS N`; exits 0 when every answer
+//! was 200, 1 otherwise (printing what went wrong), 2 on bad arguments.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use twitter_auth_core::oauth2::Client as OAuth2Client;
+use twitter_auth_core::{ClientId, Endpoints};
+use twitter_auth_std::{Clock, FileStore};
+use twitter_auth_ureq::{ApiClient, Client};
+
+/// The system clock moved by the mock's offset, so this process agrees with the mock.
+struct OffsetClock(u64);
+
+impl Clock for OffsetClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now() + Duration::from_secs(self.0)
+    }
+
+    fn sleep(&self, duration: Duration) {
+        std::thread::sleep(duration);
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [base, store, client_id, offset, n] = args.as_slice() else {
+        eprintln!("usage: store-worker BASE_URL STORE_PATH CLIENT_ID CLOCK_OFFSET_SECS N");
+        return ExitCode::from(2);
+    };
+    let (Ok(offset), Ok(n)) = (offset.parse::<u64>(), n.parse::<u32>()) else {
+        eprintln!("store-worker: CLOCK_OFFSET_SECS and N are numbers");
+        return ExitCode::from(2);
+    };
+    let Ok(endpoints) = Endpoints::local(base) else {
+        eprintln!("store-worker: {base} is not a loopback URL");
+        return ExitCode::from(2);
+    };
+    let client = Client::new(endpoints).with_clock(Arc::new(OffsetClock(offset)));
+    let oauth2 = OAuth2Client::public(ClientId::new(client_id.clone()));
+    let api = match ApiClient::oauth2(client, oauth2, Arc::new(FileStore::new(store))) {
+        Ok(api) => api,
+        Err(e) => {
+            eprintln!("store-worker: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let url = api.client().endpoints().api_url("2/users/me");
+    for i in 0..n {
+        let request = http::Request::get(url.as_str())
+            .body(Vec::new())
+            .expect("a valid request");
+        match api.send(request) {
+            Ok(answer) if answer.status() == 200 => {}
+            Ok(answer) => {
+                eprintln!(
+                    "store-worker: request {i} answered {}: {}",
+                    answer.status(),
+                    String::from_utf8_lossy(answer.body())
+                );
+                return ExitCode::FAILURE;
+            }
+            Err(e) => {
+                eprintln!("store-worker: request {i} failed: {e} ({e:?})");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,131 @@
+//! One face for both transport adapters, so an end-to-end test body runs through each: the
+//! blocking `twitter-auth-ureq` directly, the async `twitter-auth-reqwest` on a runtime.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use twitter_auth_core::api::Credential;
+use twitter_auth_core::oauth2;
+use twitter_auth_core::rate_limit::RateLimit;
+use twitter_auth_core::retry::RetryPolicy;
+use twitter_auth_core::{Endpoints, Exchange, HttpRequest, HttpResponse};
+use twitter_auth_mock::MockX;
+use twitter_auth_std::{Clock, TokenStore};
+
+/// Why an adapter call failed, the same for both adapters.
+#[derive(Debug)]
+pub enum Failure {
+    /// The core's typed error.
+    Core(twitter_auth_core::Error),
+    /// No answer (the transport's error, as text).
+    Transport(String),
+    /// The token store failed.
+    Store(String),
+    /// The token store was empty.
+    NoTokens,
+}
+
+/// The fake X's clock, for adapters: `sleep` moves it instead of waiting, so waits on rate
+/// limits and backoffs cost no real time.
+#[derive(Clone)]
+pub struct MockClock(pub Arc<MockX>);
+
+impl Clock for MockClock {
+    fn now(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(self.0.now())
+    }
+
+    fn sleep(&self, duration: Duration) {
+        // Whole seconds, rounded up: the mock's clock has a one-second grain.
+        let secs = duration.as_secs() + u64::from(duration.subsec_nanos() > 0);
+        self.0.advance(Duration::from_secs(secs));
+    }
+}
+
+/// A transport adapter, seen from a test.
+pub trait Adapter: Sized {
+    /// The adapter's authenticated API client.
+    type Api: Send + Sync;
+
+    /// For messages.
+    const NAME: &'static str;
+
+    /// A client for `endpoints` with `policy`, reading time from (and sleeping on) `clock`.
+    fn new(endpoints: Endpoints, policy: RetryPolicy, clock: MockClock) -> Self;
+
+    /// Runs one flow step.
+    fn execute<E>(&self, step: E) -> Result<E::Output, Failure>
+    where
+        E: Exchange + Send + 'static,
+        E::Output: Send + 'static;
+
+    /// The latest rate-limit headers seen.
+    fn rate_limit(&self) -> Option<RateLimit>;
+
+    /// An API client with a fixed credential.
+    fn api(self, credential: Credential) -> Self::Api;
+
+    /// An API client for the OAuth 2.0 tokens in `store`.
+    fn api_oauth2(
+        self,
+        client: oauth2::Client,
+        store: Arc<dyn TokenStore>,
+    ) -> Result<Self::Api, Failure>;
+
+    /// Sends one request through an API client.
+    fn send(api: &Self::Api, request: HttpRequest) -> Result<HttpResponse, Failure>;
+}
+
+fn from_ureq(error: twitter_auth_ureq::Error) -> Failure {
+    match error {
+        twitter_auth_ureq::Error::Core(e) => Failure::Core(e),
+        twitter_auth_ureq::Error::Store(e) => Failure::Store(e.to_string()),
+        twitter_auth_ureq::Error::NoTokens => Failure::NoTokens,
+        other => Failure::Transport(other.to_string()),
+    }
+}
+
+/// The blocking adapter.
+pub struct Ureq(twitter_auth_ureq::Client);
+
+impl Adapter for Ureq {
+    type Api = twitter_auth_ureq::ApiClient;
+
+    const NAME: &'static str = "ureq";
+
+    fn new(endpoints: Endpoints, policy: RetryPolicy, clock: MockClock) -> Self {
+        Self(
+            twitter_auth_ureq::Client::new(endpoints)
+                .with_policy(policy)
+                .with_clock(Arc::new(clock)),
+        )
+    }
+
+    fn execute<E>(&self, step: E) -> Result<E::Output, Failure>
+    where
+        E: Exchange + Send + 'static,
+        E::Output: Send + 'static,
+    {
+        self.0.execute(step).map_err(from_ureq)
+    }
+
+    fn rate_limit(&self) -> Option<RateLimit> {
+        self.0.rate_limit()
+    }
+
+    fn api(self, credential: Credential) -> Self::Api {
+        twitter_auth_ureq::ApiClient::new(self.0, credential)
+    }
+
+    fn api_oauth2(
+        self,
+        client: oauth2::Client,
+        store: Arc<dyn TokenStore>,
+    ) -> Result<Self::Api, Failure> {
+        twitter_auth_ureq::ApiClient::oauth2(self.0, client, store).map_err(from_ureq)
+    }
+
+    fn send(api: &Self::Api, request: HttpRequest) -> Result<HttpResponse, Failure> {
+        api.send(request).map_err(from_ureq)
+    }
+}
