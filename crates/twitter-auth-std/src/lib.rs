@@ -15,5 +15,8 @@ mod loopback;
 mod store;
 
 pub use clock::{Clock, SystemClock};
-pub use loopback::{LoopbackError, LoopbackReceiver, read_pasted_redirect};
+pub use loopback::{
+    DEFAULT_CALLBACK_TIMEOUT, LoopbackError, LoopbackReceiver, ReceivedCallback,
+    read_pasted_redirect,
+};
 pub use store::{FileStore, MemoryStore, StoreError, StoreLock, TokenStore};

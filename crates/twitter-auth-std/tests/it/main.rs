@@ -1,1 +1,4 @@
 //! Tests of the std pieces.
+
+mod loopback;
+mod store;

@@ -51,7 +51,10 @@ fn memory_store_round_trips() {
     let store = MemoryStore::new();
     assert!(store.load().expect("loads").is_none());
     store.save(&tokens("a")).expect("saves");
-    assert!(same(&store.load().expect("loads").expect("a set"), &tokens("a")));
+    assert!(same(
+        &store.load().expect("loads").expect("a set"),
+        &tokens("a")
+    ));
     let _lock = store.lock().expect("locks");
 }
 
@@ -79,7 +82,10 @@ fn file_store_is_private_to_its_owner() {
     let dir = TempDir::new("mode");
     let store = FileStore::new(dir.0.join("tokens.json"));
     store.save(&tokens("a")).expect("saves");
-    let mode = std::fs::metadata(store.path()).expect("metadata").permissions().mode();
+    let mode = std::fs::metadata(store.path())
+        .expect("metadata")
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, 0o600);
 }
 
@@ -111,7 +117,6 @@ fn the_lock_excludes_a_second_holder_until_released() {
     let acquired = Arc::new(AtomicBool::new(false));
     let waiter = {
         let acquired = Arc::clone(&acquired);
-        let path = path.clone();
         std::thread::spawn(move || {
             // A separate open file description: flock excludes it as it would another process.
             let _lock = FileStore::new(&path).lock().expect("locks eventually");

@@ -1,0 +1,476 @@
+//! The loopback callback receiver and the pasted-redirect fallback, over real sockets on
+//! 127.0.0.1 and ::1 with ephemeral ports.
+
+use std::io::{Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::thread;
+use std::time::{Duration, SystemTime};
+
+use rand::SeedableRng as _;
+use twitter_auth_core::oauth2::{AuthorizeRequest, Client, Scope, Scopes};
+use twitter_auth_core::{ClientId, Endpoints};
+use twitter_auth_mock::{Consent, DEMO_NATIVE_APP, MockConfig, MockX};
+use twitter_auth_std::{LoopbackError, LoopbackReceiver, ReceivedCallback, read_pasted_redirect};
+
+/// Long enough for any test machine; short enough that a broken test does not hang.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// What the "browser" got back.
+#[derive(Debug)]
+struct Page {
+    status: u16,
+    content_type: String,
+    body: String,
+}
+
+fn agent(follow_redirects: bool) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(if follow_redirects { 10 } else { 0 })
+        .timeout_global(Some(PATIENCE))
+        .build()
+        .into()
+}
+
+fn get_with(agent: &ureq::Agent, url: &str) -> Page {
+    let mut response = agent.get(url).call().expect("the receiver answers");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    Page {
+        status: response.status().as_u16(),
+        content_type,
+        body: response.body_mut().read_to_string().expect("a text body"),
+    }
+}
+
+fn get(url: &str) -> Page {
+    get_with(&agent(false), url)
+}
+
+/// A receiver on `redirect` that gives up after [`PATIENCE`].
+fn bind(redirect: &str) -> LoopbackReceiver {
+    LoopbackReceiver::bind(redirect)
+        .expect("loopback binds")
+        .with_timeout(PATIENCE)
+}
+
+/// Runs `browser` on a thread while `receiver` waits; returns both outcomes.
+fn round<T: Send + 'static>(
+    receiver: LoopbackReceiver,
+    browser: impl FnOnce() -> T + Send + 'static,
+) -> (Result<ReceivedCallback, LoopbackError>, T) {
+    let browser = thread::spawn(browser);
+    let received = receiver.receive();
+    (received, browser.join().expect("the browser thread ends"))
+}
+
+/// `http://127.0.0.1:PORT` of a redirect URI.
+fn origin(redirect: &str) -> String {
+    let url = url::Url::parse(redirect).expect("a URL");
+    url.origin().ascii_serialization()
+}
+
+#[test]
+fn other_paths_get_404_and_the_callback_is_received() {
+    let receiver = bind("http://127.0.0.1:0/callback");
+    let redirect = receiver.redirect_uri();
+    assert!(redirect.starts_with("http://127.0.0.1:"), "{redirect}");
+    assert!(redirect.ends_with("/callback"), "{redirect}");
+    assert!(
+        !redirect.contains(":0/"),
+        "the actual port is reported: {redirect}"
+    );
+    let base = origin(&redirect);
+
+    let (received, (favicon, page)) = round(receiver, move || {
+        let favicon = get(&format!("{base}/favicon.ico"));
+        (favicon, get(&format!("{base}/callback?state=s&code=c")))
+    });
+
+    assert_eq!(favicon.status, 404);
+    let callback = received.expect("the callback");
+    assert_eq!(callback.url(), format!("{redirect}?state=s&code=c"));
+    assert!(callback.url().ends_with("/callback?state=s&code=c"));
+    assert_eq!(callback.error(), None);
+    assert_eq!(page.status, 200);
+    assert_eq!(page.content_type, "text/html; charset=utf-8");
+    assert!(page.body.contains("<html"), "{}", page.body);
+    assert!(
+        page.body.contains("You can close this tab"),
+        "{}",
+        page.body
+    );
+}
+
+#[test]
+fn the_port_of_the_redirect_uri_is_kept() {
+    // Find a free port, release it, then ask for it explicitly.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let receiver = bind(&format!("http://127.0.0.1:{port}/cb/x"));
+    assert_eq!(
+        receiver.redirect_uri(),
+        format!("http://127.0.0.1:{port}/cb/x")
+    );
+    let (received, page) = round(receiver, move || {
+        get(&format!(
+            "http://127.0.0.1:{port}/cb/x?oauth_token=t&oauth_verifier=v"
+        ))
+    });
+    assert_eq!(page.status, 200);
+    let callback = received.expect("the OAuth 1.0a callback");
+    assert!(
+        callback
+            .url()
+            .ends_with("/cb/x?oauth_token=t&oauth_verifier=v")
+    );
+}
+
+#[test]
+fn an_error_answer_is_returned_and_shown_as_refused() {
+    let receiver = bind("http://127.0.0.1:0/callback");
+    let base = origin(&receiver.redirect_uri());
+    let (received, page) = round(receiver, move || {
+        get(&format!("{base}/callback?error=access_denied&state=s"))
+    });
+    let callback = received.expect("the refusal is a callback");
+    assert_eq!(callback.error(), Some("access_denied"));
+    assert!(
+        callback
+            .url()
+            .ends_with("/callback?error=access_denied&state=s")
+    );
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body
+            .contains("Authorization was refused: access_denied"),
+        "{}",
+        page.body
+    );
+}
+
+#[test]
+fn an_oauth1_denial_is_returned_without_showing_its_token() {
+    let receiver = bind("http://127.0.0.1:0/callback");
+    let base = origin(&receiver.redirect_uri());
+    let (received, page) = round(receiver, move || {
+        get(&format!("{base}/callback?denied=REQUESTTOKEN"))
+    });
+    let callback = received.expect("the denial is a callback");
+    assert_eq!(callback.error(), Some("denied"));
+    assert!(callback.url().ends_with("?denied=REQUESTTOKEN"));
+    assert!(
+        page.body.contains("Authorization was refused"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("REQUESTTOKEN"), "{}", page.body);
+}
+
+#[test]
+fn the_error_code_is_html_escaped() {
+    let receiver = bind("http://127.0.0.1:0/callback");
+    let base = origin(&receiver.redirect_uri());
+    let (received, page) = round(receiver, move || {
+        get(&format!("{base}/callback?error=%3Cscript%3E%26"))
+    });
+    assert_eq!(received.expect("a callback").error(), Some("<script>&"));
+    assert!(page.body.contains("&lt;script&gt;&amp;"), "{}", page.body);
+    assert!(!page.body.contains("<script>"), "{}", page.body);
+}
+
+#[test]
+fn requests_on_the_path_that_are_no_answer_get_400_or_405() {
+    let receiver = bind("http://127.0.0.1:0/callback");
+    let base = origin(&receiver.redirect_uri());
+    let (received, (bare, code_only, post, page)) = round(receiver, move || {
+        let agent = agent(false);
+        let bare = get(&format!("{base}/callback"));
+        let code_only = get(&format!("{base}/callback?code=c"));
+        let post = agent
+            .post(format!("{base}/callback?state=s&code=c"))
+            .send("")
+            .expect("an answer")
+            .status()
+            .as_u16();
+        (
+            bare,
+            code_only,
+            post,
+            get(&format!("{base}/callback?code=c&state=s")),
+        )
+    });
+    assert_eq!(bare.status, 400);
+    assert_eq!(code_only.status, 400);
+    assert_eq!(post, 405);
+    assert_eq!(page.status, 200);
+    assert!(
+        received
+            .expect("the callback")
+            .url()
+            .ends_with("?code=c&state=s")
+    );
+}
+
+#[test]
+fn nobody_calling_is_a_timeout() {
+    let receiver = LoopbackReceiver::bind("http://127.0.0.1:0/callback")
+        .expect("binds")
+        .with_timeout(Duration::from_millis(200));
+    let error = receiver.receive().expect_err("nobody calls");
+    assert!(matches!(error, LoopbackError::Timeout { .. }), "{error:?}");
+    assert!(error.to_string().contains("200ms"), "{error}");
+}
+
+#[test]
+fn the_receiver_stops_listening_when_done() {
+    let receiver = LoopbackReceiver::bind("http://127.0.0.1:0/callback")
+        .expect("binds")
+        .with_timeout(Duration::from_millis(50));
+    let redirect = receiver.redirect_uri();
+    assert!(receiver.receive().is_err());
+    // The same port can be listened on again.
+    let again = LoopbackReceiver::bind(&redirect).expect("the port was released");
+    assert_eq!(again.redirect_uri(), redirect);
+}
+
+fn ipv6_available() -> bool {
+    TcpListener::bind("[::1]:0").is_ok()
+}
+
+#[test]
+fn localhost_listens_on_ipv4_and_ipv6() {
+    let receiver = bind("http://localhost:0/callback");
+    let redirect = receiver.redirect_uri();
+    assert!(redirect.starts_with("http://localhost:"), "{redirect}");
+    let port = url::Url::parse(&redirect).unwrap().port().expect("a port");
+    let (received, page) = round(receiver, move || {
+        get(&format!("http://127.0.0.1:{port}/callback?state=s&code=v4"))
+    });
+    assert_eq!(page.status, 200);
+    assert!(received.expect("over IPv4").url().ends_with("code=v4"));
+    assert!(redirect.starts_with("http://localhost:"));
+
+    if ipv6_available() {
+        let receiver = bind("http://localhost:0/callback");
+        let port = url::Url::parse(&receiver.redirect_uri())
+            .unwrap()
+            .port()
+            .unwrap();
+        let (received, page) = round(receiver, move || {
+            get(&format!("http://[::1]:{port}/callback?state=s&code=v6"))
+        });
+        assert_eq!(page.status, 200);
+        let callback = received.expect("over IPv6");
+        assert!(callback.url().starts_with("http://localhost:"));
+        assert!(callback.url().ends_with("code=v6"));
+    }
+}
+
+#[test]
+fn ipv6_loopback_binds() {
+    if !ipv6_available() {
+        return;
+    }
+    let receiver = bind("http://[::1]:0/");
+    let redirect = receiver.redirect_uri();
+    assert!(redirect.starts_with("http://[::1]:"), "{redirect}");
+    let target = format!("{redirect}?state=s&code=c");
+    let (received, page) = round(receiver, move || get(&target));
+    assert_eq!(page.status, 200);
+    assert!(
+        received
+            .expect("over IPv6")
+            .url()
+            .ends_with("/?state=s&code=c")
+    );
+}
+
+#[test]
+fn only_loopback_http_redirects_are_accepted() {
+    for redirect in [
+        "https://127.0.0.1:8765/callback",
+        "http://example.com:8765/callback",
+        "http://10.0.0.1:8765/callback",
+        "http://127.0.0.2:8765/callback",
+        "http://0.0.0.0:8765/callback",
+        "http://[::]:8765/callback",
+        "http://localhost.example:8765/callback",
+        "twauth://callback",
+        "oob",
+        "not a url",
+        "",
+    ] {
+        let error = LoopbackReceiver::bind(redirect).expect_err(redirect);
+        assert!(
+            matches!(error, LoopbackError::NotLoopback { .. }),
+            "{redirect}: {error:?}"
+        );
+    }
+}
+
+#[test]
+fn a_port_in_use_is_a_bind_error() {
+    let taken = TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = taken.local_addr().unwrap().port();
+    for redirect in [
+        format!("http://127.0.0.1:{port}/callback"),
+        format!("http://localhost:{port}/callback"),
+    ] {
+        match LoopbackReceiver::bind(&redirect) {
+            Err(LoopbackError::Bind { addr, .. }) => assert_eq!(addr.port(), port),
+            other => panic!("{redirect}: {other:?}"),
+        }
+    }
+    if ipv6_available() {
+        // `localhost` does not settle for 127.0.0.1 when someone else holds ::1.
+        let taken6 = TcpListener::bind("[::1]:0").expect("an IPv6 port");
+        let port = taken6.local_addr().unwrap().port();
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            match LoopbackReceiver::bind(&format!("http://localhost:{port}/callback")) {
+                Err(LoopbackError::Bind { addr, .. }) => assert!(addr.is_ipv6(), "{addr}"),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn garbage_and_silent_clients_do_not_stop_the_callback() {
+    let receiver = bind("http://127.0.0.1:0/callback");
+    let base = origin(&receiver.redirect_uri());
+    let addr = base.trim_start_matches("http://").to_owned();
+    let (received, (garbage, page)) = round(receiver, move || {
+        // Connects and never sends anything (kept open until the end).
+        let silent = TcpStream::connect(&addr).expect("connects");
+        // A half-sent head, then silence.
+        let mut half = TcpStream::connect(&addr).expect("connects");
+        half.write_all(b"GET /callback?state=s&co").unwrap();
+        // Bytes that are no HTTP at all.
+        let mut junk = TcpStream::connect(&addr).expect("connects");
+        junk.set_read_timeout(Some(PATIENCE)).unwrap();
+        junk.write_all(b"\x00\x01\x02\xff garbage \r\n\r\n")
+            .unwrap();
+        let mut garbage = String::new();
+        let _ = junk.read_to_string(&mut garbage);
+        // A head far too large (the receiver may reset it: only what follows matters).
+        let mut huge = TcpStream::connect(&addr).expect("connects");
+        let _ = huge.write_all(&vec![b'a'; 64 * 1024]);
+        drop(huge);
+        let page = get(&format!("{base}/callback?state=s&code=c"));
+        drop((silent, half));
+        (garbage, page)
+    });
+    assert!(garbage.starts_with("HTTP/1.1 400 "), "{garbage}");
+    assert!(garbage.contains("Connection: close\r\n"), "{garbage}");
+    assert_eq!(page.status, 200);
+    assert!(
+        received
+            .expect("the callback")
+            .url()
+            .ends_with("?state=s&code=c")
+    );
+}
+
+#[test]
+fn a_pasted_redirect_is_read_from_one_line() {
+    let mut input: &[u8] = b"  http://127.0.0.1:8765/callback?state=s&code=c \nnext line\n";
+    let callback = read_pasted_redirect(&mut input).expect("a redirect");
+    assert_eq!(
+        callback.url(),
+        "http://127.0.0.1:8765/callback?state=s&code=c"
+    );
+    assert_eq!(callback.error(), None);
+    assert_eq!(input, b"next line\n", "only one line is read");
+
+    let mut input: &[u8] = b"twauth://callback?error=access_denied&state=s\r\n";
+    let callback = read_pasted_redirect(&mut input).expect("a refusal");
+    assert_eq!(callback.error(), Some("access_denied"));
+
+    let mut input: &[u8] = b"http://127.0.0.1:8765/callback?code=c&state=s"; // no newline
+    assert!(read_pasted_redirect(&mut input).is_ok());
+}
+
+#[test]
+fn a_pasted_line_that_is_no_redirect_is_refused() {
+    for line in [
+        &b""[..],
+        b"\n",
+        b"   \r\n",
+        b"not a url\n",
+        b"code=SECRETCODE&state=s\n",
+        b"http://127.0.0.1:8765/callback\n",
+        b"http://127.0.0.1:8765/callback?\n",
+    ] {
+        let mut input = line;
+        let error = read_pasted_redirect(&mut input).expect_err("refused");
+        assert!(
+            matches!(error, LoopbackError::InvalidPaste { .. }),
+            "{line:?}: {error:?}"
+        );
+        assert!(!error.to_string().contains("SECRETCODE"), "{error}");
+    }
+    let mut input: &[u8] = b"http://127.0.0.1/?code=\xff\xfe\n";
+    let error = read_pasted_redirect(&mut input).expect_err("not UTF-8");
+    assert!(matches!(error, LoopbackError::Io(_)), "{error:?}");
+}
+
+#[test]
+fn debug_never_shows_the_query() {
+    let mut input: &[u8] = b"http://127.0.0.1:8765/callback?state=STATEVALUE&code=SECRETCODE\n";
+    let callback = read_pasted_redirect(&mut input).unwrap();
+    let debug = format!("{callback:?}");
+    assert!(!debug.contains("SECRETCODE"), "{debug}");
+    assert!(!debug.contains("STATEVALUE"), "{debug}");
+    assert!(debug.contains("http://127.0.0.1:8765/callback"), "{debug}");
+
+    let receiver = bind("http://127.0.0.1:0/callback");
+    assert!(format!("{receiver:?}").contains("127.0.0.1"));
+}
+
+#[test]
+fn a_pkce_login_completes_through_the_mock() {
+    let receiver = bind("http://127.0.0.1:0/callback");
+    let redirect = receiver.redirect_uri();
+    let mut config = MockConfig {
+        consent: Consent::Approve,
+        ..MockConfig::default()
+    };
+    let app = config
+        .apps
+        .iter_mut()
+        .find(|app| app.name == DEMO_NATIVE_APP)
+        .expect("the demo native app");
+    app.callbacks.push(redirect.clone());
+    let client_id = app.client_id().expect("an OAuth 2.0 client").to_owned();
+    let mock = MockX::start(config).expect("the mock starts");
+
+    let client = Client::public(ClientId::new(client_id));
+    let endpoints = Endpoints::local(mock.base_url()).expect("the mock's endpoints");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    let scopes = Scopes::from([Scope::TweetRead, Scope::UsersRead]);
+    let (authorize, pending) = AuthorizeRequest::new(&client, &redirect, scopes)
+        .expect("a valid request")
+        .start(&endpoints, SystemTime::now(), &mut rng);
+
+    // The browser: follows X's redirect to the receiver.
+    let (received, page) = round(receiver, move || get_with(&agent(true), authorize.as_str()));
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("You can close this tab"));
+    let callback = received.expect("the callback");
+    assert!(
+        callback.url().starts_with(&format!("{redirect}?")),
+        "{callback:?}"
+    );
+    assert!(pending.matches(callback.url()));
+    let code = pending
+        .on_callback(callback.url(), SystemTime::now())
+        .expect("the callback carries this login's code");
+    let _ = code;
+}
