@@ -24,7 +24,7 @@ use twitter_auth_mock::{
     DEMO_NATIVE_APP, DEMO_WEB_APP, Fault, FaultKind, MockConfig, RateLimits, pin_from_page,
 };
 use twitter_auth_std::{FileStore, MemoryStore, TokenStore};
-use twitter_auth_tests::adapters::{Adapter, Failure, Ureq};
+use twitter_auth_tests::adapters::{Adapter, Failure, Reqwest, Ureq};
 use twitter_auth_tests::{Loopback, Transport as _, plain_agent, send_plain};
 
 const REDIRECT: &str = "http://127.0.0.1:8765/callback";
@@ -250,6 +250,11 @@ macro_rules! for_each_adapter {
         mod ureq_adapter {
             use super::*;
             type A = Ureq;
+            $(#[test] fn $name() { $body })*
+        }
+        mod reqwest_adapter {
+            use super::*;
+            type A = Reqwest;
             $(#[test] fn $name() { $body })*
         }
     };
@@ -505,4 +510,34 @@ fn four_processes_share_one_refresh_through_a_file_store() {
         x.mock().config().users[0].username
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_hundred_tasks_share_one_refresh_reqwest() {
+    let x = Loopback::start(MockConfig {
+        rate_limits: RateLimits::unlimited(),
+        ..MockConfig::default()
+    });
+    let (api, _) = logged_in::<Reqwest>(&x, RetryPolicy::new());
+    x.mock().advance(Duration::from_secs(7200));
+    let url = x.endpoints().api_url("2/users/me");
+    let statuses = api.runtime.block_on(async {
+        let tasks: Vec<_> = (0..100)
+            .map(|_| {
+                let api = Arc::clone(&api.api);
+                let request = http::Request::get(url.as_str())
+                    .body(Vec::new())
+                    .expect("a valid request");
+                tokio::spawn(async move { api.send(request).await.map(|a| a.status()) })
+            })
+            .collect();
+        let mut statuses = Vec::new();
+        for task in tasks {
+            statuses.push(task.await.expect("the task ends").expect("an answer"));
+        }
+        statuses
+    });
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(x.mock().counters().refreshes, 1);
+    assert_eq!(x.mock().counters().refresh_replays, 0);
 }

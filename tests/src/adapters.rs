@@ -129,3 +129,114 @@ impl Adapter for Ureq {
         api.send(request).map_err(from_ureq)
     }
 }
+
+impl twitter_auth_reqwest::AsyncClock for MockClock {
+    fn now(&self) -> SystemTime {
+        Clock::now(self)
+    }
+
+    fn sleep(
+        &self,
+        duration: Duration,
+    ) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Clock::sleep(self, duration);
+        Box::pin(std::future::ready(()))
+    }
+}
+
+fn from_reqwest(error: twitter_auth_reqwest::Error) -> Failure {
+    match error {
+        twitter_auth_reqwest::Error::Core(e) => Failure::Core(e),
+        twitter_auth_reqwest::Error::Store(e) => Failure::Store(e.to_string()),
+        twitter_auth_reqwest::Error::NoTokens => Failure::NoTokens,
+        other => Failure::Transport(other.to_string()),
+    }
+}
+
+/// The async adapter, driven on a runtime of its own.
+pub struct Reqwest {
+    runtime: Arc<tokio::runtime::Runtime>,
+    client: twitter_auth_reqwest::Client,
+}
+
+/// The async adapter's API client with the runtime it runs on.
+pub struct ReqwestApi {
+    /// The runtime.
+    pub runtime: Arc<tokio::runtime::Runtime>,
+    /// The API client.
+    pub api: Arc<twitter_auth_reqwest::ApiClient>,
+}
+
+impl Adapter for Reqwest {
+    type Api = ReqwestApi;
+
+    const NAME: &'static str = "reqwest";
+
+    fn new(endpoints: Endpoints, policy: RetryPolicy, clock: MockClock) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let client = {
+            // reqwest's client must be built inside a runtime.
+            let _guard = runtime.enter();
+            twitter_auth_reqwest::Client::new(endpoints)
+                .with_policy(policy)
+                .with_clock(Arc::new(clock))
+        };
+        Self {
+            runtime: Arc::new(runtime),
+            client,
+        }
+    }
+
+    fn execute<E>(&self, step: E) -> Result<E::Output, Failure>
+    where
+        E: Exchange + Send + 'static,
+        E::Output: Send + 'static,
+    {
+        self.runtime
+            .block_on(self.client.execute(step))
+            .map_err(from_reqwest)
+    }
+
+    fn rate_limit(&self) -> Option<RateLimit> {
+        self.client.rate_limit()
+    }
+
+    fn api(self, credential: Credential) -> Self::Api {
+        ReqwestApi {
+            runtime: self.runtime,
+            api: Arc::new(twitter_auth_reqwest::ApiClient::new(
+                self.client,
+                credential,
+            )),
+        }
+    }
+
+    fn api_oauth2(
+        self,
+        client: oauth2::Client,
+        store: Arc<dyn TokenStore>,
+    ) -> Result<Self::Api, Failure> {
+        let api = self
+            .runtime
+            .block_on(twitter_auth_reqwest::ApiClient::oauth2(
+                self.client,
+                client,
+                store,
+            ))
+            .map_err(from_reqwest)?;
+        Ok(ReqwestApi {
+            runtime: self.runtime,
+            api: Arc::new(api),
+        })
+    }
+
+    fn send(api: &Self::Api, request: HttpRequest) -> Result<HttpResponse, Failure> {
+        api.runtime
+            .block_on(api.api.send(request))
+            .map_err(from_reqwest)
+    }
+}

@@ -1,0 +1,165 @@
+//! Smoke tests of the async adapter against the fake X on loopback: app-only, OAuth 1.0a user
+//! context, and one OAuth 2.0 refresh shared by 100 concurrent tasks.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use twitter_auth_core::api::Credential;
+use twitter_auth_core::oauth1::UserSigner;
+use twitter_auth_core::oauth1_sign::{
+    ConsumerCredentials, ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
+};
+use twitter_auth_core::oauth2::{self, AppOnly, AuthorizeRequest, Scope, Scopes};
+use twitter_auth_core::{ClientId, Endpoints, HttpRequest, Replay};
+use twitter_auth_mock::{DEMO_NATIVE_APP, DEMO_WEB_APP, MockConfig, MockX, RateLimits};
+use twitter_auth_reqwest::{ApiClient, AsyncClock, Client};
+use twitter_auth_std::{MemoryStore, TokenStore};
+
+type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+fn get(url: &str) -> HttpRequest {
+    twitter_auth_core::http::Request::get(url)
+        .body(Vec::new())
+        .expect("a valid request")
+}
+
+fn client(mock: &MockX) -> Client {
+    Client::new(Endpoints::local(mock.base_url()).expect("the mock's base URL is loopback"))
+}
+
+/// The fake X's clock, which tests move forward; sleeps are real.
+struct MockClock(Arc<MockX>);
+
+impl AsyncClock for MockClock {
+    fn now(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(self.0.now())
+    }
+
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(tokio::time::sleep(duration))
+    }
+}
+
+#[tokio::test]
+async fn app_only_bearer_then_api_call() -> Result {
+    let mock = MockX::start(MockConfig::default())?;
+    let app = &mock.config().apps[0];
+    let client = client(&mock);
+    let step = AppOnly::new(
+        ConsumerKey::new(app.consumer_key.clone()),
+        ConsumerSecret::new(app.consumer_secret.clone()),
+    )
+    .obtain(client.endpoints())?;
+    let bearer = client.execute(step).await?;
+
+    let api = ApiClient::new(client, Credential::AppOnly(bearer));
+    let url = api
+        .client()
+        .endpoints()
+        .api_url("2/users/by/username/mock_alice");
+    let answer = api.send(get(url.as_str())).await?;
+    assert_eq!(answer.status(), 200);
+    assert!(String::from_utf8(answer.into_body())?.contains("mock_alice"));
+    assert!(api.client().rate_limit().is_some());
+    Ok(())
+}
+
+#[tokio::test]
+async fn oauth1_user_context_verify_credentials() -> Result {
+    let mock = MockX::start(MockConfig::default())?;
+    let app = mock.config().app(DEMO_WEB_APP).expect("the demo web app");
+    let owner = &app.user_tokens[0];
+    let signer = UserSigner::new(
+        &ConsumerCredentials::new(
+            ConsumerKey::new(app.consumer_key.clone()),
+            ConsumerSecret::new(app.consumer_secret.clone()),
+        ),
+        &TokenCredentials::new(
+            Token::new(owner.token.clone()),
+            TokenSecret::new(owner.secret.clone()),
+        ),
+    );
+    let api = ApiClient::new(client(&mock), Credential::OAuth1(signer));
+    let url = api
+        .client()
+        .endpoints()
+        .api_url("1.1/account/verify_credentials.json");
+    let answer = api.send(get(url.as_str())).await?;
+    assert_eq!(answer.status(), 200);
+    assert!(String::from_utf8(answer.into_body())?.contains("mock_alice"));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn expired_oauth2_token_is_refreshed_once_for_100_tasks() -> Result {
+    const REDIRECT: &str = "http://127.0.0.1:8765/callback";
+    let config = MockConfig {
+        rate_limits: RateLimits::unlimited(), // X allows 75 calls of `2/users/me` per window
+        ..MockConfig::default()
+    };
+    let mock = Arc::new(MockX::start(config)?);
+    let client = client(&mock).with_clock(Arc::new(MockClock(Arc::clone(&mock))));
+    let app = mock
+        .config()
+        .app(DEMO_NATIVE_APP)
+        .expect("the demo native app");
+    let oauth2_client = oauth2::Client::public(ClientId::new(app.client_id().expect("OAuth 2.0")));
+
+    // PKCE login; consent is approved at once, so the authorize URL redirects to the callback.
+    let scopes = Scopes::from([Scope::TweetRead, Scope::UsersRead, Scope::OfflineAccess]);
+    let (url, pending) = AuthorizeRequest::new(&oauth2_client, REDIRECT, scopes)?.start(
+        client.endpoints(),
+        client.clock().now(),
+        &mut rand::rng(),
+    );
+    let consent = client.round_trip(&get(url.as_str()), Replay::Safe).await?;
+    assert_eq!(consent.status(), 302);
+    let callback = consent.headers()["location"].to_str()?;
+    let code = pending.on_callback(callback, client.clock().now())?;
+    let step = code.exchange(&oauth2_client, client.endpoints())?;
+    let tokens = client.execute(step).await?;
+    let first_access = tokens.access_token().secret().to_owned();
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::with(tokens));
+
+    // Two hours later the access token is dead; 100 tasks need it at once.
+    mock.advance(Duration::from_secs(7200));
+    let api = Arc::new(ApiClient::oauth2(client, oauth2_client, Arc::clone(&store)).await?);
+    let me = api.client().endpoints().api_url("2/users/me");
+    let tasks: Vec<_> = (0..100)
+        .map(|_| {
+            let (api, request) = (Arc::clone(&api), get(me.as_str()));
+            tokio::spawn(async move { api.send(request).await })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await??.status(), 200);
+    }
+    assert_eq!(mock.counters().refreshes, 1, "one refresh for all tasks");
+    let Credential::OAuth2(current) = api.credential() else {
+        panic!("still an OAuth 2.0 credential");
+    };
+    let saved = store.load()?.expect("the store holds the new token set");
+    assert_ne!(current.access_token().secret(), first_access);
+    assert_eq!(
+        saved.access_token().secret(),
+        current.access_token().secret()
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn transport_errors_carry_no_url() {
+    // Port 1 on loopback refuses the connection: the request never left.
+    let client = Client::new(Endpoints::local("http://127.0.0.1:1").expect("a loopback base"));
+    let request = get("http://127.0.0.1:1/2/users/me?access_token=SECRET-IN-QUERY");
+    match client.round_trip(&request, Replay::Never).await {
+        Err(twitter_auth_reqwest::Error::Transport(e)) => {
+            assert!(e.is_connect(), "a refused connection is a connect error");
+            assert!(e.url().is_none());
+            assert!(!format!("{e:?} {e}").contains("SECRET"), "{e:?}");
+        }
+        other => panic!("expected a transport failure, got {other:?}"),
+    }
+}
