@@ -135,10 +135,7 @@ impl twitter_auth_reqwest::AsyncClock for MockClock {
         Clock::now(self)
     }
 
-    fn sleep(
-        &self,
-        duration: Duration,
-    ) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+    fn sleep(&self, duration: Duration) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + '_>> {
         Clock::sleep(self, duration);
         Box::pin(std::future::ready(()))
     }
