@@ -275,6 +275,7 @@ for_each_adapter! {
     dropped_refresh_keeps_the_old_refresh_token => dropped_refresh::<A>();
     malformed_token_answer_is_typed => malformed_answer::<A>();
     revoked_grant_is_typed => revoked_grant::<A>();
+    redirects_are_not_followed => no_redirects::<A>();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -540,4 +541,48 @@ fn a_hundred_tasks_share_one_refresh_reqwest() {
     assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
     assert_eq!(x.mock().counters().refreshes, 1);
     assert_eq!(x.mock().counters().refresh_replays, 0);
+}
+
+/// A redirect is handed back, never followed: the `Authorization` header cannot reach another
+/// host.
+fn no_redirects<A: Adapter>() {
+    let elsewhere = std::net::TcpListener::bind("127.0.0.1:0").expect("a listener");
+    elsewhere.set_nonblocking(true).expect("non-blocking");
+    let target = format!(
+        "http://127.0.0.1:{}/cb",
+        elsewhere.local_addr().expect("addr").port()
+    );
+    let mut config = MockConfig::default();
+    config.apps[1].callbacks.push(target.clone());
+    let x = Loopback::start(config);
+    let client_id = public_client(&x);
+    let (url, _) = AuthorizeRequest::new(&client_id, &target, Scopes::from([Scope::UsersRead]))
+        .expect("an authorize request")
+        .start(&x.endpoints(), x.now(), &mut StdRng::seed_from_u64(3));
+    let signer = UserSigner::new(&web_consumer(&x), &owner_token(&x));
+    let api = adapter::<A>(&x, RetryPolicy::recommended()).api(Credential::OAuth1(signer));
+    let request = http::Request::get(url.as_str())
+        .body(Vec::new())
+        .expect("a request");
+    let answer = A::send(&api, request).expect("an answer");
+    assert_eq!(
+        answer.status(),
+        302,
+        "{}: the redirect comes back as is",
+        A::NAME
+    );
+    assert!(
+        answer.headers()["location"]
+            .to_str()
+            .expect("ASCII")
+            .starts_with(&target)
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    match elsewhere.accept() {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        other => panic!(
+            "{}: something connected to the redirect target: {other:?}",
+            A::NAME
+        ),
+    }
 }
