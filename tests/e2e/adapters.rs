@@ -427,11 +427,22 @@ fn revoked_grant<A: Adapter>() {
 // ---------------------------------------------------------------------------------------------
 // Single-flight refresh: threads, and processes sharing a file store.
 
+/// Keeps the first refresh in flight for half a second, so every other caller arrives while it
+/// is pending: without single flight they would refresh too (and spend a dead token).
+fn hold_the_refresh(x: &Loopback) {
+    x.mock().inject(Fault::new(
+        "/2/oauth2/token",
+        1,
+        FaultKind::Delay(Duration::from_millis(500)),
+    ));
+}
+
 #[test]
 fn sixteen_threads_share_one_refresh_ureq() {
     let x = start();
     let (api, _) = logged_in::<Ureq>(&x, RetryPolicy::new());
     x.mock().advance(Duration::from_secs(7200));
+    hold_the_refresh(&x);
     std::thread::scope(|scope| {
         for _ in 0..16 {
             scope.spawn(|| {
@@ -460,6 +471,7 @@ fn four_processes_share_one_refresh_through_a_file_store() {
     let path = dir.join("tokens.json");
     FileStore::new(&path).save(&tokens).expect("saved");
     x.mock().advance(Duration::from_secs(7200));
+    hold_the_refresh(&x);
     // The workers' clocks must agree with the mock's, which now runs ahead of the system's.
     let offset = x.mock().now().saturating_sub(
         std::time::SystemTime::now()
@@ -521,6 +533,7 @@ fn a_hundred_tasks_share_one_refresh_reqwest() {
     });
     let (api, _) = logged_in::<Reqwest>(&x, RetryPolicy::new());
     x.mock().advance(Duration::from_secs(7200));
+    hold_the_refresh(&x);
     let url = x.endpoints().api_url("2/users/me");
     let statuses = api.runtime.block_on(async {
         let tasks: Vec<_> = (0..100)
