@@ -1,8 +1,9 @@
-//! `cargo xtask bench [criterion args]`: runs the criterion benches of `oauth1-sign`, `pkce` and
-//! `twitter-auth-mock`, then measures instructions (callgrind) and heap allocations per signature
-//! with the `sign_probe` example, and prints one Markdown report, also saved to
-//! `<target dir>/bench-report.md`. The mock gets a section of its own: start time and signed
-//! verifications per second, against the issue's targets.
+//! `cargo xtask bench [criterion args]`: runs the criterion benches of `oauth1-sign`, `pkce`,
+//! `twitter-auth-mock` and `twitter-auth-reqwest`, then measures instructions (callgrind) and heap
+//! allocations per signature with the `sign_probe` example, and prints one Markdown report, also
+//! saved to `<target dir>/bench-report.md`. The mock gets a section of its own (start time and
+//! signed verifications per second, against the issue's targets), and so does the reqwest
+//! adapter (requests per second with and without it, and the overhead against the goal).
 //!
 //! Times come from criterion's own output, `<target dir>/criterion/<group>/<function>/new/`
 //! (`benchmark.json` for the real names and the elements per iteration, `estimates.json` for
@@ -26,6 +27,7 @@ const BENCHES: &[(&str, &str)] = &[
     ("oauth1-sign", "sign"),
     ("pkce", "pkce"),
     ("twitter-auth-mock", "mock"),
+    ("twitter-auth-reqwest", "overhead"),
 ];
 
 /// Per group-name prefix: our function, and the other crate's function we compare it with.
@@ -70,6 +72,19 @@ const MOCK_START_LIMIT_MS: f64 = 100.0;
 
 /// ... and at least this many signed-request verifications per second.
 const MOCK_MIN_RATE: f64 = 5_000.0;
+
+/// Group of the adapter-overhead bench (`twitter-auth-reqwest`'s `benches/overhead.rs`).
+const ADAPTER_GROUP: &str = "adapter/overhead";
+
+/// Its baseline: plain reqwest with precomputed `Authorization` headers.
+const ADAPTER_PLAIN: &str = "plain-reqwest";
+
+/// Its subject: `ApiClient::send` signing every request with OAuth 1.0a.
+const ADAPTER_SIGNED: &str = "reqwest-adapter-oauth1";
+
+/// The issue's goal: the adapter costs less than this share of plain reqwest's throughput, in
+/// percent.
+const ADAPTER_MAX_OVERHEAD_PERCENT: f64 = 5.0;
 
 /// One criterion result.
 struct Measurement {
@@ -121,9 +136,12 @@ pub(crate) fn run(args: &[String]) -> Result<(), DynError> {
     let mut measurements = Vec::new();
     read_criterion(&criterion_dir, &mut measurements)?;
     measurements.retain(|m| m.written >= started);
-    let (mock, mut measurements): (Vec<_>, Vec<_>) = measurements
+    let (mock, measurements): (Vec<_>, Vec<_>) = measurements
         .into_iter()
         .partition(|m| m.group.starts_with(MOCK_PREFIX));
+    let (adapter, mut measurements): (Vec<_>, Vec<_>) = measurements
+        .into_iter()
+        .partition(|m| m.group == ADAPTER_GROUP);
     measurements.retain(|m| {
         RIVALS
             .iter()
@@ -131,6 +149,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), DynError> {
     });
     time_table(&mut report, &measurements, &criterion_dir);
     mock_table(&mut report, &mock);
+    adapter_table(&mut report, &adapter);
 
     instruction_table(&mut report)?;
 
@@ -268,11 +287,7 @@ fn mock_table(report: &mut String, measurements: &[Measurement]) {
         ok,
     ]);
     for (group, function, what) in MOCK_RATES {
-        let rate = find(group, function).and_then(|m| {
-            m.elements
-                .filter(|_| m.mean_ns > 0.0)
-                .map(|n| n * 1e9 / m.mean_ns)
-        });
+        let rate = find(group, function).and_then(rate_of);
         let [value, ok] = rate.map_or_else(missing, |r| {
             [
                 format!("{}/s", thousands(r.round())),
@@ -291,6 +306,71 @@ fn mock_table(report: &mut String, measurements: &[Measurement]) {
         &["measurement", "result", "target", "met"],
         &[false, true, true, false],
         &rows,
+    );
+}
+
+/// Requests (elements) per second of a result that declares its elements per iteration.
+fn rate_of(m: &Measurement) -> Option<f64> {
+    m.elements
+        .filter(|_| m.mean_ns > 0.0)
+        .map(|n| n * 1e9 / m.mean_ns)
+}
+
+/// Appends the adapter's section: requests per second through plain reqwest (precomputed
+/// headers) and through the OAuth 1.0a `ApiClient`, and the throughput the adapter costs,
+/// against the issue's goal.
+fn adapter_table(report: &mut String, measurements: &[Measurement]) {
+    let _ = writeln!(
+        report,
+        "\n## adapter overhead (`twitter-auth-reqwest`, OAuth 1.0a)\n"
+    );
+    if measurements.is_empty() {
+        let _ = writeln!(report, "No results from `benches/overhead.rs` in this run.");
+        return;
+    }
+    let rate = |function: &str| {
+        measurements
+            .iter()
+            .find(|m| m.function == function)
+            .and_then(rate_of)
+    };
+    let shown = |r: Option<f64>| r.map_or_else(|| "not run".to_string(), |r| thousands(r.round()));
+    let (plain, signed) = (rate(ADAPTER_PLAIN), rate(ADAPTER_SIGNED));
+    let (overhead, met) = match (plain, signed) {
+        (Some(p), Some(s)) => {
+            let overhead = (1.0 - s / p) * 100.0;
+            let met = if overhead < ADAPTER_MAX_OVERHEAD_PERCENT {
+                "yes"
+            } else {
+                "**no**"
+            };
+            (format!("{overhead:.1} %"), met.to_string())
+        }
+        _ => ("n/a".to_string(), String::new()),
+    };
+    markdown_table(
+        report,
+        &[
+            "plain reqwest, req/s",
+            "adapter (OAuth 1.0a), req/s",
+            "overhead",
+            "goal",
+            "met",
+        ],
+        &[true, true, true, true, false],
+        &[vec![
+            shown(plain),
+            shown(signed),
+            overhead,
+            format!("< {ADAPTER_MAX_OVERHEAD_PERCENT:.0} %"),
+            met,
+        ]],
+    );
+    let _ = writeln!(
+        report,
+        "\nSequential `GET /1.1/account/verify_credentials.json` to the mock on one keep-alive \
+         connection; plain reqwest sends headers signed before the timer, the adapter signs each \
+         request (`ApiClient::send`). Overhead = (1 − adapter rate / plain rate) × 100."
     );
 }
 
@@ -639,7 +719,7 @@ mod tests {
     use std::time::UNIX_EPOCH;
 
     use super::{
-        Measurement, civil_from_days, format_ns, mean_point_estimate, mock_table,
+        Measurement, adapter_table, civil_from_days, format_ns, mean_point_estimate, mock_table,
         parse_callgrind_total, thousands, throughput_elements,
     };
 
@@ -736,6 +816,62 @@ mod tests {
 
         let mut empty = String::new();
         mock_table(&mut empty, &[]);
+        assert!(empty.contains("No results"));
+    }
+
+    /// The adapter section turns batch means into requests per second, computes the overhead
+    /// against plain reqwest, judges it against the 5 % goal, and says what did not run.
+    #[test]
+    fn adapter_section() {
+        let m = |function: &str, mean_ns: f64| Measurement {
+            group: "adapter/overhead".to_string(),
+            function: function.to_string(),
+            mean_ns,
+            elements: Some(1_000.0),
+            written: UNIX_EPOCH,
+        };
+        let cells = |report: &str| {
+            report
+                .lines()
+                .filter(|l| l.starts_with('|'))
+                .nth(2)
+                .unwrap_or_default()
+                .split('|')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
+
+        // 1,000 requests in 80 ms and in 82 ms: 12,500/s and 12,195/s, 2.4 % slower.
+        let mut report = String::new();
+        adapter_table(
+            &mut report,
+            &[m("plain-reqwest", 80e6), m("reqwest-adapter-oauth1", 82e6)],
+        );
+        assert!(report.contains("## adapter overhead (`twitter-auth-reqwest`, OAuth 1.0a)"));
+        assert_eq!(
+            cells(&report),
+            ["12,500", "12,195", "2.4 %", "< 5 %", "yes"]
+        );
+
+        // 1,000 requests in 100 ms: 10,000/s, 20 % slower.
+        let mut slow = String::new();
+        adapter_table(
+            &mut slow,
+            &[m("reqwest-adapter-oauth1", 100e6), m("plain-reqwest", 80e6)],
+        );
+        assert_eq!(
+            cells(&slow),
+            ["12,500", "10,000", "20.0 %", "< 5 %", "**no**"]
+        );
+
+        let mut half = String::new();
+        adapter_table(&mut half, &[m("plain-reqwest", 80e6)]);
+        assert_eq!(cells(&half), ["12,500", "not run", "n/a", "< 5 %"]);
+
+        let mut empty = String::new();
+        adapter_table(&mut empty, &[]);
         assert!(empty.contains("No results"));
     }
 }

@@ -5,8 +5,9 @@
 //!   tests, docs, tidy and cargo-deny, stopping at the first failure.
 //! - `cargo xtask tidy`: house rules (also a `#[test]`, so `cargo test` enforces them).
 //! - `cargo xtask bench [criterion args]`: criterion benches (the mock's start time and
-//!   verifications per second included), callgrind instruction counts and allocation counts,
-//!   printed as Markdown tables and saved to `target/bench-report.md`.
+//!   verifications per second, and the reqwest adapter's overhead over plain reqwest, included),
+//!   callgrind instruction counts and allocation counts, printed as Markdown tables and saved
+//!   to `target/bench-report.md`.
 //!
 //! No dependencies on purpose: this crate builds before anything else in CI.
 
@@ -33,8 +34,9 @@ Tasks:
                         tidy and cargo-deny (bans licenses sources); stops at the first failure
   tidy                  house rules: //! module docs, no #[should_panic]/#[ignore], pure crates
                         without IO dependencies, adapter line budget, versioned internal deps
-  bench [ARGS...]       criterion benches of oauth1-sign, pkce and twitter-auth-mock (ARGS go
-                        to criterion; default --warm-up-time 1 --measurement-time 3 --noplot),
+  bench [ARGS...]       criterion benches of oauth1-sign, pkce, twitter-auth-mock and the
+                        twitter-auth-reqwest overhead (ARGS go to criterion, e.g. a filter such
+                        as `adapter`; default --warm-up-time 1 --measurement-time 3 --noplot),
                         then callgrind instructions and allocations per signature; prints
                         Markdown tables and saves them to <target dir>/bench-report.md
   help                  this text

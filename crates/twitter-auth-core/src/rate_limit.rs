@@ -137,9 +137,9 @@ impl RateLimit {
     /// [`from_response`](Self::from_response) for bare headers.
     pub fn from_headers(headers: &HeaderMap, now: SystemTime) -> Option<Self> {
         let limits = Self {
-            window: bucket(headers, "x-rate-limit"),
-            app_24h: bucket(headers, "x-app-limit-24hour"),
-            user_24h: bucket(headers, "x-user-limit-24hour"),
+            window: bucket(headers, WINDOW_HEADERS),
+            app_24h: bucket(headers, APP_24H_HEADERS),
+            user_24h: bucket(headers, USER_24H_HEADERS),
             retry_after: retry_after(headers),
             date: header_date(headers),
             received: UnixTime::from_system(now),
@@ -262,18 +262,32 @@ impl RateLimit {
 }
 
 /// The `{prefix}-limit/-remaining/-reset` family, if all three parse.
-fn bucket(headers: &HeaderMap, prefix: &str) -> Option<Bucket> {
-    let field = |suffix: &str| {
-        decimal(
-            headers
-                .get(format!("{prefix}-{suffix}").as_str())?
-                .as_bytes(),
-        )
-    };
+/// A bucket's `limit`, `remaining` and `reset` header names (spelt out: this runs on every
+/// answer, and building names costs more than the lookups).
+type BucketHeaders = [&'static str; 3];
+
+const WINDOW_HEADERS: BucketHeaders = [
+    "x-rate-limit-limit",
+    "x-rate-limit-remaining",
+    "x-rate-limit-reset",
+];
+const APP_24H_HEADERS: BucketHeaders = [
+    "x-app-limit-24hour-limit",
+    "x-app-limit-24hour-remaining",
+    "x-app-limit-24hour-reset",
+];
+const USER_24H_HEADERS: BucketHeaders = [
+    "x-user-limit-24hour-limit",
+    "x-user-limit-24hour-remaining",
+    "x-user-limit-24hour-reset",
+];
+
+fn bucket(headers: &HeaderMap, [limit, remaining, reset]: BucketHeaders) -> Option<Bucket> {
+    let field = |name: &str| decimal(headers.get(name)?.as_bytes());
     Some(Bucket {
-        limit: field("limit")?,
-        remaining: field("remaining")?,
-        reset: UnixTime::from_secs(field("reset")?),
+        limit: field(limit)?,
+        remaining: field(remaining)?,
+        reset: UnixTime::from_secs(field(reset)?),
     })
 }
 
