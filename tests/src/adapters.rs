@@ -30,6 +30,12 @@ pub enum Failure {
 #[derive(Clone)]
 pub struct MockClock(pub Arc<MockX>);
 
+impl std::fmt::Debug for MockClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MockClock")
+    }
+}
+
 impl Clock for MockClock {
     fn now(&self) -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(self.0.now())

@@ -60,12 +60,18 @@ pub enum AfterAnswer {
 impl Credential {
     /// Sets the request's `Authorization` header: a signature (with `nonce` and `now`) or the
     /// bearer token. The header is marked sensitive.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidUrl`] unless the URL is `https`, or `http` to a loopback host: a
+    /// credential never travels in clear.
     pub fn authorize(
         &self,
         request: &mut HttpRequest,
         now: SystemTime,
         nonce: &str,
     ) -> Result<(), Error> {
+        crate::endpoints::may_carry_credentials(request.uri())?;
         let header = match self {
             Self::OAuth1(signer) => return signer.sign(request, now, nonce),
             Self::AppOnly(bearer) => bearer.authorization_header(),
@@ -75,16 +81,11 @@ impl Credential {
         Ok(())
     }
 
-    /// Whether the OAuth 2.0 access token should be refreshed before the next request: it is
-    /// expired or within `margin` of expiry, and a refresh token exists.
+    /// Whether this is an OAuth 2.0 token set that [`refresh_needed`] (X refused its access
+    /// token, or, with nothing refused, it is due and refreshable); `false` for the others.
     #[must_use]
-    pub fn refresh_due(&self, now: SystemTime, margin: Duration) -> bool {
-        match self {
-            Self::OAuth2(tokens) => {
-                tokens.can_refresh() && tokens.status(now, margin) != Freshness::Fresh
-            }
-            _ => false,
-        }
+    pub fn needs_refresh(&self, refused: Option<&str>, now: SystemTime, margin: Duration) -> bool {
+        matches!(self, Self::OAuth2(tokens) if refresh_needed(tokens, refused, now, margin))
     }
 
     /// What to do with `answer` to a request this credential authorized on attempt number
@@ -112,6 +113,66 @@ impl Credential {
             }
             _ => AfterAnswer::Done,
         }
+    }
+}
+
+/// What a client that holds `current` should do about a refresh, once it holds the token
+/// store's lock and has re-read the store (`stored`).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum RefreshPlan {
+    /// Another process already refreshed: use its set.
+    Adopt(TokenSet),
+    /// Refresh from this set (the stored one when another process rotated it since).
+    Refresh(TokenSet),
+    /// The store was emptied (logged out elsewhere): do not revive the session.
+    LoggedOut,
+}
+
+/// Whether `tokens` need a refresh: the access token X refused (`refused`), or, when nothing
+/// was refused, an access token that is due (within `margin` of expiry, or expired) and
+/// refreshable. Checked first without the store's lock, and again after it (another thread
+/// or process may have refreshed meanwhile).
+#[must_use]
+pub fn refresh_needed(
+    tokens: &TokenSet,
+    refused: Option<&str>,
+    now: SystemTime,
+    margin: Duration,
+) -> bool {
+    match refused {
+        Some(refused) => tokens.access_token().secret() == refused,
+        None => tokens.can_refresh() && tokens.status(now, margin) != Freshness::Fresh,
+    }
+}
+
+/// Decides between adopting a set another process stored, refreshing, or stopping.
+///
+/// A set counts as rotated elsewhere when its refresh token differs from `current`'s (refresh
+/// tokens are single-use, so a different one is newer); a rotated set that is itself due is
+/// refreshed from, never the spent one in `current`.
+#[must_use]
+pub fn plan_refresh(
+    current: TokenSet,
+    stored: Option<TokenSet>,
+    refused: Option<&str>,
+    now: SystemTime,
+    margin: Duration,
+) -> RefreshPlan {
+    let Some(stored) = stored else {
+        return RefreshPlan::LoggedOut;
+    };
+    let secret = |t: &TokenSet| {
+        t.refresh_token()
+            .map(|r| r.secret().to_owned())
+            .unwrap_or_else(|| t.access_token().secret().to_owned())
+    };
+    if secret(&stored) == secret(&current) {
+        RefreshPlan::Refresh(current)
+    } else if refresh_needed(&stored, refused, now, margin) {
+        RefreshPlan::Refresh(stored)
+    } else {
+        RefreshPlan::Adopt(stored)
     }
 }
 

@@ -174,6 +174,28 @@ fn checked_base(base: &str) -> Result<Url, Error> {
     Ok(url)
 }
 
+/// Whether a request may carry credentials to `uri`: `https`, or `http` to a loopback host
+/// (the rule [`Endpoints`] applies to its bases, for URLs built elsewhere).
+pub(crate) fn may_carry_credentials(uri: &http::Uri) -> Result<(), Error> {
+    let loopback = || {
+        uri.host().is_some_and(|host| {
+            host.eq_ignore_ascii_case("localhost")
+                || host
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        })
+    };
+    match uri.scheme_str() {
+        Some("https") if uri.host().is_some() => Ok(()),
+        Some("http") if loopback() => Ok(()),
+        _ => Err(Error::InvalidUrl {
+            reason: "credentials go only to https URLs, or plain http to a loopback host",
+        }),
+    }
+}
+
 fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),

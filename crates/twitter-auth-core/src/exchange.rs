@@ -25,6 +25,19 @@ pub enum Replay {
     Never,
 }
 
+impl Replay {
+    /// The rule for a request that will be re-sent byte for byte (a driver that cannot sign it
+    /// anew): a `Resign` request then must not be sent twice (its nonce would repeat and its
+    /// timestamp age).
+    #[must_use]
+    pub const fn as_sent(self) -> Self {
+        match self {
+            Self::Resign => Self::Never,
+            other => other,
+        }
+    }
+}
+
 /// One HTTP round trip of a flow.
 ///
 /// The driving contract: send [`request`](Exchange::request) exactly as given, then hand the

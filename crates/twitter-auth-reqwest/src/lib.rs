@@ -44,8 +44,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use tokio::task::JoinHandle;
-use twitter_auth_core::api::{AfterAnswer, Credential, replay_for};
-use twitter_auth_core::oauth2::{self, DEFAULT_REFRESH_MARGIN, TokenSet};
+use twitter_auth_core::api::{self, AfterAnswer, Credential, RefreshPlan, replay_for};
+use twitter_auth_core::oauth2::{self, DEFAULT_REFRESH_MARGIN};
 use twitter_auth_core::rate_limit::RateLimit;
 use twitter_auth_core::retry::{Decision, Outcome, RetryPolicy, TransportFailure};
 use twitter_auth_core::{Endpoints, Exchange, HttpRequest, HttpResponse, Replay, http};
@@ -71,6 +71,10 @@ pub enum Error {
     /// The token store holds no token set to start from.
     #[error("the token store is empty: log in first")]
     NoTokens,
+    /// The HTTP client followed a redirect: give `with_client` one built with
+    /// `redirect::Policy::none()`.
+    #[error("the HTTP client followed a redirect; it must not (redirect::Policy::none())")]
+    Redirected,
     /// The runtime shut down before a refresh or store task finished (the store keeps
     /// whatever was last saved).
     #[error("the runtime stopped before the task finished")]
@@ -87,7 +91,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Where an async adapter reads the time and waits: the async twin of
 /// [`twitter_auth_std::Clock`] (tests pass a fake one).
-pub trait AsyncClock: Send + Sync {
+pub trait AsyncClock: Send + Sync + std::fmt::Debug {
     /// The current wall-clock time (OAuth timestamps and token expiry need wall time).
     fn now(&self) -> SystemTime;
 
@@ -113,7 +117,7 @@ impl AsyncClock for TokioClock {
 /// core's [`RetryPolicy`], and the latest [`RateLimit`] kept.
 ///
 /// Clones are cheap and share the connection pool and the rate-limit record.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Client {
     http: reqwest::Client,
     endpoints: Endpoints,
@@ -188,28 +192,33 @@ impl Client {
     /// Runs one flow step: sends its request (retrying as the policy and the step allow) and
     /// finishes it with the answer.
     pub async fn execute<E: Exchange>(&self, step: E) -> Result<E::Output, Error> {
-        // A step cannot be signed anew here, so a `Resign` step is never re-sent as is.
-        let replay = match step.replay() {
-            Replay::Resign => Replay::Never,
-            replay => replay,
-        };
-        let answer = self.round_trip(step.request(), replay).await?;
+        let answer = self.round_trip(step.request(), step.replay()).await?;
         Ok(step.finish(self.clock.now(), answer)?)
     }
 
     /// Sends `request` until the policy accepts an answer; the answer is returned whatever its
-    /// status, for the caller (a flow step, or the API client) to judge.
+    /// status, for the caller (a flow step, or the API client) to judge. The same bytes are
+    /// re-sent, so a [`Replay::Resign`] request is not re-sent at all.
     pub async fn round_trip(
         &self,
         request: &HttpRequest,
         replay: Replay,
     ) -> Result<HttpResponse, Error> {
-        // Method, URI, version, every header and the body; a URI reqwest refuses is not sent.
-        let request = reqwest::Request::try_from(request.clone()).map_err(transport)?;
+        self.attempts(|| Ok(request.clone()), replay.as_sent())
+            .await
+    }
+
+    /// The one loop: `prepare` builds each attempt's request (signed anew when it must be).
+    async fn attempts(
+        &self,
+        mut prepare: impl FnMut() -> Result<HttpRequest, Error>,
+        replay: Replay,
+    ) -> Result<HttpResponse, Error> {
         let mut attempt = 0;
         loop {
-            let copy = request.try_clone().expect("a byte body clones");
-            let result = self.send(copy).await;
+            // Method, URI, version, every header and the body; a URI reqwest refuses is not sent.
+            let request = reqwest::Request::try_from(prepare()?).map_err(transport)?;
+            let result = self.send(request).await;
             let now = self.clock.now();
             let outcome = match &result {
                 Ok(answer) => Outcome::Response(answer),
@@ -229,7 +238,11 @@ impl Client {
     }
 
     async fn send(&self, request: reqwest::Request) -> Result<HttpResponse, Error> {
+        let sent_to = request.url().clone();
         let mut response = self.http.execute(request).await.map_err(transport)?;
+        if *response.url() != sent_to {
+            return Err(Error::Redirected); // a caller's client that follows redirects
+        }
         let mut answer = http::Response::new(Vec::new());
         *answer.status_mut() = response.status();
         *answer.version_mut() = response.version();
@@ -268,10 +281,22 @@ async fn blocking<T: Send + 'static>(
     Ok(joined(tokio::task::spawn_blocking(call)).await??)
 }
 
-/// OAuth 2.0 refresh settings of an [`ApiClient`].
+impl std::fmt::Debug for ApiClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiClient")
+            .field("client", &self.client)
+            .field("refreshes", &self.refresher.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// OAuth 2.0 refresh state of an [`ApiClient`], shared with the task a refresh runs in.
 struct Refresher {
     client: oauth2::Client,
     store: Arc<dyn TokenStore>,
+    http: Client,
+    credential: Arc<Mutex<Credential>>,
+    margin: Duration,
     /// Single flight: one refresh at a time in this process; tasks wait without a thread.
     flight: tokio::sync::Mutex<()>,
 }
@@ -287,7 +312,6 @@ pub struct ApiClient {
     client: Client,
     credential: Arc<Mutex<Credential>>,
     refresher: Option<Arc<Refresher>>,
-    margin: Duration,
 }
 
 impl ApiClient {
@@ -298,7 +322,6 @@ impl ApiClient {
             client,
             credential: Arc::new(Mutex::new(credential)),
             refresher: None,
-            margin: DEFAULT_REFRESH_MARGIN,
         }
     }
 
@@ -311,23 +334,25 @@ impl ApiClient {
         store: Arc<dyn TokenStore>,
     ) -> Result<Self, Error> {
         let reader = Arc::clone(&store);
-        let tokens = blocking(move || reader.load())
-            .await?
-            .ok_or(Error::NoTokens)?;
-        Ok(Self {
-            refresher: Some(Arc::new(Refresher {
-                client: oauth2_client,
-                store,
-                flight: tokio::sync::Mutex::new(()),
-            })),
-            ..Self::new(client, Credential::OAuth2(tokens))
-        })
+        let tokens = blocking(move || reader.load()).await?;
+        let mut api = Self::new(client, Credential::OAuth2(tokens.ok_or(Error::NoTokens)?));
+        api.refresher = Some(Arc::new(Refresher {
+            client: oauth2_client,
+            store,
+            http: api.client.clone(),
+            credential: Arc::clone(&api.credential),
+            margin: DEFAULT_REFRESH_MARGIN,
+            flight: tokio::sync::Mutex::new(()),
+        }));
+        Ok(api)
     }
 
-    /// Refreshes this long before the access token expires.
+    /// Refreshes this long before the access token expires (before the client is shared).
     #[must_use]
     pub fn with_refresh_margin(mut self, margin: Duration) -> Self {
-        self.margin = margin;
+        if let Some(refresher) = self.refresher.as_mut().and_then(Arc::get_mut) {
+            refresher.margin = margin;
+        }
         self
     }
 
@@ -341,22 +366,23 @@ impl ApiClient {
         lock(&self.credential).clone()
     }
 
-    /// Sends `request` with the credential; returns X's answer whatever its status.
+    /// Sends `request` with the credential; returns X's answer whatever its status. Every
+    /// attempt, retries included, is signed anew (fresh nonce and timestamp).
     pub async fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
         let mut attempt = 0;
         loop {
-            let now = self.client.clock.now();
-            let due = lock(&self.credential).refresh_due(now, self.margin);
-            if due {
-                self.refresh(None).await?;
-            }
+            self.refresh(None).await?;
             let mut credential = self.credential();
-            let mut signed = request.clone();
-            let nonce = twitter_auth_core::oauth1_sign::generate_nonce(&mut rand::rng());
-            credential.authorize(&mut signed, now, &nonce)?;
-            let replay = replay_for(&signed, &credential);
-            let answer = self.client.round_trip(&signed, replay).await?;
-            match credential.after_answer(&answer, self.client.clock.now(), attempt) {
+            let clock = &self.client.clock;
+            let prepare = || {
+                let mut signed = request.clone();
+                let nonce = twitter_auth_core::oauth1_sign::generate_nonce(&mut rand::rng());
+                credential.authorize(&mut signed, clock.now(), &nonce)?;
+                Ok(signed)
+            };
+            let replay = replay_for(&request, &credential);
+            let answer = self.client.attempts(prepare, replay).await?;
+            match credential.after_answer(&answer, clock.now(), attempt) {
                 AfterAnswer::Resign => *lock(&self.credential) = credential,
                 AfterAnswer::Refresh if self.refresher.is_some() => {
                     self.refresh(access_token(&credential)).await?;
@@ -367,56 +393,51 @@ impl ApiClient {
         }
     }
 
-    /// Refreshes in a task of its own, unless another task or process already has: `used` is
-    /// the access token X refused (`None`: refresh if due).
-    async fn refresh(&self, used: Option<String>) -> Result<(), Error> {
+    /// Refreshes when the core says one is needed, in a task of its own; `refused` is the
+    /// access token X refused (`None`: refresh if due).
+    async fn refresh(&self, refused: Option<String>) -> Result<(), Error> {
         let Some(refresher) = &self.refresher else {
             return Ok(()); // no refresh token source: the token is used until X refuses it
         };
-        let (client, credential) = (self.client.clone(), Arc::clone(&self.credential));
-        let task = refresh(client, credential, Arc::clone(refresher), self.margin, used);
-        joined(tokio::spawn(task)).await?
+        let (now, margin) = (self.client.clock.now(), refresher.margin);
+        if !lock(&self.credential).needs_refresh(refused.as_deref(), now, margin) {
+            return Ok(());
+        }
+        joined(tokio::spawn(Arc::clone(refresher).run(refused))).await?
     }
 }
 
-async fn refresh(
-    client: Client,
-    credential: Arc<Mutex<Credential>>,
-    refresher: Arc<Refresher>,
-    margin: Duration,
-    used: Option<String>,
-) -> Result<(), Error> {
-    let _flight = refresher.flight.lock().await;
-    let now = client.clock.now();
-    let stale = |tokens: &TokenSet| match &used {
-        Some(used) => tokens.access_token().secret() == used,
-        None => tokens.status(now, margin) != oauth2::Freshness::Fresh,
-    };
-    let Credential::OAuth2(mut current) = lock(&credential).clone() else {
-        return Ok(());
-    };
-    if !stale(&current) {
-        return Ok(()); // another task refreshed while this one waited
-    }
-    let store = Arc::clone(&refresher.store);
-    let (_store_lock, stored) = blocking(move || Ok((store.lock()?, store.load()?))).await?;
-    if let Some(stored) = stored {
-        // Another process may have rotated the tokens: its refresh token is the live one.
-        let rotated = stored.access_token().secret() != current.access_token().secret();
-        if rotated && !stale(&stored) {
-            *lock(&credential) = Credential::OAuth2(stored);
+impl Refresher {
+    /// Once for all tasks here and, through the store's lock, all processes sharing the store;
+    /// [`api::plan_refresh`] decides between adopting another's set and refreshing. The new set
+    /// is saved before anyone uses it; if saving fails it is still used (X has spent the old
+    /// one) and the error is returned.
+    async fn run(self: Arc<Self>, refused: Option<String>) -> Result<(), Error> {
+        let _flight = self.flight.lock().await;
+        let (refused, now) = (refused.as_deref(), self.http.clock.now());
+        let Credential::OAuth2(current) = lock(&self.credential).clone() else {
             return Ok(());
+        };
+        if !api::refresh_needed(&current, refused, now, self.margin) {
+            return Ok(()); // another task refreshed while this one waited
         }
-        if rotated {
-            current = stored;
-        }
+        let store = Arc::clone(&self.store);
+        let (_store_lock, stored) = blocking(move || Ok((store.lock()?, store.load()?))).await?;
+        let from = match api::plan_refresh(current, stored, refused, now, self.margin) {
+            RefreshPlan::Refresh(from) => from,
+            RefreshPlan::Adopt(stored) => {
+                *lock(&self.credential) = Credential::OAuth2(stored);
+                return Ok(());
+            }
+            _ => return Err(Error::NoTokens),
+        };
+        let step = oauth2::refresh(&self.client, &self.http.endpoints, &from)?;
+        let tokens = self.http.execute(step).await?;
+        let (store, copy) = (Arc::clone(&self.store), tokens.clone());
+        let saved = blocking(move || store.save(&copy)).await; // before any use
+        *lock(&self.credential) = Credential::OAuth2(tokens);
+        saved
     }
-    let step = oauth2::refresh(&refresher.client, &client.endpoints, &current)?;
-    let tokens = client.execute(step).await?;
-    let (store, saved) = (Arc::clone(&refresher.store), tokens.clone());
-    blocking(move || store.save(&saved)).await?; // before any use: a crash must not lose it
-    *lock(&credential) = Credential::OAuth2(tokens);
-    Ok(())
 }
 
 fn access_token(credential: &Credential) -> Option<String> {

@@ -35,8 +35,8 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use twitter_auth_core::api::{AfterAnswer, Credential, replay_for};
-use twitter_auth_core::oauth2::{self, DEFAULT_REFRESH_MARGIN, TokenSet};
+use twitter_auth_core::api::{self, AfterAnswer, Credential, RefreshPlan, replay_for};
+use twitter_auth_core::oauth2::{self, DEFAULT_REFRESH_MARGIN};
 use twitter_auth_core::rate_limit::RateLimit;
 use twitter_auth_core::retry::{Decision, Outcome, RetryPolicy, TransportFailure};
 use twitter_auth_core::{Endpoints, Exchange, HttpRequest, HttpResponse, Replay, http};
@@ -59,7 +59,7 @@ pub enum Error {
     /// The token store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The token store holds no token set to start from.
+    /// The token store holds no token set (never logged in, or logged out elsewhere).
     #[error("the token store is empty: log in first")]
     NoTokens,
 }
@@ -135,21 +135,26 @@ impl Client {
     /// Runs one flow step: sends its request (retrying as the policy and the step allow) and
     /// finishes it with the answer.
     pub fn execute<E: Exchange>(&self, step: E) -> Result<E::Output, Error> {
-        // A step cannot be signed anew here, so a `Resign` step is never re-sent as is.
-        let replay = match step.replay() {
-            Replay::Resign => Replay::Never,
-            replay => replay,
-        };
-        let answer = self.round_trip(step.request(), replay)?;
+        let answer = self.round_trip(step.request(), step.replay())?;
         Ok(step.finish(self.clock.now(), answer)?)
     }
 
     /// Sends `request` until the policy accepts an answer; the answer is returned whatever its
-    /// status, for the caller (a flow step, or the API client) to judge.
+    /// status, for the caller (a flow step, or the API client) to judge. The same bytes are
+    /// re-sent, so a [`Replay::Resign`] request is not re-sent at all.
     pub fn round_trip(&self, request: &HttpRequest, replay: Replay) -> Result<HttpResponse, Error> {
+        self.attempts(|| Ok(request.clone()), replay.as_sent())
+    }
+
+    /// The one loop: `prepare` builds each attempt's request (signed anew when it must be).
+    fn attempts(
+        &self,
+        mut prepare: impl FnMut() -> Result<HttpRequest, Error>,
+        replay: Replay,
+    ) -> Result<HttpResponse, Error> {
         let mut attempt = 0;
         loop {
-            let result = self.send(request);
+            let result = self.send(prepare()?);
             let now = self.clock.now();
             let outcome = match &result {
                 Ok(answer) => Outcome::Response(answer),
@@ -168,10 +173,10 @@ impl Client {
         }
     }
 
-    fn send(&self, request: &HttpRequest) -> Result<HttpResponse, Error> {
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
         let request = self
             .agent
-            .configure_request(request.clone())
+            .configure_request(request)
             .http_status_as_error(false)
             .max_redirects(0)
             .build();
@@ -188,11 +193,43 @@ impl Client {
 
 /// Whether a failed request may have reached X: only a failed connection proves it did not.
 fn failure_of(error: &Error) -> TransportFailure {
+    use std::io::ErrorKind::{
+        AddrNotAvailable, ConnectionRefused, HostUnreachable, NetworkUnreachable,
+    };
+    use ureq::Timeout::{Connect, Resolve};
     match error {
-        Error::Transport(ureq::Error::ConnectionFailed | ureq::Error::HostNotFound) => {
+        Error::Transport(
+            ureq::Error::ConnectionFailed
+            | ureq::Error::HostNotFound
+            | ureq::Error::Timeout(Resolve | Connect),
+        ) => TransportFailure::NotSent,
+        Error::Transport(ureq::Error::Io(e))
+            if matches!(
+                e.kind(),
+                ConnectionRefused | HostUnreachable | NetworkUnreachable | AddrNotAvailable
+            ) =>
+        {
             TransportFailure::NotSent
         }
         _ => TransportFailure::Unknown,
+    }
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("endpoints", &self.endpoints)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for ApiClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiClient")
+            .field("client", &self.client)
+            .field("refreshes", &self.refresher.is_some())
+            .finish_non_exhaustive()
     }
 }
 
@@ -265,69 +302,69 @@ impl ApiClient {
         lock(&self.credential).clone()
     }
 
-    /// Sends `request` with the credential; returns X's answer whatever its status.
+    /// Sends `request` with the credential; returns X's answer whatever its status. Every
+    /// attempt, retries included, is signed anew (fresh nonce and timestamp).
     pub fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
         let mut attempt = 0;
         loop {
-            let now = self.client.clock.now();
-            if let Some(refresher) = &self.refresher
-                && lock(&self.credential).refresh_due(now, refresher.margin)
-            {
+            if let Some(refresher) = &self.refresher {
                 self.refresh(refresher, None)?;
             }
             let mut credential = self.credential();
-            let mut signed = request.clone();
-            let nonce = twitter_auth_core::oauth1_sign::generate_nonce(&mut rand::rng());
-            credential.authorize(&mut signed, now, &nonce)?;
+            let clock = &self.client.clock;
+            let prepare = || {
+                let mut signed = request.clone();
+                let nonce = twitter_auth_core::oauth1_sign::generate_nonce(&mut rand::rng());
+                credential.authorize(&mut signed, clock.now(), &nonce)?;
+                Ok(signed)
+            };
             let answer = self
                 .client
-                .round_trip(&signed, replay_for(&signed, &credential))?;
-            match credential.after_answer(&answer, self.client.clock.now(), attempt) {
+                .attempts(prepare, replay_for(&request, &credential))?;
+            match credential.after_answer(&answer, clock.now(), attempt) {
                 AfterAnswer::Resign => *lock(&self.credential) = credential,
-                AfterAnswer::Refresh if self.refresher.is_some() => {
-                    let used = access_token(&credential);
-                    if let Some(refresher) = &self.refresher {
-                        self.refresh(refresher, used.as_deref())?;
-                    }
-                }
+                AfterAnswer::Refresh => match (&self.refresher, access_token(&credential)) {
+                    (Some(refresher), Some(used)) => self.refresh(refresher, Some(&used))?,
+                    _ => return Ok(answer),
+                },
                 _ => return Ok(answer),
             }
             attempt += 1;
         }
     }
 
-    /// Refreshes unless another thread or process already has: `used` is the access token X
-    /// refused (`None`: refresh if due).
-    fn refresh(&self, refresher: &Refresher, used: Option<&str>) -> Result<(), Error> {
+    /// Refreshes when [`api::refresh_needed`] says so, once for all threads here and, through
+    /// the store's lock, all processes sharing the store; [`api::plan_refresh`] decides between
+    /// adopting another's set and refreshing. The new set is saved before anyone uses it; if
+    /// saving fails it is still used (X has spent the old one) and the error is returned.
+    fn refresh(&self, refresher: &Refresher, refused: Option<&str>) -> Result<(), Error> {
+        let (now, margin) = (self.client.clock.now(), refresher.margin);
+        if !lock(&self.credential).needs_refresh(refused, now, margin) {
+            return Ok(());
+        }
         let _flight = lock(&refresher.flight);
-        let now = self.client.clock.now();
-        let stale = |tokens: &TokenSet| match used {
-            Some(used) => tokens.access_token().secret() == used,
-            None => tokens.status(now, refresher.margin) != oauth2::Freshness::Fresh,
-        };
-        let Credential::OAuth2(mut current) = self.credential() else {
+        let Credential::OAuth2(current) = self.credential() else {
             return Ok(());
         };
-        if !stale(&current) {
+        if !api::refresh_needed(&current, refused, self.client.clock.now(), margin) {
             return Ok(()); // another thread refreshed while this one waited
         }
         let _store_lock = refresher.store.lock()?;
-        if let Some(stored) = refresher.store.load()? {
-            // Another process may have rotated the tokens: its refresh token is the live one.
-            let rotated = stored.access_token().secret() != current.access_token().secret();
-            if rotated && !stale(&stored) {
+        let stored = refresher.store.load()?;
+        let now = self.client.clock.now();
+        let from = match api::plan_refresh(current, stored, refused, now, refresher.margin) {
+            RefreshPlan::Refresh(from) => from,
+            RefreshPlan::Adopt(stored) => {
                 *lock(&self.credential) = Credential::OAuth2(stored);
                 return Ok(());
             }
-            if rotated {
-                current = stored;
-            }
-        }
-        let step = oauth2::refresh(&refresher.client, &self.client.endpoints, &current)?;
+            _ => return Err(Error::NoTokens),
+        };
+        let step = oauth2::refresh(&refresher.client, &self.client.endpoints, &from)?;
         let tokens = self.client.execute(step)?;
-        refresher.store.save(&tokens)?; // before any use: a crash must not lose it
+        let saved = refresher.store.save(&tokens); // before any use: a crash must not lose it
         *lock(&self.credential) = Credential::OAuth2(tokens);
-        Ok(())
+        Ok(saved?)
     }
 }
 

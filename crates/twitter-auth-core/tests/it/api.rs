@@ -2,7 +2,7 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use twitter_auth_core::api::{AfterAnswer, Credential, replay_for};
+use twitter_auth_core::api::{self, AfterAnswer, Credential, RefreshPlan, replay_for};
 use twitter_auth_core::oauth1::UserSigner;
 use twitter_auth_core::oauth1_sign::{
     AuthorizationHeader, ConsumerCredentials, ConsumerKey, ConsumerSecret, Request, Token,
@@ -90,11 +90,21 @@ fn bearers_go_verbatim_into_the_header() {
 #[test]
 fn refresh_is_due_near_expiry_only_with_a_refresh_token() {
     let margin = Duration::from_secs(60);
-    assert!(!Credential::OAuth2(user_tokens(true, Some(7200))).refresh_due(now(), margin));
-    assert!(Credential::OAuth2(user_tokens(true, Some(30))).refresh_due(now(), margin));
-    assert!(Credential::OAuth2(user_tokens(true, Some(0))).refresh_due(now(), margin));
-    assert!(!Credential::OAuth2(user_tokens(false, Some(0))).refresh_due(now(), margin));
-    assert!(!Credential::OAuth1(UserSigner::new(&consumer(), &token())).refresh_due(now(), margin));
+    assert!(!Credential::OAuth2(user_tokens(true, Some(7200))).needs_refresh(None, now(), margin));
+    assert!(Credential::OAuth2(user_tokens(true, Some(30))).needs_refresh(None, now(), margin));
+    assert!(Credential::OAuth2(user_tokens(true, Some(0))).needs_refresh(None, now(), margin));
+    assert!(!Credential::OAuth2(user_tokens(false, Some(0))).needs_refresh(None, now(), margin));
+    assert!(
+        !Credential::OAuth1(UserSigner::new(&consumer(), &token())).needs_refresh(
+            None,
+            now(),
+            margin
+        )
+    );
+    // A refused access token needs a refresh whatever its expiry; another token's refusal does not.
+    let fresh = Credential::OAuth2(user_tokens(true, Some(7200)));
+    assert!(fresh.needs_refresh(Some("access-1"), now(), margin));
+    assert!(!fresh.needs_refresh(Some("access-0"), now(), margin));
 }
 
 #[test]
@@ -172,4 +182,93 @@ fn only_safe_methods_are_replayed() {
     assert_eq!(replay_for(&read, &bearer), Replay::Safe);
     assert_eq!(replay_for(&write, &oauth1), Replay::Never);
     assert_eq!(replay_for(&write, &bearer), Replay::Never);
+}
+
+fn secrets(plan: &RefreshPlan) -> (&'static str, String) {
+    match plan {
+        RefreshPlan::Adopt(t) => ("adopt", t.access_token().secret().to_owned()),
+        RefreshPlan::Refresh(t) => ("refresh", t.access_token().secret().to_owned()),
+        RefreshPlan::LoggedOut => ("logged out", String::new()),
+        _ => ("other", String::new()),
+    }
+}
+
+fn rotated(access: &str, refresh: &str, expires_in: u64) -> TokenSet {
+    TokenSet::from_parts(
+        AccessToken::new(access),
+        Some(RefreshToken::new(refresh)),
+        Scopes::parse("tweet.read users.read offline.access"),
+        Some(UnixTime::from_system(
+            now() + Duration::from_secs(expires_in),
+        )),
+    )
+    .expect("a valid token set")
+}
+
+#[test]
+fn a_refresh_adopts_what_another_process_stored_or_starts_from_it() {
+    let margin = Duration::from_secs(60);
+    let current = user_tokens(true, Some(0)); // expired: access-1 / refresh-1
+    // The store still holds the same set: refresh from it.
+    let plan = api::plan_refresh(current.clone(), Some(current.clone()), None, now(), margin);
+    assert_eq!(secrets(&plan), ("refresh", "access-1".to_owned()));
+    // Another process rotated it and its set is fresh: adopt, spend nothing.
+    let fresh = rotated("access-2", "refresh-2", 7200);
+    let plan = api::plan_refresh(current.clone(), Some(fresh), None, now(), margin);
+    assert_eq!(secrets(&plan), ("adopt", "access-2".to_owned()));
+    // Rotated but already due as well: refresh from the stored set (its refresh token is the
+    // live one), never from the spent one.
+    let stale = rotated("access-3", "refresh-3", 10);
+    let plan = api::plan_refresh(current.clone(), Some(stale), None, now(), margin);
+    assert_eq!(secrets(&plan), ("refresh", "access-3".to_owned()));
+    // A 401 for access-1, and the store holds a rotated set: adopt it.
+    let fresh = rotated("access-4", "refresh-4", 7200);
+    let plan = api::plan_refresh(
+        current.clone(),
+        Some(fresh),
+        Some("access-1"),
+        now(),
+        margin,
+    );
+    assert_eq!(secrets(&plan), ("adopt", "access-4".to_owned()));
+    // Logged out elsewhere: the session is not revived.
+    let plan = api::plan_refresh(current, None, None, now(), margin);
+    assert_eq!(secrets(&plan).0, "logged out");
+}
+
+#[test]
+fn credentials_never_travel_in_clear() {
+    let credential = Credential::OAuth2(user_tokens(true, Some(7200)));
+    for url in [
+        "http://api.x.com/2/users/me",
+        "ftp://api.x.com/x",
+        "/2/users/me",
+    ] {
+        let mut request = get(url);
+        assert!(
+            matches!(
+                credential.authorize(&mut request, now(), "n"),
+                Err(twitter_auth_core::Error::InvalidUrl { .. })
+            ),
+            "{url}"
+        );
+        assert!(request.headers().get("authorization").is_none());
+    }
+    for url in [
+        "https://api.x.com/2/users/me",
+        "http://127.0.0.1:8080/2/users/me",
+        "http://[::1]:8080/2/users/me",
+        "http://localhost/2/users/me",
+    ] {
+        credential
+            .authorize(&mut get(url), now(), "n")
+            .unwrap_or_else(|e| panic!("{url}: {e}"));
+    }
+}
+
+#[test]
+fn a_resign_request_sent_as_is_is_never_replayed() {
+    assert_eq!(Replay::Resign.as_sent(), Replay::Never);
+    assert_eq!(Replay::Safe.as_sent(), Replay::Safe);
+    assert_eq!(Replay::Never.as_sent(), Replay::Never);
 }

@@ -32,6 +32,12 @@ fn client(mock: &MockX) -> Client {
 /// The fake X's clock, which tests move forward; sleeps are real.
 struct MockClock(Arc<MockX>);
 
+impl std::fmt::Debug for MockClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MockClock")
+    }
+}
+
 impl AsyncClock for MockClock {
     fn now(&self) -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(self.0.now())
