@@ -313,3 +313,151 @@ fn url_pairs(body: &[u8]) -> Vec<(String, String)> {
         .map(|(n, v)| (n.to_owned(), v.to_owned()))
         .collect()
 }
+
+/// A fresh directory under the system temp dir, removed on drop.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("twauth-leak-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a temp dir");
+        Self(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn std_values_never_print_secrets() {
+    use twitter_auth_core::oauth2::{Scopes, TokenSet};
+    use twitter_auth_core::{AccessToken, RefreshToken, UnixTime};
+    use twitter_auth_std::{
+        FileStore, LoopbackError, LoopbackReceiver, MemoryStore, TokenStore, read_pasted_redirect,
+    };
+
+    // A memory store holding a set made of sentinels, and its lock.
+    let tokens = TokenSet::from_parts(
+        AccessToken::new(SENTINELS[0]),
+        Some(RefreshToken::new(SENTINELS[1])),
+        Scopes::parse("tweet.read users.read offline.access"),
+        Some(UnixTime::from_secs(1_800_000_000)),
+    )
+    .expect("a valid token set");
+    all_formats("TokenSet", &tokens);
+    let store = MemoryStore::with(tokens.clone());
+    all_formats("MemoryStore", &store);
+    let lock = store.lock().expect("locks");
+    all_formats("StoreLock of a MemoryStore", &lock);
+    all_formats("MemoryStore while locked", &store);
+    drop(lock);
+    all_formats(
+        "loaded TokenSet",
+        &store.load().expect("loads").expect("a set"),
+    );
+
+    // A file store that saved the set, and a corrupt file holding a sentinel.
+    let dir = TempDir::new("std");
+    let file_store = FileStore::new(dir.0.join("tokens.json"));
+    file_store.save(&tokens).expect("saves");
+    all_formats("FileStore", &file_store);
+    all_formats(
+        "StoreLock of a FileStore",
+        &file_store.lock().expect("locks"),
+    );
+    let corrupt = dir.0.join("corrupt.json");
+    std::fs::write(
+        &corrupt,
+        format!("{{\"access_token\": \"{}\", ", SENTINELS[0]),
+    )
+    .expect("writes");
+    let mut store_errors = vec![FileStore::new(&corrupt).load().expect_err("corrupt")];
+    std::fs::write(&corrupt, SENTINELS[1]).expect("writes");
+    store_errors.push(FileStore::new(&corrupt).load().expect_err("not JSON"));
+    store_errors.push(
+        FileStore::new(dir.0.join("missing").join("tokens.json"))
+            .save(&tokens)
+            .expect_err("no such directory"),
+    );
+    for e in &store_errors {
+        all_formats("StoreError", e);
+        assert_clean("StoreError Display", &e.to_string());
+    }
+
+    // A callback pasted with a sentinel code and state.
+    let pasted = format!(
+        "http://127.0.0.1:8765/callback?state={}&code={}\n",
+        SENTINELS[3], SENTINELS[2]
+    );
+    let callback = read_pasted_redirect(&mut pasted.as_bytes()).expect("a callback");
+    assert!(
+        callback.url().contains(SENTINELS[2]),
+        "the URL is the caller's"
+    );
+    all_formats("ReceivedCallback", &callback);
+    let refusal = format!(
+        "http://127.0.0.1:8765/callback?error=access_denied&state={}\n",
+        SENTINELS[3]
+    );
+    all_formats(
+        "ReceivedCallback of a refusal",
+        &read_pasted_redirect(&mut refusal.as_bytes()).expect("a refusal"),
+    );
+
+    // A receiver, and every error it and the paste reader produce, around the sentinels.
+    let receiver = LoopbackReceiver::bind("http://127.0.0.1:0/callback").expect("binds");
+    all_formats("LoopbackReceiver", &receiver);
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = taken.local_addr().expect("an address").port();
+    let mut errors = vec![
+        LoopbackReceiver::bind(&format!("https://127.0.0.1:{port}/{}", SENTINELS[0]))
+            .expect_err("not http"),
+        LoopbackReceiver::bind(&format!("http://{}.example/callback", SENTINELS[1]))
+            .expect_err("not loopback"),
+        LoopbackReceiver::bind(SENTINELS[2]).expect_err("not a URL"),
+        LoopbackReceiver::bind(&format!("http://127.0.0.1:{port}/callback"))
+            .expect_err("the port is taken"),
+        receiver
+            .with_timeout(std::time::Duration::from_millis(10))
+            .receive_matching(|_| true)
+            .expect_err("nobody calls"),
+    ];
+    for paste in [
+        format!("{}\n", SENTINELS[2]),
+        format!("code={}&state={}\n", SENTINELS[2], SENTINELS[3]),
+        format!("http://127.0.0.1:8765/callback?code={}\n", SENTINELS[2]),
+        "http://127.0.0.1:8765/callback\n".to_owned(),
+        "\n".to_owned(),
+    ] {
+        errors.push(read_pasted_redirect(&mut paste.as_bytes()).expect_err("no redirect"));
+    }
+    let mut not_utf8 = format!("http://127.0.0.1:8765/callback?code={}", SENTINELS[2]).into_bytes();
+    not_utf8.extend_from_slice(b"\xff\n");
+    errors.push(read_pasted_redirect(&mut not_utf8.as_slice()).expect_err("not UTF-8"));
+    for (kind, present) in [
+        (
+            "NotLoopback",
+            matches!(errors[0], LoopbackError::NotLoopback { .. }),
+        ),
+        ("Bind", matches!(errors[3], LoopbackError::Bind { .. })),
+        (
+            "Timeout",
+            matches!(errors[4], LoopbackError::Timeout { .. }),
+        ),
+        (
+            "InvalidPaste",
+            matches!(errors[5], LoopbackError::InvalidPaste { .. }),
+        ),
+        ("Io", matches!(errors[10], LoopbackError::Io(_))),
+    ] {
+        assert!(present, "a LoopbackError::{kind} is scanned: {errors:?}");
+    }
+    for e in &errors {
+        all_formats("LoopbackError", e);
+        assert_clean("LoopbackError Display", &e.to_string());
+    }
+}

@@ -11,9 +11,13 @@
 //! // 2. Start the login with `receiver.redirect_uri()` and open the browser on its URL.
 //! # let authorize_url = "";
 //! open_browser(authorize_url);
-//! // 3. Wait for X's redirect (at most 5 minutes by default), then let the core check it:
-//! //    `pending.on_callback(callback.url(), now)`.
-//! let callback = receiver.receive()?;
+//! # struct Pending;
+//! # impl Pending { fn matches(&self, _: &str) -> bool { true } }
+//! # let pending = Pending;
+//! // 3. Wait for X's redirect to this login (at most 5 minutes by default): `matches` of the
+//! //    core's `PendingLogin` (OAuth 2.0) or `PendingAuthorization` (OAuth 1.0a) tells which
+//! //    callback that is. Then let the core check it: `pending.on_callback(callback.url(), now)`.
+//! let callback = receiver.receive_matching(|url| pending.matches(url))?;
 //! # let _ = callback;
 //! # Ok::<(), twitter_auth_std::LoopbackError>(())
 //! ```
@@ -33,10 +37,14 @@ pub const DEFAULT_CALLBACK_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 const MAX_HEAD: usize = 16 * 1024;
 /// How long one connection may take to send its request head.
 const CONNECTION_BUDGET: Duration = Duration::from_secs(10);
+/// How long writing an answer may block (it is a few hundred bytes: it never should).
+const WRITE_BUDGET: Duration = Duration::from_secs(2);
 /// Connections served at once; more are closed unanswered.
 const MAX_CONNECTIONS: usize = 16;
 /// How often idle listeners are polled.
 const POLL: Duration = Duration::from_millis(20);
+/// The page of a callback that `accept` refused in [`LoopbackReceiver::receive_matching`].
+const NOT_THIS_LOGIN: &str = "This callback does not belong to the login in progress.";
 
 /// Why no callback was received. Messages never contain a callback's query.
 #[derive(Debug, thiserror::Error)]
@@ -49,7 +57,7 @@ pub enum LoopbackError {
         reason: &'static str,
     },
     /// Listening on an address of the redirect URI failed (e.g. the port is in use).
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}")]
     Bind {
         /// The address.
         addr: SocketAddr,
@@ -70,14 +78,15 @@ pub enum LoopbackError {
         reason: &'static str,
     },
     /// Reading the pasted text failed.
-    #[error("cannot read the pasted URL: {0}")]
+    #[error("cannot read the pasted URL")]
     Io(#[from] io::Error),
 }
 
 /// The callback a browser brought back: the full URL to pass to the core's `on_callback`.
 ///
-/// `Debug` shows the URL without its query (it carries codes and verifiers).
-#[derive(Clone, PartialEq, Eq)]
+/// `Debug` shows the URL without its query (it carries codes and verifiers). There is no
+/// `PartialEq`: compare [`url`](Self::url)s where needed, knowing they hold a secret.
+#[derive(Clone)]
 pub struct ReceivedCallback {
     url: String,
     error: Option<String>,
@@ -112,7 +121,8 @@ impl fmt::Debug for ReceivedCallback {
 /// Listens on the exact host, port and path of a loopback redirect URI for one callback.
 ///
 /// Bind it **before** sending the user to the authorize page, so the redirect cannot arrive
-/// before anyone listens, then call [`receive`](Self::receive).
+/// before anyone listens, then call [`receive_matching`](Self::receive_matching) with the
+/// pending login's `matches`.
 #[derive(Debug)]
 pub struct LoopbackReceiver {
     listeners: Vec<TcpListener>,
@@ -169,25 +179,42 @@ impl LoopbackReceiver {
         self.redirect_uri.to_string()
     }
 
-    /// Waits at most `timeout` in [`receive`](Self::receive) (default
-    /// [`DEFAULT_CALLBACK_TIMEOUT`]).
+    /// Waits at most `timeout` in [`receive_matching`](Self::receive_matching) and
+    /// [`receive`](Self::receive) (default [`DEFAULT_CALLBACK_TIMEOUT`]).
     #[must_use]
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
 
-    /// Blocks until the callback arrives or the timeout passes, then stops listening.
+    /// Blocks until the callback of this login arrives or the timeout passes, then stops
+    /// listening. `accept` is given each callback's full URL and says whether it belongs to the
+    /// login in progress: pass the core's `|url| pending.matches(url)` (`PendingLogin` for OAuth
+    /// 2.0, `PendingAuthorization` for OAuth 1.0a).
     ///
-    /// Every connection is served on its own short-lived thread. A `GET` on the redirect path
-    /// whose query has `code` and `state`, `oauth_token` and `oauth_verifier`, `error` or
-    /// `denied` is the callback: the browser gets a page saying it can be closed (or that
-    /// authorization was refused) and the callback is returned. Other paths get 404, other
-    /// requests on the path 400 or 405, and waiting goes on. The callback is returned as X sent
-    /// it: the core checks its `state` and turns `error=` / `denied=` into its errors.
-    pub fn receive(self) -> Result<ReceivedCallback, LoopbackError> {
+    /// Every connection is served on its own short-lived thread. A request is answered 400
+    /// unless its `Host` header is the redirect URI's host and port (for `localhost`, also
+    /// `127.0.0.1` or `[::1]` with that port), which turns away pages reaching the port through
+    /// DNS rebinding. A `GET` on the redirect path whose query has `code` and `state`,
+    /// `oauth_token` and `oauth_verifier`, `error` or `denied` is a callback: if `accept`
+    /// takes it, the browser gets a page saying it can be closed (or that authorization was
+    /// refused) and the callback is returned; if not, the browser gets 400 ("This callback
+    /// does not belong to the login in progress.") and waiting goes on, so neither another
+    /// local process nor a stray or forged redirect can end the login. Other paths get 404,
+    /// other requests on the path 400 or 405, and waiting goes on.
+    ///
+    /// The callback is returned as X sent it: the core still checks its `state` and turns
+    /// `error=` / `denied=` into its errors. A refusal `accept` does not take (e.g. an
+    /// `error=` without `state`, which the core's `matches` cannot tie to the login) is
+    /// answered 400 like any other: the wait then ends at the timeout.
+    ///
+    /// Errors: [`LoopbackError::Timeout`].
+    pub fn receive_matching(
+        self,
+        accept: impl Fn(&str) -> bool,
+    ) -> Result<ReceivedCallback, LoopbackError> {
         let deadline = Instant::now().checked_add(self.timeout);
-        let (sender, callbacks) = mpsc::channel();
+        let (sender, candidates) = mpsc::channel();
         let active = Arc::new(());
         loop {
             let mut accepted = false;
@@ -205,14 +232,23 @@ impl LoopbackReceiver {
                     .name("loopback-callback".to_owned())
                     .spawn(move || {
                         let _guard = guard;
-                        if let Some(callback) = serve(stream, &uri) {
-                            let _ = sender.send(callback);
+                        if let Some(candidate) = serve(stream, &uri) {
+                            let _ = sender.send(candidate);
                         }
                     });
             }
             let wait = if accepted { Duration::ZERO } else { POLL };
-            if let Ok(callback) = callbacks.recv_timeout(wait) {
-                return Ok(callback);
+            if let Ok(candidate) = candidates.recv_timeout(wait) {
+                let Candidate {
+                    mut stream,
+                    callback,
+                    page,
+                } = candidate;
+                if accept(callback.url()) {
+                    respond(&mut stream, "200 OK", &page);
+                    return Ok(callback);
+                }
+                respond(&mut stream, "400 Bad Request", NOT_THIS_LOGIN);
             }
             if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
                 return Err(LoopbackError::Timeout {
@@ -221,6 +257,32 @@ impl LoopbackReceiver {
             }
         }
     }
+
+    /// Like [`receive_matching`](Self::receive_matching), but takes the first well-formed
+    /// callback, whichever login it belongs to: any local process (or a page that reached the
+    /// port under the right `Host`) can then end the wait with a callback of its own, which
+    /// the core refuses, failing the login. Use [`receive_matching`](Self::receive_matching).
+    ///
+    /// Errors: [`LoopbackError::Timeout`].
+    pub fn receive(self) -> Result<ReceivedCallback, LoopbackError> {
+        self.receive_matching(|_| true)
+    }
+}
+
+/// A request carrying an authorization answer, waiting for the receiver to accept it: its
+/// connection, still unanswered, and the page to show if accepted.
+struct Candidate {
+    stream: TcpStream,
+    callback: ReceivedCallback,
+    page: String,
+}
+
+/// How a request is answered.
+enum Answer {
+    /// At once: the status line and the page text.
+    Now(&'static str, &'static str),
+    /// A callback: answered by the receiver, with this page if it accepts it.
+    Callback(ReceivedCallback, String),
 }
 
 /// Listens on `port` of every address (the port the first one got, when `port` is 0).
@@ -250,8 +312,8 @@ fn listen(ips: &[IpAddr], mut port: u16) -> Result<Vec<TcpListener>, LoopbackErr
     }
 }
 
-/// Reads one request head, answers it, and returns the callback if it was one.
-fn serve(mut stream: TcpStream, redirect: &Url) -> Option<ReceivedCallback> {
+/// Reads one request head and answers it, or, if it is a callback, leaves it to the receiver.
+fn serve(mut stream: TcpStream, redirect: &Url) -> Option<Candidate> {
     let deadline = Instant::now() + CONNECTION_BUDGET;
     stream.set_nonblocking(false).ok()?;
     let mut head = Vec::new();
@@ -260,11 +322,20 @@ fn serve(mut stream: TcpStream, redirect: &Url) -> Option<ReceivedCallback> {
         let mut headers = [httparse::EMPTY_HEADER; 64];
         let mut request = httparse::Request::new(&mut headers);
         match request.parse(&head) {
-            Ok(httparse::Status::Complete(_)) => {
-                let (status, message, callback) = answer(&request, redirect);
-                respond(&mut stream, status, &message);
-                return callback;
-            }
+            Ok(httparse::Status::Complete(_)) => match answer(&request, redirect) {
+                Answer::Now(status, message) => {
+                    respond(&mut stream, status, message);
+                    return None;
+                }
+                Answer::Callback(callback, page) => {
+                    stream.set_write_timeout(Some(WRITE_BUDGET)).ok()?;
+                    return Some(Candidate {
+                        stream,
+                        callback,
+                        page,
+                    });
+                }
+            },
             Ok(httparse::Status::Partial) if head.len() < MAX_HEAD => {}
             _ => {
                 respond(&mut stream, "400 Bad Request", "Bad request.");
@@ -282,21 +353,21 @@ fn serve(mut stream: TcpStream, redirect: &Url) -> Option<ReceivedCallback> {
     }
 }
 
-/// The status line, page text and callback for a parsed request.
-fn answer(
-    request: &httparse::Request<'_, '_>,
-    redirect: &Url,
-) -> (&'static str, String, Option<ReceivedCallback>) {
+/// How to answer a parsed request.
+fn answer(request: &httparse::Request<'_, '_>, redirect: &Url) -> Answer {
+    if !host_allowed(request.headers, redirect) {
+        return Answer::Now("400 Bad Request", "Unexpected host.");
+    }
     let target = request.path.unwrap_or_default();
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     if path != redirect.path() {
-        return ("404 Not Found", "Not found.".into(), None);
+        return Answer::Now("404 Not Found", "Not found.");
     }
     if request.method != Some("GET") {
-        return ("405 Method Not Allowed", "Method not allowed.".into(), None);
+        return Answer::Now("405 Method Not Allowed", "Method not allowed.");
     }
     let Some(error) = inspect(query) else {
-        return ("400 Bad Request", "No authorization answer.".into(), None);
+        return Answer::Now("400 Bad Request", "No authorization answer.");
     };
     let message = match &error {
         // Only the error code, escaped: the rest of the query carries secrets.
@@ -309,7 +380,43 @@ fn answer(
         url: url.into(),
         error,
     };
-    ("200 OK", message, Some(callback))
+    Answer::Callback(callback, message)
+}
+
+/// Whether the request has exactly one `Host` header and it names the redirect URI's host
+/// (for `localhost`: `localhost`, `127.0.0.1` or `[::1]`, in any case) and port (left out
+/// only for port 80).
+fn host_allowed(headers: &[httparse::Header<'_>], redirect: &Url) -> bool {
+    let mut hosts = headers
+        .iter()
+        .filter(|header| header.name.eq_ignore_ascii_case("host"));
+    let (Some(host), None) = (hosts.next(), hosts.next()) else {
+        return false;
+    };
+    let Ok(host) = std::str::from_utf8(host.value) else {
+        return false;
+    };
+    let host = host.trim_matches([' ', '\t']);
+    // `[::1]` holds colons: a port follows the last colon only when no `]` does.
+    let (name, port) = match host.rsplit_once(':') {
+        Some((name, port)) if !port.contains(']') => (name, Some(port)),
+        _ => (host, None),
+    };
+    let expected = redirect.port_or_known_default().unwrap_or(80);
+    let port_ok = match port {
+        Some(port) => port == expected.to_string(),
+        None => expected == 80,
+    };
+    let names: &[&str] = match redirect.host() {
+        Some(Host::Ipv4(_)) => &["127.0.0.1"],
+        Some(Host::Ipv6(_)) => &["[::1]"],
+        Some(Host::Domain(_)) => &["localhost", "127.0.0.1", "[::1]"],
+        None => &[],
+    };
+    port_ok
+        && names
+            .iter()
+            .any(|allowed| name.eq_ignore_ascii_case(allowed))
 }
 
 /// `None` if `query` is no authorization answer, else the refusal it carries, if any.
@@ -352,8 +459,11 @@ fn escape(text: &str) -> String {
 /// Reads the URL the browser ended on, pasted by the user as one line (for machines where
 /// no browser can reach a loopback receiver, e.g. over SSH).
 ///
-/// The line is trimmed and must be a URL with a query; its `state` and code are checked by the
-/// core's `on_callback`. Errors: [`LoopbackError::InvalidPaste`] (empty, not a URL, no query),
+/// The line is trimmed and must be a URL whose query is an authorization answer, as
+/// [`LoopbackReceiver::receive_matching`] takes them: `code` and `state`, `oauth_token` and
+/// `oauth_verifier`, `error` or `denied`. Its `state` and code are checked by the core's
+/// `on_callback` (and its `matches` tells whether it is this login's). Errors:
+/// [`LoopbackError::InvalidPaste`] (empty, not a URL, no query, no authorization answer),
 /// [`LoopbackError::Io`] (reading failed or the line is not UTF-8).
 pub fn read_pasted_redirect(input: &mut impl BufRead) -> Result<ReceivedCallback, LoopbackError> {
     let invalid = |reason| LoopbackError::InvalidPaste { reason };
@@ -367,7 +477,9 @@ pub fn read_pasted_redirect(input: &mut impl BufRead) -> Result<ReceivedCallback
     let Some(query) = url.query().filter(|query| !query.is_empty()) else {
         return Err(invalid("the URL has no query"));
     };
-    let error = inspect(query).flatten();
+    let Some(error) = inspect(query) else {
+        return Err(invalid("the URL carries no authorization answer"));
+    };
     Ok(ReceivedCallback {
         url: url.into(),
         error,

@@ -3,7 +3,8 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use twitter_auth_core::oauth2::TokenSet;
 
@@ -12,7 +13,7 @@ use twitter_auth_core::oauth2::TokenSet;
 #[non_exhaustive]
 pub enum StoreError {
     /// Reading, writing, locking or renaming failed.
-    #[error("token store {path}: {source}")]
+    #[error("token store {path}")]
     Io {
         /// The file involved.
         path: PathBuf,
@@ -43,8 +44,10 @@ pub trait TokenStore: Send + Sync {
     /// Replaces the stored token set, durably and atomically.
     fn save(&self, tokens: &TokenSet) -> Result<(), StoreError>;
 
-    /// Takes the store's exclusive lock, shared with other processes where the store is shared
-    /// with them; released when the guard drops.
+    /// Takes the store's exclusive lock, blocking until no one else holds it: every user of
+    /// the store in this process (two API clients sharing one store each have their own
+    /// single-flight lock) and, where the store is shared with other processes, them too.
+    /// Released when the guard drops. Not reentrant: taking it twice on one thread deadlocks.
     fn lock(&self) -> Result<StoreLock, StoreError>;
 }
 
@@ -52,14 +55,91 @@ pub trait TokenStore: Send + Sync {
 #[derive(Debug)]
 #[must_use = "the lock is released when this is dropped"]
 pub struct StoreLock {
-    // The locked file; `None` for stores no other process can see.
-    _file: Option<File>,
+    held: Held,
+}
+
+impl StoreLock {
+    /// A lock for a store of your own: `guard` is whatever keeps your lock held (a database
+    /// transaction, a file, a mutex guard you own), released when the `StoreLock` drops. Use
+    /// `StoreLock::holding(())` for a store nothing else can reach.
+    pub fn holding(guard: impl Send + 'static) -> Self {
+        Self {
+            held: Held::Other(Box::new(guard)),
+        }
+    }
+}
+
+/// What a [`StoreLock`] holds.
+enum Held {
+    /// A file with an advisory lock on it (released when it closes).
+    File(#[allow(dead_code, reason = "held for its lock, released when it closes")] File),
+    /// An in-process gate, opened again in [`StoreLock`]'s `Drop`.
+    Gate(Arc<Gate>),
+    /// A custom store's guard.
+    Other(#[allow(dead_code, reason = "held until dropped")] Box<dyn Send>),
+}
+
+impl std::fmt::Debug for Held {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::File(_) => "File",
+            Self::Gate(_) => "Gate",
+            Self::Other(_) => "Other",
+        })
+    }
+}
+
+impl Drop for StoreLock {
+    fn drop(&mut self) {
+        if let Held::Gate(gate) = &self.held {
+            gate.leave();
+        }
+    }
+}
+
+/// An exclusive lock that is not tied to a scope: taken by [`enter`](Self::enter), released
+/// by [`leave`](Self::leave) (from [`StoreLock`]'s `Drop`), so the guard needs no lifetime.
+#[derive(Debug, Default)]
+struct Gate {
+    closed: Mutex<bool>,
+    opened: Condvar,
+}
+
+impl Gate {
+    fn state(&self) -> MutexGuard<'_, bool> {
+        self.closed.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Waits until the gate is open, then closes it behind the caller.
+    fn enter(self: &Arc<Self>) -> StoreLock {
+        let mut closed = self.state();
+        while *closed {
+            closed = self
+                .opened
+                .wait(closed)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        *closed = true;
+        StoreLock {
+            held: Held::Gate(Arc::clone(self)),
+        }
+    }
+
+    /// Opens the gate for the next waiter.
+    fn leave(&self) {
+        *self.state() = false;
+        self.opened.notify_one();
+    }
 }
 
 /// A token set in memory: for tests and for processes that log in every run.
+///
+/// Its [`lock`](TokenStore::lock) excludes every other holder in the process until the guard
+/// drops, so API clients sharing one store refresh a token once between them.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     tokens: Mutex<Option<TokenSet>>,
+    gate: Arc<Gate>,
 }
 
 impl MemoryStore {
@@ -72,6 +152,7 @@ impl MemoryStore {
     pub fn with(tokens: TokenSet) -> Self {
         Self {
             tokens: Mutex::new(Some(tokens)),
+            gate: Arc::default(),
         }
     }
 }
@@ -81,28 +162,26 @@ impl TokenStore for MemoryStore {
         Ok(self
             .tokens
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .unwrap_or_else(PoisonError::into_inner)
             .clone())
     }
 
     fn save(&self, tokens: &TokenSet) -> Result<(), StoreError> {
-        *self
-            .tokens
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(tokens.clone());
+        *self.tokens.lock().unwrap_or_else(PoisonError::into_inner) = Some(tokens.clone());
         Ok(())
     }
 
     fn lock(&self) -> Result<StoreLock, StoreError> {
-        // One process: the adapter's own single-flight lock is enough.
-        Ok(StoreLock { _file: None })
+        Ok(self.gate.enter())
     }
 }
 
 /// A token set in a JSON file that several processes may share.
 ///
-/// - Written atomically: a temporary file in the same directory (mode 0600 on Unix), synced,
-///   then renamed over the store, so a reader sees the old set or the new one, never half.
+/// - Written atomically: a temporary file of its own in the same directory (mode 0600 on
+///   Unix), synced, then renamed over the store, so a reader sees the old set or the new one,
+///   never half, however many threads and processes save at once; on Unix the directory is
+///   synced after the rename, so the new set survives a crash once `save` returns.
 /// - [`lock`](TokenStore::lock) takes an advisory exclusive lock on `<file>.lock`, so two CLI
 ///   runs or workers refresh once between them.
 ///
@@ -135,6 +214,40 @@ impl FileStore {
         name.push(suffix);
         self.path.with_file_name(name)
     }
+
+    /// Creates a temporary file beside the store that no other save (another thread, another
+    /// process, or a crashed run's leftover) uses: `<file>.tmp<pid>.<n>`, created exclusively.
+    fn create_temp(&self) -> io::Result<(PathBuf, File)> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let pid = std::process::id();
+        let mut attempts = 0;
+        loop {
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            let temp = self.sibling(&format!(".tmp{pid}.{n}"));
+            match private_options().write(true).create_new(true).open(&temp) {
+                Ok(file) => return Ok((temp, file)),
+                // A leftover of a crashed process that had the same id: draw the next name.
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempts < 16 => {
+                    attempts += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Makes the rename durable: syncs the directory holding the store (Unix; elsewhere the
+    /// rename is left to the file system).
+    fn sync_directory(&self) -> io::Result<()> {
+        #[cfg(unix)]
+        {
+            let dir = match self.path.parent() {
+                Some(dir) if !dir.as_os_str().is_empty() => dir,
+                _ => Path::new("."),
+            };
+            File::open(dir)?.sync_all()?;
+        }
+        Ok(())
+    }
 }
 
 fn private_options() -> OpenOptions {
@@ -161,22 +274,18 @@ impl TokenStore for FileStore {
 
     fn save(&self, tokens: &TokenSet) -> Result<(), StoreError> {
         let json = serde_json::to_vec_pretty(tokens).map_err(|e| self.io(e.into()))?;
-        let temp = self.sibling(&format!(".tmp{}", std::process::id()));
+        let (temp, mut file) = self.create_temp().map_err(|e| self.io(e))?;
         let written = (|| {
-            let mut file = private_options()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .open(&temp)?;
             file.write_all(&json)?;
             file.sync_all()?;
+            drop(file);
             fs::rename(&temp, &self.path)
         })();
         if let Err(e) = written {
             let _ = fs::remove_file(&temp);
             return Err(self.io(e));
         }
-        Ok(())
+        self.sync_directory().map_err(|e| self.io(e))
     }
 
     fn lock(&self) -> Result<StoreLock, StoreError> {
@@ -189,6 +298,8 @@ impl TokenStore for FileStore {
             .open(&lock_path)
             .map_err(|e| self.io(e))?;
         file.lock().map_err(|e| self.io(e))?;
-        Ok(StoreLock { _file: Some(file) })
+        Ok(StoreLock {
+            held: Held::File(file),
+        })
     }
 }

@@ -459,11 +459,20 @@ fn a_pkce_login_completes_through_the_mock() {
         .expect("a valid request")
         .start(&endpoints, SystemTime::now(), &mut rng);
 
-    // The browser: follows X's redirect to the receiver.
-    let (received, page) = round(receiver, move || get_with(&agent(true), authorize.as_str()));
+    // First another login's callback (a forged state, as a local process or a rebinding
+    // page could send), then the browser, following X's redirect to the receiver.
+    let forged = format!("{redirect}?state=SOMEONEELSE&code=forged");
+    let browser = thread::spawn(move || {
+        let forged = get(&forged);
+        (forged, get_with(&agent(true), authorize.as_str()))
+    });
+    let received = receiver.receive_matching(|url| pending.matches(url));
+    let (forged, page) = browser.join().expect("the browser thread ends");
+    assert_eq!(forged.status, 400, "{}", forged.body);
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("You can close this tab"));
     let callback = received.expect("the callback");
+    assert!(!callback.url().contains("forged"), "{callback:?}");
     assert!(
         callback.url().starts_with(&format!("{redirect}?")),
         "{callback:?}"
@@ -473,4 +482,175 @@ fn a_pkce_login_completes_through_the_mock() {
         .on_callback(callback.url(), SystemTime::now())
         .expect("the callback carries this login's code");
     let _ = code;
+}
+
+/// Sends a raw `GET target` with the given `Host` header lines to `addr`; returns the answer.
+fn raw_get(addr: &str, target: &str, hosts: &[&str]) -> String {
+    let mut stream = TcpStream::connect(addr).expect("connects");
+    stream.set_read_timeout(Some(PATIENCE)).unwrap();
+    let mut head = format!("GET {target} HTTP/1.1\r\n");
+    for host in hosts {
+        head.push_str(&format!("Host: {host}\r\n"));
+    }
+    head.push_str("Connection: close\r\n\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer
+}
+
+#[test]
+fn a_callback_the_login_does_not_accept_gets_400_and_waiting_goes_on() {
+    let receiver = bind("http://127.0.0.1:0/callback");
+    let redirect = receiver.redirect_uri();
+    let base = origin(&redirect);
+    let browser = thread::spawn(move || {
+        let wrong = get(&format!("{base}/callback?state=WRONG&code=c1"));
+        let refused = get(&format!("{base}/callback?error=access_denied&state=WRONG"));
+        let right = get(&format!("{base}/callback?state=RIGHT&code=c2"));
+        (wrong, refused, right)
+    });
+    let seen = std::sync::Mutex::new(Vec::new());
+    let received = receiver.receive_matching(|url| {
+        seen.lock().unwrap().push(url.to_owned());
+        url.contains("state=RIGHT")
+    });
+    let (wrong, refused, right) = browser.join().expect("the browser thread ends");
+    for page in [&wrong, &refused] {
+        assert_eq!(page.status, 400, "{page:?}");
+        assert!(
+            page.body
+                .contains("This callback does not belong to the login in progress."),
+            "{}",
+            page.body
+        );
+        assert!(!page.body.contains("WRONG"), "{}", page.body);
+    }
+    assert_eq!(right.status, 200, "{}", right.body);
+    let callback = received.expect("the matching callback");
+    assert_eq!(callback.url(), format!("{redirect}?state=RIGHT&code=c2"));
+    // `accept` is asked with the full callback URL.
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [
+            format!("{redirect}?state=WRONG&code=c1"),
+            format!("{redirect}?error=access_denied&state=WRONG"),
+            format!("{redirect}?state=RIGHT&code=c2"),
+        ]
+    );
+}
+
+#[test]
+fn a_request_for_another_host_gets_400_and_waiting_goes_on() {
+    let receiver = bind("http://127.0.0.1:0/callback");
+    let base = origin(&receiver.redirect_uri());
+    let addr = base.trim_start_matches("http://").to_owned();
+    let port = addr.rsplit_once(':').unwrap().1.to_owned();
+    let (received, (refused, page)) = round(receiver, move || {
+        let target = "/callback?state=s&code=rebound";
+        let refused: Vec<String> = [
+            // A DNS-rebinding page: its own name, the receiver's port.
+            vec![format!("evil.example:{port}")],
+            vec!["evil.example".to_owned()],
+            // Not the redirect URI's host or port.
+            vec![format!("localhost:{port}")],
+            vec![format!("[::1]:{port}")],
+            vec!["127.0.0.1:1".to_owned()],
+            vec!["127.0.0.1".to_owned()],
+            vec![format!("127.0.0.1:{port}.evil.example")],
+            // None, or two.
+            vec![],
+            vec![addr.clone(), "evil.example".to_owned()],
+        ]
+        .iter()
+        .map(|hosts| {
+            let hosts: Vec<&str> = hosts.iter().map(String::as_str).collect();
+            raw_get(&addr, target, &hosts)
+        })
+        .collect();
+        (
+            refused,
+            raw_get(&addr, "/callback?state=s&code=good", &[&addr]),
+        )
+    });
+    for answer in &refused {
+        assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
+    }
+    assert!(page.starts_with("HTTP/1.1 200 "), "{page}");
+    let callback = received.expect("the callback with the right host");
+    assert!(
+        callback.url().ends_with("?state=s&code=good"),
+        "{callback:?}"
+    );
+}
+
+#[test]
+fn localhost_accepts_its_loopback_hosts() {
+    let hosts = |port: u16| {
+        [
+            format!("localhost:{port}"),
+            format!("LocalHost:{port}"),
+            format!("127.0.0.1:{port}"),
+            format!("[::1]:{port}"),
+        ]
+    };
+    for index in 0..4 {
+        let receiver = bind("http://localhost:0/callback");
+        let port = url::Url::parse(&receiver.redirect_uri())
+            .unwrap()
+            .port()
+            .unwrap();
+        let addr = format!("127.0.0.1:{port}");
+        let host = hosts(port)[index].clone();
+        let (received, page) = round(receiver, move || {
+            let wrong = raw_get(&addr, "/callback?state=s&code=c", &["evil.example"]);
+            assert!(wrong.starts_with("HTTP/1.1 400 "), "{wrong}");
+            raw_get(&addr, "/callback?state=s&code=c", &[&host])
+        });
+        assert!(page.starts_with("HTTP/1.1 200 "), "{page}");
+        assert!(received.is_ok(), "{received:?}");
+    }
+}
+
+#[test]
+fn a_pasted_url_without_an_answer_is_refused() {
+    for line in [
+        &b"http://127.0.0.1:8765/callback?foo=bar\n"[..],
+        b"http://127.0.0.1:8765/callback?code=SECRETCODE\n",
+        b"http://127.0.0.1:8765/callback?state=s\n",
+        b"http://127.0.0.1:8765/callback?oauth_token=SECRETCODE\n",
+    ] {
+        let mut input = line;
+        let error = read_pasted_redirect(&mut input).expect_err("no authorization answer");
+        assert!(
+            matches!(error, LoopbackError::InvalidPaste { .. }),
+            "{line:?}: {error:?}"
+        );
+        assert!(!error.to_string().contains("SECRETCODE"), "{error}");
+    }
+    for line in [
+        &b"http://127.0.0.1:8765/callback?oauth_token=t&oauth_verifier=v\n"[..],
+        b"http://127.0.0.1:8765/callback?denied=t\n",
+        b"http://127.0.0.1:8765/callback?error=access_denied\n",
+    ] {
+        let mut input = line;
+        assert!(read_pasted_redirect(&mut input).is_ok(), "{line:?}");
+    }
+}
+
+#[test]
+fn loopback_errors_do_not_repeat_their_source() {
+    use std::error::Error as _;
+    let taken = TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = taken.local_addr().unwrap().port();
+    let bind_error = LoopbackReceiver::bind(&format!("http://127.0.0.1:{port}/callback"))
+        .expect_err("the port is taken");
+    let mut input: &[u8] = b"http://127.0.0.1/?code=\xff\xfe\n";
+    let io_error = read_pasted_redirect(&mut input).expect_err("not UTF-8");
+    for error in [bind_error, io_error] {
+        let source = error.source().expect("a source").to_string();
+        let message = error.to_string();
+        assert!(!message.contains(&source), "{message}");
+        assert!(!message.ends_with('.'), "{message}");
+    }
 }

@@ -129,3 +129,179 @@ fn the_lock_excludes_a_second_holder_until_released() {
     waiter.join().expect("the waiter ends");
     assert!(acquired.load(Ordering::SeqCst));
 }
+
+#[test]
+fn the_memory_store_lock_excludes_a_second_holder_until_released() {
+    // Two API clients sharing one store each have their own single-flight lock: only the
+    // store's lock keeps them from both refreshing the same token.
+    let store = Arc::new(MemoryStore::with(tokens("a")));
+    let held = store.lock().expect("locks");
+    let acquired = Arc::new(AtomicBool::new(false));
+    let waiter = {
+        let (store, acquired) = (Arc::clone(&store), Arc::clone(&acquired));
+        std::thread::spawn(move || {
+            let _lock = store.lock().expect("locks eventually");
+            acquired.store(true, Ordering::SeqCst);
+        })
+    };
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(!acquired.load(Ordering::SeqCst), "the lock was shared");
+    // Loading and saving do not need the lock.
+    store.save(&tokens("b")).expect("saves while locked");
+    assert!(same(
+        &store.load().expect("loads").expect("a set"),
+        &tokens("b")
+    ));
+    drop(held);
+    waiter.join().expect("the waiter ends");
+    assert!(acquired.load(Ordering::SeqCst));
+    // Released again by the waiter: a third holder gets it at once.
+    let _again = store.lock().expect("locks again");
+}
+
+#[test]
+fn the_memory_store_lock_serializes_many_holders() {
+    let store = Arc::new(MemoryStore::new());
+    let inside = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let workers: Vec<_> = (0..8)
+        .map(|_| {
+            let (store, inside) = (Arc::clone(&store), Arc::clone(&inside));
+            std::thread::spawn(move || {
+                for _ in 0..50 {
+                    let _lock = store.lock().expect("locks");
+                    assert_eq!(inside.fetch_add(1, Ordering::SeqCst), 0, "two holders");
+                    std::thread::yield_now();
+                    inside.fetch_sub(1, Ordering::SeqCst);
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.join().expect("no two holders at once");
+    }
+}
+
+#[test]
+fn concurrent_saves_in_one_process_never_collide() {
+    let dir = TempDir::new("concurrent");
+    let store = Arc::new(FileStore::new(dir.0.join("tokens.json")));
+    store.save(&tokens("initial")).expect("saves");
+    let done = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let (store, done) = (Arc::clone(&store), Arc::clone(&done));
+        std::thread::spawn(move || {
+            let mut reads = 0_u32;
+            while !done.load(Ordering::SeqCst) || reads == 0 {
+                let loaded = store.load().expect("the file always parses");
+                assert!(loaded.is_some(), "the file is always there");
+                reads += 1;
+            }
+        })
+    };
+    let writers: Vec<_> = (0..8)
+        .map(|writer| {
+            let store = Arc::clone(&store);
+            std::thread::spawn(move || {
+                // Sets of different lengths, so interleaved writes would not parse.
+                let set = tokens(&format!("writer{writer}-{}", "x".repeat(writer * 37)));
+                for _ in 0..50 {
+                    store.save(&set).expect("saves concurrently");
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.join().expect("every save succeeds");
+    }
+    done.store(true, Ordering::SeqCst);
+    reader.join().expect("every read parses");
+    let last = store.load().expect("loads").expect("a set");
+    assert!(last.access_token().secret().starts_with("writer"));
+    let names: Vec<_> = std::fs::read_dir(&dir.0)
+        .expect("lists")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(
+        names,
+        vec![std::ffi::OsString::from("tokens.json")],
+        "no temporary file is left"
+    );
+}
+
+#[test]
+fn store_errors_do_not_repeat_their_source() {
+    use std::error::Error as _;
+    let dir = TempDir::new("source");
+    let store = FileStore::new(dir.0.join("missing-dir").join("tokens.json"));
+    let error = store.save(&tokens("a")).expect_err("no such directory");
+    let source = error
+        .source()
+        .expect("the OS error is the source")
+        .to_string();
+    let message = error.to_string();
+    assert!(!message.contains(&source), "{message}");
+    assert!(message.contains("tokens.json"), "names the file: {message}");
+    assert!(!message.ends_with('.'), "{message}");
+}
+
+/// A store of the caller's own (here: a `Vec` behind a mutex), with its own lock guard.
+#[derive(Default)]
+struct CustomStore {
+    tokens: std::sync::Mutex<Vec<TokenSet>>,
+    gate: Arc<std::sync::Mutex<()>>,
+}
+
+impl TokenStore for CustomStore {
+    fn load(&self) -> Result<Option<TokenSet>, StoreError> {
+        Ok(self.tokens.lock().expect("not poisoned").last().cloned())
+    }
+
+    fn save(&self, tokens: &TokenSet) -> Result<(), StoreError> {
+        self.tokens
+            .lock()
+            .expect("not poisoned")
+            .push(tokens.clone());
+        Ok(())
+    }
+
+    fn lock(&self) -> Result<twitter_auth_std::StoreLock, StoreError> {
+        // An owned guard: a flag set while held, cleared on drop.
+        struct Held(Arc<std::sync::Mutex<()>>, Arc<AtomicBool>);
+        impl Drop for Held {
+            fn drop(&mut self) {
+                self.1.store(false, Ordering::SeqCst);
+                let _ = &self.0;
+            }
+        }
+        let flag = Arc::new(AtomicBool::new(true));
+        HELD.with(|h| *h.borrow_mut() = Some(Arc::clone(&flag)));
+        Ok(twitter_auth_std::StoreLock::holding(Held(
+            Arc::clone(&self.gate),
+            flag,
+        )))
+    }
+}
+
+thread_local! {
+    static HELD: std::cell::RefCell<Option<Arc<AtomicBool>>> = const { std::cell::RefCell::new(None) };
+}
+
+#[test]
+fn a_custom_store_can_implement_the_trait_and_its_guard_lives_as_long_as_the_lock() {
+    let store = CustomStore::default();
+    store.save(&tokens("a")).expect("saves");
+    assert!(same(
+        &store.load().expect("loads").expect("a set"),
+        &tokens("a")
+    ));
+    let lock = store.lock().expect("locks");
+    let flag = HELD
+        .with(|h| h.borrow().clone())
+        .expect("the guard was made");
+    assert!(
+        flag.load(Ordering::SeqCst),
+        "held while the StoreLock lives"
+    );
+    drop(lock);
+    assert!(!flag.load(Ordering::SeqCst), "released when it drops");
+}
