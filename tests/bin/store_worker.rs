@@ -1,9 +1,14 @@
 //! A worker process for the cross-process refresh test: makes N `GET /2/users/me` calls through
 //! the blocking adapter, sharing one `FileStore` with its siblings.
 //!
-//! `store-worker BASE_URL STORE_PATH CLIENT_ID CLOCK_OFFSET_SECS N`; exits 0 when every answer
-//! was 200, 1 otherwise (printing what went wrong), 2 on bad arguments.
+//! `store-worker BASE_URL STORE_PATH CLIENT_ID CLOCK_OFFSET_SECS N [--wait]`; exits 0 when every
+//! answer was 200, 1 otherwise (printing what went wrong), 2 on bad arguments.
+//!
+//! With `--wait` it is one runner of a start barrier: once its API client is loaded it prints
+//! `ready` on stdout, then waits for one line on stdin before its first call, so a parent can
+//! release every worker at once and make them contend for the refresh.
 
+use std::io::{BufRead as _, Write as _};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -27,9 +32,13 @@ impl Clock for OffsetClock {
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let wait = args.last().is_some_and(|last| last == "--wait");
+    if wait {
+        args.pop();
+    }
     let [base, store, client_id, offset, n] = args.as_slice() else {
-        eprintln!("usage: store-worker BASE_URL STORE_PATH CLIENT_ID CLOCK_OFFSET_SECS N");
+        eprintln!("usage: store-worker BASE_URL STORE_PATH CLIENT_ID CLOCK_OFFSET_SECS N [--wait]");
         return ExitCode::from(2);
     };
     let (Ok(offset), Ok(n)) = (offset.parse::<u64>(), n.parse::<u32>()) else {
@@ -49,6 +58,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if wait && !barrier() {
+        eprintln!("store-worker: the start signal never came (stdin closed)");
+        return ExitCode::FAILURE;
+    }
     let url = api.client().endpoints().api_url("2/users/me");
     for i in 0..n {
         let request = http::Request::get(url.as_str())
@@ -71,4 +84,17 @@ fn main() -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// Prints `ready`, then waits for one line on stdin; `false` if stdout or stdin failed.
+fn barrier() -> bool {
+    let mut stdout = std::io::stdout().lock();
+    if writeln!(stdout, "ready")
+        .and_then(|()| stdout.flush())
+        .is_err()
+    {
+        return false;
+    }
+    let mut line = String::new();
+    matches!(std::io::stdin().lock().read_line(&mut line), Ok(n) if n > 0)
 }

@@ -8,7 +8,7 @@ use twitter_auth_core::api::Credential;
 use twitter_auth_core::oauth2;
 use twitter_auth_core::rate_limit::RateLimit;
 use twitter_auth_core::retry::RetryPolicy;
-use twitter_auth_core::{Endpoints, Exchange, HttpRequest, HttpResponse};
+use twitter_auth_core::{Endpoints, Exchange, HttpRequest, HttpResponse, Replay};
 use twitter_auth_mock::MockX;
 use twitter_auth_std::{Clock, TokenStore};
 
@@ -23,6 +23,9 @@ pub enum Failure {
     Store(String),
     /// The token store was empty.
     NoTokens,
+    /// The HTTP client followed a redirect and the adapter refused its answer (reqwest only:
+    /// a caller's client that follows redirects).
+    Redirected,
 }
 
 /// The fake X's clock, for adapters: `sleep` moves it instead of waiting, so waits on rate
@@ -59,11 +62,20 @@ pub trait Adapter: Sized {
     /// A client for `endpoints` with `policy`, reading time from (and sleeping on) `clock`.
     fn new(endpoints: Endpoints, policy: RetryPolicy, clock: MockClock) -> Self;
 
+    /// As [`new`](Self::new), but on a caller-supplied HTTP client built with its library's
+    /// defaults, which follow redirects: ureq's `Agent::new_with_defaults()`, reqwest's
+    /// `reqwest::Client::new()`.
+    fn with_default_http(endpoints: Endpoints, policy: RetryPolicy, clock: MockClock) -> Self;
+
     /// Runs one flow step.
     fn execute<E>(&self, step: E) -> Result<E::Output, Failure>
     where
         E: Exchange + Send + 'static,
         E::Output: Send + 'static;
+
+    /// Sends one request as it is (retried as the policy and `replay` allow) and returns the
+    /// answer whatever its status.
+    fn round_trip(&self, request: &HttpRequest, replay: Replay) -> Result<HttpResponse, Failure>;
 
     /// The latest rate-limit headers seen.
     fn rate_limit(&self) -> Option<RateLimit>;
@@ -107,12 +119,24 @@ impl Adapter for Ureq {
         )
     }
 
+    fn with_default_http(endpoints: Endpoints, policy: RetryPolicy, clock: MockClock) -> Self {
+        Self(
+            twitter_auth_ureq::Client::with_agent(endpoints, ureq::Agent::new_with_defaults())
+                .with_policy(policy)
+                .with_clock(Arc::new(clock)),
+        )
+    }
+
     fn execute<E>(&self, step: E) -> Result<E::Output, Failure>
     where
         E: Exchange + Send + 'static,
         E::Output: Send + 'static,
     {
         self.0.execute(step).map_err(from_ureq)
+    }
+
+    fn round_trip(&self, request: &HttpRequest, replay: Replay) -> Result<HttpResponse, Failure> {
+        self.0.round_trip(request, replay).map_err(from_ureq)
     }
 
     fn rate_limit(&self) -> Option<RateLimit> {
@@ -152,6 +176,7 @@ fn from_reqwest(error: twitter_auth_reqwest::Error) -> Failure {
         twitter_auth_reqwest::Error::Core(e) => Failure::Core(e),
         twitter_auth_reqwest::Error::Store(e) => Failure::Store(e.to_string()),
         twitter_auth_reqwest::Error::NoTokens => Failure::NoTokens,
+        twitter_auth_reqwest::Error::Redirected => Failure::Redirected,
         other => Failure::Transport(other.to_string()),
     }
 }
@@ -170,28 +195,52 @@ pub struct ReqwestApi {
     pub api: Arc<twitter_auth_reqwest::ApiClient>,
 }
 
-impl Adapter for Reqwest {
-    type Api = ReqwestApi;
-
-    const NAME: &'static str = "reqwest";
-
-    fn new(endpoints: Endpoints, policy: RetryPolicy, clock: MockClock) -> Self {
+impl Reqwest {
+    /// A runtime of its own, and the client `build` makes inside it (reqwest's client must be
+    /// built inside a runtime).
+    fn on_runtime(
+        build: impl FnOnce() -> twitter_auth_reqwest::Client,
+        policy: RetryPolicy,
+        clock: MockClock,
+    ) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .expect("a runtime");
         let client = {
-            // reqwest's client must be built inside a runtime.
             let _guard = runtime.enter();
-            twitter_auth_reqwest::Client::new(endpoints)
-                .with_policy(policy)
-                .with_clock(Arc::new(clock))
+            build().with_policy(policy).with_clock(Arc::new(clock))
         };
         Self {
             runtime: Arc::new(runtime),
             client,
         }
+    }
+}
+
+impl Adapter for Reqwest {
+    type Api = ReqwestApi;
+
+    const NAME: &'static str = "reqwest";
+
+    fn new(endpoints: Endpoints, policy: RetryPolicy, clock: MockClock) -> Self {
+        Self::on_runtime(
+            || twitter_auth_reqwest::Client::new(endpoints),
+            policy,
+            clock,
+        )
+    }
+
+    fn with_default_http(endpoints: Endpoints, policy: RetryPolicy, clock: MockClock) -> Self {
+        Self::on_runtime(
+            || {
+                let http = twitter_auth_reqwest::reqwest::Client::new();
+                twitter_auth_reqwest::Client::with_client(endpoints, http)
+            },
+            policy,
+            clock,
+        )
     }
 
     fn execute<E>(&self, step: E) -> Result<E::Output, Failure>
@@ -201,6 +250,12 @@ impl Adapter for Reqwest {
     {
         self.runtime
             .block_on(self.client.execute(step))
+            .map_err(from_reqwest)
+    }
+
+    fn round_trip(&self, request: &HttpRequest, replay: Replay) -> Result<HttpResponse, Failure> {
+        self.runtime
+            .block_on(self.client.round_trip(request, replay))
             .map_err(from_reqwest)
     }
 

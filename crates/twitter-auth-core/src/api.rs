@@ -88,6 +88,16 @@ impl Credential {
         matches!(self, Self::OAuth2(tokens) if refresh_needed(tokens, refused, now, margin))
     }
 
+    /// The OAuth 2.0 access token in use, if this is a user token set (to name the token X
+    /// refused when asking for a refresh).
+    #[must_use]
+    pub fn access_token(&self) -> Option<&str> {
+        match self {
+            Self::OAuth2(tokens) => Some(tokens.access_token().secret()),
+            _ => None,
+        }
+    }
+
     /// What to do with `answer` to a request this credential authorized on attempt number
     /// `attempt` (0 first): one re-sign after a 135 whose `Date` taught the signer X's
     /// clock, or one refresh after a 401 to an OAuth 2.0 user token; never a second time.

@@ -23,16 +23,19 @@ pub enum Replay {
     /// A single-use step (code exchange, refresh, OAuth 1.0a access token): after an ambiguous
     /// failure it must not be sent again, because the grant may already be spent.
     Never,
+    /// Sent once, and not again whatever the answer (even a 429): a signed request that the
+    /// driver cannot sign anew. What [`as_sent`](Self::as_sent) makes of [`Resign`](Self::Resign).
+    Once,
 }
 
 impl Replay {
-    /// The rule for a request that will be re-sent byte for byte (a driver that cannot sign it
-    /// anew): a `Resign` request then must not be sent twice (its nonce would repeat and its
-    /// timestamp age).
+    /// The rule for a request that would be re-sent byte for byte (a driver that cannot sign it
+    /// anew): a `Resign` request then is sent [`Once`](Self::Once) (its nonce would repeat and
+    /// its timestamp age); the caller builds the step again to retry.
     #[must_use]
     pub const fn as_sent(self) -> Self {
         match self {
-            Self::Resign => Self::Never,
+            Self::Resign => Self::Once,
             other => other,
         }
     }

@@ -14,6 +14,7 @@
 //! means `attempt < max(retries, 1)`, so turning on [`wait_on_rate_limit`] alone allows one
 //! wait. Every retry of any kind uses up an attempt.
 //!
+//! [`Replay::Once`] is never retried: its answer is accepted, its transport failure given up.
 //! [`Replay::Resign`] is decided as [`Replay::Safe`]; the caller builds the step again before
 //! sending it (an OAuth 1.0a request must not go out twice with the same nonce).
 //!
@@ -283,6 +284,12 @@ impl RetryPolicy {
         jitter: u32,
     ) -> Decision {
         let retries_left = attempt < self.retries;
+        if replay == Replay::Once {
+            return match outcome {
+                Outcome::Response(_) => Decision::Accept,
+                Outcome::Transport(_) => Decision::GiveUp(None),
+            };
+        }
         match outcome {
             Outcome::Transport(TransportFailure::NotSent) if retries_left => {
                 Decision::RetryAfter(self.backoff(attempt, jitter))

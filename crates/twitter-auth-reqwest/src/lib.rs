@@ -40,6 +40,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
@@ -75,9 +76,9 @@ pub enum Error {
     /// `redirect::Policy::none()`.
     #[error("the HTTP client followed a redirect; it must not (redirect::Policy::none())")]
     Redirected,
-    /// The runtime shut down before a refresh or store task finished (the store keeps
-    /// whatever was last saved).
-    #[error("the runtime stopped before the task finished")]
+    /// The runtime shut down before a refresh or store task finished, or the task panicked
+    /// (the store keeps whatever was last saved).
+    #[error("a refresh or store task did not finish")]
     Interrupted,
 }
 
@@ -219,6 +220,9 @@ impl Client {
             // Method, URI, version, every header and the body; a URI reqwest refuses is not sent.
             let request = reqwest::Request::try_from(prepare()?).map_err(transport)?;
             let result = self.send(request).await;
+            if let Err(Error::Redirected) = result {
+                return result; // a misconfigured client: retrying cannot help
+            }
             let now = self.clock.now();
             let outcome = match &result {
                 Ok(answer) => Outcome::Response(answer),
@@ -264,13 +268,9 @@ fn failure_of(error: &Error) -> TransportFailure {
     }
 }
 
-/// Waits for a task, passing its panic on; a task the runtime cancelled is an error.
+/// Waits for a refresh or store task (one the runtime cancelled, or that panicked, is an error).
 async fn joined<T>(task: JoinHandle<T>) -> Result<T, Error> {
-    match task.await {
-        Ok(value) => Ok(value),
-        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        Err(_) => Err(Error::Interrupted),
-    }
+    task.await.map_err(|_| Error::Interrupted)
 }
 
 /// Runs blocking store calls on tokio's blocking pool ([`tokio::task::spawn_blocking`], which
@@ -281,16 +281,8 @@ async fn blocking<T: Send + 'static>(
     Ok(joined(tokio::task::spawn_blocking(call)).await??)
 }
 
-impl std::fmt::Debug for ApiClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ApiClient")
-            .field("client", &self.client)
-            .field("refreshes", &self.refresher.is_some())
-            .finish_non_exhaustive()
-    }
-}
-
 /// OAuth 2.0 refresh state of an [`ApiClient`], shared with the task a refresh runs in.
+#[derive(Debug)]
 struct Refresher {
     client: oauth2::Client,
     store: Arc<dyn TokenStore>,
@@ -299,6 +291,8 @@ struct Refresher {
     margin: Duration,
     /// Single flight: one refresh at a time in this process; tasks wait without a thread.
     flight: tokio::sync::Mutex<()>,
+    /// The set in use failed to save: save it before anything else reads the store.
+    unsaved: std::sync::atomic::AtomicBool,
 }
 
 /// Calls the X API with one credential: signs (OAuth 1.0a) or authorizes (bearer) every
@@ -308,6 +302,7 @@ struct Refresher {
 ///
 /// A refresh runs in a task of its own: a caller that stops waiting (a timeout, a dropped
 /// future) does not cut it between X rotating the refresh token and the store saving it.
+#[derive(Debug)]
 pub struct ApiClient {
     client: Client,
     credential: Arc<Mutex<Credential>>,
@@ -343,6 +338,7 @@ impl ApiClient {
             credential: Arc::clone(&api.credential),
             margin: DEFAULT_REFRESH_MARGIN,
             flight: tokio::sync::Mutex::new(()),
+            unsaved: false.into(),
         }));
         Ok(api)
     }
@@ -385,7 +381,7 @@ impl ApiClient {
             match credential.after_answer(&answer, clock.now(), attempt) {
                 AfterAnswer::Resign => *lock(&self.credential) = credential,
                 AfterAnswer::Refresh if self.refresher.is_some() => {
-                    self.refresh(access_token(&credential)).await?;
+                    self.refresh(credential.access_token()).await?;
                 }
                 _ => return Ok(answer),
             }
@@ -395,15 +391,16 @@ impl ApiClient {
 
     /// Refreshes when the core says one is needed, in a task of its own; `refused` is the
     /// access token X refused (`None`: refresh if due).
-    async fn refresh(&self, refused: Option<String>) -> Result<(), Error> {
+    async fn refresh(&self, refused: Option<&str>) -> Result<(), Error> {
         let Some(refresher) = &self.refresher else {
             return Ok(()); // no refresh token source: the token is used until X refuses it
         };
         let (now, margin) = (self.client.clock.now(), refresher.margin);
-        if !lock(&self.credential).needs_refresh(refused.as_deref(), now, margin) {
+        if !lock(&self.credential).needs_refresh(refused, now, margin) {
             return Ok(());
         }
-        joined(tokio::spawn(Arc::clone(refresher).run(refused))).await?
+        let task = Arc::clone(refresher).run(refused.map(str::to_owned));
+        joined(tokio::spawn(task)).await?
     }
 }
 
@@ -421,8 +418,15 @@ impl Refresher {
         if !api::refresh_needed(&current, refused, now, self.margin) {
             return Ok(()); // another task refreshed while this one waited
         }
+        let copy = self.unsaved.load(Relaxed).then(|| current.clone());
         let store = Arc::clone(&self.store);
-        let (_store_lock, stored) = blocking(move || Ok((store.lock()?, store.load()?))).await?;
+        let (_store_lock, stored) = blocking(move || {
+            let lock = store.lock()?;
+            copy.map(|set| store.save(&set)).transpose()?; // the set in use wins over the stored one
+            Ok((lock, store.load()?))
+        })
+        .await?;
+        self.unsaved.store(false, Relaxed);
         let from = match api::plan_refresh(current, stored, refused, now, self.margin) {
             RefreshPlan::Refresh(from) => from,
             RefreshPlan::Adopt(stored) => {
@@ -435,14 +439,8 @@ impl Refresher {
         let tokens = self.http.execute(step).await?;
         let (store, copy) = (Arc::clone(&self.store), tokens.clone());
         let saved = blocking(move || store.save(&copy)).await; // before any use
+        self.unsaved.store(saved.is_err(), Relaxed);
         *lock(&self.credential) = Credential::OAuth2(tokens);
         saved
-    }
-}
-
-fn access_token(credential: &Credential) -> Option<String> {
-    match credential {
-        Credential::OAuth2(tokens) => Some(tokens.access_token().secret().to_owned()),
-        _ => None,
     }
 }

@@ -37,7 +37,7 @@ pub enum StoreError {
 /// crash never loses the only valid refresh token. Around a refresh it holds
 /// [`lock`](Self::lock) and re-reads the store, so a token another process already rotated is
 /// used instead of spending the dead one.
-pub trait TokenStore: Send + Sync {
+pub trait TokenStore: Send + Sync + std::fmt::Debug {
     /// The stored token set, if any.
     fn load(&self) -> Result<Option<TokenSet>, StoreError>;
 

@@ -32,6 +32,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -224,28 +225,23 @@ impl std::fmt::Debug for Client {
     }
 }
 
-impl std::fmt::Debug for ApiClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ApiClient")
-            .field("client", &self.client)
-            .field("refreshes", &self.refresher.is_some())
-            .finish_non_exhaustive()
-    }
-}
-
 /// OAuth 2.0 refresh settings of an [`ApiClient`].
+#[derive(Debug)]
 struct Refresher {
     client: oauth2::Client,
     store: Arc<dyn TokenStore>,
     margin: Duration,
     /// Single flight: one refresh at a time in this process.
     flight: Mutex<()>,
+    /// The set in use failed to save: save it before anything else reads the store.
+    unsaved: AtomicBool,
 }
 
 /// Calls the X API with one credential: signs (OAuth 1.0a) or authorizes (bearer) every
 /// request; re-signs once after a 135; for OAuth 2.0 user tokens refreshes before expiry and
 /// once after a 401, once for all threads sharing the client, saving each new token set to the
 /// store before using it.
+#[derive(Debug)]
 pub struct ApiClient {
     client: Client,
     credential: Mutex<Credential>,
@@ -279,6 +275,7 @@ impl ApiClient {
                 store,
                 margin: DEFAULT_REFRESH_MARGIN,
                 flight: Mutex::new(()),
+                unsaved: AtomicBool::new(false),
             }),
         })
     }
@@ -323,8 +320,8 @@ impl ApiClient {
                 .attempts(prepare, replay_for(&request, &credential))?;
             match credential.after_answer(&answer, clock.now(), attempt) {
                 AfterAnswer::Resign => *lock(&self.credential) = credential,
-                AfterAnswer::Refresh => match (&self.refresher, access_token(&credential)) {
-                    (Some(refresher), Some(used)) => self.refresh(refresher, Some(&used))?,
+                AfterAnswer::Refresh => match (&self.refresher, credential.access_token()) {
+                    (Some(refresher), Some(used)) => self.refresh(refresher, Some(used))?,
                     _ => return Ok(answer),
                 },
                 _ => return Ok(answer),
@@ -350,6 +347,10 @@ impl ApiClient {
             return Ok(()); // another thread refreshed while this one waited
         }
         let _store_lock = refresher.store.lock()?;
+        if refresher.unsaved.load(Relaxed) {
+            refresher.store.save(&current)?; // the set in use wins over the stored one
+            refresher.unsaved.store(false, Relaxed);
+        }
         let stored = refresher.store.load()?;
         let now = self.client.clock.now();
         let from = match api::plan_refresh(current, stored, refused, now, refresher.margin) {
@@ -363,14 +364,8 @@ impl ApiClient {
         let step = oauth2::refresh(&refresher.client, &self.client.endpoints, &from)?;
         let tokens = self.client.execute(step)?;
         let saved = refresher.store.save(&tokens); // before any use: a crash must not lose it
+        refresher.unsaved.store(saved.is_err(), Relaxed);
         *lock(&self.credential) = Credential::OAuth2(tokens);
         Ok(saved?)
-    }
-}
-
-fn access_token(credential: &Credential) -> Option<String> {
-    match credential {
-        Credential::OAuth2(tokens) => Some(tokens.access_token().secret().to_owned()),
-        _ => None,
     }
 }

@@ -124,6 +124,7 @@ impl AppOnly {
         Ok(InvalidateBearer {
             request,
             token: bearer.token.clone(),
+            replay: Replay::Safe,
         })
     }
 
@@ -161,6 +162,8 @@ impl AppOnly {
         Ok(InvalidateBearer {
             request,
             token: bearer.token.clone(),
+            // Signed: a nonce must not repeat, so a retry needs a new signature.
+            replay: Replay::Resign,
         })
     }
 }
@@ -273,6 +276,7 @@ impl Exchange for ObtainBearer {
 pub struct InvalidateBearer {
     request: HttpRequest,
     token: BearerToken,
+    replay: Replay,
 }
 
 impl fmt::Debug for InvalidateBearer {
@@ -294,7 +298,7 @@ impl Exchange for InvalidateBearer {
     }
 
     fn replay(&self) -> Replay {
-        Replay::Safe
+        self.replay
     }
 
     /// Expects 200 `{"access_token":"<the invalidated token>"}` and checks that X names the

@@ -325,6 +325,12 @@ fn invalidate_signed_is_signed_by_the_app_owner() {
             "nonce123",
         )
         .unwrap();
+    // Signed: a retry must carry a new nonce and timestamp; the Basic variant may repeat.
+    assert_eq!(step.replay(), Replay::Resign);
+    let basic = app()
+        .invalidate_basic(&Endpoints::x(), &bearer(SHORT_TOKEN))
+        .unwrap();
+    assert_eq!(basic.replay(), Replay::Safe);
     let request = step.request();
     assert_eq!(request.method(), http::Method::POST);
     let url = "https://api.x.com/oauth2/invalidate_token?access_token=AAAA%252FAAA%253DAAAAAAAA";

@@ -671,3 +671,36 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_request_sent_once_is_never_retried() {
+    let policy = RetryPolicy::recommended().with_wait_on_rate_limit(true);
+    // A 429 that would be waited on, a 503 that would be retried: neither, for `Once`.
+    assert!(
+        retry_after(&decide(
+            &policy,
+            Replay::Safe,
+            0,
+            Outcome::Response(&limited(60))
+        ))
+        .is_some()
+    );
+    assert!(is_accept(&decide(
+        &policy,
+        Replay::Once,
+        0,
+        Outcome::Response(&limited(60))
+    )));
+    assert!(is_accept(&decide(
+        &policy,
+        Replay::Once,
+        0,
+        Outcome::Response(&response(503, &[]))
+    )));
+    for failure in [TransportFailure::NotSent, TransportFailure::Unknown] {
+        assert!(matches!(
+            decide(&policy, Replay::Once, 0, Outcome::Transport(failure)),
+            Decision::GiveUp(None)
+        ));
+    }
+}

@@ -13,7 +13,9 @@ use twitter_auth_core::oauth1_sign::{
 };
 use twitter_auth_core::oauth2::{self, AppOnly, AuthorizeRequest, Scope, Scopes};
 use twitter_auth_core::{ClientId, Endpoints, HttpRequest, Replay};
-use twitter_auth_mock::{DEMO_NATIVE_APP, DEMO_WEB_APP, MockConfig, MockX, RateLimits};
+use twitter_auth_mock::{
+    DEMO_NATIVE_APP, DEMO_WEB_APP, Fault, FaultKind, MockConfig, MockX, RateLimits,
+};
 use twitter_auth_reqwest::{ApiClient, AsyncClock, Client};
 use twitter_auth_std::{MemoryStore, TokenStore};
 
@@ -129,8 +131,15 @@ async fn expired_oauth2_token_is_refreshed_once_for_100_tasks() -> Result {
     let first_access = tokens.access_token().secret().to_owned();
     let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::with(tokens));
 
-    // Two hours later the access token is dead; 100 tasks need it at once.
+    // Two hours later the access token is dead; 100 tasks need it at once. The refresh is held
+    // for half a second, so every other task arrives while it is in flight: without single
+    // flight they would refresh too, spending the rotated refresh token.
     mock.advance(Duration::from_secs(7200));
+    mock.inject(Fault::new(
+        "/2/oauth2/token",
+        1,
+        FaultKind::Delay(Duration::from_millis(500)),
+    ));
     let api = Arc::new(ApiClient::oauth2(client, oauth2_client, Arc::clone(&store)).await?);
     let me = api.client().endpoints().api_url("2/users/me");
     let tasks: Vec<_> = (0..100)
@@ -143,6 +152,11 @@ async fn expired_oauth2_token_is_refreshed_once_for_100_tasks() -> Result {
         assert_eq!(task.await??.status(), 200);
     }
     assert_eq!(mock.counters().refreshes, 1, "one refresh for all tasks");
+    assert_eq!(
+        mock.counters().refresh_replays,
+        0,
+        "no spent refresh token sent"
+    );
     let Credential::OAuth2(current) = api.credential() else {
         panic!("still an OAuth 2.0 credential");
     };

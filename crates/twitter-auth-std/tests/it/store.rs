@@ -245,7 +245,7 @@ fn store_errors_do_not_repeat_their_source() {
 }
 
 /// A store of the caller's own (here: a `Vec` behind a mutex), with its own lock guard.
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct CustomStore {
     tokens: std::sync::Mutex<Vec<TokenSet>>,
     gate: Arc<std::sync::Mutex<()>>,
