@@ -31,7 +31,7 @@ use twitter_auth_mock::{
 };
 use twitter_auth_std::{FileStore, MemoryStore, StoreError, StoreLock, TokenStore};
 use twitter_auth_tests::adapters::{Adapter, Failure, Reqwest, Ureq};
-use twitter_auth_tests::{Loopback, Transport as _, plain_agent, send_plain};
+use twitter_auth_tests::{Loopback, TempDir, Transport as _, plain_agent, send_plain};
 
 const REDIRECT: &str = "http://127.0.0.1:8765/callback";
 
@@ -705,35 +705,12 @@ fn failed_save<A: Adapter>() {
     );
 }
 
-/// A fresh directory under the system's temp dir, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> Self {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "twauth-e2e-{tag}-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("a temp dir");
-        Self(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// A login saved in a `FileStore` in `dir`, and two API clients of this process on that one
 /// store, each with its own single-flight lock and its own copy of the set in memory.
 fn two_clients<A: Adapter>(x: &Loopback, dir: &TempDir, seed: u64) -> [A::Api; 2] {
     let client = public_client(x);
     let tokens = pkce_login(x, &adapter::<A>(x, RetryPolicy::new()), &client, seed);
-    let store = Arc::new(FileStore::new(dir.0.join("tokens.json")));
+    let store = Arc::new(FileStore::new(dir.path().join("tokens.json")));
     store.save(&tokens).expect("saved");
     [(); 2].map(|()| {
         adapter::<A>(x, RetryPolicy::new())
@@ -772,7 +749,7 @@ fn refresh_from_the_stored_set<A: Adapter>() {
     let x = start();
     let dir = TempDir::new("stored-set");
     let [first, second] = two_clients::<A>(&x, &dir, 17);
-    let store = FileStore::new(dir.0.join("tokens.json"));
+    let store = FileStore::new(dir.path().join("tokens.json"));
     let original = stored_refresh(&store);
     x.mock().advance(Duration::from_secs(7200));
     assert_eq!(whoami::<A>(&x, &first), x.mock().config().users[0].username);
@@ -889,7 +866,7 @@ fn four_processes_share_one_refresh_through_a_file_store() {
     let client = public_client(&x);
     let tokens = pkce_login(&x, &adapter::<Ureq>(&x, RetryPolicy::new()), &client, 9);
     let dir = TempDir::new("procs");
-    let path = dir.0.join("tokens.json");
+    let path = dir.path().join("tokens.json");
     FileStore::new(&path).save(&tokens).expect("saved");
     x.mock().advance(Duration::from_secs(7200));
     hold_the_refresh(&x);

@@ -314,24 +314,6 @@ fn url_pairs(body: &[u8]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// A fresh directory under the system temp dir, removed on drop.
-struct TempDir(std::path::PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("twauth-leak-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("a temp dir");
-        Self(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 #[test]
 fn std_values_never_print_secrets() {
     use twitter_auth_core::oauth2::{Scopes, TokenSet};
@@ -361,15 +343,15 @@ fn std_values_never_print_secrets() {
     );
 
     // A file store that saved the set, and a corrupt file holding a sentinel.
-    let dir = TempDir::new("std");
-    let file_store = FileStore::new(dir.0.join("tokens.json"));
+    let dir = twitter_auth_tests::TempDir::new("leak-std");
+    let file_store = FileStore::new(dir.path().join("tokens.json"));
     file_store.save(&tokens).expect("saves");
     all_formats("FileStore", &file_store);
     all_formats(
         "StoreLock of a FileStore",
         &file_store.lock().expect("locks"),
     );
-    let corrupt = dir.0.join("corrupt.json");
+    let corrupt = dir.path().join("corrupt.json");
     std::fs::write(
         &corrupt,
         format!("{{\"access_token\": \"{}\", ", SENTINELS[0]),
@@ -379,7 +361,7 @@ fn std_values_never_print_secrets() {
     std::fs::write(&corrupt, SENTINELS[1]).expect("writes");
     store_errors.push(FileStore::new(&corrupt).load().expect_err("not JSON"));
     store_errors.push(
-        FileStore::new(dir.0.join("missing").join("tokens.json"))
+        FileStore::new(dir.path().join("missing").join("tokens.json"))
             .save(&tokens)
             .expect_err("no such directory"),
     );
