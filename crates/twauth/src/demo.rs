@@ -1,0 +1,587 @@
+//! `twauth demo [--adapter ureq|reqwest|both] [--quiet]`: every flow, end to end, through the
+//! transport adapters against the embedded fake X on loopback. No credentials, no network.
+
+use std::fmt::Display;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rand::SeedableRng as _;
+use rand::rngs::StdRng;
+use twitter_auth_core::api::Credential;
+use twitter_auth_core::http;
+use twitter_auth_core::oauth1::{
+    AuthorizeKind, Callback, RequestToken, UserCredentials, UserSigner, VerifyCredentials,
+};
+use twitter_auth_core::oauth1_sign::{
+    self, ConsumerCredentials, ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
+};
+use twitter_auth_core::oauth2::{
+    self, AppOnly, AuthorizeRequest, Client as OAuth2Client, RevokeToken, Scope, Scopes, UsersMe,
+};
+use twitter_auth_core::{ClientId, ClientSecret, Endpoints, Exchange, HttpRequest, HttpResponse};
+use twitter_auth_mock::{DEMO_NATIVE_APP, DEMO_WEB_APP, MockConfig, MockX, pin_from_page};
+use twitter_auth_ureq::ureq;
+
+/// Where the demo's "browser" is sent after consent (a callback registered by both demo apps).
+const REDIRECT: &str = "http://127.0.0.1:8765/callback";
+
+/// Options.
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    /// Which transport adapter(s) to run the flows through.
+    #[arg(long, value_enum, default_value_t = AdapterArg::Both)]
+    adapter: AdapterArg,
+    /// Print only the summary table.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// `--adapter`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum AdapterArg {
+    /// The blocking adapter (twitter-auth-ureq).
+    Ureq,
+    /// The async adapter (twitter-auth-reqwest, on a tokio runtime).
+    Reqwest,
+    /// Both, one after the other.
+    Both,
+}
+
+/// One transport adapter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Ureq,
+    Reqwest,
+}
+
+impl Kind {
+    const fn name(self) -> &'static str {
+        match self {
+            Self::Ureq => "ureq",
+            Self::Reqwest => "reqwest",
+        }
+    }
+}
+
+/// Every flow the demo runs, in order, with its title.
+const FLOWS: [(Flow, &str); 7] = [
+    (Flow::ThreeLegged, "OAuth 1.0a 3-legged"),
+    (Flow::Pin, "OAuth 1.0a PIN (oob)"),
+    (Flow::SignIn, "Sign in with X"),
+    (Flow::AppOnly, "OAuth 2.0 app-only"),
+    (Flow::PkcePublic, "PKCE public client"),
+    (Flow::PkceConfidential, "PKCE confidential client"),
+    (Flow::Signed, "ApiClient signed request"),
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Flow {
+    ThreeLegged,
+    Pin,
+    SignIn,
+    AppOnly,
+    PkcePublic,
+    PkceConfidential,
+    Signed,
+}
+
+type Outcome = Result<(), Box<dyn std::error::Error>>;
+
+/// A transport adapter's client, the same face for both.
+enum Driver {
+    Ureq(twitter_auth_ureq::Client),
+    Reqwest(Arc<tokio::runtime::Runtime>, twitter_auth_reqwest::Client),
+}
+
+/// A transport adapter's API client.
+enum Api {
+    Ureq(Box<twitter_auth_ureq::ApiClient>),
+    Reqwest(
+        Arc<tokio::runtime::Runtime>,
+        Box<twitter_auth_reqwest::ApiClient>,
+    ),
+}
+
+impl Driver {
+    fn execute<E: Exchange>(&self, step: E) -> Result<E::Output, Box<dyn std::error::Error>> {
+        match self {
+            Self::Ureq(client) => Ok(client.execute(step)?),
+            Self::Reqwest(runtime, client) => Ok(runtime.block_on(client.execute(step))?),
+        }
+    }
+
+    fn api(self, credential: Credential) -> Api {
+        match self {
+            Self::Ureq(client) => Api::Ureq(Box::new(twitter_auth_ureq::ApiClient::new(
+                client, credential,
+            ))),
+            Self::Reqwest(runtime, client) => Api::Reqwest(
+                runtime,
+                Box::new(twitter_auth_reqwest::ApiClient::new(client, credential)),
+            ),
+        }
+    }
+}
+
+impl Api {
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, Box<dyn std::error::Error>> {
+        match self {
+            Self::Ureq(api) => Ok(api.send(request)?),
+            Self::Reqwest(runtime, api) => Ok(runtime.block_on(api.send(request))?),
+        }
+    }
+}
+
+/// The demo's state: the fake X, the runtime for the async adapter, and how loud to be.
+struct Demo {
+    mock: MockX,
+    endpoints: Endpoints,
+    runtime: Option<Arc<tokio::runtime::Runtime>>,
+    browser: ureq::Agent,
+    rng: StdRng,
+    quiet: bool,
+    nonces: u64,
+}
+
+/// The first characters of a secret, enough to tell two apart, and no more.
+fn redact(secret: &str) -> String {
+    format!("{}…", secret.chars().take(4).collect::<String>())
+}
+
+/// A URL with the values of its query redacted (authorization codes, verifiers).
+fn redact_query(url: &str) -> String {
+    let Some((base, query)) = url.split_once('?') else {
+        return url.to_owned();
+    };
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, value)) => format!("{name}={}", redact(value)),
+            None => pair.to_owned(),
+        })
+        .collect();
+    format!("{base}?{}", pairs.join("&"))
+}
+
+fn get(endpoints: &Endpoints, path: &str) -> Result<HttpRequest, http::Error> {
+    http::Request::get(endpoints.api_url(path).as_str()).body(Vec::new())
+}
+
+fn check_status(answer: &HttpResponse, want: u16, what: &str) -> Outcome {
+    if answer.status() == want {
+        Ok(())
+    } else {
+        Err(format!("{what}: expected HTTP {want}, got {}", answer.status()).into())
+    }
+}
+
+impl Demo {
+    fn say(&self, label: &str, text: impl Display) {
+        if !self.quiet {
+            println!("    {label:<16}{text}");
+        }
+    }
+
+    fn now(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(self.mock.now())
+    }
+
+    fn nonce(&mut self) -> String {
+        self.nonces += 1;
+        let random = oauth1_sign::generate_nonce(&mut self.rng);
+        format!("{random}{}", self.nonces)
+    }
+
+    fn driver(&self, kind: Kind) -> Result<Driver, Box<dyn std::error::Error>> {
+        let endpoints = self.endpoints.clone();
+        Ok(match kind {
+            Kind::Ureq => Driver::Ureq(twitter_auth_ureq::Client::new(endpoints)),
+            Kind::Reqwest => {
+                let runtime = self
+                    .runtime
+                    .clone()
+                    .ok_or("no tokio runtime for the async adapter")?;
+                // reqwest's client is built inside a runtime.
+                let client = {
+                    let _guard = runtime.enter();
+                    twitter_auth_reqwest::Client::new(endpoints)
+                };
+                Driver::Reqwest(runtime, client)
+            }
+        })
+    }
+
+    /// The browser's part: a GET of the authorize URL, answered without following redirects.
+    fn browse(&self, url: &str) -> Result<HttpResponse, Box<dyn std::error::Error>> {
+        let request = http::Request::get(url).body(Vec::new())?;
+        let response = self.browser.run(request)?;
+        let (parts, mut body) = response.into_parts();
+        let bytes = body.read_to_vec()?;
+        Ok(http::Response::from_parts(parts, bytes))
+    }
+
+    /// Consent: the authorize page answers with a redirect to the callback; returns `Location`.
+    fn consent(&self, url: &str) -> Result<String, Box<dyn std::error::Error>> {
+        let answer = self.browse(url)?;
+        if answer.status() != 302 {
+            return Err(
+                format!("consent answered HTTP {}, not a redirect", answer.status()).into(),
+            );
+        }
+        let location = answer
+            .headers()
+            .get("location")
+            .ok_or("the consent redirect has no Location")?
+            .to_str()?;
+        Ok(location.to_owned())
+    }
+
+    fn consumer(&self) -> Result<ConsumerCredentials, Box<dyn std::error::Error>> {
+        let app = self.mock.config().app(DEMO_WEB_APP).ok_or("no web app")?;
+        Ok(ConsumerCredentials::new(
+            ConsumerKey::new(app.consumer_key.clone()),
+            ConsumerSecret::new(app.consumer_secret.clone()),
+        ))
+    }
+
+    fn run_flow(&mut self, flow: Flow, kind: Kind) -> Outcome {
+        match flow {
+            Flow::ThreeLegged => self.oauth1(kind, AuthorizeKind::Authorize, false),
+            Flow::Pin => self.oauth1(kind, AuthorizeKind::Authorize, true),
+            Flow::SignIn => self.oauth1(kind, AuthorizeKind::Authenticate, false),
+            Flow::AppOnly => self.app_only(kind),
+            Flow::PkcePublic => {
+                let app = self
+                    .mock
+                    .config()
+                    .app(DEMO_NATIVE_APP)
+                    .ok_or("no native app")?;
+                let id = app.client_id().ok_or("the native app has no client id")?;
+                self.pkce(kind, &OAuth2Client::public(ClientId::new(id)))
+            }
+            Flow::PkceConfidential => {
+                let app = self.mock.config().app(DEMO_WEB_APP).ok_or("no web app")?;
+                let id = app.client_id().ok_or("the web app has no client id")?;
+                let secret = app
+                    .client_secret()
+                    .ok_or("the web app has no client secret")?;
+                let client =
+                    OAuth2Client::confidential(ClientId::new(id), ClientSecret::new(secret));
+                self.pkce(kind, &client)
+            }
+            Flow::Signed => self.signed(kind),
+        }
+    }
+
+    fn oauth1(&mut self, kind: Kind, authorize: AuthorizeKind, pin: bool) -> Outcome {
+        let driver = self.driver(kind)?;
+        let consumer = self.consumer()?;
+        let endpoints = self.endpoints.clone();
+        let callback = if pin {
+            Callback::oob()
+        } else {
+            Callback::url(REDIRECT)?
+        };
+        let nonce = self.nonce();
+        let pending = driver.execute(RequestToken::new(callback).exchange(
+            &consumer,
+            &endpoints,
+            self.now(),
+            &nonce,
+        )?)?;
+        self.say("request token", redact(pending.request_token().as_str()));
+        let url = pending.authorize_url(&endpoints, authorize);
+        self.say("authorize URL", &url);
+        let verified = if pin {
+            let page = self.browse(url.as_str())?;
+            check_status(&page, 200, "the PIN page")?;
+            let html = String::from_utf8(page.into_body())?;
+            let pin = pin_from_page(&html).ok_or("no PIN on the page")?.to_owned();
+            self.say(
+                "consent given",
+                "the PIN page shows a PIN; the user types it in",
+            );
+            self.say("PIN", redact(&pin));
+            pending.with_pin(&pin, self.now())?
+        } else {
+            let location = self.consent(url.as_str())?;
+            self.say(
+                "consent given",
+                format!("redirected to {}", redact_query(&location)),
+            );
+            pending.on_callback(&location, self.now())?
+        };
+        let nonce = self.nonce();
+        let user: UserCredentials =
+            driver.execute(verified.access_token(&consumer, &endpoints, self.now(), &nonce)?)?;
+        self.say(
+            "token obtained",
+            format!(
+                "access token {}, token secret {}",
+                redact(user.token.token.as_str()),
+                redact(user.token.secret.secret())
+            ),
+        );
+        self.say(
+            "belongs to",
+            format!(
+                "@{} (id {})",
+                user.screen_name.as_deref().unwrap_or("?"),
+                user.user_id.as_ref().map_or("?", |id| id.as_str())
+            ),
+        );
+        let signer = UserSigner::new(&consumer, &user.token);
+        let nonce = self.nonce();
+        let me = driver.execute(VerifyCredentials::new(
+            &endpoints,
+            &signer,
+            self.now(),
+            &nonce,
+        )?)?;
+        self.say(
+            "signed request",
+            format!(
+                "GET 1.1/account/verify_credentials.json → @{}",
+                me.screen_name
+            ),
+        );
+        Ok(())
+    }
+
+    fn app_only(&self, kind: Kind) -> Outcome {
+        let driver = self.driver(kind)?;
+        let consumer = self.consumer()?;
+        let app = AppOnly::new(consumer.key, consumer.secret);
+        let endpoints = self.endpoints.clone();
+        let bearer = driver.execute(app.obtain(&endpoints)?)?;
+        self.say(
+            "token obtained",
+            format!("bearer {}", redact(bearer.token().secret())),
+        );
+        let api = self.driver(kind)?.api(Credential::AppOnly(bearer.clone()));
+        let answer = api.send(get(&endpoints, "2/users/by/username/mock_bob")?)?;
+        check_status(&answer, 200, "2/users/by/username/mock_bob")?;
+        let body: serde_json::Value = serde_json::from_slice(answer.body())?;
+        self.say(
+            "used",
+            format!(
+                "GET 2/users/by/username/mock_bob → @{} (id {})",
+                body["data"]["username"].as_str().unwrap_or("?"),
+                body["data"]["id"].as_str().unwrap_or("?")
+            ),
+        );
+        driver.execute(app.invalidate_basic(&endpoints, &bearer)?)?;
+        let answer = api.send(get(&endpoints, "2/users/by/username/mock_bob")?)?;
+        check_status(&answer, 401, "an invalidated bearer")?;
+        self.say("invalidated", "the bearer is refused now (HTTP 401)");
+        Ok(())
+    }
+
+    fn pkce(&mut self, kind: Kind, client: &OAuth2Client) -> Outcome {
+        let driver = self.driver(kind)?;
+        let endpoints = self.endpoints.clone();
+        let scopes = Scopes::from([Scope::TweetRead, Scope::UsersRead, Scope::OfflineAccess]);
+        let now = self.now();
+        let (url, pending) =
+            AuthorizeRequest::new(client, REDIRECT, scopes)?.start(&endpoints, now, &mut self.rng);
+        self.say("authorize URL", &url);
+        let location = self.consent(url.as_str())?;
+        self.say(
+            "consent given",
+            format!("redirected to {}", redact_query(&location)),
+        );
+        let code = pending.on_callback(&location, self.now())?;
+        let tokens = driver.execute(code.exchange(client, &endpoints)?)?;
+        self.say(
+            "token obtained",
+            format!(
+                "access {}, refresh {}, scopes {}",
+                redact(tokens.access_token().secret()),
+                tokens
+                    .refresh_token()
+                    .map_or_else(|| "none".to_owned(), |r| redact(r.secret())),
+                tokens
+                    .scopes()
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+        );
+        let me = driver.execute(UsersMe::new(&endpoints, &tokens)?)?;
+        self.say(
+            "belongs to",
+            format!(
+                "@{} (id {}), by GET 2/users/me",
+                me.username,
+                me.id.as_str()
+            ),
+        );
+        let tokens = driver.execute(oauth2::refresh(client, &endpoints, &tokens)?)?;
+        self.say(
+            "refreshed",
+            format!(
+                "new access {}, rotated refresh token",
+                redact(tokens.access_token().secret())
+            ),
+        );
+        let me = driver.execute(UsersMe::new(&endpoints, &tokens)?)?;
+        self.say("still works", format!("GET 2/users/me → @{}", me.username));
+        let refresh = tokens.refresh_token().ok_or("no refresh token")?;
+        driver.execute(oauth2::revoke(
+            client,
+            &endpoints,
+            RevokeToken::Refresh(refresh),
+        )?)?;
+        let answer = driver
+            .api(Credential::OAuth2(tokens.clone()))
+            .send(get(&endpoints, "2/users/me")?)?;
+        check_status(&answer, 401, "a revoked grant")?;
+        self.say("revoked", "the grant is gone (HTTP 401)");
+        Ok(())
+    }
+
+    fn signed(&self, kind: Kind) -> Outcome {
+        let consumer = self.consumer()?;
+        let app = self.mock.config().app(DEMO_WEB_APP).ok_or("no web app")?;
+        let token = app.user_tokens.first().ok_or("no pre-issued token")?;
+        let owner = TokenCredentials::new(
+            Token::new(token.token.clone()),
+            TokenSecret::new(token.secret.clone()),
+        );
+        self.say(
+            "credential",
+            format!(
+                "pre-issued access token {}, token secret {} (user {})",
+                redact(&token.token),
+                redact(&token.secret),
+                token.user_id
+            ),
+        );
+        let api = self
+            .driver(kind)?
+            .api(Credential::OAuth1(UserSigner::new(&consumer, &owner)));
+        let answer = api.send(get(&self.endpoints, "1.1/account/verify_credentials.json")?)?;
+        check_status(&answer, 200, "1.1/account/verify_credentials.json")?;
+        let body: serde_json::Value = serde_json::from_slice(answer.body())?;
+        self.say(
+            "signed request",
+            format!(
+                "GET 1.1/account/verify_credentials.json → HTTP 200, @{}",
+                body["screen_name"].as_str().unwrap_or("?")
+            ),
+        );
+        Ok(())
+    }
+}
+
+/// Runs the command.
+pub(crate) fn run(args: &Args) -> ExitCode {
+    let kinds: &[Kind] = match args.adapter {
+        AdapterArg::Ureq => &[Kind::Ureq],
+        AdapterArg::Reqwest => &[Kind::Reqwest],
+        AdapterArg::Both => &[Kind::Ureq, Kind::Reqwest],
+    };
+    let mock = match MockX::start(MockConfig::default()) {
+        Ok(mock) => mock,
+        Err(e) => {
+            eprintln!("twauth: cannot start the fake X on loopback: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let endpoints = match Endpoints::local(mock.base_url()) {
+        Ok(endpoints) => endpoints,
+        Err(e) => {
+            eprintln!("twauth: the fake X's address is unusable: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = if kinds.contains(&Kind::Reqwest) {
+        match tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => Some(Arc::new(runtime)),
+            Err(e) => {
+                eprintln!("twauth: cannot start a tokio runtime: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        None
+    };
+    let browser: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .max_redirects_will_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into();
+    let mut demo = Demo {
+        mock,
+        endpoints,
+        runtime,
+        browser,
+        rng: StdRng::from_os_rng(),
+        quiet: args.quiet,
+        nonces: 0,
+    };
+    if !demo.quiet {
+        println!(
+            "fake X listening on {} (loopback only, made-up credentials, consent automatic)\n",
+            demo.mock.base_url()
+        );
+    }
+    let mut results = Vec::new();
+    for &kind in kinds {
+        for (flow, title) in FLOWS {
+            if !demo.quiet {
+                println!("[{}] {title}", kind.name());
+            }
+            let outcome = demo.run_flow(flow, kind);
+            if !demo.quiet {
+                match &outcome {
+                    Ok(()) => println!("    ✓ done\n"),
+                    Err(e) => println!("    ✗ failed: {e}\n"),
+                }
+            }
+            results.push((flow, kind, outcome.is_ok()));
+        }
+    }
+    print_table(kinds, &results);
+    let failed = results.iter().filter(|(_, _, ok)| !ok).count();
+    if failed == 0 {
+        println!("\nall {} runs passed", results.len());
+        ExitCode::SUCCESS
+    } else {
+        println!("\n{failed} of {} runs failed", results.len());
+        ExitCode::FAILURE
+    }
+}
+
+fn print_table(kinds: &[Kind], results: &[(Flow, Kind, bool)]) {
+    let width = FLOWS
+        .iter()
+        .map(|(_, t)| t.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut header = format!("{:<width$}", "flow");
+    for kind in kinds {
+        header.push_str(&format!("  {:^7}", kind.name()));
+    }
+    println!("{header}");
+    println!("{}", "─".repeat(header.chars().count()));
+    for (flow, title) in FLOWS {
+        let mut row = format!("{title:<width$}");
+        for &kind in kinds {
+            let ok = results
+                .iter()
+                .find(|(f, k, _)| *f == flow && *k == kind)
+                .is_some_and(|(_, _, ok)| *ok);
+            row.push_str(&format!("  {:^7}", if ok { "✓" } else { "✗" }));
+        }
+        println!("{}", row.trim_end());
+    }
+}
