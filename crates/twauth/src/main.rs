@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 mod demo;
 mod mock_server;
 mod pkce_cmd;
+mod profile;
+mod request;
 mod sign;
+mod token;
+mod whoami;
 
 /// X (Twitter) authentication from the command line: every login flow, signed requests, a
 /// signature debugger, and a demo against an embedded fake X.
@@ -28,6 +32,27 @@ enum Command {
     Pkce(pkce_cmd::Args),
     /// Serve the fake X in the foreground, printing its apps' and users' credentials.
     MockServer(mock_server::Args),
+    /// Obtain a token (`token app-only`: the app's OAuth 2.0 bearer token).
+    Token(token::TokenArgs),
+    /// Print who the profile's user credential belongs to (`GET 2/users/me`).
+    Whoami(whoami::Args),
+    /// Refresh the profile's OAuth 2.0 token set (the new set is saved first).
+    Refresh(token::StoreArgs),
+    /// Revoke the profile's OAuth 2.0 token set at X and delete it from the token store.
+    Revoke(token::StoreArgs),
+    /// Make one signed or authorized API request and print the status, rate limit and body.
+    Request(Box<request::Args>),
+}
+
+/// Exit 0, or print the error and exit 1.
+fn finish(outcome: Result<(), profile::CliError>) -> ExitCode {
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("twauth: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -36,5 +61,10 @@ fn main() -> ExitCode {
         Command::Sign(args) => sign::run(&args),
         Command::Pkce(args) => pkce_cmd::run(&args),
         Command::MockServer(args) => mock_server::run(&args),
+        Command::Token(args) => finish(token::run_token(&args)),
+        Command::Whoami(args) => finish(whoami::run(&args)),
+        Command::Refresh(args) => finish(token::run_refresh(&args)),
+        Command::Revoke(args) => finish(token::run_revoke(&args)),
+        Command::Request(args) => finish(request::run(&args)),
     }
 }
