@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod demo;
+mod login;
 mod mock_server;
 mod pkce_cmd;
 mod profile;
@@ -34,6 +35,9 @@ enum Command {
     MockServer(mock_server::Args),
     /// Obtain a token (`token app-only`: the app's OAuth 2.0 bearer token).
     Token(token::TokenArgs),
+    /// Log in to X in the browser (`login oauth2`: PKCE; `login oauth1`: 3-legged or PIN) and
+    /// save the credential in the profile.
+    Login(login::Args),
     /// Print who the profile's user credential belongs to (`GET 2/users/me`).
     Whoami(whoami::Args),
     /// Refresh the profile's OAuth 2.0 token set (the new set is saved first).
@@ -62,6 +66,7 @@ fn main() -> ExitCode {
         Command::Pkce(args) => pkce_cmd::run(&args),
         Command::MockServer(args) => mock_server::run(&args),
         Command::Token(args) => finish(token::run_token(&args)),
+        Command::Login(args) => finish(login::run(&args)),
         Command::Whoami(args) => finish(whoami::run(&args)),
         Command::Refresh(args) => finish(token::run_refresh(&args)),
         Command::Revoke(args) => finish(token::run_revoke(&args)),
