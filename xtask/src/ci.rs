@@ -66,8 +66,13 @@ pub(crate) fn run() -> Result<(), DynError> {
             ]),
         )?;
     }
+    // The browser test (crates/twauth/tests/browser.rs) drives headless Chromium through
+    // chromedriver: install both when missing, and make the test fail rather than skip.
+    ensure_browser(&mut ci)?;
     // Unit, integration and doc tests (and xtask's own tidy test).
-    ci.step("test", cargo(["test", "--workspace", "--all-features"]))?;
+    let mut test = cargo(["test", "--workspace", "--all-features"]);
+    test.env("TWAUTH_REQUIRE_BROWSER", "1");
+    ci.step("test", test)?;
     let mut doc = cargo(["doc", "--workspace", "--no-deps", "--all-features"]);
     doc.env("RUSTDOCFLAGS", "-D warnings");
     ci.step("doc", doc)?;
@@ -114,4 +119,44 @@ pub(crate) fn run() -> Result<(), DynError> {
         start.elapsed().as_secs()
     );
     Ok(())
+}
+
+/// Debian's Chromium and its WebDriver, which the browser test needs.
+const BROWSER_FILES: [&str; 2] = ["/usr/bin/chromium", "/usr/bin/chromedriver"];
+
+/// Installs `chromium` and `chromium-driver` with apt-get when either is missing.
+fn ensure_browser(ci: &mut Runner) -> Result<(), DynError> {
+    let missing: Vec<&str> = BROWSER_FILES
+        .into_iter()
+        .filter(|f| !std::path::Path::new(f).is_file())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    println!(
+        "{} missing: installing chromium and chromium-driver with apt-get, since the browser test needs them",
+        missing.join(" and ")
+    );
+    let install = || {
+        let mut cmd = Command::new("apt-get");
+        cmd.args(["install", "-y", "chromium", "chromium-driver"])
+            .env("DEBIAN_FRONTEND", "noninteractive");
+        cmd
+    };
+    if ci.step("install chromium", install()).is_ok() {
+        return Ok(());
+    }
+    println!("apt-get install failed: updating the package lists and trying again");
+    let mut update = Command::new("apt-get");
+    update
+        .arg("update")
+        .env("DEBIAN_FRONTEND", "noninteractive");
+    ci.step("apt-get update", update)?;
+    ci.step("install chromium", install()).map_err(|e| {
+        format!(
+            "{e}: the browser test needs {} (install chromium and chromium-driver by hand)",
+            BROWSER_FILES.join(" and ")
+        )
+        .into()
+    })
 }
