@@ -147,6 +147,35 @@ fn oauth2(settings: &Settings, client: twitter_auth_ureq::Client) -> Result<ApiC
     }
 }
 
+/// The system clock, saying on stderr what it waits for (a rate-limit reset, a backoff), so a
+/// long `--wait-on-rate-limit` pause is never silent.
+#[derive(Debug)]
+struct ProgressClock;
+
+impl twitter_auth_std::Clock for ProgressClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+
+    fn sleep(&self, duration: std::time::Duration) {
+        let mut left = duration;
+        if left.as_secs() >= 1 {
+            eprintln!(
+                "waiting {}s before trying again (rate limit or backoff)…",
+                left.as_secs()
+            );
+        }
+        // A line every 10 s on long waits.
+        let step = std::time::Duration::from_secs(10);
+        while left > step {
+            std::thread::sleep(step);
+            left -= step;
+            eprintln!("  {}s left…", left.as_secs());
+        }
+        std::thread::sleep(left);
+    }
+}
+
 /// An API client with the profile's best user credential (`app_only` allows the app-only
 /// bearer as the last resort).
 pub(crate) fn api_client(
@@ -155,7 +184,9 @@ pub(crate) fn api_client(
     app_only: bool,
     policy: RetryPolicy,
 ) -> Result<ApiClient, CliError> {
-    let client = twitter_auth_ureq::Client::new(settings.endpoints()?).with_policy(policy);
+    let client = twitter_auth_ureq::Client::new(settings.endpoints()?)
+        .with_policy(policy)
+        .with_clock(Arc::new(ProgressClock));
     let bearer = || -> Result<Credential, CliError> {
         let token = settings
             .values

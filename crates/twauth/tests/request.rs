@@ -195,3 +195,56 @@ fn a_404_is_printed_and_exits_0_unless_fail() {
     );
     assert_eq!(run.code, Some(1), "stderr: {}", run.stderr);
 }
+
+#[test]
+fn waiting_on_a_rate_limit_says_so_and_then_succeeds() {
+    let mock = MockX::start(MockConfig::default()).expect("mock");
+    mock.inject(twitter_auth_mock::Fault::new(
+        "/1.1/account/verify_credentials.json",
+        1,
+        twitter_auth_mock::FaultKind::RateLimited { reset_after: 1 },
+    ));
+    let home = Home::new("wait");
+    let env = alice(&mock);
+    let run = twauth(
+        &home,
+        &[
+            "request",
+            "--wait-on-rate-limit",
+            "--base-url",
+            mock.base_url(),
+            "/1.1/account/verify_credentials.json",
+        ],
+        &pairs(&env),
+    );
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    assert!(
+        run.stderr.contains("waiting "),
+        "the wait is shown: {}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("HTTP 200 OK"), "{}", run.stderr);
+    assert_eq!(
+        mock.counters()
+            .requests_to("/1.1/account/verify_credentials.json"),
+        2,
+        "one 429, then the re-signed retry"
+    );
+    // Without the flag the 429 is the answer.
+    mock.inject(twitter_auth_mock::Fault::new(
+        "/1.1/account/verify_credentials.json",
+        1,
+        twitter_auth_mock::FaultKind::RateLimited { reset_after: 1 },
+    ));
+    let run = twauth(
+        &home,
+        &[
+            "request",
+            "--base-url",
+            mock.base_url(),
+            "/1.1/account/verify_credentials.json",
+        ],
+        &pairs(&env),
+    );
+    assert!(run.stderr.contains("HTTP 429"), "{}", run.stderr);
+}
