@@ -4,50 +4,14 @@
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, ChildStderr, Command, Stdio};
-use std::time::UNIX_EPOCH;
 
 use twitter_auth_mock::{Consent, DEMO_NATIVE_APP, DEMO_WEB_APP, MockConfig, MockX, pin_from_page};
 use twitter_auth_ureq::ureq;
 
-const VARS: [&str; 10] = [
-    "TWAUTH_PROFILE",
-    "TWAUTH_CONSUMER_KEY",
-    "TWAUTH_CONSUMER_SECRET",
-    "TWAUTH_CLIENT_ID",
-    "TWAUTH_CLIENT_SECRET",
-    "TWAUTH_ACCESS_TOKEN",
-    "TWAUTH_ACCESS_TOKEN_SECRET",
-    "TWAUTH_BEARER_TOKEN",
-    "TWAUTH_BASE_URL",
-    "TWAUTH_AUTH_URL",
-];
-
-/// A fresh `XDG_CONFIG_HOME`, removed on drop.
-struct Home(PathBuf);
-
-impl Home {
-    fn new(tag: &str) -> Self {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let dir =
-            std::env::temp_dir().join(format!("twauth-login-{tag}-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("a temporary directory");
-        Self(dir)
-    }
-
-    fn profiles(&self) -> PathBuf {
-        self.0.join("twauth").join("profiles")
-    }
-}
-
-impl Drop for Home {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+mod common;
+use common::*;
 
 /// A running `twauth`, killed (and reaped) if the test ends before it does.
 struct Running {

@@ -1,92 +1,10 @@
 //! Profiles and credential sources: env vars, `.env`, profile files; `whoami`; bad input
 //! (no credential, malformed profile) against the fake X on loopback.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
-use std::time::UNIX_EPOCH;
+use twitter_auth_mock::{MockConfig, MockX};
 
-use twitter_auth_mock::{DEMO_WEB_APP, MockConfig, MockX};
-
-const VARS: [&str; 10] = [
-    "TWAUTH_PROFILE",
-    "TWAUTH_CONSUMER_KEY",
-    "TWAUTH_CONSUMER_SECRET",
-    "TWAUTH_CLIENT_ID",
-    "TWAUTH_CLIENT_SECRET",
-    "TWAUTH_ACCESS_TOKEN",
-    "TWAUTH_ACCESS_TOKEN_SECRET",
-    "TWAUTH_BEARER_TOKEN",
-    "TWAUTH_BASE_URL",
-    "TWAUTH_AUTH_URL",
-];
-
-/// A fresh `XDG_CONFIG_HOME`, removed on drop.
-struct Home(PathBuf);
-
-impl Home {
-    fn new(tag: &str) -> Self {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let dir = std::env::temp_dir().join(format!(
-            "twauth-profile-{tag}-{}-{nanos}",
-            std::process::id()
-        ));
-        std::fs::create_dir_all(&dir).expect("a temporary directory");
-        Self(dir)
-    }
-
-    fn profiles(&self) -> PathBuf {
-        self.0.join("twauth").join("profiles")
-    }
-}
-
-impl Drop for Home {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-fn twauth(home: &Home, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_twauth"));
-    for var in VARS {
-        command.env_remove(var);
-    }
-    let output: Output = command
-        .args(args)
-        .envs(env.iter().copied())
-        .env("XDG_CONFIG_HOME", &home.0)
-        .current_dir(&home.0)
-        .output()
-        .expect("twauth runs");
-    Run {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
-/// The web app's consumer key/secret and its pre-issued OAuth 1.0a token for alice.
-fn alice(mock: &MockX) -> [(&'static str, String); 4] {
-    let app = mock.config().app(DEMO_WEB_APP).expect("a web app");
-    let token = &app.user_tokens[0];
-    [
-        ("TWAUTH_CONSUMER_KEY", app.consumer_key.clone()),
-        ("TWAUTH_CONSUMER_SECRET", app.consumer_secret.clone()),
-        ("TWAUTH_ACCESS_TOKEN", token.token.clone()),
-        ("TWAUTH_ACCESS_TOKEN_SECRET", token.secret.clone()),
-    ]
-}
-
-fn pairs<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
-    env.iter().map(|(k, v)| (*k, v.as_str())).collect()
-}
+mod common;
+use common::*;
 
 #[test]
 fn whoami_with_the_pre_issued_oauth1_token_from_env() {

@@ -1,8 +1,6 @@
 //! `twauth token app-only`, `refresh` and `revoke` against the fake X on loopback, each test
 //! with its own profile store (`XDG_CONFIG_HOME` in a fresh temporary directory).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::time::{Duration, UNIX_EPOCH};
 
 use rand::SeedableRng as _;
@@ -13,70 +11,10 @@ use twitter_auth_mock::{DEMO_WEB_APP, MockConfig, MockX};
 use twitter_auth_std::{FileStore, TokenStore as _};
 use twitter_auth_ureq::ureq;
 
+mod common;
+use common::*;
+
 const REDIRECT: &str = "http://127.0.0.1:8765/callback";
-
-const VARS: [&str; 10] = [
-    "TWAUTH_PROFILE",
-    "TWAUTH_CONSUMER_KEY",
-    "TWAUTH_CONSUMER_SECRET",
-    "TWAUTH_CLIENT_ID",
-    "TWAUTH_CLIENT_SECRET",
-    "TWAUTH_ACCESS_TOKEN",
-    "TWAUTH_ACCESS_TOKEN_SECRET",
-    "TWAUTH_BEARER_TOKEN",
-    "TWAUTH_BASE_URL",
-    "TWAUTH_AUTH_URL",
-];
-
-/// A fresh `XDG_CONFIG_HOME`, removed on drop.
-struct Home(PathBuf);
-
-impl Home {
-    fn new(tag: &str) -> Self {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let dir =
-            std::env::temp_dir().join(format!("twauth-token-{tag}-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("a temporary directory");
-        Self(dir)
-    }
-
-    fn profiles(&self) -> PathBuf {
-        self.0.join("twauth").join("profiles")
-    }
-}
-
-impl Drop for Home {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-fn twauth(home: &Home, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_twauth"));
-    for var in VARS {
-        command.env_remove(var);
-    }
-    let output: Output = command
-        .args(args)
-        .envs(env.iter().copied())
-        .env("XDG_CONFIG_HOME", &home.0)
-        .current_dir(&home.0)
-        .output()
-        .expect("twauth runs");
-    Run {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
 
 fn web_app(mock: &MockX) -> (String, String, String, String) {
     let app = mock.config().app(DEMO_WEB_APP).expect("a web app");
@@ -86,16 +24,6 @@ fn web_app(mock: &MockX) -> (String, String, String, String) {
         app.client_id().expect("a client id").to_owned(),
         app.client_secret().expect("a client secret").to_owned(),
     )
-}
-
-#[cfg(unix)]
-fn mode(path: &Path) -> u32 {
-    use std::os::unix::fs::PermissionsExt as _;
-    std::fs::metadata(path)
-        .expect("the file exists")
-        .permissions()
-        .mode()
-        & 0o777
 }
 
 #[test]
