@@ -183,6 +183,22 @@ pub enum Error {
         "the request may have been consumed by X (the connection failed after it was sent); it is not retried because it is single-use"
     )]
     MayHaveBeenConsumed,
+    /// A user key a token store cannot hold (see [`UserKey::new`](crate::grant::UserKey::new)).
+    #[error("invalid user key: {reason}")]
+    InvalidKey {
+        /// What is wrong (never the key itself, which may identify a person).
+        reason: &'static str,
+    },
+    /// The user's grant is gone: only a new login brings the user back.
+    #[error("the user must log in again: {reason}")]
+    LoginRequired {
+        /// Why the grant is gone.
+        reason: crate::grant::LoginRequired,
+    },
+    /// Another holder kept the key's lease for longer than this caller waits, or the lease
+    /// left too little time to send a refresh safely; nothing was sent.
+    #[error("the user's token store lease is busy or too short; nothing was sent, try again")]
+    LeaseUnavailable,
     /// Signing failed.
     #[error(transparent)]
     Sign(#[from] oauth1_sign::Error),
@@ -208,7 +224,9 @@ impl Error {
             | Self::Malformed { .. }
             | Self::CallbackNotConfirmed
             | Self::NotBearer
-            | Self::MayHaveBeenConsumed => ErrorKind::Protocol,
+            | Self::MayHaveBeenConsumed
+            | Self::LeaseUnavailable => ErrorKind::Protocol,
+            Self::LoginRequired { .. } => ErrorKind::User,
             Self::Denied | Self::Expired | Self::CallbackError { .. } => ErrorKind::User,
             Self::StateMismatch
             | Self::TokenMismatch
@@ -217,6 +235,7 @@ impl Error {
             | Self::NoRefreshToken
             | Self::ClientMismatch
             | Self::InvalidToken
+            | Self::InvalidKey { .. }
             | Self::Sign(_)
             | Self::Pkce(_) => ErrorKind::Local,
         }
@@ -255,6 +274,10 @@ impl Error {
             Self::MayHaveBeenConsumed => {
                 Some("check whether the token arrived (e.g. in the store) before starting over")
             }
+            Self::LoginRequired { reason } => Some(reason.hint()),
+            Self::LeaseUnavailable => Some(
+                "another instance is refreshing this user's tokens, or the lease TTL is shorter than the HTTP timeout plus margin",
+            ),
             _ => None,
         }
     }

@@ -71,6 +71,7 @@ pub mod api;
 mod endpoints;
 mod error;
 mod exchange;
+pub mod grant;
 pub mod oauth1;
 pub mod oauth2;
 pub mod rate_limit;
