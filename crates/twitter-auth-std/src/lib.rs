@@ -1,9 +1,10 @@
 //! Blocking std IO that both twitter-auth adapters share: where tokens live between runs, how a
 //! desktop or CLI login receives its callback, and what time it is.
 //!
-//! - [`TokenStore`] with [`MemoryStore`] and [`FileStore`] (JSON, mode 0600, atomic replace,
-//!   an advisory lock so several processes refresh one token once; the memory store's lock
-//!   does the same for the clients of one process).
+//! - Keyed token stores for many users' grants, with an async face ([`TokenStore`]) and a
+//!   blocking one ([`BlockingTokenStore`]): a per-key [`Lease`], fenced saves, a salvage place,
+//!   and the refresh job's "expiring before" list. [`MemoryStore`] and [`FileStore`] (a
+//!   directory, one file per key, atomic and synced, no leftovers).
 //! - [`LoopbackReceiver`]: listens on the exact host, port and path of a loopback redirect URI
 //!   and hands back the callback of the login in progress
 //!   ([`receive_matching`](LoopbackReceiver::receive_matching)), turning away other hosts and
@@ -21,4 +22,6 @@ pub use loopback::{
     DEFAULT_CALLBACK_TIMEOUT, LoopbackError, LoopbackReceiver, ReceivedCallback,
     read_pasted_redirect,
 };
-pub use store::{FileStore, MemoryStore, StoreError, StoreLock, TokenStore};
+pub use store::{
+    BlockingTokenStore, FileStore, Lease, MemoryStore, StoreError, StoreFuture, TokenStore,
+};
