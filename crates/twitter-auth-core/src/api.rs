@@ -126,6 +126,29 @@ impl Credential {
     }
 }
 
+/// Sets `request`'s `Authorization` to a user's OAuth 2.0 access token (marked sensitive):
+/// [`Credential::authorize`] for a token set held elsewhere (a keyed store's grant), without
+/// copying it.
+///
+/// # Errors
+///
+/// [`Error::InvalidUrl`] unless the URL is `https`, or `http` to a loopback host.
+pub fn authorize_user(request: &mut HttpRequest, tokens: &TokenSet) -> Result<(), Error> {
+    crate::endpoints::may_carry_credentials(request.uri())?;
+    request
+        .headers_mut()
+        .insert(AUTHORIZATION, tokens.authorization_header());
+    Ok(())
+}
+
+/// Whether X refused a user's access token in `answer` to attempt number `attempt` (0 first)
+/// so that one refresh and one more attempt are worth it: a 401, the first time, with a
+/// refresh token to spend.
+#[must_use]
+pub fn refused_access(answer: &HttpResponse, tokens: &TokenSet, attempt: u32) -> bool {
+    attempt == 0 && answer.status() == 401 && tokens.can_refresh()
+}
+
 /// What a client that holds `current` should do about a refresh, once it holds the token
 /// store's lock and has re-read the store (`stored`).
 #[derive(Debug)]
@@ -183,6 +206,16 @@ pub fn plan_refresh(
         RefreshPlan::Refresh(stored)
     } else {
         RefreshPlan::Adopt(stored)
+    }
+}
+
+/// [`replay_for`] a user's OAuth 2.0 bearer request: safe methods may be sent again.
+#[must_use]
+pub fn replay_for_bearer(request: &HttpRequest) -> Replay {
+    if request.method().is_safe() {
+        Replay::Safe
+    } else {
+        Replay::Never
     }
 }
 

@@ -241,6 +241,17 @@ impl Error {
         }
     }
 
+    /// The HTTP status of X's answer, if this error is one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::X { status, .. }
+            | Self::OAuth2 { status, .. }
+            | Self::Problem { status, .. }
+            | Self::UnexpectedStatus { status } => Some(*status),
+            _ => None,
+        }
+    }
+
     /// X's v1.1 error codes, if X answered with them.
     pub fn x_codes(&self) -> Vec<u32> {
         match self {

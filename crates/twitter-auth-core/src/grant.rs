@@ -319,6 +319,19 @@ pub struct Loaded {
     pub salvage: Option<StoredGrant>,
 }
 
+impl Loaded {
+    /// The set to use without a lease: the committed grant, or the successor X issued for it
+    /// that is still waiting in the salvage place (the next task commits it).
+    #[must_use]
+    pub fn usable(self) -> Option<StoredGrant> {
+        let grant = self.grant?;
+        match self.salvage {
+            Some(successor) if grant.is_succeeded_by(&successor) => Some(successor),
+            _ => Some(grant),
+        }
+    }
+}
+
 /// What a fenced save did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Saved {
@@ -719,6 +732,14 @@ impl GrantTask {
         self.state = State::Load;
     }
 
+    /// The store failed to take the lease (the driver keeps its error); nothing was sent.
+    pub fn lease_failed(&mut self) {
+        if matches!(self.state, State::Lease) {
+            self.result = Some(Err(GrantError::Store));
+            self.state = State::Done;
+        }
+    }
+
     /// Someone else holds the lease: wait a little (2 ms doubling to 50 ms) and try again, up
     /// to [`GrantSettings::max_lease_wait`].
     pub fn busy(&mut self, at: Instant) {
@@ -798,6 +819,7 @@ impl GrantTask {
             }
             (AfterSave::Intent, Err(StoreFailed)) => self.release_with(Err(GrantError::Store)),
             (AfterSave::NewSet, Ok(Saved::Written)) => {
+                self.unsaved = None;
                 self.release_with(Ok(GrantOutcome::Refreshed(grant)));
             }
             (AfterSave::NewSet, outcome) => {
@@ -1081,4 +1103,157 @@ fn login_required(reason: LoginRequired) -> GrantError {
 fn refuses_grant(error: &Error) -> bool {
     matches!(error, Error::OAuth2 { status: 400 | 401, error }
         if error.error == "invalid_request" || error.error == "invalid_grant")
+}
+
+/// How one key's refresh in a [`RefreshJob`] ended, as the driver classifies it.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum KeyResult<E> {
+    /// The task finished.
+    Done(GrantOutcome),
+    /// X's token endpoint answered 429 (`E`): try the key again after this wait.
+    RateLimited(Duration, E),
+    /// The grant is gone.
+    LoginRequired(LoginRequired),
+    /// Anything else.
+    Failed(E),
+}
+
+/// What a refresh job did, key by key.
+#[derive(Debug)]
+pub struct RefreshReport<E> {
+    /// X issued a new set, and it is saved.
+    pub refreshed: Vec<UserKey>,
+    /// Nothing was due after all (another holder refreshed, or the set was fresh).
+    pub current: Vec<UserKey>,
+    /// X issued a new set that could not be saved (it is in the salvage place and in memory).
+    pub unsaved: Vec<UserKey>,
+    /// The user must log in again.
+    pub login_required: Vec<(UserKey, LoginRequired)>,
+    /// Failed for another reason (store, transport, X), or still rate limited after retries.
+    pub failed: Vec<(UserKey, E)>,
+}
+
+impl<E> Default for RefreshReport<E> {
+    fn default() -> Self {
+        Self {
+            refreshed: Vec::new(),
+            current: Vec::new(),
+            unsaved: Vec::new(),
+            login_required: Vec::new(),
+            failed: Vec::new(),
+        }
+    }
+}
+
+impl<E> RefreshReport<E> {
+    /// How many keys the job handled.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.refreshed.len()
+            + self.current.len()
+            + self.unsaved.len()
+            + self.login_required.len()
+            + self.failed.len()
+    }
+
+    /// Whether the job had no keys.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// What a job worker does next.
+#[derive(Debug, PartialEq, Eq)]
+#[must_use]
+pub enum JobNext {
+    /// Refresh this key if it is due ([`GrantTask::refresh_if_due`], through the same
+    /// single-flight lock as API calls for the key).
+    Run(UserKey),
+    /// X's token endpoint is rate limited: wait this long on the adapter's clock.
+    Wait(Duration),
+    /// Nothing to hand out now, but a running key may come back (after a 429): wait a moment.
+    Idle,
+    /// Every key is handled.
+    Done,
+}
+
+/// The refresh job's schedule, sans-IO: hands out each due key once to a bounded number of
+/// workers, pauses everyone when X's token endpoint says 429, and collects the report.
+///
+/// A key is handed out again only after a 429 (X refused it before processing, so nothing was
+/// spent), at most [`RefreshJob::MAX_RATE_LIMITED`] times.
+#[derive(Debug)]
+pub struct RefreshJob<E> {
+    queue: std::collections::VecDeque<(UserKey, u32)>,
+    running: Vec<(UserKey, u32)>,
+    paused_until: Option<SystemTime>,
+    report: RefreshReport<E>,
+}
+
+impl<E> RefreshJob<E> {
+    /// How often one key may meet a 429 before it is reported as failed.
+    pub const MAX_RATE_LIMITED: u32 = 3;
+
+    /// A job over `keys` (duplicates dropped).
+    #[must_use]
+    pub fn new(mut keys: Vec<UserKey>) -> Self {
+        keys.sort();
+        keys.dedup();
+        Self {
+            queue: keys.into_iter().map(|k| (k, 0)).collect(),
+            running: Vec::new(),
+            paused_until: None,
+            report: RefreshReport::default(),
+        }
+    }
+
+    /// The next thing for a worker to do at `now` (the adapter's wall clock: X's rate-limit
+    /// resets are wall-clock instants).
+    pub fn next(&mut self, now: SystemTime) -> JobNext {
+        if let Some(until) = self.paused_until {
+            if let Ok(wait) = until.duration_since(now)
+                && !wait.is_zero()
+            {
+                return JobNext::Wait(wait);
+            }
+            self.paused_until = None;
+        }
+        match self.queue.pop_front() {
+            Some((key, tries)) => {
+                self.running.push((key.clone(), tries));
+                JobNext::Run(key)
+            }
+            None if self.running.is_empty() => JobNext::Done,
+            None => JobNext::Idle,
+        }
+    }
+
+    /// How a key handed out by [`next`](Self::next) ended (`now`: when).
+    pub fn finished(&mut self, key: &UserKey, result: KeyResult<E>, now: SystemTime) {
+        let Some(at) = self.running.iter().position(|(k, _)| k == key) else {
+            return;
+        };
+        let (key, tries) = self.running.swap_remove(at);
+        match result {
+            KeyResult::Done(GrantOutcome::Refreshed(_)) => self.report.refreshed.push(key),
+            KeyResult::Done(GrantOutcome::Unsaved(_)) => self.report.unsaved.push(key),
+            KeyResult::Done(_) => self.report.current.push(key),
+            KeyResult::LoginRequired(reason) => self.report.login_required.push((key, reason)),
+            KeyResult::RateLimited(wait, _) if tries + 1 < Self::MAX_RATE_LIMITED => {
+                let until = now + wait;
+                self.paused_until = Some(self.paused_until.map_or(until, |p| p.max(until)));
+                self.queue.push_back((key, tries + 1));
+            }
+            KeyResult::RateLimited(_, e) => self.report.failed.push((key, e)),
+            KeyResult::Failed(e) => self.report.failed.push((key, e)),
+        }
+    }
+
+    /// The report, once [`next`](Self::next) said [`JobNext::Done`].
+    #[must_use]
+    pub fn into_report(self) -> RefreshReport<E> {
+        self.report
+    }
 }

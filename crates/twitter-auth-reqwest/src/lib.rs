@@ -40,17 +40,18 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::Ordering::Relaxed;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
 
-use tokio::task::JoinHandle;
-use twitter_auth_core::api::{self, AfterAnswer, Credential, RefreshPlan, replay_for};
-use twitter_auth_core::oauth2::{self, DEFAULT_REFRESH_MARGIN};
+use twitter_auth_core::api::{AfterAnswer, Credential, replay_for};
 use twitter_auth_core::rate_limit::RateLimit;
 use twitter_auth_core::retry::{Decision, Outcome, RetryPolicy, TransportFailure};
 use twitter_auth_core::{Endpoints, Exchange, HttpRequest, HttpResponse, Replay, http};
-use twitter_auth_std::{StoreError, TokenStore};
+use twitter_auth_std::StoreError;
+
+mod grants;
+
+pub use grants::{Grants, RefreshReport};
 
 pub use reqwest;
 pub use twitter_auth_core;
@@ -69,17 +70,24 @@ pub enum Error {
     /// The token store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The token store holds no token set to start from.
-    #[error("the token store is empty: log in first")]
-    NoTokens,
     /// The HTTP client followed a redirect: give `with_client` one built with
     /// `redirect::Policy::none()`.
     #[error("the HTTP client followed a redirect; it must not (redirect::Policy::none())")]
     Redirected,
-    /// The runtime shut down before a refresh or store task finished, or the task panicked
-    /// (the store keeps whatever was last saved).
-    #[error("a refresh or store task did not finish")]
+    /// The runtime shut down before a refresh task finished, or the task panicked (the store
+    /// keeps whatever was last saved).
+    #[error("a refresh task did not finish")]
     Interrupted,
+}
+
+impl Error {
+    /// Why the user must log in again, if that is what this error means.
+    pub fn login_required(&self) -> Option<twitter_auth_core::grant::LoginRequired> {
+        match self {
+            Self::Core(twitter_auth_core::Error::LoginRequired { reason }) => Some(*reason),
+            _ => None,
+        }
+    }
 }
 
 fn transport(error: reqwest::Error) -> Error {
@@ -210,7 +218,7 @@ impl Client {
     }
 
     /// The one loop: `prepare` builds each attempt's request (signed anew when it must be).
-    async fn attempts(
+    pub(crate) async fn attempts(
         &self,
         mut prepare: impl FnMut() -> Result<HttpRequest, Error>,
         replay: Replay,
@@ -261,95 +269,39 @@ impl Client {
 }
 
 /// Whether a failed request may have reached X: only a failed connection proves it did not.
-fn failure_of(error: &Error) -> TransportFailure {
+pub(crate) fn failure_of(error: &Error) -> TransportFailure {
     match error {
         Error::Transport(e) if e.is_connect() => TransportFailure::NotSent,
         _ => TransportFailure::Unknown,
     }
 }
 
-/// Waits for a refresh or store task (one the runtime cancelled, or that panicked, is an error).
-async fn joined<T>(task: JoinHandle<T>) -> Result<T, Error> {
-    task.await.map_err(|_| Error::Interrupted)
-}
-
-/// Runs blocking store calls on tokio's blocking pool ([`tokio::task::spawn_blocking`], which
-/// works on any runtime): a file lock may wait for another process's refresh.
-async fn blocking<T: Send + 'static>(
-    call: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, Error> {
-    Ok(joined(tokio::task::spawn_blocking(call)).await??)
-}
-
-/// OAuth 2.0 refresh state of an [`ApiClient`], shared with the task a refresh runs in.
-#[derive(Debug)]
-struct Refresher {
-    client: oauth2::Client,
-    store: Arc<dyn TokenStore>,
-    http: Client,
-    credential: Arc<Mutex<Credential>>,
-    margin: Duration,
-    /// Single flight: one refresh at a time in this process; tasks wait without a thread.
-    flight: tokio::sync::Mutex<()>,
-    /// The set in use failed to save: save it before anything else reads the store.
-    unsaved: std::sync::atomic::AtomicBool,
-}
-
 /// Calls the X API with one credential: signs (OAuth 1.0a) or authorizes (bearer) every
-/// request; re-signs once after a 135; for OAuth 2.0 user tokens refreshes before expiry and
-/// once after a 401, once for all tasks sharing the client (share it in an `Arc`), saving each
-/// new token set to the store before using it.
-///
-/// A refresh runs in a task of its own: a caller that stops waiting (a timeout, a dropped
-/// future) does not cut it between X rotating the refresh token and the store saving it.
+/// request, and re-signs once after a 135. For a user's OAuth 2.0 grant, refreshed before
+/// expiry and once after a 401, get one from [`Grants::api`].
 #[derive(Debug)]
 pub struct ApiClient {
     client: Client,
-    credential: Arc<Mutex<Credential>>,
-    refresher: Option<Arc<Refresher>>,
+    kind: Kind,
+}
+
+#[derive(Debug)]
+enum Kind {
+    /// OAuth 1.0a, app-only, or a token set used until it expires: shared, never copied per
+    /// request (the signer's keyed state stays in one place).
+    Fixed(RwLock<Credential>),
+    /// A user's grant in a keyed store.
+    User(grants::UserHandle),
 }
 
 impl ApiClient {
     /// An API client for an OAuth 1.0a or app-only credential (an OAuth 2.0 token set given
-    /// here is used until it expires, never refreshed: see [`oauth2`](Self::oauth2)).
+    /// here is used until it expires, never refreshed: see [`Grants`]).
     pub fn new(client: Client, credential: Credential) -> Self {
         Self {
             client,
-            credential: Arc::new(Mutex::new(credential)),
-            refresher: None,
+            kind: Kind::Fixed(RwLock::new(credential)),
         }
-    }
-
-    /// An API client for the OAuth 2.0 token set in `store`, refreshed through `oauth2_client`
-    /// (refresh 60 s before expiry; see [`with_refresh_margin`](Self::with_refresh_margin)).
-    /// Async, unlike the blocking twin's: the store is read on the blocking pool.
-    pub async fn oauth2(
-        client: Client,
-        oauth2_client: oauth2::Client,
-        store: Arc<dyn TokenStore>,
-    ) -> Result<Self, Error> {
-        let reader = Arc::clone(&store);
-        let tokens = blocking(move || reader.load()).await?;
-        let mut api = Self::new(client, Credential::OAuth2(tokens.ok_or(Error::NoTokens)?));
-        api.refresher = Some(Arc::new(Refresher {
-            client: oauth2_client,
-            store,
-            http: api.client.clone(),
-            credential: Arc::clone(&api.credential),
-            margin: DEFAULT_REFRESH_MARGIN,
-            flight: tokio::sync::Mutex::new(()),
-            unsaved: false.into(),
-        }));
-        Ok(api)
-    }
-
-    /// Refreshes this long before the access token expires (before the client is shared).
-    #[must_use]
-    pub fn with_refresh_margin(mut self, margin: Duration) -> Self {
-        if let Some(refresher) = self.refresher.as_mut().and_then(Arc::get_mut) {
-            refresher.margin = margin;
-        }
-        self
     }
 
     /// The transport.
@@ -357,90 +309,46 @@ impl ApiClient {
         &self.client
     }
 
-    /// The credential as it stands (after any refresh or learnt clock offset).
-    pub fn credential(&self) -> Credential {
-        lock(&self.credential).clone()
+    /// The credential as it stands (after any refresh or learnt clock offset); `None` for a
+    /// user who logged out.
+    pub fn credential(&self) -> Option<Credential> {
+        match &self.kind {
+            Kind::Fixed(credential) => Some(read(credential).clone()),
+            Kind::User(user) => Some(Credential::OAuth2(user.cached()?.tokens().clone())),
+        }
     }
 
     /// Sends `request` with the credential; returns X's answer whatever its status. Every
     /// attempt, retries included, is signed anew (fresh nonce and timestamp).
     pub async fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
+        let credential = match &self.kind {
+            Kind::Fixed(credential) => credential,
+            Kind::User(user) => return user.send(&self.client, request).await,
+        };
+        let clock = &self.client.clock;
         let mut attempt = 0;
         loop {
-            self.refresh(None).await?;
-            let mut credential = self.credential();
-            let clock = &self.client.clock;
             let prepare = || {
                 let mut signed = request.clone();
                 let nonce = twitter_auth_core::oauth1_sign::generate_nonce(&mut rand::rng());
-                credential.authorize(&mut signed, clock.now(), &nonce)?;
+                read(credential).authorize(&mut signed, clock.now(), &nonce)?;
                 Ok(signed)
             };
-            let replay = replay_for(&request, &credential);
+            let replay = replay_for(&request, &read(credential));
             let answer = self.client.attempts(prepare, replay).await?;
-            match credential.after_answer(&answer, clock.now(), attempt) {
-                AfterAnswer::Resign => *lock(&self.credential) = credential,
-                AfterAnswer::Refresh if self.refresher.is_some() => {
-                    self.refresh(credential.access_token()).await?;
-                }
-                _ => return Ok(answer),
+            let after = write(credential).after_answer(&answer, clock.now(), attempt);
+            if after != AfterAnswer::Resign {
+                return Ok(answer); // a fixed token set has nothing to refresh with
             }
             attempt += 1;
         }
     }
-
-    /// Refreshes when the core says one is needed, in a task of its own; `refused` is the
-    /// access token X refused (`None`: refresh if due).
-    async fn refresh(&self, refused: Option<&str>) -> Result<(), Error> {
-        let Some(refresher) = &self.refresher else {
-            return Ok(()); // no refresh token source: the token is used until X refuses it
-        };
-        let (now, margin) = (self.client.clock.now(), refresher.margin);
-        if !lock(&self.credential).needs_refresh(refused, now, margin) {
-            return Ok(());
-        }
-        let task = Arc::clone(refresher).run(refused.map(str::to_owned));
-        joined(tokio::spawn(task)).await?
-    }
 }
 
-impl Refresher {
-    /// Once for all tasks here and, through the store's lock, all processes sharing the store;
-    /// [`api::plan_refresh`] decides between adopting another's set and refreshing. The new set
-    /// is saved before anyone uses it; if saving fails it is still used (X has spent the old
-    /// one) and the error is returned.
-    async fn run(self: Arc<Self>, refused: Option<String>) -> Result<(), Error> {
-        let _flight = self.flight.lock().await;
-        let (refused, now) = (refused.as_deref(), self.http.clock.now());
-        let Credential::OAuth2(current) = lock(&self.credential).clone() else {
-            return Ok(());
-        };
-        if !api::refresh_needed(&current, refused, now, self.margin) {
-            return Ok(()); // another task refreshed while this one waited
-        }
-        let copy = self.unsaved.load(Relaxed).then(|| current.clone());
-        let store = Arc::clone(&self.store);
-        let (_store_lock, stored) = blocking(move || {
-            let lock = store.lock()?;
-            copy.map(|set| store.save(&set)).transpose()?; // the set in use wins over the stored one
-            Ok((lock, store.load()?))
-        })
-        .await?;
-        self.unsaved.store(false, Relaxed);
-        let from = match api::plan_refresh(current, stored, refused, now, self.margin) {
-            RefreshPlan::Refresh(from) => from,
-            RefreshPlan::Adopt(stored) => {
-                *lock(&self.credential) = Credential::OAuth2(stored);
-                return Ok(());
-            }
-            _ => return Err(Error::NoTokens),
-        };
-        let step = oauth2::refresh(&self.client, &self.http.endpoints, &from)?;
-        let tokens = self.http.execute(step).await?;
-        let (store, copy) = (Arc::clone(&self.store), tokens.clone());
-        let saved = blocking(move || store.save(&copy)).await; // before any use
-        self.unsaved.store(saved.is_err(), Relaxed);
-        *lock(&self.credential) = Credential::OAuth2(tokens);
-        saved
-    }
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(PoisonError::into_inner)
 }

@@ -32,16 +32,18 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
-use twitter_auth_core::api::{self, AfterAnswer, Credential, RefreshPlan, replay_for};
-use twitter_auth_core::oauth2::{self, DEFAULT_REFRESH_MARGIN};
+use twitter_auth_core::api::{AfterAnswer, Credential, replay_for};
 use twitter_auth_core::rate_limit::RateLimit;
 use twitter_auth_core::retry::{Decision, Outcome, RetryPolicy, TransportFailure};
 use twitter_auth_core::{Endpoints, Exchange, HttpRequest, HttpResponse, Replay, http};
-use twitter_auth_std::{Clock, StoreError, SystemClock, TokenStore};
+use twitter_auth_std::{Clock, StoreError, SystemClock};
+
+mod grants;
+
+pub use grants::{Grants, RefreshReport};
 
 pub use twitter_auth_core;
 pub use twitter_auth_std;
@@ -60,9 +62,16 @@ pub enum Error {
     /// The token store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The token store holds no token set (never logged in, or logged out elsewhere).
-    #[error("the token store is empty: log in first")]
-    NoTokens,
+}
+
+impl Error {
+    /// Why the user must log in again, if that is what this error means.
+    pub fn login_required(&self) -> Option<twitter_auth_core::grant::LoginRequired> {
+        match self {
+            Self::Core(twitter_auth_core::Error::LoginRequired { reason }) => Some(*reason),
+            _ => None,
+        }
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -71,12 +80,16 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Sends the core's requests: no redirects, every status to the core, timeouts, retries by the
 /// core's [`RetryPolicy`], and the latest [`RateLimit`] kept.
+///
+/// Clones are cheap and share the connection pool and the rate-limit record: one `Client`
+/// serves every user of an app.
+#[derive(Clone)]
 pub struct Client {
     agent: ureq::Agent,
     endpoints: Endpoints,
     policy: RetryPolicy,
     clock: Arc<dyn Clock>,
-    rate_limit: Mutex<Option<RateLimit>>,
+    rate_limit: Arc<Mutex<Option<RateLimit>>>,
 }
 
 impl Client {
@@ -99,7 +112,7 @@ impl Client {
             endpoints,
             policy: RetryPolicy::new(),
             clock: Arc::new(SystemClock),
-            rate_limit: Mutex::new(None),
+            rate_limit: Arc::new(Mutex::new(None)),
         }
     }
 
@@ -148,7 +161,7 @@ impl Client {
     }
 
     /// The one loop: `prepare` builds each attempt's request (signed anew when it must be).
-    fn attempts(
+    pub(crate) fn attempts(
         &self,
         mut prepare: impl FnMut() -> Result<HttpRequest, Error>,
         replay: Replay,
@@ -193,7 +206,7 @@ impl Client {
 }
 
 /// Whether a failed request may have reached X: only a failed connection proves it did not.
-fn failure_of(error: &Error) -> TransportFailure {
+pub(crate) fn failure_of(error: &Error) -> TransportFailure {
     use std::io::ErrorKind::{
         AddrNotAvailable, ConnectionRefused, HostUnreachable, NetworkUnreachable,
     };
@@ -225,68 +238,32 @@ impl std::fmt::Debug for Client {
     }
 }
 
-/// OAuth 2.0 refresh settings of an [`ApiClient`].
-#[derive(Debug)]
-struct Refresher {
-    client: oauth2::Client,
-    store: Arc<dyn TokenStore>,
-    margin: Duration,
-    /// Single flight: one refresh at a time in this process.
-    flight: Mutex<()>,
-    /// The set in use failed to save: save it before anything else reads the store.
-    unsaved: AtomicBool,
-}
-
 /// Calls the X API with one credential: signs (OAuth 1.0a) or authorizes (bearer) every
-/// request; re-signs once after a 135; for OAuth 2.0 user tokens refreshes before expiry and
-/// once after a 401, once for all threads sharing the client, saving each new token set to the
-/// store before using it.
+/// request, and re-signs once after a 135. For a user's OAuth 2.0 grant, refreshed before
+/// expiry and once after a 401, get one from [`Grants::api`].
 #[derive(Debug)]
 pub struct ApiClient {
     client: Client,
-    credential: Mutex<Credential>,
-    refresher: Option<Refresher>,
+    kind: Kind,
+}
+
+#[derive(Debug)]
+enum Kind {
+    /// OAuth 1.0a, app-only, or a token set used until it expires: shared, never copied per
+    /// request (the signer's keyed state stays in one place).
+    Fixed(RwLock<Credential>),
+    /// A user's grant in a keyed store.
+    User(grants::UserHandle),
 }
 
 impl ApiClient {
     /// An API client for an OAuth 1.0a or app-only credential (an OAuth 2.0 token set given
-    /// here is used until it expires, never refreshed: see [`oauth2`](Self::oauth2)).
+    /// here is used until it expires, never refreshed: see [`Grants`]).
     pub fn new(client: Client, credential: Credential) -> Self {
         Self {
             client,
-            credential: Mutex::new(credential),
-            refresher: None,
+            kind: Kind::Fixed(RwLock::new(credential)),
         }
-    }
-
-    /// An API client for the OAuth 2.0 token set in `store`, refreshed through `oauth2_client`
-    /// (refresh 60 s before expiry; see [`with_refresh_margin`](Self::with_refresh_margin)).
-    pub fn oauth2(
-        client: Client,
-        oauth2_client: oauth2::Client,
-        store: Arc<dyn TokenStore>,
-    ) -> Result<Self, Error> {
-        let tokens = store.load()?.ok_or(Error::NoTokens)?;
-        Ok(Self {
-            client,
-            credential: Mutex::new(Credential::OAuth2(tokens)),
-            refresher: Some(Refresher {
-                client: oauth2_client,
-                store,
-                margin: DEFAULT_REFRESH_MARGIN,
-                flight: Mutex::new(()),
-                unsaved: AtomicBool::new(false),
-            }),
-        })
-    }
-
-    /// Refreshes this long before the access token expires.
-    #[must_use]
-    pub fn with_refresh_margin(mut self, margin: Duration) -> Self {
-        if let Some(refresher) = &mut self.refresher {
-            refresher.margin = margin;
-        }
-        self
     }
 
     /// The transport.
@@ -294,78 +271,46 @@ impl ApiClient {
         &self.client
     }
 
-    /// The credential as it stands (after any refresh or learnt clock offset).
-    pub fn credential(&self) -> Credential {
-        lock(&self.credential).clone()
+    /// The credential as it stands (after any refresh or learnt clock offset); `None` for a
+    /// user who logged out.
+    pub fn credential(&self) -> Option<Credential> {
+        match &self.kind {
+            Kind::Fixed(credential) => Some(read(credential).clone()),
+            Kind::User(user) => Some(Credential::OAuth2(user.current().ok()?.tokens().clone())),
+        }
     }
 
     /// Sends `request` with the credential; returns X's answer whatever its status. Every
     /// attempt, retries included, is signed anew (fresh nonce and timestamp).
     pub fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
+        let credential = match &self.kind {
+            Kind::Fixed(credential) => credential,
+            Kind::User(user) => return user.send(&self.client, request),
+        };
+        let clock = &self.client.clock;
         let mut attempt = 0;
         loop {
-            if let Some(refresher) = &self.refresher {
-                self.refresh(refresher, None)?;
-            }
-            let mut credential = self.credential();
-            let clock = &self.client.clock;
             let prepare = || {
                 let mut signed = request.clone();
                 let nonce = twitter_auth_core::oauth1_sign::generate_nonce(&mut rand::rng());
-                credential.authorize(&mut signed, clock.now(), &nonce)?;
+                read(credential).authorize(&mut signed, clock.now(), &nonce)?;
                 Ok(signed)
             };
-            let answer = self
-                .client
-                .attempts(prepare, replay_for(&request, &credential))?;
-            match credential.after_answer(&answer, clock.now(), attempt) {
-                AfterAnswer::Resign => *lock(&self.credential) = credential,
-                AfterAnswer::Refresh => match (&self.refresher, credential.access_token()) {
-                    (Some(refresher), Some(used)) => self.refresh(refresher, Some(used))?,
-                    _ => return Ok(answer),
-                },
-                _ => return Ok(answer),
+            let replay = replay_for(&request, &read(credential));
+            let answer = self.client.attempts(prepare, replay)?;
+            let after = write(credential).after_answer(&answer, clock.now(), attempt);
+            if after != AfterAnswer::Resign {
+                return Ok(answer); // a fixed token set has nothing to refresh with
             }
             attempt += 1;
         }
     }
+}
 
-    /// Refreshes when [`api::refresh_needed`] says so, once for all threads here and, through
-    /// the store's lock, all processes sharing the store; [`api::plan_refresh`] decides between
-    /// adopting another's set and refreshing. The new set is saved before anyone uses it; if
-    /// saving fails it is still used (X has spent the old one) and the error is returned.
-    fn refresh(&self, refresher: &Refresher, refused: Option<&str>) -> Result<(), Error> {
-        let (now, margin) = (self.client.clock.now(), refresher.margin);
-        if !lock(&self.credential).needs_refresh(refused, now, margin) {
-            return Ok(());
-        }
-        let _flight = lock(&refresher.flight);
-        let Credential::OAuth2(current) = self.credential() else {
-            return Ok(());
-        };
-        if !api::refresh_needed(&current, refused, self.client.clock.now(), margin) {
-            return Ok(()); // another thread refreshed while this one waited
-        }
-        let _store_lock = refresher.store.lock()?;
-        if refresher.unsaved.load(Relaxed) {
-            refresher.store.save(&current)?; // the set in use wins over the stored one
-            refresher.unsaved.store(false, Relaxed);
-        }
-        let stored = refresher.store.load()?;
-        let now = self.client.clock.now();
-        let from = match api::plan_refresh(current, stored, refused, now, refresher.margin) {
-            RefreshPlan::Refresh(from) => from,
-            RefreshPlan::Adopt(stored) => {
-                *lock(&self.credential) = Credential::OAuth2(stored);
-                return Ok(());
-            }
-            _ => return Err(Error::NoTokens),
-        };
-        let step = oauth2::refresh(&refresher.client, &self.client.endpoints, &from)?;
-        let tokens = self.client.execute(step)?;
-        let saved = refresher.store.save(&tokens); // before any use: a crash must not lose it
-        refresher.unsaved.store(saved.is_err(), Relaxed);
-        *lock(&self.credential) = Credential::OAuth2(tokens);
-        Ok(saved?)
-    }
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(PoisonError::into_inner)
 }

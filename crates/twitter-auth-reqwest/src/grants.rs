@@ -1,0 +1,481 @@
+//! Many users' OAuth 2.0 grants through one transport: a cached grant per key, one refresh
+//! at a time per key, and the core's [`GrantTask`] pumped against a [`TokenStore`] in a task of
+//! its own (a caller that stops waiting cannot cut a refresh between X and the store).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use twitter_auth_core::api::{authorize_user, refused_access, replay_for_bearer};
+use twitter_auth_core::grant::{
+    self, GrantError, GrantOutcome, GrantSettings, GrantTask, JobNext, KeyResult, LoginRequired,
+    Next, RefreshJob, RefreshReason, SendFailure, StoreFailed, StoredGrant, UserKey,
+};
+use twitter_auth_core::oauth2::{self, Scopes, TokenSet};
+use twitter_auth_core::retry::TransportFailure;
+use twitter_auth_core::{HttpRequest, HttpResponse, UnixTime};
+use twitter_auth_std::{StoreError, TokenStore};
+
+use crate::{ApiClient, Client, Error, Kind, lock, read, write};
+
+/// What a [`Grants::refresh_due`] run did, key by key.
+pub type RefreshReport = grant::RefreshReport<Error>;
+
+/// The OAuth 2.0 grants of an app's users, kept in a [`TokenStore`] and refreshed
+/// through one transport. Clones share everything.
+///
+/// - [`login`](Self::login) stores a new login's token set; [`api`](Self::api) gives a cheap
+///   [`ApiClient`] for a key (no store read once the key's grant is cached);
+/// - every refresh is a [`GrantTask`] under the key's lease, one at a time per key in this
+///   process, and through the store's lease across processes;
+/// - [`refresh_due`](Self::refresh_due) is the refresh job.
+#[derive(Clone, Debug)]
+pub struct Grants {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    client: Client,
+    oauth2: oauth2::Client,
+    store: Arc<dyn TokenStore>,
+    settings: GrantSettings,
+    slots: Mutex<HashMap<UserKey, Arc<Slot>>>,
+}
+
+/// One key's state in this process.
+#[derive(Debug)]
+struct Slot {
+    key: UserKey,
+    grant: RwLock<Option<Arc<StoredGrant>>>,
+    /// A set X issued that the store has not taken yet.
+    unsaved: Mutex<Option<StoredGrant>>,
+    has_unsaved: AtomicBool,
+    /// Single flight: one task at a time for this key in this process; waiters hold no thread.
+    flight: tokio::sync::Mutex<()>,
+}
+
+/// A key's grant, as an [`ApiClient`] holds it.
+#[derive(Clone, Debug)]
+pub(crate) struct UserHandle {
+    grants: Arc<Inner>,
+    slot: Arc<Slot>,
+}
+
+impl Grants {
+    /// Grants in `store`, refreshed with `oauth2` (the app's client id, and secret if
+    /// confidential) through `client`, with [`GrantSettings::default`].
+    pub fn new(client: Client, oauth2: oauth2::Client, store: Arc<dyn TokenStore>) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                client,
+                oauth2,
+                store,
+                settings: GrantSettings::default(),
+                slots: Mutex::default(),
+            }),
+        }
+    }
+
+    /// Other timings (refresh margin, lease TTL, send budget), before any key is used.
+    #[must_use]
+    pub fn with_settings(self, settings: GrantSettings) -> Self {
+        let inner = &self.inner;
+        Self {
+            inner: Arc::new(Inner {
+                client: inner.client.clone(),
+                oauth2: inner.oauth2.clone(),
+                store: Arc::clone(&inner.store),
+                settings,
+                slots: Mutex::default(),
+            }),
+        }
+    }
+
+    /// The transport.
+    pub fn client(&self) -> &Client {
+        &self.inner.client
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn TokenStore> {
+        &self.inner.store
+    }
+
+    /// Stores a new login's token set for `key` (one generation above any earlier grant, whose
+    /// refresh in flight elsewhere is fenced out) and returns its API client.
+    pub async fn login(&self, key: &UserKey, tokens: TokenSet) -> Result<ApiClient, Error> {
+        let handle = self.handle(key);
+        let inner = &self.inner;
+        let task = GrantTask::login(
+            key.clone(),
+            tokens,
+            inner.oauth2.clone(),
+            inner.client.endpoints().clone(),
+            inner.settings,
+        );
+        handle.clone().run_task(task).await?;
+        Ok(self.api_client(handle))
+    }
+
+    /// The API client for `key` (its grant read from the store the first time).
+    ///
+    /// # Errors
+    ///
+    /// [`LoginRequired::NoGrant`] if the store holds nothing for `key`; a store error.
+    pub async fn api(&self, key: &UserKey) -> Result<ApiClient, Error> {
+        let handle = self.handle(key);
+        handle.current().await?;
+        Ok(self.api_client(handle))
+    }
+
+    /// Drops `key`'s cached grant (it is read again on next use).
+    pub fn forget(&self, key: &UserKey) {
+        lock(&self.inner.slots).remove(key);
+    }
+
+    /// The refresh job: refreshes every key whose access token expires within the settings'
+    /// margin, with at most `workers` refreshes at once, each key once (through the same
+    /// single-flight lock as API calls for it, and the store's lease), waiting out a 429 from
+    /// X's token endpoint.
+    ///
+    /// # Errors
+    ///
+    /// Only if the store cannot list the keys; each key's own failure is in the report.
+    pub async fn refresh_due(&self, workers: usize) -> Result<RefreshReport, Error> {
+        let clock = self.inner.client.clock();
+        let due_by = clock.now() + self.inner.settings.margin;
+        let keys = self.inner.store.expiring_before(due_by).await?;
+        let job = Arc::new(Mutex::new(RefreshJob::new(keys)));
+        let mut running = tokio::task::JoinSet::new();
+        for _ in 0..workers.max(1) {
+            let (grants, job) = (self.clone(), Arc::clone(&job));
+            running.spawn(async move {
+                let clock = grants.inner.client.clock();
+                loop {
+                    let next = lock(&job).next(clock.now());
+                    match next {
+                        JobNext::Run(key) => {
+                            let result = grants.handle(&key).run(RefreshReason::IfDue).await;
+                            let result = grants.classify(result);
+                            lock(&job).finished(&key, result, clock.now());
+                        }
+                        JobNext::Wait(wait) => clock.sleep(wait).await,
+                        JobNext::Idle => tokio::time::sleep(Duration::from_millis(5)).await,
+                        JobNext::Done => break,
+                    }
+                }
+            });
+        }
+        while let Some(joined) = running.join_next().await {
+            joined.map_err(|_| Error::Interrupted)?;
+        }
+        let job = Arc::try_unwrap(job).map_err(|_| Error::Interrupted)?;
+        Ok(job
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .into_report())
+    }
+
+    fn classify(&self, result: Result<GrantOutcome, Error>) -> KeyResult<Error> {
+        match result {
+            Ok(outcome) => KeyResult::Done(outcome),
+            Err(e) => match (e.login_required(), &e) {
+                (Some(reason), _) => KeyResult::LoginRequired(reason),
+                (_, Error::Core(core)) if core.status() == Some(429) => {
+                    let now = self.inner.client.clock().now();
+                    let wait = self.inner.client.rate_limit().and_then(|l| l.wait(now));
+                    KeyResult::RateLimited(wait.unwrap_or(Duration::from_secs(60)), e)
+                }
+                _ => KeyResult::Failed(e),
+            },
+        }
+    }
+
+    fn handle(&self, key: &UserKey) -> UserHandle {
+        let slot = Arc::clone(
+            lock(&self.inner.slots)
+                .entry(key.clone())
+                .or_insert_with(|| {
+                    Arc::new(Slot {
+                        key: key.clone(),
+                        grant: RwLock::new(None),
+                        unsaved: Mutex::new(None),
+                        has_unsaved: AtomicBool::new(false),
+                        flight: tokio::sync::Mutex::new(()),
+                    })
+                }),
+        );
+        UserHandle {
+            grants: Arc::clone(&self.inner),
+            slot,
+        }
+    }
+
+    fn api_client(&self, handle: UserHandle) -> ApiClient {
+        ApiClient {
+            client: self.inner.client.clone(),
+            kind: Kind::User(handle),
+        }
+    }
+}
+
+impl UserHandle {
+    /// The cached grant, if any.
+    pub(crate) fn cached(&self) -> Option<Arc<StoredGrant>> {
+        read(&self.slot.grant).clone()
+    }
+
+    /// The grant in use, read from the store if none is cached.
+    pub(crate) async fn current(&self) -> Result<Arc<StoredGrant>, Error> {
+        if let Some(grant) = self.cached() {
+            return Ok(grant);
+        }
+        let loaded = self.grants.store.load(&self.slot.key).await?;
+        let grant = Arc::new(loaded.usable().ok_or(login(LoginRequired::NoGrant))?);
+        *write(&self.slot.grant) = Some(Arc::clone(&grant));
+        Ok(grant)
+    }
+
+    pub(crate) async fn send(
+        &self,
+        client: &Client,
+        request: HttpRequest,
+    ) -> Result<HttpResponse, Error> {
+        let settings = &self.grants.settings;
+        let mut attempt = 0;
+        loop {
+            let mut grant = self.current().await?;
+            if self.slot.has_unsaved.load(Relaxed)
+                || grant.needs_refresh(RefreshReason::IfDue, client.clock().now(), settings.margin)
+            {
+                self.run(RefreshReason::IfDue).await?;
+                grant = self.current().await?;
+            }
+            let prepare = || {
+                let mut authorized = request.clone();
+                authorize_user(&mut authorized, grant.tokens())?;
+                Ok(authorized)
+            };
+            let answer = client
+                .attempts(prepare, replay_for_bearer(&request))
+                .await?;
+            if !refused_access(&answer, grant.tokens(), attempt) {
+                return Ok(answer);
+            }
+            self.run(RefreshReason::Replace {
+                generation: grant.generation(),
+            })
+            .await?;
+            attempt += 1;
+        }
+    }
+
+    /// Runs a refresh for `reason` unless the cached grant makes it pointless; one at a time,
+    /// in a task of its own.
+    pub(crate) async fn run(&self, reason: RefreshReason) -> Result<GrantOutcome, Error> {
+        let handle = self.clone();
+        let task = tokio::spawn(async move {
+            let _flight = handle.slot.flight.lock().await;
+            let settings = &handle.grants.settings;
+            if !handle.slot.has_unsaved.load(Relaxed)
+                && let Some(grant) = handle.cached()
+                && grant.lost().is_none()
+                && !grant.needs_refresh(reason, handle.grants.client.clock().now(), settings.margin)
+            {
+                return Ok(GrantOutcome::Current((*grant).clone()));
+            }
+            let task = GrantTask::refresh(
+                handle.slot.key.clone(),
+                reason,
+                handle.grants.oauth2.clone(),
+                handle.grants.client.endpoints().clone(),
+                *settings,
+            );
+            handle.pump(task).await
+        });
+        task.await.map_err(|_| Error::Interrupted)?
+    }
+
+    /// Runs any task under the key's single-flight lock, in a task of its own.
+    pub(crate) async fn run_task(self, task: GrantTask) -> Result<GrantOutcome, Error> {
+        let running = tokio::spawn(async move {
+            let _flight = self.slot.flight.lock().await;
+            self.pump(task).await
+        });
+        running.await.map_err(|_| Error::Interrupted)?
+    }
+
+    /// Drives `task` to its end against the store and the transport, and caches what it
+    /// yields. The caller holds the flight lock.
+    async fn pump(&self, task: GrantTask) -> Result<GrantOutcome, Error> {
+        let unsaved = lock(&self.slot.unsaved).take();
+        let mut task = task.with_unsaved(unsaved);
+        let (store, client) = (&*self.grants.store, &self.grants.client);
+        let mut lease = None;
+        let (mut store_error, mut send_error) = (None::<StoreError>, None::<Error>);
+        let mut failed = |e: StoreError| {
+            store_error = Some(e);
+            StoreFailed
+        };
+        loop {
+            let now = Instant::now();
+            match task.poll(now) {
+                Next::Lease { ttl } => match store.try_lease(&self.slot.key, ttl).await {
+                    Ok(Some(held)) => {
+                        task.leased(held.fence(), held.ttl(), now);
+                        lease = Some(held);
+                    }
+                    Ok(None) => task.busy(now),
+                    Err(e) => {
+                        let _ = failed(e);
+                        task.lease_failed();
+                    }
+                },
+                Next::Wait(wait) => tokio::time::sleep(wait).await,
+                Next::Load => {
+                    let loaded = store.load(&self.slot.key).await;
+                    let loaded = loaded.map_err(&mut failed);
+                    task.loaded(loaded, client.clock().now());
+                }
+                Next::Save { grant, expected } => {
+                    let saved = match &lease {
+                        Some(held) => store.save(held, expected, grant).await,
+                        None => Err(StoreError::WrongLease),
+                    };
+                    let saved = saved.map_err(&mut failed);
+                    task.saved(saved, client.clock().now());
+                }
+                Next::Salvage { grant } => {
+                    let kept = store.salvage(grant).await;
+                    task.salvaged(kept.map_err(&mut failed).is_ok());
+                }
+                Next::Delete { expected } => {
+                    let deleted = match &lease {
+                        Some(held) => store.delete(held, expected).await,
+                        None => Err(StoreError::WrongLease),
+                    };
+                    task.deleted(deleted.map_err(&mut failed));
+                }
+                Next::Send { request, replay } => match client.round_trip(request, replay).await {
+                    Ok(answer) => task.answered(answer, client.clock().now()),
+                    Err(e) => {
+                        let failure = match &e {
+                            Error::Transport(_)
+                                if crate::failure_of(&e) == TransportFailure::NotSent =>
+                            {
+                                SendFailure::NotSent
+                            }
+                            _ => SendFailure::Unknown,
+                        };
+                        send_error = Some(e);
+                        task.send_failed(failure);
+                    }
+                },
+                Next::Release => {
+                    if let Some(held) = lease.take() {
+                        let _ = store.release(held).await; // a lease not released expires
+                    }
+                    task.released();
+                }
+                Next::Done => break,
+            }
+        }
+        self.settle(task, store_error, send_error)
+    }
+
+    /// Caches what a finished task yields and turns its result into the adapter's.
+    fn settle(
+        &self,
+        task: GrantTask,
+        store_error: Option<StoreError>,
+        send_error: Option<Error>,
+    ) -> Result<GrantOutcome, Error> {
+        if let Some(unsaved) = task.unsaved().cloned() {
+            *lock(&self.slot.unsaved) = Some(unsaved);
+            self.slot.has_unsaved.store(true, Relaxed);
+        } else {
+            self.slot.has_unsaved.store(false, Relaxed);
+        }
+        let outcome = task.finish().map_err(|e| match e {
+            GrantError::Store => Error::Store(store_error.unwrap_or(StoreError::Interrupted)),
+            GrantError::Transport => send_error.unwrap_or(Error::Interrupted),
+            GrantError::Core(e) => Error::Core(e),
+            _ => Error::Interrupted,
+        });
+        let cached = match &outcome {
+            Ok(outcome) => outcome.grant().cloned().map(Arc::new),
+            Err(e) if e.login_required() == Some(LoginRequired::NoGrant) => None,
+            Err(_) => return outcome,
+        };
+        *write(&self.slot.grant) = cached;
+        outcome
+    }
+
+    pub(crate) fn key(&self) -> &UserKey {
+        &self.slot.key
+    }
+
+    pub(crate) async fn logout(&self) -> Result<(), Error> {
+        let g = &self.grants;
+        let task = GrantTask::logout(
+            self.slot.key.clone(),
+            g.oauth2.clone(),
+            g.client.endpoints().clone(),
+            g.settings,
+        );
+        self.clone().run_task(task).await?;
+        lock(&g.slots).remove(&self.slot.key);
+        Ok(())
+    }
+}
+
+fn login(reason: LoginRequired) -> Error {
+    Error::Core(twitter_auth_core::Error::LoginRequired { reason })
+}
+
+/// Accessors and calls only a user's grant has.
+impl ApiClient {
+    fn user(&self) -> Result<&UserHandle, Error> {
+        match &self.kind {
+            Kind::User(user) => Ok(user),
+            Kind::Fixed(_) => Err(Error::Core(twitter_auth_core::Error::NoRefreshToken)),
+        }
+    }
+
+    /// The user's key (`None` for a fixed credential).
+    pub fn key(&self) -> Option<&UserKey> {
+        self.user().ok().map(UserHandle::key)
+    }
+
+    /// The grant's generation (grows with every set X issues).
+    pub fn generation(&self) -> Option<u64> {
+        Some(self.user().ok()?.cached()?.generation())
+    }
+
+    /// When the current access token expires.
+    pub fn expires_at(&self) -> Option<UnixTime> {
+        self.user().ok()?.cached()?.expires_at()
+    }
+
+    /// The scopes the user granted.
+    pub fn scopes(&self) -> Option<Scopes> {
+        Some(self.user().ok()?.cached()?.tokens().scopes().clone())
+    }
+
+    /// Refreshes now (unless another holder already replaced the set this client holds).
+    pub async fn refresh_now(&self) -> Result<(), Error> {
+        let user = self.user()?;
+        let generation = user.current().await?.generation();
+        user.run(RefreshReason::Replace { generation })
+            .await
+            .map(drop)
+    }
+
+    /// Logs the user out: revokes the refresh and the access token at X (with
+    /// `token_type_hint`), then deletes the key from the store.
+    pub async fn logout(&self) -> Result<(), Error> {
+        self.user()?.logout().await
+    }
+}

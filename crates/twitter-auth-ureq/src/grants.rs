@@ -1,0 +1,456 @@
+//! Many users' OAuth 2.0 grants through one transport: a cached grant per key, one refresh
+//! at a time per key, and the core's [`GrantTask`] pumped against a [`BlockingTokenStore`].
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use twitter_auth_core::api::{authorize_user, refused_access, replay_for_bearer};
+use twitter_auth_core::grant::{
+    self, GrantError, GrantOutcome, GrantSettings, GrantTask, JobNext, KeyResult, LoginRequired,
+    Next, RefreshJob, RefreshReason, SendFailure, StoreFailed, StoredGrant, UserKey,
+};
+use twitter_auth_core::oauth2::{self, Scopes, TokenSet};
+use twitter_auth_core::retry::TransportFailure;
+use twitter_auth_core::{HttpRequest, HttpResponse, UnixTime};
+use twitter_auth_std::{BlockingTokenStore, StoreError};
+
+use crate::{ApiClient, Client, Error, Kind, lock, read, write};
+
+/// What a [`Grants::refresh_due`] run did, key by key.
+pub type RefreshReport = grant::RefreshReport<Error>;
+
+/// The OAuth 2.0 grants of an app's users, kept in a [`BlockingTokenStore`] and refreshed
+/// through one transport. Clones share everything.
+///
+/// - [`login`](Self::login) stores a new login's token set; [`api`](Self::api) gives a cheap
+///   [`ApiClient`] for a key (no store read once the key's grant is cached);
+/// - every refresh is a [`GrantTask`] under the key's lease, one at a time per key in this
+///   process, and through the store's lease across processes;
+/// - [`refresh_due`](Self::refresh_due) is the refresh job.
+#[derive(Clone, Debug)]
+pub struct Grants {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    client: Client,
+    oauth2: oauth2::Client,
+    store: Arc<dyn BlockingTokenStore>,
+    settings: GrantSettings,
+    slots: Mutex<HashMap<UserKey, Arc<Slot>>>,
+}
+
+/// One key's state in this process.
+#[derive(Debug)]
+struct Slot {
+    key: UserKey,
+    grant: RwLock<Option<Arc<StoredGrant>>>,
+    /// A set X issued that the store has not taken yet.
+    unsaved: Mutex<Option<StoredGrant>>,
+    has_unsaved: AtomicBool,
+    /// Single flight: one task at a time for this key in this process.
+    flight: Mutex<()>,
+}
+
+/// A key's grant, as an [`ApiClient`] holds it.
+#[derive(Debug)]
+pub(crate) struct UserHandle {
+    grants: Arc<Inner>,
+    slot: Arc<Slot>,
+}
+
+impl Grants {
+    /// Grants in `store`, refreshed with `oauth2` (the app's client id, and secret if
+    /// confidential) through `client`, with [`GrantSettings::default`].
+    pub fn new(client: Client, oauth2: oauth2::Client, store: Arc<dyn BlockingTokenStore>) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                client,
+                oauth2,
+                store,
+                settings: GrantSettings::default(),
+                slots: Mutex::default(),
+            }),
+        }
+    }
+
+    /// Other timings (refresh margin, lease TTL, send budget), before any key is used.
+    #[must_use]
+    pub fn with_settings(self, settings: GrantSettings) -> Self {
+        let inner = &self.inner;
+        Self {
+            inner: Arc::new(Inner {
+                client: inner.client.clone(),
+                oauth2: inner.oauth2.clone(),
+                store: Arc::clone(&inner.store),
+                settings,
+                slots: Mutex::default(),
+            }),
+        }
+    }
+
+    /// The transport.
+    pub fn client(&self) -> &Client {
+        &self.inner.client
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn BlockingTokenStore> {
+        &self.inner.store
+    }
+
+    /// Stores a new login's token set for `key` (one generation above any earlier grant, whose
+    /// refresh in flight elsewhere is fenced out) and returns its API client.
+    pub fn login(&self, key: &UserKey, tokens: TokenSet) -> Result<ApiClient, Error> {
+        let handle = self.handle(key);
+        let inner = &self.inner;
+        let task = GrantTask::login(
+            key.clone(),
+            tokens,
+            inner.oauth2.clone(),
+            inner.client.endpoints().clone(),
+            inner.settings,
+        );
+        handle.run_task(task)?;
+        Ok(self.api_client(handle))
+    }
+
+    /// The API client for `key` (its grant read from the store the first time).
+    ///
+    /// # Errors
+    ///
+    /// [`LoginRequired::NoGrant`] if the store holds nothing for `key`; a store error.
+    pub fn api(&self, key: &UserKey) -> Result<ApiClient, Error> {
+        let handle = self.handle(key);
+        handle.current()?;
+        Ok(self.api_client(handle))
+    }
+
+    /// Drops `key`'s cached grant (it is read again on next use).
+    pub fn forget(&self, key: &UserKey) {
+        lock(&self.inner.slots).remove(key);
+    }
+
+    /// The refresh job: refreshes every key whose access token expires within the settings'
+    /// margin, with at most `workers` refreshes at once, each key once (through the same
+    /// single-flight lock as API calls for it, and the store's lease), waiting out a 429 from
+    /// X's token endpoint.
+    ///
+    /// # Errors
+    ///
+    /// Only if the store cannot list the keys; each key's own failure is in the report.
+    pub fn refresh_due(&self, workers: usize) -> Result<RefreshReport, Error> {
+        let clock = self.inner.client.clock();
+        let due_by = clock.now() + self.inner.settings.margin;
+        let keys = self.inner.store.expiring_before(due_by)?;
+        let job = Mutex::new(RefreshJob::new(keys));
+        std::thread::scope(|scope| {
+            for _ in 0..workers.max(1) {
+                scope.spawn(|| {
+                    loop {
+                        let next = lock(&job).next(clock.now());
+                        match next {
+                            JobNext::Run(key) => {
+                                let result = self.handle(&key).run(RefreshReason::IfDue);
+                                let result = self.classify(result);
+                                lock(&job).finished(&key, result, clock.now());
+                            }
+                            JobNext::Wait(wait) => clock.sleep(wait),
+                            JobNext::Idle => std::thread::sleep(Duration::from_millis(5)),
+                            JobNext::Done => break,
+                        }
+                    }
+                });
+            }
+        });
+        Ok(job
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .into_report())
+    }
+
+    fn classify(&self, result: Result<GrantOutcome, Error>) -> KeyResult<Error> {
+        match result {
+            Ok(outcome) => KeyResult::Done(outcome),
+            Err(e) => match (e.login_required(), &e) {
+                (Some(reason), _) => KeyResult::LoginRequired(reason),
+                (_, Error::Core(core)) if core.status() == Some(429) => {
+                    let now = self.inner.client.clock().now();
+                    let wait = self.inner.client.rate_limit().and_then(|l| l.wait(now));
+                    KeyResult::RateLimited(wait.unwrap_or(Duration::from_secs(60)), e)
+                }
+                _ => KeyResult::Failed(e),
+            },
+        }
+    }
+
+    fn handle(&self, key: &UserKey) -> UserHandle {
+        let slot = Arc::clone(
+            lock(&self.inner.slots)
+                .entry(key.clone())
+                .or_insert_with(|| {
+                    Arc::new(Slot {
+                        key: key.clone(),
+                        grant: RwLock::new(None),
+                        unsaved: Mutex::new(None),
+                        has_unsaved: AtomicBool::new(false),
+                        flight: Mutex::new(()),
+                    })
+                }),
+        );
+        UserHandle {
+            grants: Arc::clone(&self.inner),
+            slot,
+        }
+    }
+
+    fn api_client(&self, handle: UserHandle) -> ApiClient {
+        ApiClient {
+            client: self.inner.client.clone(),
+            kind: Kind::User(handle),
+        }
+    }
+}
+
+impl UserHandle {
+    /// The grant in use, read from the store if none is cached.
+    pub(crate) fn current(&self) -> Result<Arc<StoredGrant>, Error> {
+        if let Some(grant) = read(&self.slot.grant).as_ref() {
+            return Ok(Arc::clone(grant));
+        }
+        let loaded = self.grants.store.load(&self.slot.key)?;
+        let grant = Arc::new(loaded.usable().ok_or(login(LoginRequired::NoGrant))?);
+        *write(&self.slot.grant) = Some(Arc::clone(&grant));
+        Ok(grant)
+    }
+
+    pub(crate) fn send(
+        &self,
+        client: &Client,
+        request: HttpRequest,
+    ) -> Result<HttpResponse, Error> {
+        let settings = &self.grants.settings;
+        let mut attempt = 0;
+        loop {
+            let mut grant = self.current()?;
+            if self.slot.has_unsaved.load(Relaxed)
+                || grant.needs_refresh(RefreshReason::IfDue, client.clock().now(), settings.margin)
+            {
+                self.run(RefreshReason::IfDue)?;
+                grant = self.current()?;
+            }
+            let prepare = || {
+                let mut authorized = request.clone();
+                authorize_user(&mut authorized, grant.tokens())?;
+                Ok(authorized)
+            };
+            let replay = replay_for_bearer(&request);
+            let answer = client.attempts(prepare, replay)?;
+            if !refused_access(&answer, grant.tokens(), attempt) {
+                return Ok(answer);
+            }
+            self.run(RefreshReason::Replace {
+                generation: grant.generation(),
+            })?;
+            attempt += 1;
+        }
+    }
+
+    /// Runs a refresh for `reason` unless the cached grant makes it pointless; one at a time.
+    pub(crate) fn run(&self, reason: RefreshReason) -> Result<GrantOutcome, Error> {
+        let _flight = lock(&self.slot.flight);
+        let settings = &self.grants.settings;
+        if !self.slot.has_unsaved.load(Relaxed)
+            && let Some(grant) = read(&self.slot.grant).as_ref()
+            && grant.lost().is_none()
+            && !grant.needs_refresh(reason, self.grants.client.clock().now(), settings.margin)
+        {
+            return Ok(GrantOutcome::Current((**grant).clone()));
+        }
+        let task = GrantTask::refresh(
+            self.slot.key.clone(),
+            reason,
+            self.grants.oauth2.clone(),
+            self.grants.client.endpoints().clone(),
+            *settings,
+        );
+        self.pump(task)
+    }
+
+    /// Runs any task under the key's single-flight lock.
+    pub(crate) fn run_task(&self, task: GrantTask) -> Result<GrantOutcome, Error> {
+        let _flight = lock(&self.slot.flight);
+        self.pump(task)
+    }
+
+    /// Drives `task` to its end against the store and the transport, and caches what it
+    /// yields. The caller holds the flight lock.
+    fn pump(&self, task: GrantTask) -> Result<GrantOutcome, Error> {
+        let unsaved = lock(&self.slot.unsaved).take();
+        let mut task = task.with_unsaved(unsaved);
+        let (store, client) = (&*self.grants.store, &self.grants.client);
+        let mut lease = None;
+        let (mut store_error, mut send_error) = (None::<StoreError>, None::<Error>);
+        let mut failed = |e: StoreError| {
+            store_error = Some(e);
+            StoreFailed
+        };
+        loop {
+            let now = Instant::now();
+            match task.poll(now) {
+                Next::Lease { ttl } => match store.try_lease(task.key(), ttl) {
+                    Ok(Some(held)) => {
+                        task.leased(held.fence(), held.ttl(), now);
+                        lease = Some(held);
+                    }
+                    Ok(None) => task.busy(now),
+                    Err(e) => {
+                        let _ = failed(e);
+                        task.lease_failed();
+                    }
+                },
+                Next::Wait(wait) => std::thread::sleep(wait),
+                Next::Load => {
+                    let loaded = store.load(task.key()).map_err(&mut failed);
+                    task.loaded(loaded, client.clock().now());
+                }
+                Next::Save { grant, expected } => {
+                    let saved = match &lease {
+                        Some(held) => store.save(held, expected, grant),
+                        None => Err(StoreError::WrongLease),
+                    };
+                    task.saved(saved.map_err(&mut failed), client.clock().now());
+                }
+                Next::Salvage { grant } => {
+                    let kept = store.salvage(grant);
+                    task.salvaged(kept.map_err(&mut failed).is_ok());
+                }
+                Next::Delete { expected } => {
+                    let deleted = match &lease {
+                        Some(held) => store.delete(held, expected),
+                        None => Err(StoreError::WrongLease),
+                    };
+                    task.deleted(deleted.map_err(&mut failed));
+                }
+                Next::Send { request, replay } => match client.round_trip(request, replay) {
+                    Ok(answer) => task.answered(answer, client.clock().now()),
+                    Err(e) => {
+                        let failure = match &e {
+                            Error::Transport(_)
+                                if crate::failure_of(&e) == TransportFailure::NotSent =>
+                            {
+                                SendFailure::NotSent
+                            }
+                            _ => SendFailure::Unknown,
+                        };
+                        send_error = Some(e);
+                        task.send_failed(failure);
+                    }
+                },
+                Next::Release => {
+                    if let Some(held) = lease.take() {
+                        let _ = store.release(held); // a lease not released expires
+                    }
+                    task.released();
+                }
+                Next::Done => break,
+            }
+        }
+        self.settle(task, store_error, send_error)
+    }
+
+    /// Caches what a finished task yields and turns its result into the adapter's.
+    fn settle(
+        &self,
+        task: GrantTask,
+        store_error: Option<StoreError>,
+        send_error: Option<Error>,
+    ) -> Result<GrantOutcome, Error> {
+        if let Some(unsaved) = task.unsaved().cloned() {
+            *lock(&self.slot.unsaved) = Some(unsaved);
+            self.slot.has_unsaved.store(true, Relaxed);
+        } else {
+            self.slot.has_unsaved.store(false, Relaxed);
+        }
+        let outcome = task.finish().map_err(|e| match e {
+            GrantError::Store => Error::Store(store_error.unwrap_or(StoreError::Interrupted)),
+            GrantError::Transport => send_error.unwrap_or(Error::Store(StoreError::Interrupted)),
+            GrantError::Core(e) => Error::Core(e),
+            _ => Error::Store(StoreError::Interrupted),
+        });
+        let cached = match &outcome {
+            Ok(outcome) => outcome.grant().cloned().map(Arc::new),
+            Err(e) if e.login_required() == Some(LoginRequired::NoGrant) => None,
+            Err(_) => return outcome,
+        };
+        *write(&self.slot.grant) = cached;
+        outcome
+    }
+
+    pub(crate) fn key(&self) -> &UserKey {
+        &self.slot.key
+    }
+
+    pub(crate) fn logout(&self) -> Result<(), Error> {
+        let g = &self.grants;
+        let task = GrantTask::logout(
+            self.slot.key.clone(),
+            g.oauth2.clone(),
+            g.client.endpoints().clone(),
+            g.settings,
+        );
+        self.run_task(task)?;
+        lock(&g.slots).remove(&self.slot.key);
+        Ok(())
+    }
+}
+
+fn login(reason: LoginRequired) -> Error {
+    Error::Core(twitter_auth_core::Error::LoginRequired { reason })
+}
+
+/// Accessors and calls only a user's grant has.
+impl ApiClient {
+    fn user(&self) -> Result<&UserHandle, Error> {
+        match &self.kind {
+            Kind::User(user) => Ok(user),
+            Kind::Fixed(_) => Err(Error::Core(twitter_auth_core::Error::NoRefreshToken)),
+        }
+    }
+
+    /// The user's key (`None` for a fixed credential).
+    pub fn key(&self) -> Option<&UserKey> {
+        self.user().ok().map(UserHandle::key)
+    }
+
+    /// The grant's generation (grows with every set X issues).
+    pub fn generation(&self) -> Option<u64> {
+        Some(self.user().ok()?.current().ok()?.generation())
+    }
+
+    /// When the current access token expires.
+    pub fn expires_at(&self) -> Option<UnixTime> {
+        self.user().ok()?.current().ok()?.expires_at()
+    }
+
+    /// The scopes the user granted.
+    pub fn scopes(&self) -> Option<Scopes> {
+        Some(self.user().ok()?.current().ok()?.tokens().scopes().clone())
+    }
+
+    /// Refreshes now (unless another holder already replaced the set this client holds).
+    pub fn refresh_now(&self) -> Result<(), Error> {
+        let user = self.user()?;
+        let generation = user.current()?.generation();
+        user.run(RefreshReason::Replace { generation }).map(drop)
+    }
+
+    /// Logs the user out: revokes the refresh and the access token at X (with
+    /// `token_type_hint`), then deletes the key from the store.
+    pub fn logout(&self) -> Result<(), Error> {
+        self.user()?.logout()
+    }
+}
