@@ -21,12 +21,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use http::header::AUTHORIZATION;
 
 use crate::oauth1::UserSigner;
-use crate::oauth2::{AppOnlyBearer, Freshness, TokenSet};
+use crate::oauth2::{AppOnlyBearer, TokenSet};
 use crate::{Error, HttpRequest, HttpResponse, Replay};
 
 /// One of the three ways to call the X API.
@@ -81,23 +81,6 @@ impl Credential {
         Ok(())
     }
 
-    /// Whether this is an OAuth 2.0 token set that [`refresh_needed`] (X refused its access
-    /// token, or, with nothing refused, it is due and refreshable); `false` for the others.
-    #[must_use]
-    pub fn needs_refresh(&self, refused: Option<&str>, now: SystemTime, margin: Duration) -> bool {
-        matches!(self, Self::OAuth2(tokens) if refresh_needed(tokens, refused, now, margin))
-    }
-
-    /// The OAuth 2.0 access token in use, if this is a user token set (to name the token X
-    /// refused when asking for a refresh).
-    #[must_use]
-    pub fn access_token(&self) -> Option<&str> {
-        match self {
-            Self::OAuth2(tokens) => Some(tokens.access_token().secret()),
-            _ => None,
-        }
-    }
-
     /// What to do with `answer` to a request this credential authorized on attempt number
     /// `attempt` (0 first): one re-sign after a 135 whose `Date` taught the signer X's
     /// clock, or one refresh after a 401 to an OAuth 2.0 user token; never a second time.
@@ -147,66 +130,6 @@ pub fn authorize_user(request: &mut HttpRequest, tokens: &TokenSet) -> Result<()
 #[must_use]
 pub fn refused_access(answer: &HttpResponse, tokens: &TokenSet, attempt: u32) -> bool {
     attempt == 0 && answer.status() == 401 && tokens.can_refresh()
-}
-
-/// What a client that holds `current` should do about a refresh, once it holds the token
-/// store's lock and has re-read the store (`stored`).
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum RefreshPlan {
-    /// Another process already refreshed: use its set.
-    Adopt(TokenSet),
-    /// Refresh from this set (the stored one when another process rotated it since).
-    Refresh(TokenSet),
-    /// The store was emptied (logged out elsewhere): do not revive the session.
-    LoggedOut,
-}
-
-/// Whether `tokens` need a refresh: the access token X refused (`refused`), or, when nothing
-/// was refused, an access token that is due (within `margin` of expiry, or expired) and
-/// refreshable. Checked first without the store's lock, and again after it (another thread
-/// or process may have refreshed meanwhile).
-#[must_use]
-pub fn refresh_needed(
-    tokens: &TokenSet,
-    refused: Option<&str>,
-    now: SystemTime,
-    margin: Duration,
-) -> bool {
-    match refused {
-        Some(refused) => tokens.access_token().secret() == refused,
-        None => tokens.can_refresh() && tokens.status(now, margin) != Freshness::Fresh,
-    }
-}
-
-/// Decides between adopting a set another process stored, refreshing, or stopping.
-///
-/// A set counts as rotated elsewhere when its refresh token differs from `current`'s (refresh
-/// tokens are single-use, so a different one is newer); a rotated set that is itself due is
-/// refreshed from, never the spent one in `current`.
-#[must_use]
-pub fn plan_refresh(
-    current: TokenSet,
-    stored: Option<TokenSet>,
-    refused: Option<&str>,
-    now: SystemTime,
-    margin: Duration,
-) -> RefreshPlan {
-    let Some(stored) = stored else {
-        return RefreshPlan::LoggedOut;
-    };
-    let secret = |t: &TokenSet| {
-        t.refresh_token()
-            .map(|r| r.secret().to_owned())
-            .unwrap_or_else(|| t.access_token().secret().to_owned())
-    };
-    if secret(&stored) == secret(&current) {
-        RefreshPlan::Refresh(current)
-    } else if refresh_needed(&stored, refused, now, margin) {
-        RefreshPlan::Refresh(stored)
-    } else {
-        RefreshPlan::Adopt(stored)
-    }
 }
 
 /// [`replay_for`] a user's OAuth 2.0 bearer request: safe methods may be sent again.
