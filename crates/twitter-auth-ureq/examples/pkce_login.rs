@@ -1,12 +1,13 @@
-//! Logs a user in with OAuth 2.0 PKCE over a loopback callback, stores the token set, and calls
-//! `2/users/me` (the README's PKCE section is this file).
+//! Logs a user in with OAuth 2.0 PKCE over a loopback callback, stores the grant under a key,
+//! and calls `2/users/me` (the README's PKCE section is this file).
 
 use std::sync::Arc;
 use std::time::SystemTime;
+use twitter_auth_core::grant::UserKey;
 use twitter_auth_core::oauth2::{AuthorizeRequest, Client, Scope, Scopes};
 use twitter_auth_core::{ClientId, Endpoints, http};
-use twitter_auth_std::{FileStore, LoopbackReceiver, TokenStore};
-use twitter_auth_ureq::{ApiClient, Client as Http};
+use twitter_auth_std::{FileStore, LoopbackReceiver};
+use twitter_auth_ureq::{Client as Http, Grants};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let endpoints = Endpoints::x();
@@ -23,10 +24,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let code = pending.on_callback(callback.url(), SystemTime::now())?;
     let http_client = Http::new(endpoints.clone());
     let tokens = http_client.execute(code.exchange(&client, &endpoints)?)?;
-    let store = Arc::new(FileStore::new("tokens.json"));
-    store.save(&tokens)?; // persist before use
-    // Refreshes before expiry and once after a 401, once for all threads and processes.
-    let api = ApiClient::oauth2(http_client, client, store)?;
+    // One directory holds every user's grant; the key is yours (here: one local user).
+    let grants = Grants::new(http_client, client, Arc::new(FileStore::new("tokens")));
+    // Stored before use; refreshed before expiry and once after a 401, once for all threads
+    // and processes sharing the directory.
+    let api = grants.login(&UserKey::new("me")?, tokens)?;
     let me =
         api.send(http::Request::get(endpoints.api_url("2/users/me").as_str()).body(Vec::new())?)?;
     println!("{}", String::from_utf8_lossy(me.body()));

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use twitter_auth_core::api::Credential;
+use twitter_auth_core::grant::UserKey;
 use twitter_auth_core::oauth1::UserSigner;
 use twitter_auth_core::oauth1_sign::{
     ConsumerCredentials, ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
@@ -16,7 +17,7 @@ use twitter_auth_core::{ClientId, Endpoints, HttpRequest, Replay};
 use twitter_auth_mock::{
     DEMO_NATIVE_APP, DEMO_WEB_APP, Fault, FaultKind, MockConfig, MockX, RateLimits,
 };
-use twitter_auth_reqwest::{ApiClient, AsyncClock, Client};
+use twitter_auth_reqwest::{ApiClient, AsyncClock, Client, Grants};
 use twitter_auth_std::{MemoryStore, TokenStore};
 
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
@@ -129,7 +130,8 @@ async fn expired_oauth2_token_is_refreshed_once_for_100_tasks() -> Result {
     let step = code.exchange(&oauth2_client, client.endpoints())?;
     let tokens = client.execute(step).await?;
     let first_access = tokens.access_token().secret().to_owned();
-    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::with(tokens));
+    let store = Arc::new(MemoryStore::new());
+    let key = UserKey::new("mock-user")?;
 
     // Two hours later the access token is dead; 100 tasks need it at once. The refresh is held
     // for half a second, so every other task arrives while it is in flight: without single
@@ -140,7 +142,13 @@ async fn expired_oauth2_token_is_refreshed_once_for_100_tasks() -> Result {
         1,
         FaultKind::Delay(Duration::from_millis(500)),
     ));
-    let api = Arc::new(ApiClient::oauth2(client, oauth2_client, Arc::clone(&store)).await?);
+    let grants = Grants::new(
+        client,
+        oauth2_client,
+        Arc::clone(&store) as Arc<dyn TokenStore>,
+    );
+    let api = Arc::new(grants.login(&key, tokens).await?);
+    let generation = api.generation().expect("a user's grant");
     let me = api.client().endpoints().api_url("2/users/me");
     let tasks: Vec<_> = (0..100)
         .map(|_| {
@@ -157,13 +165,18 @@ async fn expired_oauth2_token_is_refreshed_once_for_100_tasks() -> Result {
         0,
         "no spent refresh token sent"
     );
-    let Credential::OAuth2(current) = api.credential() else {
+    let Some(Credential::OAuth2(current)) = api.credential() else {
         panic!("still an OAuth 2.0 credential");
     };
-    let saved = store.load()?.expect("the store holds the new token set");
+    let saved = TokenStore::load(&*store, &key)
+        .await?
+        .grant
+        .expect("the store holds the new token set");
     assert_ne!(current.access_token().secret(), first_access);
+    assert_eq!(api.generation(), Some(generation + 1));
+    assert_eq!(saved.generation(), generation + 1);
     assert_eq!(
-        saved.access_token().secret(),
+        saved.tokens().access_token().secret(),
         current.access_token().secret()
     );
     Ok(())
