@@ -233,7 +233,14 @@ impl UserHandle {
             return Ok(grant);
         }
         let loaded = self.grants.store.load(&self.slot.key).await?;
-        let grant = Arc::new(loaded.usable().ok_or(login(LoginRequired::NoGrant))?);
+        let committed = loaded.grant.as_ref().map(StoredGrant::generation);
+        let grant = loaded.usable().ok_or(login(LoginRequired::NoGrant))?;
+        if Some(grant.generation()) != committed {
+            // X's set that a crash left uncommitted: the next call's task commits it.
+            *lock(&self.slot.unsaved) = Some(grant.clone());
+            self.slot.has_unsaved.store(true, Relaxed);
+        }
+        let grant = Arc::new(grant);
         *write(&self.slot.grant) = Some(Arc::clone(&grant));
         Ok(grant)
     }

@@ -25,3 +25,23 @@ pub use loopback::{
 pub use store::{
     BlockingTokenStore, FileStore, Lease, MemoryStore, StoreError, StoreFuture, TokenStore,
 };
+
+/// A named step of a refresh where a crash test may stop the process (test-only).
+///
+/// With the `failpoints` feature and `TWITTER_AUTH_FAILPOINT=<name>` in the environment, prints
+/// `failpoint <name>` on stderr and sleeps until the process is killed; otherwise does nothing.
+#[doc(hidden)]
+pub fn failpoint(name: &str) {
+    #[cfg(feature = "failpoints")]
+    if std::env::var_os("TWITTER_AUTH_FAILPOINT").is_some_and(|at| at == name) {
+        use std::io::Write as _;
+        let mut stderr = std::io::stderr().lock();
+        let _ = writeln!(stderr, "failpoint {name}");
+        let _ = stderr.flush();
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+        }
+    }
+    #[cfg(not(feature = "failpoints"))]
+    let _ = name;
+}

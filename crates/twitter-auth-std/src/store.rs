@@ -583,7 +583,14 @@ impl FileStore {
             fs::rename(&files.spare, &files.next).map_err(Self::io(&files.spare))?;
         }
         Self::write_in_place(&files.next, &json)?;
+        let new_set = grant.refresh_intent().is_none();
+        if new_set {
+            crate::failpoint("after-write");
+        }
         fs::rename(&files.next, &files.grant).map_err(Self::io(&files.grant))?;
+        if new_set {
+            crate::failpoint("after-rename");
+        }
         self.sync_dir()
     }
 

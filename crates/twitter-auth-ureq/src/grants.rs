@@ -14,7 +14,7 @@ use twitter_auth_core::grant::{
 use twitter_auth_core::oauth2::{self, Scopes, TokenSet};
 use twitter_auth_core::retry::TransportFailure;
 use twitter_auth_core::{HttpRequest, HttpResponse, UnixTime};
-use twitter_auth_std::{BlockingTokenStore, StoreError};
+use twitter_auth_std::{BlockingTokenStore, StoreError, failpoint};
 
 use crate::{ApiClient, Client, Error, Kind, lock, read, write};
 
@@ -222,7 +222,14 @@ impl UserHandle {
             return Ok(Arc::clone(grant));
         }
         let loaded = self.grants.store.load(&self.slot.key)?;
-        let grant = Arc::new(loaded.usable().ok_or(login(LoginRequired::NoGrant))?);
+        let committed = loaded.grant.as_ref().map(StoredGrant::generation);
+        let grant = loaded.usable().ok_or(login(LoginRequired::NoGrant))?;
+        if Some(grant.generation()) != committed {
+            // X's set that a crash left uncommitted: the next call's task commits it.
+            *lock(&self.slot.unsaved) = Some(grant.clone());
+            self.slot.has_unsaved.store(true, Relaxed);
+        }
+        let grant = Arc::new(grant);
         *write(&self.slot.grant) = Some(Arc::clone(&grant));
         Ok(grant)
     }
@@ -318,10 +325,17 @@ impl UserHandle {
                     task.loaded(loaded, client.clock().now());
                 }
                 Next::Save { grant, expected } => {
+                    let intent = grant.refresh_intent().is_some();
+                    if intent {
+                        failpoint("before-intent");
+                    }
                     let saved = match &lease {
                         Some(held) => store.save(held, expected, grant),
                         None => Err(StoreError::WrongLease),
                     };
+                    if intent && saved.is_ok() {
+                        failpoint("after-intent");
+                    }
                     task.saved(saved.map_err(&mut failed), client.clock().now());
                 }
                 Next::Salvage { grant } => {
@@ -336,7 +350,10 @@ impl UserHandle {
                     task.deleted(deleted.map_err(&mut failed));
                 }
                 Next::Send { request, replay } => match client.round_trip(request, replay) {
-                    Ok(answer) => task.answered(answer, client.clock().now()),
+                    Ok(answer) => {
+                        failpoint("answered");
+                        task.answered(answer, client.clock().now());
+                    }
                     Err(e) => {
                         let failure = match &e {
                             Error::Transport(_)
