@@ -52,8 +52,10 @@ const ADAPTER_SOURCES: &[&str] = &[
     "crates/twitter-auth-ureq/src",
 ];
 
-/// Most lines of code (non-blank, not `//` comments) allowed in one adapter's `src/`.
-const ADAPTER_BUDGET: usize = 300;
+/// Most lines of code (non-blank, not `//` comments) allowed in one adapter's `src/`: about
+/// 300 for the transport and 350 for pumping the core's `GrantTask` and `RefreshJob` against a
+/// store (the keyed grants); every decision stays in the core.
+const ADAPTER_BUDGET: usize = 650;
 
 /// One broken rule: where, and why.
 pub(crate) struct Problem {
@@ -249,6 +251,10 @@ const README_EXAMPLES: &[(&str, &str)] = &[
     (
         "### OAuth 2.0 Authorization Code with PKCE",
         "crates/twitter-auth-ureq/examples/pkce_login.rs",
+    ),
+    (
+        "### Many users",
+        "crates/twitter-auth-reqwest/examples/many_users.rs",
     ),
     (
         "### OAuth 1.0a: 3-legged",

@@ -1,0 +1,48 @@
+//! A web service's users: one transport and one store for all of them, a cheap API client per
+//! user, the refresh job every five minutes, and logout (the README's "Many users" section is
+//! this file).
+
+use std::sync::Arc;
+use std::time::Duration;
+use twitter_auth_core::grant::UserKey;
+use twitter_auth_core::oauth2::Client;
+use twitter_auth_core::{ClientId, ClientSecret, Endpoints, http};
+use twitter_auth_reqwest::{Client as Http, Grants};
+use twitter_auth_std::FileStore;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let app = Client::confidential(ClientId::new("YOUR_CLIENT_ID"), ClientSecret::new("SECRET"));
+    // Every instance of the service may share the directory (or use twitter-auth-redis).
+    let grants = Grants::new(Http::new(Endpoints::x()), app, Arc::new(FileStore::new("grants")));
+
+    // The refresh job: each user whose access token expires within a minute, refreshed once
+    // across instances, 8 at a time, waiting out a 429 from X.
+    let job = grants.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(300));
+        loop {
+            every.tick().await;
+            match job.refresh_due(8).await {
+                Ok(report) => {
+                    for (user, why) in &report.login_required {
+                        eprintln!("user {user} must log in again: {why}");
+                    }
+                }
+                Err(e) => eprintln!("refresh job: {e}"),
+            }
+        }
+    });
+
+    // After the login callback: `grants.login(&key, tokens).await?` stores the new grant.
+    // In a request handler, with the user's key from the session:
+    let key = UserKey::new("1072250532645998596")?;
+    let api = grants.api(&key).await?; // cached after the first call: no store read
+    let url = api.client().endpoints().api_url("2/users/me");
+    let me = api.send(http::Request::get(url.as_str()).body(Vec::new())?).await?;
+    println!("{} (expires {:?})", me.status(), api.expires_at());
+
+    // Log out: both tokens revoked at X, then the key deleted.
+    api.logout().await?;
+    Ok(())
+}
