@@ -1,8 +1,8 @@
 //! A worker process for the cross-process refresh test: makes N `GET /2/users/me` calls through
-//! the blocking adapter, sharing one `FileStore` with its siblings.
+//! the blocking adapter as the user `KEY`, sharing one `FileStore` directory with its siblings.
 //!
-//! `store-worker BASE_URL STORE_PATH CLIENT_ID CLOCK_OFFSET_SECS N [--wait]`; exits 0 when every
-//! answer was 200, 1 otherwise (printing what went wrong), 2 on bad arguments.
+//! `store-worker BASE_URL STORE_DIR KEY CLIENT_ID CLOCK_OFFSET_SECS N [--wait]`; exits 0 when
+//! every answer was 200, 1 otherwise (printing what went wrong), 2 on bad arguments.
 //!
 //! With `--wait` it is one runner of a start barrier: once its API client is loaded it prints
 //! `ready` on stdout, then waits for one line on stdin before its first call, so a parent can
@@ -13,10 +13,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use twitter_auth_core::grant::UserKey;
 use twitter_auth_core::oauth2::Client as OAuth2Client;
 use twitter_auth_core::{ClientId, Endpoints};
 use twitter_auth_std::{Clock, FileStore};
-use twitter_auth_ureq::{ApiClient, Client};
+use twitter_auth_ureq::{Client, Grants};
 
 /// The system clock moved by the mock's offset, so this process agrees with the mock.
 struct OffsetClock(u64);
@@ -37,8 +38,14 @@ fn main() -> ExitCode {
     if wait {
         args.pop();
     }
-    let [base, store, client_id, offset, n] = args.as_slice() else {
-        eprintln!("usage: store-worker BASE_URL STORE_PATH CLIENT_ID CLOCK_OFFSET_SECS N [--wait]");
+    let [base, store, key, client_id, offset, n] = args.as_slice() else {
+        eprintln!(
+            "usage: store-worker BASE_URL STORE_DIR KEY CLIENT_ID CLOCK_OFFSET_SECS N [--wait]"
+        );
+        return ExitCode::from(2);
+    };
+    let Ok(key) = UserKey::new(key.clone()) else {
+        eprintln!("store-worker: KEY is 1 to 1024 bytes");
         return ExitCode::from(2);
     };
     let (Ok(offset), Ok(n)) = (offset.parse::<u64>(), n.parse::<u32>()) else {
@@ -51,7 +58,8 @@ fn main() -> ExitCode {
     };
     let client = Client::new(endpoints).with_clock(Arc::new(OffsetClock(offset)));
     let oauth2 = OAuth2Client::public(ClientId::new(client_id.clone()));
-    let api = match ApiClient::oauth2(client, oauth2, Arc::new(FileStore::new(store))) {
+    let grants = Grants::new(client, oauth2, Arc::new(FileStore::new(store)));
+    let api = match grants.api(&key) {
         Ok(api) => api,
         Err(e) => {
             eprintln!("store-worker: {e}");

@@ -5,15 +5,16 @@
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use rand::SeedableRng as _;
 use rand::rngs::StdRng;
 use twitter_auth_core::api::Credential;
+use twitter_auth_core::grant::{Loaded, LoginRequired, Saved, StoredGrant, UserKey};
 use twitter_auth_core::oauth1::{
     AuthorizeKind, Callback, RequestToken, UserCredentials, UserSigner, VerifyCredentials,
 };
@@ -29,17 +30,19 @@ use twitter_auth_core::{ClientId, ClientSecret, Error, HttpRequest, Replay};
 use twitter_auth_mock::{
     DEMO_NATIVE_APP, DEMO_WEB_APP, Fault, FaultKind, MockConfig, RateLimits, pin_from_page,
 };
-use twitter_auth_std::{FileStore, MemoryStore, StoreError, StoreLock, TokenStore};
+use twitter_auth_std::{
+    BlockingTokenStore, FileStore, Lease, MemoryStore, StoreError, StoreFuture, TokenStore,
+};
 use twitter_auth_tests::adapters::{Adapter, Failure, Reqwest, Ureq};
 use twitter_auth_tests::{Loopback, TempDir, Transport as _, plain_agent, send_plain};
 
-const REDIRECT: &str = "http://127.0.0.1:8765/callback";
+pub(crate) const REDIRECT: &str = "http://127.0.0.1:8765/callback";
 
-fn start() -> Loopback {
+pub(crate) fn start() -> Loopback {
     Loopback::start(MockConfig::default())
 }
 
-fn adapter<A: Adapter>(x: &Loopback, policy: RetryPolicy) -> A {
+pub(crate) fn adapter<A: Adapter>(x: &Loopback, policy: RetryPolicy) -> A {
     A::new(x.endpoints(), policy, x.clock())
 }
 
@@ -49,7 +52,7 @@ fn nonce() -> String {
     format!("adapter-e2e-{}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
-fn web_consumer(x: &Loopback) -> ConsumerCredentials {
+pub(crate) fn web_consumer(x: &Loopback) -> ConsumerCredentials {
     let app = x.mock().config().app(DEMO_WEB_APP).expect("web app");
     ConsumerCredentials::new(
         ConsumerKey::new(app.consumer_key.clone()),
@@ -57,7 +60,7 @@ fn web_consumer(x: &Loopback) -> ConsumerCredentials {
     )
 }
 
-fn owner_token(x: &Loopback) -> TokenCredentials {
+pub(crate) fn owner_token(x: &Loopback) -> TokenCredentials {
     let token = &x
         .mock()
         .config()
@@ -70,12 +73,12 @@ fn owner_token(x: &Loopback) -> TokenCredentials {
     )
 }
 
-fn public_client(x: &Loopback) -> OAuth2Client {
+pub(crate) fn public_client(x: &Loopback) -> OAuth2Client {
     let app = x.mock().config().app(DEMO_NATIVE_APP).expect("native app");
     OAuth2Client::public(ClientId::new(app.client_id().expect("client id")))
 }
 
-fn confidential_client(x: &Loopback) -> OAuth2Client {
+pub(crate) fn confidential_client(x: &Loopback) -> OAuth2Client {
     let app = x.mock().config().app(DEMO_WEB_APP).expect("web app");
     OAuth2Client::confidential(
         ClientId::new(app.client_id().expect("client id")),
@@ -83,19 +86,19 @@ fn confidential_client(x: &Loopback) -> OAuth2Client {
     )
 }
 
-fn get(x: &Loopback, path: &str) -> HttpRequest {
+pub(crate) fn get(x: &Loopback, path: &str) -> HttpRequest {
     http::Request::get(x.endpoints().api_url(path).as_str())
         .body(Vec::new())
         .expect("a valid request")
 }
 
 /// The browser: a GET of the authorize URL whose answer is a redirect (or the PIN page).
-fn browse(url: &str) -> http::Response<Vec<u8>> {
+pub(crate) fn browse(url: &str) -> http::Response<Vec<u8>> {
     let request = http::Request::get(url).body(Vec::new()).expect("a URI");
     send_plain(&plain_agent(), &request).expect("the consent page answers")
 }
 
-fn location(answer: &http::Response<Vec<u8>>) -> String {
+pub(crate) fn location(answer: &http::Response<Vec<u8>>) -> String {
     assert_eq!(answer.status(), 302, "consent redirects");
     answer.headers()["location"]
         .to_str()
@@ -103,7 +106,12 @@ fn location(answer: &http::Response<Vec<u8>>) -> String {
         .to_owned()
 }
 
-fn pkce_login<A: Adapter>(x: &Loopback, a: &A, client: &OAuth2Client, seed: u64) -> TokenSet {
+pub(crate) fn pkce_login<A: Adapter>(
+    x: &Loopback,
+    a: &A,
+    client: &OAuth2Client,
+    seed: u64,
+) -> TokenSet {
     let endpoints = x.endpoints();
     let now = x.now();
     let scopes = Scopes::from([
@@ -121,7 +129,7 @@ fn pkce_login<A: Adapter>(x: &Loopback, a: &A, client: &OAuth2Client, seed: u64)
         .unwrap_or_else(|e| panic!("{}: code exchange failed: {e:?}", A::NAME))
 }
 
-fn whoami<A: Adapter>(x: &Loopback, api: &A::Api) -> String {
+pub(crate) fn whoami<A: Adapter>(x: &Loopback, api: &A::Api) -> String {
     let answer = A::send(api, get(x, "2/users/me")).expect("an answer");
     assert_eq!(answer.status(), 200, "{}: {:?}", A::NAME, answer);
     let body: serde_json::Value = serde_json::from_slice(answer.body()).expect("JSON");
@@ -374,16 +382,18 @@ fn oauth1_waits_on_429_then_signs_anew<A: Adapter>() {
     );
 }
 
+/// Runs each body once per adapter: `mod ureq_adapter` and `mod reqwest_adapter`, with `A` the
+/// adapter.
 macro_rules! for_each_adapter {
     ($($name:ident => $body:expr;)*) => {
         mod ureq_adapter {
             use super::*;
-            type A = Ureq;
+            type A = twitter_auth_tests::adapters::Ureq;
             $(#[test] fn $name() { $body })*
         }
         mod reqwest_adapter {
             use super::*;
-            type A = Reqwest;
+            type A = twitter_auth_tests::adapters::Reqwest;
             $(#[test] fn $name() { $body })*
         }
     };
@@ -402,15 +412,16 @@ for_each_adapter! {
     oauth1_api_signs_anew_after_a_429_wait => oauth1_waits_on_429_then_signs_anew::<A>();
     api_refreshes_an_expired_token_before_use => refresh_before_use::<A>();
     api_refreshes_once_after_a_401 => refresh_after_401::<A>();
+    api_hands_back_a_second_401_after_one_refresh => refresh_once_after_401s::<A>();
     api_waits_on_429_until_reset => waits_on_429::<A>();
     api_retries_503 => retries_503::<A>();
     dropped_refresh_keeps_the_old_refresh_token => dropped_refresh::<A>();
-    lost_refresh_answer_leaves_a_spent_refresh_token => lost_refresh_answer::<A>();
+    lost_refresh_answer_means_login_required_outcome_unknown => lost_refresh_answer::<A>();
     failed_save_keeps_the_new_set_in_memory => failed_save::<A>();
     two_clients_share_one_refresh_through_a_file_store => two_clients_one_refresh::<A>();
     second_client_refreshes_from_the_stored_set => refresh_from_the_stored_set::<A>();
     malformed_token_answer_is_typed => malformed_answer::<A>();
-    revoked_grant_is_typed => revoked_grant::<A>();
+    revoked_grant_means_login_required_refused => revoked_grant::<A>();
     redirects_are_not_followed => no_redirects::<A>();
     flow_steps_do_not_follow_redirects => round_trip_no_redirects::<A>();
 }
@@ -418,68 +429,170 @@ for_each_adapter! {
 // ---------------------------------------------------------------------------------------------
 // The API client's OAuth 2.0 bookkeeping.
 
-/// A logged-in OAuth 2.0 API client over a memory store, and the store.
-fn logged_in<A: Adapter>(x: &Loopback, policy: RetryPolicy) -> (A::Api, Arc<MemoryStore>) {
-    let client = public_client(x);
-    let tokens = pkce_login(x, &adapter::<A>(x, RetryPolicy::new()), &client, 7);
-    let store = Arc::new(MemoryStore::with(tokens));
-    let api = adapter::<A>(x, policy)
-        .api_oauth2(client, store.clone())
-        .expect("tokens in the store");
-    (api, store)
+/// A user logged in through an adapter's grants: the API client, the grants, the store and
+/// the key.
+pub(crate) struct LoggedIn<A: Adapter, S> {
+    pub(crate) api: A::Api,
+    pub(crate) grants: A::Grants,
+    pub(crate) store: Arc<S>,
+    pub(crate) key: UserKey,
 }
 
-fn stored_access(store: &dyn TokenStore) -> String {
-    store
-        .load()
-        .expect("loads")
-        .expect("a set")
-        .access_token()
-        .secret()
-        .to_owned()
+/// The demo world's first user's key (their X user id; any text would do).
+pub(crate) fn first_user_key(x: &Loopback) -> UserKey {
+    UserKey::new(x.mock().config().users[0].id.clone()).expect("a valid key")
+}
+
+/// A PKCE login of the mock's signed-in user, stored for `key` in `store` through `A`'s grants.
+pub(crate) fn log_in_to<A: Adapter, S>(
+    x: &Loopback,
+    policy: RetryPolicy,
+    store: Arc<S>,
+    key: UserKey,
+    seed: u64,
+) -> LoggedIn<A, S>
+where
+    S: TokenStore + BlockingTokenStore + 'static,
+{
+    let client = public_client(x);
+    let tokens = pkce_login(x, &adapter::<A>(x, RetryPolicy::new()), &client, seed);
+    let grants = adapter::<A>(x, policy).grants(client, Arc::clone(&store));
+    let api = A::login(&grants, &key, tokens)
+        .unwrap_or_else(|e| panic!("{}: the login is stored: {e:?}", A::NAME));
+    LoggedIn {
+        api,
+        grants,
+        store,
+        key,
+    }
+}
+
+/// A logged-in user's API client over a memory store.
+pub(crate) fn logged_in<A: Adapter>(x: &Loopback, policy: RetryPolicy) -> LoggedIn<A, MemoryStore> {
+    log_in_to(
+        x,
+        policy,
+        Arc::new(MemoryStore::new()),
+        first_user_key(x),
+        7,
+    )
+}
+
+/// What `store` holds for `key` (committed grant and salvage place).
+pub(crate) fn loaded(store: &dyn BlockingTokenStore, key: &UserKey) -> Loaded {
+    store.load(key).expect("the store loads")
+}
+
+/// The grant `store` holds for `key`.
+pub(crate) fn stored(store: &dyn BlockingTokenStore, key: &UserKey) -> StoredGrant {
+    loaded(store, key).grant.expect("a stored grant")
 }
 
 fn refresh_before_use<A: Adapter>() {
     let x = start();
-    let (api, store) = logged_in::<A>(&x, RetryPolicy::new());
-    let before = stored_access(&*store);
+    let user = logged_in::<A>(&x, RetryPolicy::new());
+    let before = stored(&*user.store, &user.key);
+    assert_eq!(A::generation(&user.api), Some(before.generation()));
     x.mock().advance(Duration::from_secs(7200));
-    assert_eq!(whoami::<A>(&x, &api), x.mock().config().users[0].username);
+    assert_eq!(
+        whoami::<A>(&x, &user.api),
+        x.mock().config().users[0].username
+    );
     assert_eq!(x.mock().counters().refreshes, 1);
-    assert_ne!(stored_access(&*store), before, "the new set was saved");
+    let after = stored(&*user.store, &user.key);
+    assert_ne!(
+        after.tokens().access_token().secret(),
+        before.tokens().access_token().secret(),
+        "{}: the new set was saved",
+        A::NAME
+    );
+    assert_eq!(after.generation(), before.generation() + 1, "{}", A::NAME);
+    assert_eq!(A::generation(&user.api), Some(after.generation()));
+    assert!(
+        after.refresh_intent().is_none(),
+        "{}: intent cleared",
+        A::NAME
+    );
 }
 
+/// The access token dies at X while the client still thinks it fresh: the 401 costs exactly
+/// one refresh, and the call is answered with the new token.
 fn refresh_after_401<A: Adapter>() {
     let x = start();
-    let (api, store) = logged_in::<A>(&x, RetryPolicy::new());
-    // The access token dies at X while the client still thinks it fresh.
-    let tokens = store.load().expect("loads").expect("a set");
+    let user = logged_in::<A>(&x, RetryPolicy::new());
+    let before = stored(&*user.store, &user.key);
     let endpoints = x.endpoints();
     adapter::<A>(&x, RetryPolicy::new())
         .execute(
             oauth2::revoke(
                 &public_client(&x),
                 &endpoints,
-                RevokeToken::Access(tokens.access_token()),
+                RevokeToken::Access(before.tokens().access_token()),
             )
             .expect("a step"),
         )
         .expect("revoked");
-    assert_eq!(whoami::<A>(&x, &api), x.mock().config().users[0].username);
-    assert_eq!(x.mock().counters().refreshes, 1);
+    let calls = x.mock().counters().requests_to("/2/users/me");
+    assert_eq!(
+        whoami::<A>(&x, &user.api),
+        x.mock().config().users[0].username
+    );
+    let counters = x.mock().counters();
+    assert_eq!(counters.refreshes, 1, "{}: one refresh", A::NAME);
+    assert_eq!(
+        counters.requests_to("/2/users/me"),
+        calls + 2,
+        "{}: the 401, then the call again",
+        A::NAME
+    );
+    let after = stored(&*user.store, &user.key);
+    assert_eq!(after.generation(), before.generation() + 1, "{}", A::NAME);
+    assert_eq!(A::generation(&user.api), Some(after.generation()));
+}
+
+/// A 401 that persists after the refresh comes back as it is: one refresh, never a loop.
+fn refresh_once_after_401s<A: Adapter>() {
+    let x = start();
+    let user = logged_in::<A>(&x, RetryPolicy::new());
+    let before = x.mock().counters();
+    x.mock()
+        .inject(Fault::new("/2/users/me", 2, FaultKind::Status(401)));
+    let answer = A::send(&user.api, get(&x, "2/users/me")).expect("an answer");
+    assert_eq!(answer.status(), 401, "{}: handed back", A::NAME);
+    let counters = x.mock().counters();
+    assert_eq!(
+        counters.refreshes,
+        before.refreshes + 1,
+        "{}: exactly one refresh",
+        A::NAME
+    );
+    assert_eq!(
+        counters.requests_to("/2/users/me"),
+        before.requests_to("/2/users/me") + 2,
+        "{}: sent twice",
+        A::NAME
+    );
+    assert_eq!(
+        whoami::<A>(&x, &user.api),
+        x.mock().config().users[0].username
+    );
+    assert_eq!(x.mock().counters().refreshes, before.refreshes + 1);
 }
 
 fn waits_on_429<A: Adapter>() {
     let x = start();
     let policy = RetryPolicy::new().with_wait_on_rate_limit(true);
-    let (api, _) = logged_in::<A>(&x, policy);
+    let user = logged_in::<A>(&x, policy);
     let before = x.mock().now();
     x.mock().inject(Fault::new(
         "/2/users/me",
         1,
         FaultKind::RateLimited { reset_after: 120 },
     ));
-    assert_eq!(whoami::<A>(&x, &api), x.mock().config().users[0].username);
+    assert_eq!(
+        whoami::<A>(&x, &user.api),
+        x.mock().config().users[0].username
+    );
     assert!(
         x.mock().now() >= before + 120,
         "waited on the mock's clock until the reset"
@@ -488,14 +601,17 @@ fn waits_on_429<A: Adapter>() {
 
 fn retries_503<A: Adapter>() {
     let x = start();
-    let (api, _) = logged_in::<A>(&x, RetryPolicy::recommended());
+    let user = logged_in::<A>(&x, RetryPolicy::recommended());
     x.mock()
         .inject(Fault::new("/2/users/me", 2, FaultKind::Status(503)));
-    assert_eq!(whoami::<A>(&x, &api), x.mock().config().users[0].username);
+    assert_eq!(
+        whoami::<A>(&x, &user.api),
+        x.mock().config().users[0].username
+    );
     assert_eq!(x.mock().counters().requests_to("/2/users/me"), 3);
 }
 
-const TOKEN_PATH: &str = "/2/oauth2/token";
+pub(crate) const TOKEN_PATH: &str = "/2/oauth2/token";
 
 fn refresh_secret(tokens: &TokenSet) -> String {
     tokens
@@ -505,23 +621,25 @@ fn refresh_secret(tokens: &TokenSet) -> String {
         .to_owned()
 }
 
-fn stored_refresh(store: &dyn TokenStore) -> String {
-    refresh_secret(&store.load().expect("loads").expect("a set"))
+fn stored_refresh(store: &dyn BlockingTokenStore, key: &UserKey) -> String {
+    refresh_secret(stored(store, key).tokens())
 }
 
 /// The connection drops after the refresh was sent and before X processed it. The adapter
 /// cannot tell that X did nothing: the grant may have been spent, so it reports
 /// `MayHaveBeenConsumed` and does not send the refresh again (contract §4.6: never replay a
-/// refresh whose outcome is unknown), even with retries on.
+/// refresh whose outcome is unknown), even with retries on. The intent stays in the store;
+/// the next call tries the old refresh token once more, X never saw it, and it works.
 fn dropped_refresh<A: Adapter>() {
     let x = start();
-    let (api, store) = logged_in::<A>(&x, RetryPolicy::recommended());
-    let before = stored_refresh(&*store);
+    let user = logged_in::<A>(&x, RetryPolicy::recommended());
+    let (store, key) = (&*user.store, &user.key);
+    let before = stored(store, key);
     let sent = x.mock().counters().requests_to(TOKEN_PATH);
     x.mock().advance(Duration::from_secs(7200));
     x.mock()
         .inject(Fault::new(TOKEN_PATH, 1, FaultKind::DropConnection));
-    match A::send(&api, get(&x, "2/users/me")) {
+    match A::send(&user.api, get(&x, "2/users/me")) {
         Err(Failure::Core(Error::MayHaveBeenConsumed)) => {}
         other => panic!(
             "{}: a dropped refresh must be MayHaveBeenConsumed, got {other:?}",
@@ -536,42 +654,56 @@ fn dropped_refresh<A: Adapter>() {
         A::NAME
     );
     assert_eq!(counters.refreshes, 0, "{}: X processed nothing", A::NAME);
+    let now = stored(store, key);
     assert_eq!(
-        stored_refresh(&*store),
-        before,
+        refresh_secret(now.tokens()),
+        refresh_secret(before.tokens()),
         "{}: the store still holds the old refresh token",
         A::NAME
     );
+    assert_eq!(now.generation(), before.generation(), "{}", A::NAME);
+    assert!(
+        now.refresh_intent().is_some(),
+        "{}: the intent says the outcome is unknown",
+        A::NAME
+    );
     // X never saw it, so the old refresh token still works: the next call refreshes with it.
-    assert_eq!(whoami::<A>(&x, &api), x.mock().config().users[0].username);
+    assert_eq!(
+        whoami::<A>(&x, &user.api),
+        x.mock().config().users[0].username
+    );
     let counters = x.mock().counters();
     assert_eq!(counters.refreshes, 1, "{}", A::NAME);
     assert_eq!(counters.refresh_replays, 0, "{}", A::NAME);
     assert_eq!(counters.requests_to(TOKEN_PATH), sent + 2, "{}", A::NAME);
+    let after = stored(store, key);
     assert_ne!(
-        stored_refresh(&*store),
-        before,
+        refresh_secret(after.tokens()),
+        refresh_secret(before.tokens()),
         "{}: the new set was saved",
         A::NAME
     );
+    assert_eq!(after.generation(), before.generation() + 1, "{}", A::NAME);
+    assert!(after.refresh_intent().is_none(), "{}", A::NAME);
 }
 
 /// X processes the refresh (rotating the refresh token) and the answer is lost: the case the
 /// contract warns about (§4.6, "never replay a refresh request whose outcome is unknown"), and
-/// one no client can repair. The call fails with `MayHaveBeenConsumed` without a retry. The
-/// client never saw the new set, so the store and the client still hold the old one, which X
-/// has spent: the next call does try it (it cannot know better) and gets X's typed
-/// `invalid_request`, the same as a revoked grant. The user has to log in again; what the
-/// library guarantees is that it says so with a typed error and never loops or hides it.
+/// one no client can repair. The call fails with `MayHaveBeenConsumed` without a retry, and the
+/// store keeps the intent. The next call tries the old refresh token once (the cut may have
+/// come before X saw it), X refuses it as spent, and the grant is declared gone with
+/// `LoginRequired(OutcomeUnknown)`, never a bare `invalid_request`; later calls say so without
+/// asking X again, and a new login for the key works.
 fn lost_refresh_answer<A: Adapter>() {
     let x = start();
-    let (api, store) = logged_in::<A>(&x, RetryPolicy::recommended());
-    let before = stored_refresh(&*store);
+    let user = logged_in::<A>(&x, RetryPolicy::recommended());
+    let (store, key) = (&*user.store, &user.key);
+    let before = stored(store, key);
     let sent = x.mock().counters().requests_to(TOKEN_PATH);
     x.mock().advance(Duration::from_secs(7200));
     x.mock()
         .inject(Fault::new(TOKEN_PATH, 1, FaultKind::LoseResponse));
-    match A::send(&api, get(&x, "2/users/me")) {
+    match A::send(&user.api, get(&x, "2/users/me")) {
         Err(Failure::Core(Error::MayHaveBeenConsumed)) => {}
         other => panic!(
             "{}: a lost refresh answer must be MayHaveBeenConsumed, got {other:?}",
@@ -586,19 +718,19 @@ fn lost_refresh_answer<A: Adapter>() {
         "{}: not replayed",
         A::NAME
     );
+    let now = stored(store, key);
     assert_eq!(
-        stored_refresh(&*store),
-        before,
+        refresh_secret(now.tokens()),
+        refresh_secret(before.tokens()),
         "{}: nothing to save",
         A::NAME
     );
+    assert!(now.refresh_intent().is_some(), "{}: intent kept", A::NAME);
     // What happens next: the old (spent) refresh token is tried once, and refused.
-    match A::send(&api, get(&x, "2/users/me")) {
-        Err(Failure::Core(Error::OAuth2 { status: 400, error })) => {
-            assert_eq!(error.error, "invalid_request", "{}", A::NAME);
-        }
+    match A::send(&user.api, get(&x, "2/users/me")) {
+        Err(Failure::LoginRequired(LoginRequired::OutcomeUnknown)) => {}
         other => panic!(
-            "{}: the spent refresh token must get a typed invalid_request, got {other:?}",
+            "{}: the spent refresh token must mean LoginRequired(OutcomeUnknown), got {other:?}",
             A::NAME
         ),
     }
@@ -611,72 +743,188 @@ fn lost_refresh_answer<A: Adapter>() {
         A::NAME
     );
     assert_eq!(counters.requests_to(TOKEN_PATH), sent + 2, "{}", A::NAME);
+    let lost = stored(store, key);
     assert_eq!(
-        stored_refresh(&*store),
-        before,
-        "{}: the store still holds the old set (nothing newer was ever seen)",
+        lost.lost(),
+        Some(LoginRequired::OutcomeUnknown),
+        "{}: the store says the grant is gone",
         A::NAME
     );
-}
-
-/// A `MemoryStore` whose next `save` fails (a full disk, say).
-#[derive(Debug)]
-struct FailingStore {
-    inner: MemoryStore,
-    fail_next_save: AtomicBool,
-}
-
-impl TokenStore for FailingStore {
-    fn load(&self) -> Result<Option<TokenSet>, StoreError> {
-        self.inner.load()
+    assert_eq!(lost.generation(), before.generation(), "{}", A::NAME);
+    // Every later call says the same without spending anything at X.
+    match A::send(&user.api, get(&x, "2/users/me")) {
+        Err(Failure::LoginRequired(LoginRequired::OutcomeUnknown)) => {}
+        other => panic!("{}: still gone, got {other:?}", A::NAME),
     }
+    assert_eq!(
+        x.mock().counters().requests_to(TOKEN_PATH),
+        sent + 2,
+        "{}: X is not asked again",
+        A::NAME
+    );
+    // The user logs in again: a new grant, one generation above the lost one.
+    let tokens = pkce_login(
+        &x,
+        &adapter::<A>(&x, RetryPolicy::new()),
+        &public_client(&x),
+        8,
+    );
+    let api = A::login(&user.grants, key, tokens).expect("a new login is stored");
+    assert_eq!(whoami::<A>(&x, &api), x.mock().config().users[0].username);
+    let again = stored(store, key);
+    assert_eq!(again.generation(), before.generation() + 1, "{}", A::NAME);
+    assert_eq!(again.lost(), None, "{}", A::NAME);
+}
 
-    fn save(&self, tokens: &TokenSet) -> Result<(), StoreError> {
-        if self.fail_next_save.swap(false, Ordering::SeqCst) {
-            return Err(StoreError::Io {
-                path: PathBuf::from("failing-store"),
-                source: std::io::Error::other("no space left on device"),
-            });
+/// A `MemoryStore` whose saves fail on demand (a full disk, a store that went away): every
+/// save while `fail_saves` is set, and the next save of a set X issued (generation one above
+/// the stored one, no intent) when `fail_new_set` is set.
+#[derive(Debug, Default)]
+pub(crate) struct FailingStore {
+    pub(crate) inner: MemoryStore,
+    pub(crate) fail_saves: AtomicBool,
+    pub(crate) fail_new_set: AtomicBool,
+    /// Saves attempted.
+    pub(crate) saves: AtomicUsize,
+}
+
+impl FailingStore {
+    fn failure() -> StoreError {
+        StoreError::Io {
+            path: PathBuf::from("failing-store"),
+            source: std::io::Error::other("no space left on device"),
         }
-        self.inner.save(tokens)
-    }
-
-    fn lock(&self) -> Result<StoreLock, StoreError> {
-        self.inner.lock()
     }
 }
 
-/// The refresh succeeds and saving its set fails: the call reports the store's error, and the
-/// new set is still used (X has spent the old refresh token), so the next call works without
-/// another refresh and without spending the dead token.
+impl BlockingTokenStore for FailingStore {
+    fn try_lease(&self, key: &UserKey, ttl: Duration) -> Result<Option<Lease>, StoreError> {
+        BlockingTokenStore::try_lease(&self.inner, key, ttl)
+    }
+
+    fn release(&self, lease: Lease) -> Result<(), StoreError> {
+        BlockingTokenStore::release(&self.inner, lease)
+    }
+
+    fn load(&self, key: &UserKey) -> Result<Loaded, StoreError> {
+        BlockingTokenStore::load(&self.inner, key)
+    }
+
+    fn save(
+        &self,
+        lease: &Lease,
+        expected: Option<u64>,
+        grant: &StoredGrant,
+    ) -> Result<Saved, StoreError> {
+        self.saves.fetch_add(1, Ordering::SeqCst);
+        if self.fail_saves.load(Ordering::SeqCst) {
+            return Err(Self::failure());
+        }
+        let new_set = grant.refresh_intent().is_none()
+            && expected.is_some_and(|e| grant.generation() == e + 1);
+        if new_set && self.fail_new_set.swap(false, Ordering::SeqCst) {
+            return Err(Self::failure());
+        }
+        BlockingTokenStore::save(&self.inner, lease, expected, grant)
+    }
+
+    fn salvage(&self, grant: &StoredGrant) -> Result<(), StoreError> {
+        BlockingTokenStore::salvage(&self.inner, grant)
+    }
+
+    fn delete(&self, lease: &Lease, expected: u64) -> Result<Saved, StoreError> {
+        BlockingTokenStore::delete(&self.inner, lease, expected)
+    }
+
+    fn expiring_before(&self, before: SystemTime) -> Result<Vec<UserKey>, StoreError> {
+        BlockingTokenStore::expiring_before(&self.inner, before)
+    }
+}
+
+/// The async face: the blocking calls, which are quick.
+impl TokenStore for FailingStore {
+    fn try_lease<'a>(&'a self, key: &'a UserKey, ttl: Duration) -> StoreFuture<'a, Option<Lease>> {
+        Box::pin(async move { BlockingTokenStore::try_lease(self, key, ttl) })
+    }
+
+    fn release(&self, lease: Lease) -> StoreFuture<'_, ()> {
+        Box::pin(async move { BlockingTokenStore::release(self, lease) })
+    }
+
+    fn load<'a>(&'a self, key: &'a UserKey) -> StoreFuture<'a, Loaded> {
+        Box::pin(async move { BlockingTokenStore::load(self, key) })
+    }
+
+    fn save<'a>(
+        &'a self,
+        lease: &'a Lease,
+        expected: Option<u64>,
+        grant: &'a StoredGrant,
+    ) -> StoreFuture<'a, Saved> {
+        Box::pin(async move { BlockingTokenStore::save(self, lease, expected, grant) })
+    }
+
+    fn salvage<'a>(&'a self, grant: &'a StoredGrant) -> StoreFuture<'a, ()> {
+        Box::pin(async move { BlockingTokenStore::salvage(self, grant) })
+    }
+
+    fn delete<'a>(&'a self, lease: &'a Lease, expected: u64) -> StoreFuture<'a, Saved> {
+        Box::pin(async move { BlockingTokenStore::delete(self, lease, expected) })
+    }
+
+    fn expiring_before(&self, before: SystemTime) -> StoreFuture<'_, Vec<UserKey>> {
+        Box::pin(async move { BlockingTokenStore::expiring_before(self, before) })
+    }
+}
+
+/// The refresh succeeds and saving its set fails: X has spent the old refresh token, so the
+/// new set is used anyway (the call works), kept in memory and in the store's salvage place;
+/// the next call commits it without another refresh and without spending the dead token.
 fn failed_save<A: Adapter>() {
     let x = start();
-    let client = public_client(&x);
-    let tokens = pkce_login(&x, &adapter::<A>(&x, RetryPolicy::new()), &client, 11);
-    let before = refresh_secret(&tokens);
-    let store = Arc::new(FailingStore {
-        inner: MemoryStore::with(tokens),
-        fail_next_save: AtomicBool::new(true),
-    });
-    let api = adapter::<A>(&x, RetryPolicy::new())
-        .api_oauth2(client, store.clone())
-        .expect("tokens in the store");
+    let user = log_in_to::<A, _>(
+        &x,
+        RetryPolicy::new(),
+        Arc::new(FailingStore::default()),
+        first_user_key(&x),
+        11,
+    );
+    let (store, key) = (&*user.store, &user.key);
+    let before = stored(store, key);
+    store.fail_new_set.store(true, Ordering::SeqCst);
     x.mock().advance(Duration::from_secs(7200));
-    match A::send(&api, get(&x, "2/users/me")) {
-        Err(Failure::Store(_)) => {}
-        other => panic!(
-            "{}: a failed save must be reported as a store error, got {other:?}",
-            A::NAME
-        ),
-    }
+    assert_eq!(
+        whoami::<A>(&x, &user.api),
+        x.mock().config().users[0].username,
+        "{}: the unsaved set is used",
+        A::NAME
+    );
     assert!(
-        !store.fail_next_save.load(Ordering::SeqCst),
+        !store.fail_new_set.load(Ordering::SeqCst),
         "{}: the save was attempted",
         A::NAME
     );
     assert_eq!(x.mock().counters().refreshes, 1, "{}", A::NAME);
-    assert_eq!(stored_refresh(&*store), before, "{}: not saved", A::NAME);
-    assert_eq!(whoami::<A>(&x, &api), x.mock().config().users[0].username);
+    let held = loaded(store, key);
+    let committed = held.grant.expect("a grant");
+    assert_eq!(
+        refresh_secret(committed.tokens()),
+        refresh_secret(before.tokens()),
+        "{}: not committed",
+        A::NAME
+    );
+    let salvaged = held.salvage.expect("the new set in the salvage place");
+    assert_eq!(
+        salvaged.generation(),
+        before.generation() + 1,
+        "{}",
+        A::NAME
+    );
+    assert_eq!(A::generation(&user.api), Some(salvaged.generation()));
+    assert_eq!(
+        whoami::<A>(&x, &user.api),
+        x.mock().config().users[0].username
+    );
     let counters = x.mock().counters();
     assert_eq!(
         counters.refreshes,
@@ -685,10 +933,21 @@ fn failed_save<A: Adapter>() {
         A::NAME
     );
     assert_eq!(counters.refresh_replays, 0, "{}", A::NAME);
-    // Two hours on, the next refresh first saves the set in use (the stored one is spent),
-    // then refreshes from it: nothing dead is spent, and the store ends with the newest set.
+    let settled = loaded(store, key);
+    assert_eq!(
+        settled.grant.as_ref().map(StoredGrant::generation),
+        Some(before.generation() + 1),
+        "{}: the next task committed it",
+        A::NAME
+    );
+    assert!(settled.salvage.is_none(), "{}", A::NAME);
+    // Two hours on, the next refresh is from the committed set: nothing dead is spent, and
+    // the store ends with the newest set.
     x.mock().advance(Duration::from_secs(7200));
-    assert_eq!(whoami::<A>(&x, &api), x.mock().config().users[0].username);
+    assert_eq!(
+        whoami::<A>(&x, &user.api),
+        x.mock().config().users[0].username
+    );
     let counters = x.mock().counters();
     assert_eq!(counters.refreshes, 2, "{}", A::NAME);
     assert_eq!(
@@ -697,8 +956,10 @@ fn failed_save<A: Adapter>() {
         "{}: no dead token spent",
         A::NAME
     );
-    let newest = store.load().expect("loads").expect("a set");
-    let api_now = adapter::<A>(&x, RetryPolicy::new()).api(Credential::OAuth2(newest));
+    let newest = stored(store, key);
+    assert_eq!(newest.generation(), before.generation() + 2, "{}", A::NAME);
+    let api_now =
+        adapter::<A>(&x, RetryPolicy::new()).api(Credential::OAuth2(newest.tokens().clone()));
     assert_eq!(
         whoami::<A>(&x, &api_now),
         x.mock().config().users[0].username
@@ -706,27 +967,32 @@ fn failed_save<A: Adapter>() {
 }
 
 /// A login saved in a `FileStore` in `dir`, and two API clients of this process on that one
-/// store, each with its own single-flight lock and its own copy of the set in memory.
-fn two_clients<A: Adapter>(x: &Loopback, dir: &TempDir, seed: u64) -> [A::Api; 2] {
-    let client = public_client(x);
-    let tokens = pkce_login(x, &adapter::<A>(x, RetryPolicy::new()), &client, seed);
-    let store = Arc::new(FileStore::new(dir.path().join("tokens.json")));
-    store.save(&tokens).expect("saved");
-    [(); 2].map(|()| {
-        adapter::<A>(x, RetryPolicy::new())
-            .api_oauth2(client.clone(), store.clone())
-            .expect("tokens in the store")
-    })
+/// directory, each from grants of its own (its own single-flight lock, its own copy of the
+/// grant in memory, its own `FileStore` value).
+fn two_clients<A: Adapter>(x: &Loopback, dir: &TempDir, seed: u64) -> ([A::Api; 2], UserKey) {
+    let key = first_user_key(x);
+    let first = log_in_to::<A, _>(
+        x,
+        RetryPolicy::new(),
+        Arc::new(FileStore::new(dir.path())),
+        key.clone(),
+        seed,
+    );
+    let grants = adapter::<A>(x, RetryPolicy::new())
+        .grants(public_client(x), Arc::new(FileStore::new(dir.path())));
+    let second = A::user_api(&grants, &key).expect("the grant is in the store");
+    ([first.api, second], key)
 }
 
-/// Two API clients in one process sharing one `FileStore` need the token at once: the store's
-/// lock (a lock on a file each holder opens anew, so one open file description each) excludes
-/// them from each other as it does processes; the second re-reads the store under it and
-/// adopts the first's set instead of spending the rotated refresh token.
+/// Two API clients in one process sharing one `FileStore` directory need the token at once:
+/// the store's lease (a lock on a file each holder opens anew) excludes them from each other
+/// as it does processes; the second re-reads the store under it and adopts the first's set
+/// instead of spending the rotated refresh token.
 fn two_clients_one_refresh<A: Adapter>() {
     let x = start();
     let dir = TempDir::new("two-clients");
-    let clients = two_clients::<A>(&x, &dir, 13);
+    let (clients, key) = two_clients::<A>(&x, &dir, 13);
+    let before = stored(&FileStore::new(dir.path()), &key);
     x.mock().advance(Duration::from_secs(7200));
     hold_the_refresh(&x);
     std::thread::scope(|scope| {
@@ -740,6 +1006,12 @@ fn two_clients_one_refresh<A: Adapter>() {
     let counters = x.mock().counters();
     assert_eq!(counters.refreshes, 1, "{}: one refresh for both", A::NAME);
     assert_eq!(counters.refresh_replays, 0, "{}", A::NAME);
+    let after = stored(&FileStore::new(dir.path()), &key);
+    assert_eq!(after.generation(), before.generation() + 1, "{}", A::NAME);
+    for api in &clients {
+        assert_eq!(A::generation(api), Some(after.generation()), "{}", A::NAME);
+    }
+    assert_only_grant_files(dir.path(), &[&key]);
 }
 
 /// The set the first client stored is itself due when the second client (still holding the
@@ -748,13 +1020,13 @@ fn two_clients_one_refresh<A: Adapter>() {
 fn refresh_from_the_stored_set<A: Adapter>() {
     let x = start();
     let dir = TempDir::new("stored-set");
-    let [first, second] = two_clients::<A>(&x, &dir, 17);
-    let store = FileStore::new(dir.path().join("tokens.json"));
-    let original = stored_refresh(&store);
+    let ([first, second], key) = two_clients::<A>(&x, &dir, 17);
+    let store = FileStore::new(dir.path());
+    let original = stored_refresh(&store, &key);
     x.mock().advance(Duration::from_secs(7200));
     assert_eq!(whoami::<A>(&x, &first), x.mock().config().users[0].username);
     assert_eq!(x.mock().counters().refreshes, 1, "{}", A::NAME);
-    let rotated = stored_refresh(&store);
+    let rotated = stored_refresh(&store, &key);
     assert_ne!(rotated, original, "{}: the first client saved", A::NAME);
     // The rotated set's access token lives 2 h (contract §4.5): move past it.
     x.mock().advance(Duration::from_secs(7200));
@@ -770,7 +1042,7 @@ fn refresh_from_the_stored_set<A: Adapter>() {
         A::NAME
     );
     assert_eq!(counters.refreshes, 2, "{}", A::NAME);
-    let newest = stored_refresh(&store);
+    let newest = stored_refresh(&store, &key);
     assert!(
         newest != rotated && newest != original,
         "{}: the second client saved a new set",
@@ -781,6 +1053,7 @@ fn refresh_from_the_stored_set<A: Adapter>() {
     let counters = x.mock().counters();
     assert_eq!(counters.refreshes, 2, "{}", A::NAME);
     assert_eq!(counters.refresh_replays, 0, "{}", A::NAME);
+    assert_eq!(A::generation(&first), A::generation(&second), "{}", A::NAME);
 }
 
 fn malformed_answer<A: Adapter>() {
@@ -799,10 +1072,12 @@ fn malformed_answer<A: Adapter>() {
     }
 }
 
+/// The user revoked the grant elsewhere: the access token is refused, the refresh token too,
+/// and the call says the user must log in again (typed, with the reason), as does the store.
 fn revoked_grant<A: Adapter>() {
     let x = start();
-    let (api, store) = logged_in::<A>(&x, RetryPolicy::new());
-    let tokens = store.load().expect("loads").expect("a set");
+    let user = logged_in::<A>(&x, RetryPolicy::new());
+    let tokens = stored(&*user.store, &user.key).tokens().clone();
     adapter::<A>(&x, RetryPolicy::new())
         .execute(
             oauth2::revoke(
@@ -813,15 +1088,44 @@ fn revoked_grant<A: Adapter>() {
             .expect("a step"),
         )
         .expect("revoked");
-    match A::send(&api, get(&x, "2/users/me")) {
-        Err(Failure::Core(Error::OAuth2 { status: 400, error })) => {
-            assert_eq!(error.error, "invalid_request");
-        }
+    match A::send(&user.api, get(&x, "2/users/me")) {
+        Err(Failure::LoginRequired(LoginRequired::Refused)) => {}
         other => panic!(
-            "{}: a revoked grant must be a typed error, got {other:?}",
+            "{}: a revoked grant must be LoginRequired(Refused), got {other:?}",
             A::NAME
         ),
     }
+    assert_eq!(
+        stored(&*user.store, &user.key).lost(),
+        Some(LoginRequired::Refused),
+        "{}",
+        A::NAME
+    );
+}
+
+/// Only `<key>.grant` files are in `dir`, one per key: no lock, salvage or reserved space
+/// left behind, nothing else.
+pub(crate) fn assert_only_grant_files(dir: &Path, keys: &[&UserKey]) {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("the store directory exists")
+        .map(|entry| {
+            let entry = entry.expect("an entry");
+            assert!(
+                entry.file_type().expect("a type").is_file(),
+                "only files in {}: {:?}",
+                dir.display(),
+                entry.path()
+            );
+            entry.file_name().into_string().expect("a UTF-8 name")
+        })
+        .collect();
+    names.sort();
+    let mut expected: Vec<String> = keys
+        .iter()
+        .map(|key| format!("{}.grant", FileStore::file_stem(key)))
+        .collect();
+    expected.sort();
+    assert_eq!(names, expected, "{}", dir.display());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -829,7 +1133,7 @@ fn revoked_grant<A: Adapter>() {
 
 /// Keeps the first refresh in flight for half a second, so every other caller arrives while it
 /// is pending: without single flight they would refresh too (and spend a dead token).
-fn hold_the_refresh(x: &Loopback) {
+pub(crate) fn hold_the_refresh(x: &Loopback) {
     x.mock().inject(Fault::new(
         "/2/oauth2/token",
         1,
@@ -840,14 +1144,14 @@ fn hold_the_refresh(x: &Loopback) {
 #[test]
 fn sixteen_threads_share_one_refresh_ureq() {
     let x = start();
-    let (api, _) = logged_in::<Ureq>(&x, RetryPolicy::new());
+    let user = logged_in::<Ureq>(&x, RetryPolicy::new());
     x.mock().advance(Duration::from_secs(7200));
     hold_the_refresh(&x);
     std::thread::scope(|scope| {
         for _ in 0..16 {
             scope.spawn(|| {
                 for _ in 0..4 {
-                    let answer = Ureq::send(&api, get(&x, "2/users/me")).expect("an answer");
+                    let answer = Ureq::send(&user.api, get(&x, "2/users/me")).expect("an answer");
                     assert_eq!(answer.status(), 200);
                 }
             });
@@ -863,16 +1167,21 @@ fn four_processes_share_one_refresh_through_a_file_store() {
         rate_limits: RateLimits::unlimited(),
         ..MockConfig::default()
     });
-    let client = public_client(&x);
-    let tokens = pkce_login(&x, &adapter::<Ureq>(&x, RetryPolicy::new()), &client, 9);
     let dir = TempDir::new("procs");
-    let path = dir.path().join("tokens.json");
-    FileStore::new(&path).save(&tokens).expect("saved");
+    let key = first_user_key(&x);
+    let user = log_in_to::<Ureq, _>(
+        &x,
+        RetryPolicy::new(),
+        Arc::new(FileStore::new(dir.path())),
+        key.clone(),
+        9,
+    );
+    let before = stored(&*user.store, &key);
     x.mock().advance(Duration::from_secs(7200));
     hold_the_refresh(&x);
     // The workers' clocks must agree with the mock's, which now runs ahead of the system's.
     let offset = x.mock().now().saturating_sub(
-        std::time::SystemTime::now()
+        SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
     );
@@ -888,7 +1197,8 @@ fn four_processes_share_one_refresh_through_a_file_store() {
             std::process::Command::new(env!("CARGO_BIN_EXE_store-worker"))
                 .args([
                     x.mock().base_url(),
-                    path.to_str().expect("UTF-8 path"),
+                    dir.path().to_str().expect("UTF-8 path"),
+                    key.as_str(),
                     &client_id,
                     &offset.to_string(),
                     "25",
@@ -935,9 +1245,14 @@ fn four_processes_share_one_refresh_through_a_file_store() {
         "no dead refresh token was spent"
     );
     assert_eq!(counters.requests_to("/2/users/me"), 100);
-    // The store ends with the newest set: it works, and it is what the mock issued last.
-    let stored = FileStore::new(&path).load().expect("loads").expect("a set");
-    let api = adapter::<Ureq>(&x, RetryPolicy::new()).api(Credential::OAuth2(stored));
+    // The store ends with the newest set: it works, it is one generation on, and nothing but
+    // the grant file is left in the directory.
+    let newest = stored(&FileStore::new(dir.path()), &key);
+    assert_eq!(newest.generation(), before.generation() + 1);
+    assert!(newest.refresh_intent().is_none());
+    assert_only_grant_files(dir.path(), &[&key]);
+    let api =
+        adapter::<Ureq>(&x, RetryPolicy::new()).api(Credential::OAuth2(newest.tokens().clone()));
     assert_eq!(
         whoami::<Ureq>(&x, &api),
         x.mock().config().users[0].username
@@ -950,14 +1265,14 @@ fn a_hundred_tasks_share_one_refresh_reqwest() {
         rate_limits: RateLimits::unlimited(),
         ..MockConfig::default()
     });
-    let (api, _) = logged_in::<Reqwest>(&x, RetryPolicy::new());
+    let user = logged_in::<Reqwest>(&x, RetryPolicy::new());
     x.mock().advance(Duration::from_secs(7200));
     hold_the_refresh(&x);
     let url = x.endpoints().api_url("2/users/me");
-    let statuses = api.runtime.block_on(async {
+    let statuses = user.api.runtime.block_on(async {
         let tasks: Vec<_> = (0..100)
             .map(|_| {
-                let api = Arc::clone(&api.api);
+                let api = Arc::clone(&user.api.api);
                 let request = http::Request::get(url.as_str())
                     .body(Vec::new())
                     .expect("a valid request");

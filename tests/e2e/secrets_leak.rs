@@ -316,55 +316,97 @@ fn url_pairs(body: &[u8]) -> Vec<(String, String)> {
 
 #[test]
 fn std_values_never_print_secrets() {
-    use twitter_auth_core::oauth2::{Scopes, TokenSet};
-    use twitter_auth_core::{AccessToken, RefreshToken, UnixTime};
+    use std::time::Duration;
+    use twitter_auth_core::grant::{Saved, StoredGrant, UserKey};
     use twitter_auth_std::{
-        FileStore, LoopbackError, LoopbackReceiver, MemoryStore, TokenStore, read_pasted_redirect,
+        BlockingTokenStore, FileStore, LoopbackError, LoopbackReceiver, MemoryStore,
+        read_pasted_redirect,
     };
 
-    // A memory store holding a set made of sentinels, and its lock.
-    let tokens = TokenSet::from_parts(
-        AccessToken::new(SENTINELS[0]),
-        Some(RefreshToken::new(SENTINELS[1])),
-        Scopes::parse("tweet.read users.read offline.access"),
-        Some(UnixTime::from_secs(1_800_000_000)),
-    )
-    .expect("a valid token set");
+    // A grant made of sentinels, in a memory store, with its lease and its salvage place.
+    let tokens = sentinel_tokens(1_800_000_000);
     all_formats("TokenSet", &tokens);
-    let store = MemoryStore::with(tokens.clone());
+    let key = UserKey::new("leak-scan").expect("a key");
+    let grant = StoredGrant::new(key.clone(), tokens.clone(), 1);
+    all_formats("StoredGrant", &grant);
+    let successor = StoredGrant::new(key.clone(), tokens, 2);
+    let store = MemoryStore::new();
+    let lease = store
+        .try_lease(&key, Duration::from_secs(60))
+        .expect("leases")
+        .expect("free");
+    all_formats("Lease of a MemoryStore", &lease);
+    assert_eq!(
+        store.save(&lease, None, &grant).expect("saves"),
+        Saved::Written
+    );
+    store.salvage(&successor).expect("salvages");
+    all_formats("MemoryStore while leased", &store);
+    store.release(lease).expect("released");
     all_formats("MemoryStore", &store);
-    let lock = store.lock().expect("locks");
-    all_formats("StoreLock of a MemoryStore", &lock);
-    all_formats("MemoryStore while locked", &store);
-    drop(lock);
-    all_formats(
-        "loaded TokenSet",
-        &store.load().expect("loads").expect("a set"),
-    );
+    let loaded = BlockingTokenStore::load(&store, &key).expect("loads");
+    all_formats("Loaded", &loaded);
+    all_formats("usable grant", &loaded.usable().expect("a grant"));
 
-    // A file store that saved the set, and a corrupt file holding a sentinel.
+    // A file store that saved the grant, its lease, and files that do not hold a grant.
     let dir = twitter_auth_tests::TempDir::new("leak-std");
-    let file_store = FileStore::new(dir.path().join("tokens.json"));
-    file_store.save(&tokens).expect("saves");
-    all_formats("FileStore", &file_store);
-    all_formats(
-        "StoreLock of a FileStore",
-        &file_store.lock().expect("locks"),
+    let file_store = FileStore::new(dir.path().join("grants"));
+    let lease = file_store
+        .try_lease(&key, Duration::from_secs(60))
+        .expect("leases")
+        .expect("free");
+    all_formats("Lease of a FileStore", &lease);
+    assert_eq!(
+        file_store.save(&lease, None, &grant).expect("saves"),
+        Saved::Written
     );
-    let corrupt = dir.path().join("corrupt.json");
+    all_formats("FileStore", &file_store);
+    file_store.release(lease).expect("released");
+    all_formats(
+        "Loaded from a FileStore",
+        &BlockingTokenStore::load(&file_store, &key).expect("loads"),
+    );
+    let grant_file = file_store
+        .dir()
+        .join(format!("{}.grant", FileStore::file_stem(&key)));
+    assert!(grant_file.is_file(), "the grant is where the docs say");
+    let mut store_errors = Vec::new();
     std::fs::write(
-        &corrupt,
-        format!("{{\"access_token\": \"{}\", ", SENTINELS[0]),
+        &grant_file,
+        format!(
+            "{{\"key\":\"leak-scan\",\"tokens\":{{\"access_token\": \"{}\", ",
+            SENTINELS[0]
+        ),
     )
     .expect("writes");
-    let mut store_errors = vec![FileStore::new(&corrupt).load().expect_err("corrupt")];
-    std::fs::write(&corrupt, SENTINELS[1]).expect("writes");
-    store_errors.push(FileStore::new(&corrupt).load().expect_err("not JSON"));
+    store_errors.push(BlockingTokenStore::load(&file_store, &key).expect_err("corrupt"));
+    std::fs::write(&grant_file, SENTINELS[1]).expect("writes");
+    store_errors.push(BlockingTokenStore::load(&file_store, &key).expect_err("not JSON"));
     store_errors.push(
-        FileStore::new(dir.path().join("missing").join("tokens.json"))
-            .save(&tokens)
+        BlockingTokenStore::expiring_before(&file_store, SystemTime::now())
+            .expect_err("a corrupt grant file"),
+    );
+    // A store whose directory cannot be created (a file is in the way).
+    let blocked = dir.path().join("not-a-directory");
+    std::fs::write(&blocked, b"").expect("writes");
+    let unusable = FileStore::new(blocked.join("grants"));
+    store_errors.push(
+        unusable
+            .try_lease(&key, Duration::from_secs(60))
             .expect_err("no such directory"),
     );
+    store_errors.push(unusable.salvage(&grant).expect_err("no such directory"));
+    // A lease used on a store it was not taken from.
+    let lease = store
+        .try_lease(&key, Duration::from_secs(60))
+        .expect("leases")
+        .expect("free");
+    store_errors.push(
+        file_store
+            .save(&lease, None, &grant)
+            .expect_err("another store's lease"),
+    );
+    store.release(lease).expect("released");
     for e in &store_errors {
         all_formats("StoreError", e);
         assert_clean("StoreError Display", &e.to_string());
@@ -404,7 +446,7 @@ fn std_values_never_print_secrets() {
         LoopbackReceiver::bind(&format!("http://127.0.0.1:{port}/callback"))
             .expect_err("the port is taken"),
         receiver
-            .with_timeout(std::time::Duration::from_millis(10))
+            .with_timeout(Duration::from_millis(10))
             .receive_matching(|_| true)
             .expect_err("nobody calls"),
     ];
@@ -442,4 +484,365 @@ fn std_values_never_print_secrets() {
         all_formats("LoopbackError", e);
         assert_clean("LoopbackError Display", &e.to_string());
     }
+}
+
+use std::time::{Instant, SystemTime};
+use twitter_auth_core::grant::{GrantTask, Loaded, Next, Saved, StoredGrant};
+
+/// A token set made of sentinels whose access token expires at `expires_at` (Unix seconds).
+fn sentinel_tokens(expires_at: u64) -> twitter_auth_core::oauth2::TokenSet {
+    use twitter_auth_core::oauth2::{Scopes, TokenSet};
+    use twitter_auth_core::{AccessToken, RefreshToken, UnixTime};
+    TokenSet::from_parts(
+        AccessToken::new(SENTINELS[0]),
+        Some(RefreshToken::new(SENTINELS[1])),
+        Scopes::parse("tweet.read users.read offline.access"),
+        Some(UnixTime::from_secs(expires_at)),
+    )
+    .expect("a valid token set")
+}
+
+/// A confidential OAuth 2.0 client whose secret is a sentinel.
+fn sentinel_client() -> twitter_auth_core::oauth2::Client {
+    twitter_auth_core::oauth2::Client::confidential(
+        twitter_auth_core::ClientId::new("leakScanClientId"),
+        twitter_auth_core::ClientSecret::new("SENTINELclientSECRET"),
+    )
+}
+
+/// `{:?}` and `{:#?}` of `value` show none of `secrets` nor any sentinel, neither as text nor
+/// as the list of bytes a derived `Debug` prints for a `Vec<u8>` (a request body, say).
+fn deep_formats(what: &str, value: &(impl std::fmt::Debug + ?Sized), secrets: &[&str]) {
+    for text in [format!("{value:?}"), format!("{value:#?}")] {
+        assert_clean(what, &text);
+        let squeezed: String = text.split_whitespace().collect();
+        for secret in secrets.iter().chain(&["SENTINEL"]) {
+            assert!(!secret.is_empty());
+            assert!(!text.contains(secret), "{what} leaks {secret}: {text}");
+            let bytes: Vec<String> = secret.bytes().map(|b| b.to_string()).collect();
+            assert!(
+                !squeezed.contains(&bytes.join(",")),
+                "{what} leaks the bytes of {secret}: {text}"
+            );
+        }
+    }
+}
+
+/// A loopback base URL where nothing listens (a request to it is refused at connect).
+fn dead_endpoints() -> Endpoints {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        listener.local_addr().expect("an address").port()
+    };
+    Endpoints::local(&format!("http://127.0.0.1:{port}")).expect("a loopback base")
+}
+
+/// Drives `task` against an in-memory `stored` grant until it asks to send; scans the task
+/// and every request for IO on the way but the request to send (see
+/// `grant_task_requests_never_print_secrets`).
+fn drive_to_send(
+    name: &str,
+    task: &mut GrantTask,
+    stored: &mut Option<StoredGrant>,
+    now: SystemTime,
+    at: Instant,
+) {
+    for _ in 0..16 {
+        deep_formats(name, &*task, &[]);
+        let next = task.poll(at);
+        if !matches!(next, Next::Send { .. }) {
+            deep_formats(&format!("{name}: Next"), &next, &[]);
+        }
+        match next {
+            Next::Lease { .. } => task.leased(7, None, at),
+            Next::Load => task.loaded(
+                Ok(Loaded {
+                    grant: stored.clone(),
+                    salvage: None,
+                }),
+                now,
+            ),
+            Next::Save { grant, .. } => {
+                *stored = Some(grant.clone());
+                task.saved(Ok(Saved::Written), now);
+            }
+            Next::Send { .. } => return deep_formats(name, &*task, &[]),
+            other => panic!("{name}: unexpected {other:?}"),
+        }
+    }
+    panic!("{name}: never asked to send");
+}
+
+/// The grant machine's values (tasks in every state, what they ask for, outcomes, errors) made
+/// of sentinel tokens and a sentinel client secret.
+#[test]
+fn grant_values_never_print_secrets() {
+    use std::time::{Duration, Instant, UNIX_EPOCH};
+    use twitter_auth_core::grant::{
+        GrantError, GrantOutcome, GrantTask, Loaded, Next, Saved, StoredGrant, UserKey,
+    };
+
+    let key = UserKey::new("leak-scan").expect("a key");
+    let endpoints = Endpoints::local("http://127.0.0.1:1/").expect("a loopback base");
+    let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let at = Instant::now();
+    let expired = StoredGrant::new(key.clone(), sentinel_tokens(1_700_000_000), 1);
+
+    // A login: stores the set, no network.
+    let mut login = GrantTask::login(
+        key.clone(),
+        sentinel_tokens(1_800_000_000),
+        sentinel_client(),
+        endpoints.clone(),
+        Default::default(),
+    );
+    loop {
+        deep_formats("GrantTask (login)", &login, &[]);
+        let next = login.poll(at);
+        deep_formats("GrantTask (login): Next", &next, &[]);
+        match next {
+            Next::Lease { .. } => login.leased(1, None, at),
+            Next::Load => login.loaded(Ok(Loaded::default()), now),
+            Next::Save { .. } => login.saved(Ok(Saved::Written), now),
+            Next::Release => login.released(),
+            Next::Done => break,
+            other => panic!("login: unexpected {other:?}"),
+        }
+    }
+    let outcome = login.finish().expect("stored");
+    assert!(matches!(outcome, GrantOutcome::Refreshed(_)));
+    deep_formats("GrantOutcome", &outcome, &[]);
+
+    // A refresh, up to the request (its body holds the refresh token), then X's answer with a
+    // new set made of other sentinels, then the save of that set.
+    let mut stored = Some(expired.clone());
+    let mut refresh = GrantTask::refresh_if_due(
+        key.clone(),
+        sentinel_client(),
+        endpoints.clone(),
+        Default::default(),
+    );
+    drive_to_send("GrantTask (refresh)", &mut refresh, &mut stored, now, at);
+    let answer = http::Response::builder()
+        .status(200)
+        .body(
+            br#"{"token_type":"bearer","expires_in":7200,"access_token":"SENTINELnewACCESS","refresh_token":"SENTINELnewREFRESH"}"#
+                .to_vec(),
+        )
+        .expect("a response");
+    refresh.answered(answer, now);
+    deep_formats("GrantTask (refresh answered)", &refresh, &[]);
+    deep_formats("Next (save the new set)", &refresh.poll(at), &[]);
+    deep_formats("unsaved set", &refresh.unsaved(), &[]);
+
+    // A refresh X refuses: the error says the user must log in again, and no more.
+    let mut stored = Some(expired.clone());
+    let mut refused = GrantTask::refresh_if_due(
+        key.clone(),
+        sentinel_client(),
+        endpoints.clone(),
+        Default::default(),
+    );
+    drive_to_send("GrantTask (refused)", &mut refused, &mut stored, now, at);
+    let answer = http::Response::builder()
+        .status(400)
+        .header("content-type", "application/json")
+        .body(
+            br#"{"error":"invalid_request","error_description":"Value passed for the token was invalid. SENTINELtokenSECRET"}"#
+                .to_vec(),
+        )
+        .expect("a response");
+    refused.answered(answer, now);
+    loop {
+        deep_formats("GrantTask (refused)", &refused, &[]);
+        match refused.poll(at) {
+            Next::Load => refused.loaded(
+                Ok(Loaded {
+                    grant: stored.clone(),
+                    salvage: None,
+                }),
+                now,
+            ),
+            Next::Save { grant, .. } => {
+                stored = Some(grant.clone());
+                refused.saved(Ok(Saved::Written), now);
+            }
+            Next::Release => refused.released(),
+            Next::Done => break,
+            other => panic!("refused: unexpected {other:?}"),
+        }
+    }
+    deep_formats("lost StoredGrant", &stored, &[]);
+    let error: GrantError = refused.finish().expect_err("the grant is gone");
+    deep_formats("GrantError", &error, &[]);
+    assert_clean("GrantError Display", &error.to_string());
+
+    // A logout, up to the revocation request (its body holds the refresh token).
+    let mut stored = Some(expired);
+    let mut logout = GrantTask::logout(key, sentinel_client(), endpoints, Default::default());
+    drive_to_send("GrantTask (logout)", &mut logout, &mut stored, now, at);
+}
+
+/// Both adapters' grants, API clients, refresh reports and errors, holding a grant made of
+/// sentinels (logged in without a network; its refresh cannot reach anything).
+#[test]
+fn adapter_grants_never_print_secrets() {
+    use std::sync::Arc;
+    use twitter_auth_core::grant::UserKey;
+    use twitter_auth_std::MemoryStore;
+
+    let key = UserKey::new("leak-scan").expect("a key");
+    // Expired: any use needs a refresh, which finds nobody listening.
+    let tokens = sentinel_tokens(1_000_000_000);
+    let request = || {
+        http::Request::get("http://127.0.0.1:1/2/users/me")
+            .body(Vec::new())
+            .expect("a request")
+    };
+
+    let client = twitter_auth_ureq::Client::new(dead_endpoints());
+    let grants =
+        twitter_auth_ureq::Grants::new(client, sentinel_client(), Arc::new(MemoryStore::new()));
+    let api = grants.login(&key, tokens.clone()).expect("stored");
+    deep_formats("ureq Grants", &grants, &[]);
+    deep_formats("ureq ApiClient (user)", &api, &[]);
+    deep_formats("ureq credential", &api.credential(), &[]);
+    let error = api.send(request()).expect_err("nobody listens");
+    deep_formats("ureq Error", &error, &[]);
+    assert_clean("ureq Error Display", &error.to_string());
+    let report = grants.refresh_due(2).expect("the job runs");
+    assert_eq!(report.failed.len(), 1, "{report:?}");
+    deep_formats("ureq RefreshReport", &report, &[]);
+    for (_, e) in &report.failed {
+        assert_clean("ureq RefreshReport error Display", &e.to_string());
+    }
+
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    runtime.block_on(async {
+        let client = twitter_auth_reqwest::Client::new(dead_endpoints());
+        let grants = twitter_auth_reqwest::Grants::new(
+            client,
+            sentinel_client(),
+            Arc::new(MemoryStore::new()),
+        );
+        let api = grants.login(&key, tokens).await.expect("stored");
+        deep_formats("reqwest Grants", &grants, &[]);
+        deep_formats("reqwest ApiClient (user)", &api, &[]);
+        deep_formats("reqwest credential", &api.credential(), &[]);
+        let error = api.send(request()).await.expect_err("nobody listens");
+        deep_formats("reqwest Error", &error, &[]);
+        assert_clean("reqwest Error Display", &error.to_string());
+        let report = grants.refresh_due(2).await.expect("the job runs");
+        assert_eq!(report.failed.len(), 1, "{report:?}");
+        deep_formats("reqwest RefreshReport", &report, &[]);
+        for (_, e) in &report.failed {
+            assert_clean("reqwest RefreshReport error Display", &e.to_string());
+        }
+    });
+}
+
+/// Tokens the fake X issues, held by each adapter's grants through logins, refreshes, a
+/// refresh job and a logout, never show in what those values print.
+fn issued_tokens_never_print<A: twitter_auth_tests::adapters::Adapter>() {
+    use std::sync::Arc;
+    use std::time::Duration;
+    use twitter_auth_core::grant::{StoredGrant, UserKey};
+    use twitter_auth_core::retry::RetryPolicy;
+    use twitter_auth_std::{BlockingTokenStore, MemoryStore};
+
+    use crate::adapters::{first_user_key, get, log_in_to, start, stored};
+
+    let x = start();
+    let user = log_in_to::<A, _>(
+        &x,
+        RetryPolicy::new(),
+        Arc::new(MemoryStore::new()),
+        first_user_key(&x),
+        51,
+    );
+    let second = UserKey::new("second device").expect("a key");
+    let tokens = crate::adapters::pkce_login(
+        &x,
+        &crate::adapters::adapter::<A>(&x, RetryPolicy::new()),
+        &crate::adapters::public_client(&x),
+        52,
+    );
+    let other = A::login(&user.grants, &second, tokens).expect("stored");
+    let mut seen: Vec<StoredGrant> = vec![stored(&*user.store, &user.key)];
+    A::refresh_now(&user.api).expect("refreshed");
+    seen.push(stored(&*user.store, &user.key));
+    x.mock().advance(Duration::from_secs(7200));
+    let report = A::refresh_due(&user.grants, 2).expect("the job runs");
+    assert_eq!(report.refreshed.len(), 2, "{report:?}");
+    seen.push(stored(&*user.store, &user.key));
+    seen.push(stored(&*user.store, &second));
+    let answer = A::send(&other, get(&x, "2/users/me")).expect("an answer");
+    assert_eq!(answer.status(), 200);
+    let secrets: Vec<String> = seen
+        .iter()
+        .flat_map(|g| {
+            let tokens = g.tokens();
+            [
+                tokens.access_token().secret().to_owned(),
+                tokens
+                    .refresh_token()
+                    .expect("refreshable")
+                    .secret()
+                    .to_owned(),
+            ]
+        })
+        .collect();
+    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    deep_formats("Grants", &user.grants, &secrets);
+    deep_formats("ApiClient", &user.api, &secrets);
+    deep_formats("credential", &A::credential(&user.api), &secrets);
+    deep_formats("store", &*user.store, &secrets);
+    deep_formats(
+        "Loaded",
+        &BlockingTokenStore::load(&*user.store, &user.key).expect("loads"),
+        &secrets,
+    );
+    deep_formats("StoredGrant", &seen, &secrets);
+    deep_formats("RefreshReport", &report, &secrets);
+    A::logout(&other).expect("logged out");
+    deep_formats("Grants after a logout", &user.grants, &secrets);
+    deep_formats(
+        "the logged-out client's error",
+        &A::send(&other, get(&x, "2/users/me")).expect_err("logged out"),
+        &secrets,
+    );
+}
+
+for_each_adapter! {
+    issued_tokens_never_print_in_grants => issued_tokens_never_print::<A>();
+}
+
+/// What a refresh or a logout task asks to send (`Next::Send`) holds the request, whose form
+/// body carries the refresh token: its `Debug` must not print it, not even as a list of bytes.
+///
+/// Library bug: `twitter_auth_core::grant::Next` derives `Debug`, and `Next::Send { request }`
+/// prints the borrowed `http::Request<Vec<u8>>`, body bytes included (`refresh_token=…` for a
+/// refresh, `token=…` for a revocation), where the exchanges themselves print redacted.
+#[test]
+#[ignore = "library bug: Next::Send's derived Debug prints the request body (the refresh token) as bytes"]
+fn grant_task_requests_never_print_secrets() {
+    use std::time::{Duration, UNIX_EPOCH};
+    use twitter_auth_core::grant::UserKey;
+
+    let key = UserKey::new("leak-scan").expect("a key");
+    let endpoints = Endpoints::local("http://127.0.0.1:1/").expect("a loopback base");
+    let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let at = Instant::now();
+    let expired = StoredGrant::new(key.clone(), sentinel_tokens(1_700_000_000), 1);
+    let mut refresh = GrantTask::refresh_if_due(
+        key.clone(),
+        sentinel_client(),
+        endpoints.clone(),
+        Default::default(),
+    );
+    drive_to_send("refresh", &mut refresh, &mut Some(expired.clone()), now, at);
+    deep_formats("Next::Send (refresh)", &refresh.poll(at), &[]);
+    let mut logout = GrantTask::logout(key, sentinel_client(), endpoints, Default::default());
+    drive_to_send("logout", &mut logout, &mut Some(expired), now, at);
+    deep_formats("Next::Send (revoke)", &logout.poll(at), &[]);
 }

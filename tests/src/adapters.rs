@@ -5,12 +5,13 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use twitter_auth_core::api::Credential;
-use twitter_auth_core::oauth2;
+use twitter_auth_core::grant::{GrantSettings, LoginRequired, RefreshReport, UserKey};
+use twitter_auth_core::oauth2::{self, TokenSet};
 use twitter_auth_core::rate_limit::RateLimit;
 use twitter_auth_core::retry::RetryPolicy;
 use twitter_auth_core::{Endpoints, Exchange, HttpRequest, HttpResponse, Replay};
 use twitter_auth_mock::MockX;
-use twitter_auth_std::{Clock, TokenStore};
+use twitter_auth_std::{BlockingTokenStore, Clock, TokenStore};
 
 /// Why an adapter call failed, the same for both adapters.
 #[derive(Debug)]
@@ -21,8 +22,8 @@ pub enum Failure {
     Transport(String),
     /// The token store failed.
     Store(String),
-    /// The token store was empty.
-    NoTokens,
+    /// The user must log in again (the core's `Error::LoginRequired`, with its reason).
+    LoginRequired(LoginRequired),
     /// The HTTP client followed a redirect and the adapter refused its answer (reqwest only:
     /// a caller's client that follows redirects).
     Redirected,
@@ -51,10 +52,31 @@ impl Clock for MockClock {
     }
 }
 
+/// What a refresh job did, key by key, the same for both adapters.
+pub type Report = RefreshReport<Failure>;
+
+/// An adapter's report with its errors as [`Failure`]s.
+fn report<E>(report: RefreshReport<E>, failure: impl Fn(E) -> Failure) -> Report {
+    RefreshReport {
+        refreshed: report.refreshed,
+        current: report.current,
+        unsaved: report.unsaved,
+        login_required: report.login_required,
+        failed: report
+            .failed
+            .into_iter()
+            .map(|(key, e)| (key, failure(e)))
+            .collect(),
+    }
+}
+
 /// A transport adapter, seen from a test.
 pub trait Adapter: Sized {
     /// The adapter's authenticated API client.
-    type Api: Send + Sync;
+    type Api: Send + Sync + std::fmt::Debug;
+
+    /// The adapter's keyed OAuth 2.0 grants (one transport, many users' grants in one store).
+    type Grants: Send + Sync + std::fmt::Debug;
 
     /// For messages.
     const NAME: &'static str;
@@ -83,22 +105,60 @@ pub trait Adapter: Sized {
     /// An API client with a fixed credential.
     fn api(self, credential: Credential) -> Self::Api;
 
-    /// An API client for the OAuth 2.0 tokens in `store`.
-    fn api_oauth2(
+    /// The grants in `store` (a store both adapters can use: it has both faces), refreshed
+    /// with `client` through this transport, with `settings`.
+    fn grants_with<S>(
         self,
         client: oauth2::Client,
-        store: Arc<dyn TokenStore>,
-    ) -> Result<Self::Api, Failure>;
+        store: Arc<S>,
+        settings: GrantSettings,
+    ) -> Self::Grants
+    where
+        S: TokenStore + BlockingTokenStore + 'static;
+
+    /// [`grants_with`](Self::grants_with) the default settings.
+    fn grants<S>(self, client: oauth2::Client, store: Arc<S>) -> Self::Grants
+    where
+        S: TokenStore + BlockingTokenStore + 'static,
+    {
+        self.grants_with(client, store, GrantSettings::default())
+    }
+
+    /// Stores a new login's token set for `key`; its API client.
+    fn login(grants: &Self::Grants, key: &UserKey, tokens: TokenSet) -> Result<Self::Api, Failure>;
+
+    /// The API client of `key`'s stored grant.
+    fn user_api(grants: &Self::Grants, key: &UserKey) -> Result<Self::Api, Failure>;
+
+    /// Drops `key`'s cached grant (read from the store on next use).
+    fn forget(grants: &Self::Grants, key: &UserKey);
+
+    /// The refresh job with `workers` workers.
+    fn refresh_due(grants: &Self::Grants, workers: usize) -> Result<Report, Failure>;
+
+    /// Refreshes a user's grant now.
+    fn refresh_now(api: &Self::Api) -> Result<(), Failure>;
+
+    /// Logs a user out (revokes at X, deletes the key).
+    fn logout(api: &Self::Api) -> Result<(), Failure>;
+
+    /// The user's grant's generation as the API client holds it.
+    fn generation(api: &Self::Api) -> Option<u64>;
+
+    /// The credential as it stands (`None` for a user who logged out).
+    fn credential(api: &Self::Api) -> Option<Credential>;
 
     /// Sends one request through an API client.
     fn send(api: &Self::Api, request: HttpRequest) -> Result<HttpResponse, Failure>;
 }
 
 fn from_ureq(error: twitter_auth_ureq::Error) -> Failure {
+    if let Some(reason) = error.login_required() {
+        return Failure::LoginRequired(reason);
+    }
     match error {
         twitter_auth_ureq::Error::Core(e) => Failure::Core(e),
         twitter_auth_ureq::Error::Store(e) => Failure::Store(e.to_string()),
-        twitter_auth_ureq::Error::NoTokens => Failure::NoTokens,
         other => Failure::Transport(other.to_string()),
     }
 }
@@ -108,6 +168,7 @@ pub struct Ureq(twitter_auth_ureq::Client);
 
 impl Adapter for Ureq {
     type Api = twitter_auth_ureq::ApiClient;
+    type Grants = twitter_auth_ureq::Grants;
 
     const NAME: &'static str = "ureq";
 
@@ -147,12 +208,49 @@ impl Adapter for Ureq {
         twitter_auth_ureq::ApiClient::new(self.0, credential)
     }
 
-    fn api_oauth2(
+    fn grants_with<S>(
         self,
         client: oauth2::Client,
-        store: Arc<dyn TokenStore>,
-    ) -> Result<Self::Api, Failure> {
-        twitter_auth_ureq::ApiClient::oauth2(self.0, client, store).map_err(from_ureq)
+        store: Arc<S>,
+        settings: GrantSettings,
+    ) -> Self::Grants
+    where
+        S: TokenStore + BlockingTokenStore + 'static,
+    {
+        twitter_auth_ureq::Grants::new(self.0, client, store).with_settings(settings)
+    }
+
+    fn login(grants: &Self::Grants, key: &UserKey, tokens: TokenSet) -> Result<Self::Api, Failure> {
+        grants.login(key, tokens).map_err(from_ureq)
+    }
+
+    fn user_api(grants: &Self::Grants, key: &UserKey) -> Result<Self::Api, Failure> {
+        grants.api(key).map_err(from_ureq)
+    }
+
+    fn forget(grants: &Self::Grants, key: &UserKey) {
+        grants.forget(key);
+    }
+
+    fn refresh_due(grants: &Self::Grants, workers: usize) -> Result<Report, Failure> {
+        let done = grants.refresh_due(workers).map_err(from_ureq)?;
+        Ok(report(done, from_ureq))
+    }
+
+    fn refresh_now(api: &Self::Api) -> Result<(), Failure> {
+        api.refresh_now().map_err(from_ureq)
+    }
+
+    fn logout(api: &Self::Api) -> Result<(), Failure> {
+        api.logout().map_err(from_ureq)
+    }
+
+    fn generation(api: &Self::Api) -> Option<u64> {
+        api.generation()
+    }
+
+    fn credential(api: &Self::Api) -> Option<Credential> {
+        api.credential()
     }
 
     fn send(api: &Self::Api, request: HttpRequest) -> Result<HttpResponse, Failure> {
@@ -172,10 +270,12 @@ impl twitter_auth_reqwest::AsyncClock for MockClock {
 }
 
 fn from_reqwest(error: twitter_auth_reqwest::Error) -> Failure {
+    if let Some(reason) = error.login_required() {
+        return Failure::LoginRequired(reason);
+    }
     match error {
         twitter_auth_reqwest::Error::Core(e) => Failure::Core(e),
         twitter_auth_reqwest::Error::Store(e) => Failure::Store(e.to_string()),
-        twitter_auth_reqwest::Error::NoTokens => Failure::NoTokens,
         twitter_auth_reqwest::Error::Redirected => Failure::Redirected,
         other => Failure::Transport(other.to_string()),
     }
@@ -188,11 +288,30 @@ pub struct Reqwest {
 }
 
 /// The async adapter's API client with the runtime it runs on.
+#[derive(Debug)]
 pub struct ReqwestApi {
     /// The runtime.
     pub runtime: Arc<tokio::runtime::Runtime>,
     /// The API client.
     pub api: Arc<twitter_auth_reqwest::ApiClient>,
+}
+
+/// The async adapter's grants with the runtime they run on.
+#[derive(Debug)]
+pub struct ReqwestGrants {
+    /// The runtime.
+    pub runtime: Arc<tokio::runtime::Runtime>,
+    /// The grants.
+    pub grants: twitter_auth_reqwest::Grants,
+}
+
+impl ReqwestGrants {
+    fn api(&self, api: twitter_auth_reqwest::ApiClient) -> ReqwestApi {
+        ReqwestApi {
+            runtime: Arc::clone(&self.runtime),
+            api: Arc::new(api),
+        }
+    }
 }
 
 impl Reqwest {
@@ -221,6 +340,7 @@ impl Reqwest {
 
 impl Adapter for Reqwest {
     type Api = ReqwestApi;
+    type Grants = ReqwestGrants;
 
     const NAME: &'static str = "reqwest";
 
@@ -273,23 +393,67 @@ impl Adapter for Reqwest {
         }
     }
 
-    fn api_oauth2(
+    fn grants_with<S>(
         self,
         client: oauth2::Client,
-        store: Arc<dyn TokenStore>,
-    ) -> Result<Self::Api, Failure> {
-        let api = self
-            .runtime
-            .block_on(twitter_auth_reqwest::ApiClient::oauth2(
-                self.client,
-                client,
-                store,
-            ))
-            .map_err(from_reqwest)?;
-        Ok(ReqwestApi {
+        store: Arc<S>,
+        settings: GrantSettings,
+    ) -> Self::Grants
+    where
+        S: TokenStore + BlockingTokenStore + 'static,
+    {
+        let grants =
+            twitter_auth_reqwest::Grants::new(self.client, client, store).with_settings(settings);
+        ReqwestGrants {
             runtime: self.runtime,
-            api: Arc::new(api),
-        })
+            grants,
+        }
+    }
+
+    fn login(grants: &Self::Grants, key: &UserKey, tokens: TokenSet) -> Result<Self::Api, Failure> {
+        let api = grants
+            .runtime
+            .block_on(grants.grants.login(key, tokens))
+            .map_err(from_reqwest)?;
+        Ok(grants.api(api))
+    }
+
+    fn user_api(grants: &Self::Grants, key: &UserKey) -> Result<Self::Api, Failure> {
+        let api = grants
+            .runtime
+            .block_on(grants.grants.api(key))
+            .map_err(from_reqwest)?;
+        Ok(grants.api(api))
+    }
+
+    fn forget(grants: &Self::Grants, key: &UserKey) {
+        grants.grants.forget(key);
+    }
+
+    fn refresh_due(grants: &Self::Grants, workers: usize) -> Result<Report, Failure> {
+        let done = grants
+            .runtime
+            .block_on(grants.grants.refresh_due(workers))
+            .map_err(from_reqwest)?;
+        Ok(report(done, from_reqwest))
+    }
+
+    fn refresh_now(api: &Self::Api) -> Result<(), Failure> {
+        api.runtime
+            .block_on(api.api.refresh_now())
+            .map_err(from_reqwest)
+    }
+
+    fn logout(api: &Self::Api) -> Result<(), Failure> {
+        api.runtime.block_on(api.api.logout()).map_err(from_reqwest)
+    }
+
+    fn generation(api: &Self::Api) -> Option<u64> {
+        api.api.generation()
+    }
+
+    fn credential(api: &Self::Api) -> Option<Credential> {
+        api.api.credential()
     }
 
     fn send(api: &Self::Api, request: HttpRequest) -> Result<HttpResponse, Failure> {

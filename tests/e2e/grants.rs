@@ -1,0 +1,596 @@
+//! Keyed grants through each adapter against the fake X on loopback: many users on one store
+//! and one transport, refresh and rotation, logout, a refresh that never left, a store that
+//! cannot be written, the refresh job, and keys that look like paths.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use twitter_auth_core::api::Credential;
+use twitter_auth_core::grant::{LoginRequired, MAX_KEY_LEN, UserKey};
+use twitter_auth_core::oauth2::{self, RevokeToken, TokenSet};
+use twitter_auth_core::retry::RetryPolicy;
+use twitter_auth_core::{Endpoints, Error};
+use twitter_auth_std::{BlockingTokenStore, FileStore, MemoryStore, TokenStore};
+use twitter_auth_tests::adapters::{Adapter, Failure};
+use twitter_auth_tests::{Loopback, TempDir, Transport as _};
+
+use crate::adapters::{
+    FailingStore, TOKEN_PATH, adapter, assert_only_grant_files, first_user_key, get,
+    hold_the_refresh, loaded, log_in_to, pkce_login, public_client, start, stored, whoami,
+};
+
+const REVOKE_PATH: &str = "/2/oauth2/revoke";
+
+/// The key of the demo world's user number `user` (their X user id).
+fn user_key(x: &Loopback, user: usize) -> UserKey {
+    UserKey::new(x.mock().config().users[user].id.clone()).expect("a valid key")
+}
+
+/// The demo world's user number `user`'s username.
+fn username(x: &Loopback, user: usize) -> String {
+    x.mock().config().users[user].username.clone()
+}
+
+/// A PKCE login as the demo world's user number `user` (signed in to the mock's browser
+/// first), stored for `key` through `grants`.
+fn log_in_as<A: Adapter>(
+    x: &Loopback,
+    grants: &A::Grants,
+    user: usize,
+    key: &UserKey,
+    seed: u64,
+) -> A::Api {
+    let id = x.mock().config().users[user].id.clone();
+    assert!(x.mock().with_handler(|h| h.sign_in(&id)), "a known user");
+    let tokens = pkce_login(
+        x,
+        &adapter::<A>(x, RetryPolicy::new()),
+        &public_client(x),
+        seed,
+    );
+    A::login(grants, key, tokens)
+        .unwrap_or_else(|e| panic!("{}: the login is stored: {e:?}", A::NAME))
+}
+
+/// Grants of `A` over `store` with the demo world's public client.
+fn grants_on<A: Adapter, S>(x: &Loopback, store: Arc<S>) -> A::Grants
+where
+    S: TokenStore + BlockingTokenStore + 'static,
+{
+    adapter::<A>(x, RetryPolicy::new()).grants(public_client(x), store)
+}
+
+fn refresh_secret(tokens: &TokenSet) -> String {
+    tokens
+        .refresh_token()
+        .expect("refreshable")
+        .secret()
+        .to_owned()
+}
+
+/// Tries a refresh with `tokens` directly (the core's step through an adapter's transport).
+fn refresh_with<A: Adapter>(x: &Loopback, tokens: &TokenSet) -> Result<TokenSet, Failure> {
+    adapter::<A>(x, RetryPolicy::new()).execute(
+        oauth2::refresh(&public_client(x), &x.endpoints(), tokens).expect("a refresh step"),
+    )
+}
+
+/// X refuses a spent or revoked refresh token with `invalid_request`.
+fn assert_refused<A: Adapter>(what: &str, result: Result<TokenSet, Failure>) {
+    match result {
+        Err(Failure::Core(Error::OAuth2 { status: 400, error })) => {
+            assert_eq!(error.error, "invalid_request", "{}: {what}", A::NAME);
+        }
+        other => panic!("{}: {what} must be refused, got {other:?}", A::NAME),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// Two users' grants in one file store, used through one transport: each call is made as its
+/// own user, before and after both refresh.
+fn two_users_one_store<A: Adapter>() {
+    let x = start();
+    let dir = TempDir::new("two-users");
+    let grants = grants_on::<A, _>(&x, Arc::new(FileStore::new(dir.path())));
+    let (alice, bob) = (user_key(&x, 0), user_key(&x, 1));
+    let alice_api = log_in_as::<A>(&x, &grants, 0, &alice, 21);
+    let bob_api = log_in_as::<A>(&x, &grants, 1, &bob, 22);
+    assert_ne!(username(&x, 0), username(&x, 1), "two distinct users");
+    assert_eq!(whoami::<A>(&x, &alice_api), username(&x, 0), "{}", A::NAME);
+    assert_eq!(whoami::<A>(&x, &bob_api), username(&x, 1), "{}", A::NAME);
+    // Read back from the store, not from the login's cache.
+    for (user, key) in [(0, &alice), (1, &bob)] {
+        A::forget(&grants, key);
+        let api = A::user_api(&grants, key).expect("a stored grant");
+        assert_eq!(whoami::<A>(&x, &api), username(&x, user), "{}", A::NAME);
+        assert_eq!(stored(&FileStore::new(dir.path()), key).key(), key);
+    }
+    // Both expire; each refreshes its own grant, once.
+    x.mock().advance(Duration::from_secs(7200));
+    assert_eq!(whoami::<A>(&x, &bob_api), username(&x, 1), "{}", A::NAME);
+    assert_eq!(whoami::<A>(&x, &alice_api), username(&x, 0), "{}", A::NAME);
+    let counters = x.mock().counters();
+    assert_eq!(counters.refreshes, 2, "{}: one refresh each", A::NAME);
+    assert_eq!(counters.refresh_replays, 0, "{}", A::NAME);
+    assert_only_grant_files(dir.path(), &[&alice, &bob]);
+}
+
+/// An expired access token in a file store: several callers at once, exactly one refresh at
+/// X, the generation one up, and nothing but the grant file left in the directory.
+fn expired_token_one_refresh_file_store<A: Adapter>() {
+    let x = start();
+    let dir = TempDir::new("expired");
+    let key = first_user_key(&x);
+    let user = log_in_to::<A, _>(
+        &x,
+        RetryPolicy::new(),
+        Arc::new(FileStore::new(dir.path())),
+        key.clone(),
+        23,
+    );
+    let before = stored(&*user.store, &key);
+    let sent = x.mock().counters().requests_to(TOKEN_PATH);
+    assert_only_grant_files(dir.path(), &[&key]);
+    x.mock().advance(Duration::from_secs(7200));
+    hold_the_refresh(&x);
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                assert_eq!(whoami::<A>(&x, &user.api), username(&x, 0), "{}", A::NAME);
+            });
+        }
+    });
+    let counters = x.mock().counters();
+    assert_eq!(counters.refreshes, 1, "{}: exactly one refresh", A::NAME);
+    assert_eq!(counters.requests_to(TOKEN_PATH), sent + 1, "{}", A::NAME);
+    assert_eq!(counters.refresh_replays, 0, "{}", A::NAME);
+    let after = stored(&FileStore::new(dir.path()), &key);
+    assert_eq!(after.generation(), before.generation() + 1, "{}", A::NAME);
+    assert!(after.refresh_intent().is_none(), "{}", A::NAME);
+    assert_eq!(A::generation(&user.api), Some(after.generation()));
+    assert_only_grant_files(dir.path(), &[&key]);
+    // Fresh now: more calls, no more refreshes.
+    assert_eq!(whoami::<A>(&x, &user.api), username(&x, 0), "{}", A::NAME);
+    assert_eq!(x.mock().counters().refreshes, 1, "{}", A::NAME);
+}
+
+/// `refresh_now` rotates a fresh grant: a refresh at X, the generation one up, the old refresh
+/// token spent, and the API client on the new set.
+fn refresh_now_rotates<A: Adapter>() {
+    let x = start();
+    let dir = TempDir::new("refresh-now");
+    let key = first_user_key(&x);
+    let user = log_in_to::<A, _>(
+        &x,
+        RetryPolicy::new(),
+        Arc::new(FileStore::new(dir.path())),
+        key.clone(),
+        24,
+    );
+    let before = stored(&*user.store, &key);
+    let refreshes = x.mock().counters().refreshes;
+    A::refresh_now(&user.api).unwrap_or_else(|e| panic!("{}: refreshed: {e:?}", A::NAME));
+    assert_eq!(
+        x.mock().counters().refreshes,
+        refreshes + 1,
+        "{}: a refresh at X",
+        A::NAME
+    );
+    let after = stored(&*user.store, &key);
+    assert_eq!(after.generation(), before.generation() + 1, "{}", A::NAME);
+    assert_eq!(A::generation(&user.api), Some(after.generation()));
+    assert_ne!(
+        refresh_secret(after.tokens()),
+        refresh_secret(before.tokens()),
+        "{}: rotated",
+        A::NAME
+    );
+    match A::credential(&user.api) {
+        Some(Credential::OAuth2(tokens)) => assert_eq!(
+            tokens.access_token().secret(),
+            after.tokens().access_token().secret(),
+            "{}: the client holds the new set",
+            A::NAME
+        ),
+        other => panic!("{}: an OAuth 2.0 credential, got {other:?}", A::NAME),
+    }
+    assert_only_grant_files(dir.path(), &[&key]);
+    assert_eq!(whoami::<A>(&x, &user.api), username(&x, 0), "{}", A::NAME);
+    assert_refused::<A>(
+        "the rotated-out refresh token",
+        refresh_with::<A>(&x, before.tokens()),
+    );
+    assert_eq!(x.mock().counters().refresh_replays, 1, "{}", A::NAME);
+    // Again: one more generation.
+    A::refresh_now(&user.api).expect("refreshed again");
+    assert_eq!(
+        stored(&*user.store, &key).generation(),
+        before.generation() + 2,
+        "{}",
+        A::NAME
+    );
+    assert_eq!(x.mock().counters().refreshes, refreshes + 2, "{}", A::NAME);
+}
+
+/// `logout` revokes the refresh and the access token at X and deletes the key: its file is
+/// gone, the old tokens are refused, and the key needs a login.
+fn logout_revokes_and_deletes<A: Adapter>() {
+    let x = start();
+    let dir = TempDir::new("logout");
+    let key = first_user_key(&x);
+    let user = log_in_to::<A, _>(
+        &x,
+        RetryPolicy::new(),
+        Arc::new(FileStore::new(dir.path())),
+        key.clone(),
+        25,
+    );
+    let tokens = stored(&*user.store, &key).tokens().clone();
+    let before = x.mock().counters();
+    A::logout(&user.api).unwrap_or_else(|e| panic!("{}: logged out: {e:?}", A::NAME));
+    let counters = x.mock().counters();
+    assert_eq!(
+        counters.revocations,
+        before.revocations + 2,
+        "{}: the refresh and the access token revoked",
+        A::NAME
+    );
+    assert_eq!(
+        counters.requests_to(REVOKE_PATH),
+        before.requests_to(REVOKE_PATH) + 2,
+        "{}",
+        A::NAME
+    );
+    // The key is gone from the store: no file left for it.
+    assert!(loaded(&*user.store, &key).grant.is_none(), "{}", A::NAME);
+    assert_only_grant_files(dir.path(), &[]);
+    // X refuses the old tokens.
+    assert_refused::<A>("a revoked refresh token", refresh_with::<A>(&x, &tokens));
+    let old = adapter::<A>(&x, RetryPolicy::new()).api(Credential::OAuth2(tokens));
+    let answer = A::send(&old, get(&x, "2/users/me")).expect("an answer");
+    assert_eq!(answer.status(), 401, "{}: a revoked access token", A::NAME);
+    // The key needs a login, through the grants and through the old API client.
+    match A::user_api(&user.grants, &key) {
+        Err(Failure::LoginRequired(LoginRequired::NoGrant)) => {}
+        other => panic!(
+            "{}: expected LoginRequired(NoGrant), got {other:?}",
+            A::NAME
+        ),
+    }
+    match A::send(&user.api, get(&x, "2/users/me")) {
+        Err(Failure::LoginRequired(LoginRequired::NoGrant)) => {}
+        other => panic!(
+            "{}: expected LoginRequired(NoGrant), got {other:?}",
+            A::NAME
+        ),
+    }
+    assert!(A::credential(&user.api).is_none(), "{}", A::NAME);
+    // A second logout has nothing to revoke.
+    A::logout(&user.api).expect("a second logout is harmless");
+    assert_eq!(
+        x.mock().counters().requests_to(REVOKE_PATH),
+        before.requests_to(REVOKE_PATH) + 2,
+        "{}: nothing sent",
+        A::NAME
+    );
+}
+
+/// A loopback base URL where nothing listens: a request to it is refused at connect, so it
+/// provably never reached X.
+fn dead_endpoints() -> Endpoints {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        listener.local_addr().expect("an address").port()
+    };
+    Endpoints::local(&format!("http://127.0.0.1:{port}")).expect("a loopback base")
+}
+
+/// A refresh that never left (the connection was refused): the call fails as a transport
+/// error, the intent is taken back (the refresh token was not spent), and a later call, here
+/// through grants that can reach X, refreshes with the old grant.
+fn refresh_never_sent_keeps_the_grant<A: Adapter>() {
+    let x = start();
+    let user = log_in_to::<A, _>(
+        &x,
+        RetryPolicy::new(),
+        Arc::new(MemoryStore::new()),
+        first_user_key(&x),
+        26,
+    );
+    let (store, key) = (&*user.store, &user.key);
+    let before = stored(store, key);
+    let sent = x.mock().counters().requests_to(TOKEN_PATH);
+    let cut_off = A::new(dead_endpoints(), RetryPolicy::new(), x.clock())
+        .grants(public_client(&x), Arc::clone(&user.store));
+    let api = A::user_api(&cut_off, key).expect("the grant is in the store");
+    x.mock().advance(Duration::from_secs(7200));
+    match A::send(&api, get(&x, "2/users/me")) {
+        Err(Failure::Transport(_)) => {}
+        other => panic!(
+            "{}: a refused connection is a transport failure, got {other:?}",
+            A::NAME
+        ),
+    }
+    assert_eq!(
+        x.mock().counters().requests_to(TOKEN_PATH),
+        sent,
+        "{}: nothing reached X",
+        A::NAME
+    );
+    let now = stored(store, key);
+    assert_eq!(now.generation(), before.generation(), "{}", A::NAME);
+    assert!(
+        now.refresh_intent().is_none(),
+        "{}: the intent was taken back (the token is unspent)",
+        A::NAME
+    );
+    assert!(now.lost().is_none(), "{}", A::NAME);
+    assert_eq!(whoami::<A>(&x, &user.api), username(&x, 0), "{}", A::NAME);
+    let counters = x.mock().counters();
+    assert_eq!(counters.refreshes, 1, "{}", A::NAME);
+    assert_eq!(counters.refresh_replays, 0, "{}", A::NAME);
+    assert_eq!(
+        stored(store, key).generation(),
+        before.generation() + 1,
+        "{}",
+        A::NAME
+    );
+}
+
+/// A store that cannot be written: the intent's pre-write fails, so the refresh is never
+/// sent; once the store works again, the old grant refreshes as if nothing happened.
+fn unwritable_store<A: Adapter>() {
+    let x = start();
+    let user = log_in_to::<A, _>(
+        &x,
+        RetryPolicy::new(),
+        Arc::new(FailingStore::default()),
+        first_user_key(&x),
+        27,
+    );
+    let (store, key) = (&*user.store, &user.key);
+    let before = stored(store, key);
+    let counters = x.mock().counters();
+    store.fail_saves.store(true, Ordering::SeqCst);
+    let saves = store.saves.load(Ordering::SeqCst);
+    x.mock().advance(Duration::from_secs(7200));
+    match A::send(&user.api, get(&x, "2/users/me")) {
+        Err(Failure::Store(_)) => {}
+        other => panic!(
+            "{}: a store that cannot be written is a store error, got {other:?}",
+            A::NAME
+        ),
+    }
+    assert!(
+        store.saves.load(Ordering::SeqCst) > saves,
+        "{}: a save was tried",
+        A::NAME
+    );
+    let after = x.mock().counters();
+    assert_eq!(
+        after.refreshes,
+        counters.refreshes,
+        "{}: no refresh",
+        A::NAME
+    );
+    assert_eq!(
+        after.requests_to(TOKEN_PATH),
+        counters.requests_to(TOKEN_PATH),
+        "{}: nothing sent to the token endpoint",
+        A::NAME
+    );
+    assert_eq!(
+        after.requests_to("/2/users/me"),
+        counters.requests_to("/2/users/me"),
+        "{}: nor the call",
+        A::NAME
+    );
+    let now = stored(store, key);
+    assert_eq!(now.generation(), before.generation(), "{}", A::NAME);
+    assert!(now.refresh_intent().is_none(), "{}", A::NAME);
+    store.fail_saves.store(false, Ordering::SeqCst);
+    assert_eq!(whoami::<A>(&x, &user.api), username(&x, 0), "{}", A::NAME);
+    let after = x.mock().counters();
+    assert_eq!(after.refreshes, counters.refreshes + 1, "{}", A::NAME);
+    assert_eq!(
+        after.refresh_replays,
+        0,
+        "{}: the old grant worked",
+        A::NAME
+    );
+    assert_eq!(
+        stored(store, key).generation(),
+        before.generation() + 1,
+        "{}",
+        A::NAME
+    );
+}
+
+/// Every file under `root`, and every directory.
+fn walk(root: &Path) -> (Vec<std::path::PathBuf>, Vec<std::path::PathBuf>) {
+    let (mut files, mut dirs) = (Vec::new(), Vec::new());
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).expect("a readable directory") {
+            let entry = entry.expect("an entry");
+            if entry.file_type().expect("a type").is_dir() {
+                dirs.push(entry.path());
+                pending.push(entry.path());
+            } else {
+                files.push(entry.path());
+            }
+        }
+    }
+    (files, dirs)
+}
+
+/// Keys that look like paths, or are long, name files inside the store's directory only, one
+/// each, and work through login, reading back, refresh and listing.
+fn keys_stay_inside_the_store<A: Adapter>() {
+    let x = start();
+    let root = TempDir::new("keys");
+    let dir = root.path().join("a").join("b").join("store");
+    let long = "ü".repeat(MAX_KEY_LEN / 2 - 12);
+    assert_eq!(long.len(), 1000);
+    let keys: Vec<UserKey> = ["../../etc/passwd", "a/b", "..", ".grant", long.as_str()]
+        .into_iter()
+        .map(|k| UserKey::new(k).expect("a valid key"))
+        .collect();
+    let grants = grants_on::<A, _>(&x, Arc::new(FileStore::new(&dir)));
+    for (seed, key) in (30..).zip(&keys) {
+        log_in_as::<A>(&x, &grants, 0, key, seed);
+    }
+    let store = FileStore::new(&dir);
+    let generations: Vec<u64> = keys
+        .iter()
+        .map(|k| stored(&store, k).generation())
+        .collect();
+    x.mock().advance(Duration::from_secs(7200));
+    for key in &keys {
+        A::forget(&grants, key);
+        let api = A::user_api(&grants, key).expect("read back from its file");
+        assert_eq!(
+            whoami::<A>(&x, &api),
+            username(&x, 0),
+            "{}: {key:?}",
+            A::NAME
+        );
+    }
+    assert_eq!(
+        x.mock().counters().refreshes,
+        keys.len() as u64,
+        "{}: each refreshed",
+        A::NAME
+    );
+    for (key, generation) in keys.iter().zip(generations) {
+        let grant = stored(&store, key);
+        assert_eq!(grant.key(), key, "{}: each file holds its own key", A::NAME);
+        assert_eq!(grant.generation(), generation + 1, "{}", A::NAME);
+    }
+    // Files only in the store's directory: one per key, no subdirectory, nothing hidden.
+    let (files, dirs) = walk(root.path());
+    let mut dirs: Vec<_> = dirs
+        .iter()
+        .map(|d| {
+            d.strip_prefix(root.path())
+                .expect("under the root")
+                .to_path_buf()
+        })
+        .collect();
+    dirs.sort();
+    assert_eq!(
+        dirs,
+        [
+            Path::new("a").to_path_buf(),
+            Path::new("a").join("b"),
+            Path::new("a").join("b").join("store"),
+        ],
+        "{}",
+        A::NAME
+    );
+    assert_eq!(files.len(), keys.len(), "{}: {files:?}", A::NAME);
+    for file in &files {
+        assert_eq!(file.parent(), Some(dir.as_path()), "{}: {file:?}", A::NAME);
+        let name = file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("a UTF-8 name");
+        assert!(!name.starts_with('.'), "{}: a hidden file {name}", A::NAME);
+        assert!(name.ends_with(".grant"), "{}: {name}", A::NAME);
+    }
+    let key_refs: Vec<&UserKey> = keys.iter().collect();
+    assert_only_grant_files(&dir, &key_refs);
+}
+
+/// The refresh job: every due key refreshed once, a revoked one reported as needing a login,
+/// and a second run finds nothing to do.
+fn refresh_job<A: Adapter>() {
+    let x = start();
+    let dir = TempDir::new("job");
+    let grants = grants_on::<A, _>(&x, Arc::new(FileStore::new(dir.path())));
+    let store = FileStore::new(dir.path());
+    let (alice, bob) = (user_key(&x, 0), user_key(&x, 1));
+    let third = UserKey::new("alice's second device").expect("a valid key");
+    let revoked = UserKey::new("revoked elsewhere").expect("a valid key");
+    log_in_as::<A>(&x, &grants, 0, &alice, 41);
+    log_in_as::<A>(&x, &grants, 1, &bob, 42);
+    log_in_as::<A>(&x, &grants, 0, &third, 43);
+    log_in_as::<A>(&x, &grants, 0, &revoked, 44);
+    let dead = stored(&store, &revoked).tokens().clone();
+    adapter::<A>(&x, RetryPolicy::new())
+        .execute(
+            oauth2::revoke(
+                &public_client(&x),
+                &x.endpoints(),
+                RevokeToken::Refresh(dead.refresh_token().expect("refreshable")),
+            )
+            .expect("a step"),
+        )
+        .expect("revoked");
+    let nothing_due = A::refresh_due(&grants, 2).expect("the job runs");
+    assert!(nothing_due.is_empty(), "{}: {nothing_due:?}", A::NAME);
+    x.mock().advance(Duration::from_secs(7200));
+    let report = A::refresh_due(&grants, 2).expect("the job runs");
+    let mut refreshed = report.refreshed.clone();
+    refreshed.sort();
+    let mut expected = vec![alice.clone(), bob.clone(), third.clone()];
+    expected.sort();
+    assert_eq!(refreshed, expected, "{}: {report:?}", A::NAME);
+    assert_eq!(
+        report.login_required,
+        [(revoked.clone(), LoginRequired::Refused)],
+        "{}",
+        A::NAME
+    );
+    assert!(report.failed.is_empty(), "{}: {report:?}", A::NAME);
+    assert!(report.unsaved.is_empty(), "{}: {report:?}", A::NAME);
+    let counters = x.mock().counters();
+    assert_eq!(counters.refreshes, 3, "{}", A::NAME);
+    assert_eq!(counters.refresh_replays, 0, "{}", A::NAME);
+    for (user, key) in [(0, &alice), (1, &bob), (0, &third)] {
+        let api = A::user_api(&grants, key).expect("a grant");
+        assert_eq!(whoami::<A>(&x, &api), username(&x, user), "{}", A::NAME);
+    }
+    assert_eq!(x.mock().counters().refreshes, 3, "{}: all fresh", A::NAME);
+    let again = A::refresh_due(&grants, 2).expect("the job runs");
+    assert!(again.is_empty(), "{}: {again:?}", A::NAME);
+    assert_eq!(x.mock().counters().refreshes, 3, "{}", A::NAME);
+    assert_only_grant_files(dir.path(), &[&alice, &bob, &third, &revoked]);
+}
+
+for_each_adapter! {
+    two_users_share_one_store_and_one_client => two_users_one_store::<A>();
+    expired_token_is_refreshed_once_in_a_file_store => expired_token_one_refresh_file_store::<A>();
+    refresh_now_rotates_the_grant => refresh_now_rotates::<A>();
+    logout_revokes_at_x_and_deletes_the_key => logout_revokes_and_deletes::<A>();
+    refresh_that_never_left_keeps_the_old_grant => refresh_never_sent_keeps_the_grant::<A>();
+    unwritable_store_sends_no_refresh => unwritable_store::<A>();
+    keys_that_look_like_paths_stay_inside_the_store => keys_stay_inside_the_store::<A>();
+    refresh_job_refreshes_every_due_key => refresh_job::<A>();
+}
+
+#[test]
+fn user_key_refuses_empty_and_over_long_keys() {
+    for bad in [String::new(), "k".repeat(MAX_KEY_LEN + 1)] {
+        match UserKey::new(bad.clone()) {
+            Err(Error::InvalidKey { .. }) => {}
+            other => panic!("{} bytes: expected InvalidKey, got {other:?}", bad.len()),
+        }
+        let json = serde_json::to_string(&bad).expect("JSON");
+        assert!(
+            serde_json::from_str::<UserKey>(&json).is_err(),
+            "{} bytes: refused when read back too",
+            bad.len()
+        );
+    }
+    let longest = "k".repeat(MAX_KEY_LEN);
+    assert_eq!(
+        UserKey::new(longest.clone())
+            .expect("the longest key")
+            .as_str(),
+        longest
+    );
+}
