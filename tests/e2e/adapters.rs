@@ -112,14 +112,25 @@ pub(crate) fn pkce_login<A: Adapter>(
     client: &OAuth2Client,
     seed: u64,
 ) -> TokenSet {
-    let endpoints = x.endpoints();
-    let now = x.now();
     let scopes = Scopes::from([
         Scope::TweetRead,
         Scope::TweetWrite,
         Scope::UsersRead,
         Scope::OfflineAccess,
     ]);
+    pkce_login_with(x, a, client, seed, scopes)
+}
+
+/// [`pkce_login`] asking for `scopes`.
+pub(crate) fn pkce_login_with<A: Adapter>(
+    x: &Loopback,
+    a: &A,
+    client: &OAuth2Client,
+    seed: u64,
+    scopes: Scopes,
+) -> TokenSet {
+    let endpoints = x.endpoints();
+    let now = x.now();
     let (url, pending) = AuthorizeRequest::new(client, REDIRECT, scopes)
         .expect("an authorize request")
         .start(&endpoints, now, &mut StdRng::seed_from_u64(seed));
@@ -383,18 +394,18 @@ fn oauth1_waits_on_429_then_signs_anew<A: Adapter>() {
 }
 
 /// Runs each body once per adapter: `mod ureq_adapter` and `mod reqwest_adapter`, with `A` the
-/// adapter.
+/// adapter; attributes before a name (`#[ignore = "…"]`) go on both tests.
 macro_rules! for_each_adapter {
-    ($($name:ident => $body:expr;)*) => {
+    ($($(#[$meta:meta])* $name:ident => $body:expr;)*) => {
         mod ureq_adapter {
             use super::*;
             type A = twitter_auth_tests::adapters::Ureq;
-            $(#[test] fn $name() { $body })*
+            $($(#[$meta])* #[test] fn $name() { $body })*
         }
         mod reqwest_adapter {
             use super::*;
             type A = twitter_auth_tests::adapters::Reqwest;
-            $(#[test] fn $name() { $body })*
+            $($(#[$meta])* #[test] fn $name() { $body })*
         }
     };
 }
