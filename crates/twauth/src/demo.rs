@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rand::SeedableRng as _;
 use rand::rngs::StdRng;
 use twitter_auth_core::api::Credential;
+use twitter_auth_core::grant::{LoginRequired, UserKey};
 use twitter_auth_core::http;
 use twitter_auth_core::oauth1::{
     AuthorizeKind, Callback, RequestToken, UserCredentials, UserSigner, VerifyCredentials,
@@ -17,10 +18,11 @@ use twitter_auth_core::oauth1_sign::{
     self, ConsumerCredentials, ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
 };
 use twitter_auth_core::oauth2::{
-    self, AppOnly, AuthorizeRequest, Client as OAuth2Client, RevokeToken, Scope, Scopes, UsersMe,
+    AppOnly, AuthorizeRequest, Client as OAuth2Client, Scope, Scopes, TokenSet,
 };
 use twitter_auth_core::{ClientId, ClientSecret, Endpoints, Exchange, HttpRequest, HttpResponse};
 use twitter_auth_mock::{DEMO_NATIVE_APP, DEMO_WEB_APP, MockConfig, MockX, pin_from_page};
+use twitter_auth_std::MemoryStore;
 use twitter_auth_ureq::ureq;
 
 /// Where the demo's "browser" is sent after consent (a callback registered by both demo apps).
@@ -94,6 +96,12 @@ enum Driver {
     Reqwest(Arc<tokio::runtime::Runtime>, twitter_auth_reqwest::Client),
 }
 
+/// A transport adapter's users' OAuth 2.0 grants.
+enum Grants {
+    Ureq(twitter_auth_ureq::Grants),
+    Reqwest(Arc<tokio::runtime::Runtime>, twitter_auth_reqwest::Grants),
+}
+
 /// A transport adapter's API client.
 enum Api {
     Ureq(Box<twitter_auth_ureq::ApiClient>),
@@ -122,6 +130,44 @@ impl Driver {
             ),
         }
     }
+
+    /// Grants in `store`, refreshed with `oauth2`.
+    fn grants(&self, oauth2: &OAuth2Client, store: &Arc<MemoryStore>) -> Grants {
+        match self {
+            Self::Ureq(client) => Grants::Ureq(twitter_auth_ureq::Grants::new(
+                client.clone(),
+                oauth2.clone(),
+                store.clone(),
+            )),
+            Self::Reqwest(runtime, client) => Grants::Reqwest(
+                Arc::clone(runtime),
+                twitter_auth_reqwest::Grants::new(client.clone(), oauth2.clone(), store.clone()),
+            ),
+        }
+    }
+}
+
+impl Grants {
+    /// Stores a login's token set under `key`; its API client.
+    fn login(&self, key: &UserKey, tokens: TokenSet) -> Result<Api, Box<dyn std::error::Error>> {
+        Ok(match self {
+            Self::Ureq(grants) => Api::Ureq(Box::new(grants.login(key, tokens)?)),
+            Self::Reqwest(runtime, grants) => Api::Reqwest(
+                Arc::clone(runtime),
+                Box::new(runtime.block_on(grants.login(key, tokens))?),
+            ),
+        })
+    }
+
+    /// Why `key` must log in (again), if it must.
+    fn login_required(&self, key: &UserKey) -> Option<LoginRequired> {
+        match self {
+            Self::Ureq(grants) => grants.api(key).err()?.login_required(),
+            Self::Reqwest(runtime, grants) => {
+                runtime.block_on(grants.api(key)).err()?.login_required()
+            }
+        }
+    }
 }
 
 impl Api {
@@ -130,6 +176,41 @@ impl Api {
             Self::Ureq(api) => Ok(api.send(request)?),
             Self::Reqwest(runtime, api) => Ok(runtime.block_on(api.send(request))?),
         }
+    }
+
+    fn refresh_now(&self) -> Outcome {
+        match self {
+            Self::Ureq(api) => Ok(api.refresh_now()?),
+            Self::Reqwest(runtime, api) => Ok(runtime.block_on(api.refresh_now())?),
+        }
+    }
+
+    fn logout(&self) -> Outcome {
+        match self {
+            Self::Ureq(api) => Ok(api.logout()?),
+            Self::Reqwest(runtime, api) => Ok(runtime.block_on(api.logout())?),
+        }
+    }
+
+    /// The token set of a user's grant, and its generation.
+    fn tokens(&self) -> Result<(TokenSet, u64), Box<dyn std::error::Error>> {
+        let (credential, generation) = match self {
+            Self::Ureq(api) => (api.credential(), api.generation()),
+            Self::Reqwest(_, api) => (api.credential(), api.generation()),
+        };
+        match (credential, generation) {
+            (Some(Credential::OAuth2(tokens)), Some(generation)) => Ok((tokens, generation)),
+            _ => Err("the API client holds no user grant".into()),
+        }
+    }
+
+    /// `GET 2/users/me`: `@username (id …)`.
+    fn me(&self, endpoints: &Endpoints) -> Result<String, Box<dyn std::error::Error>> {
+        let answer = self.send(get(endpoints, "2/users/me")?)?;
+        check_status(&answer, 200, "2/users/me")?;
+        let body: serde_json::Value = serde_json::from_slice(answer.body())?;
+        let field = |name: &str| body["data"][name].as_str().unwrap_or("?").to_owned();
+        Ok(format!("@{} (id {})", field("username"), field("id")))
     }
 }
 
@@ -378,6 +459,8 @@ impl Demo {
         Ok(())
     }
 
+    /// The login, then everything after it through `Grants` (a keyed store, here in memory):
+    /// the grant is stored before use, refreshed, and logged out.
     fn pkce(&mut self, kind: Kind, client: &OAuth2Client) -> Outcome {
         let driver = self.driver(kind)?;
         let endpoints = self.endpoints.clone();
@@ -409,36 +492,44 @@ impl Demo {
                     .join(" ")
             ),
         );
-        let me = driver.execute(UsersMe::new(&endpoints, &tokens)?)?;
+        let store = Arc::new(MemoryStore::new());
+        let grants = driver.grants(client, &store);
+        let key = UserKey::new("demo-user")?;
+        let api = grants.login(&key, tokens)?;
+        let (_, generation) = api.tokens()?;
         self.say(
-            "belongs to",
-            format!(
-                "@{} (id {}), by GET 2/users/me",
-                me.username,
-                me.id.as_str()
-            ),
+            "stored",
+            format!("in a MemoryStore under key {key}, generation {generation}"),
         );
-        let tokens = driver.execute(oauth2::refresh(client, &endpoints, &tokens)?)?;
+        let me = api.me(&endpoints)?;
+        self.say("belongs to", format!("{me}, by GET 2/users/me"));
+        api.refresh_now()?;
+        let (tokens, generation) = api.tokens()?;
         self.say(
             "refreshed",
             format!(
-                "new access {}, rotated refresh token",
+                "generation {generation}: new access {}, rotated refresh token",
                 redact(tokens.access_token().secret())
             ),
         );
-        let me = driver.execute(UsersMe::new(&endpoints, &tokens)?)?;
-        self.say("still works", format!("GET 2/users/me → @{}", me.username));
-        let refresh = tokens.refresh_token().ok_or("no refresh token")?;
-        driver.execute(oauth2::revoke(
-            client,
-            &endpoints,
-            RevokeToken::Refresh(refresh),
-        )?)?;
+        let me = api.me(&endpoints)?;
+        self.say("still works", format!("GET 2/users/me → {me}"));
+        api.logout()?;
+        if !store.is_empty() {
+            return Err("the grant is still stored after the logout".into());
+        }
+        let reason = grants.login_required(&key);
+        if reason != Some(LoginRequired::NoGrant) {
+            return Err(format!("after the logout: {reason:?}, not NoGrant").into());
+        }
         let answer = driver
-            .api(Credential::OAuth2(tokens.clone()))
+            .api(Credential::OAuth2(tokens))
             .send(get(&endpoints, "2/users/me")?)?;
         check_status(&answer, 401, "a revoked grant")?;
-        self.say("revoked", "the grant is gone (HTTP 401)");
+        self.say(
+            "revoked",
+            "logged out: the tokens are refused (HTTP 401), the store is empty (log in first)",
+        );
         Ok(())
     }
 

@@ -1,6 +1,7 @@
 //! `twauth login oauth2` (PKCE with a loopback receiver or a pasted redirect) and `twauth login
-//! oauth1` (3-legged with a loopback callback, or the PIN flow): the credential is saved in the
-//! profile before success is printed.
+//! oauth1` (3-legged with a loopback callback, or the PIN flow): the credential is saved before
+//! success is printed (an OAuth 2.0 grant with `Grants::login` under the profile's key in
+//! `tokens/`, an OAuth 1.0a access token in the profile file).
 
 use std::io::{self, BufRead as _, Write as _};
 use std::process::{Command, Stdio};
@@ -9,10 +10,10 @@ use std::time::{Duration, SystemTime};
 use twitter_auth_core::oauth1::{AuthorizeKind, Callback, RequestToken, UserCredentials};
 use twitter_auth_core::oauth1_sign::{ConsumerCredentials, ConsumerKey, ConsumerSecret};
 use twitter_auth_core::oauth2::{AuthorizeRequest, Scopes, UsersMe};
-use twitter_auth_std::{FileStore, LoopbackReceiver, TokenStore as _, read_pasted_redirect};
+use twitter_auth_std::{LoopbackReceiver, read_pasted_redirect};
 
 use crate::profile::{CliError, Opts, error_chain, load_profile, save_profile};
-use crate::token::oauth2_client;
+use crate::token::{grants, need_client};
 
 /// The redirect URI (and OAuth 1.0a callback) used unless one is given.
 const DEFAULT_REDIRECT: &str = "http://127.0.0.1:8765/callback";
@@ -27,7 +28,8 @@ pub(crate) struct Args {
 /// Which protocol to log in with.
 #[derive(clap::Subcommand, Debug)]
 enum Flow {
-    /// OAuth 2.0 authorization code with PKCE; the token set goes to the profile's token store.
+    /// OAuth 2.0 authorization code with PKCE; the grant is stored under the profile's name in
+    /// `$XDG_CONFIG_HOME/twauth/tokens/` (`<profile>.grant`).
     Oauth2(Oauth2Args),
     /// OAuth 1.0a 3-legged (loopback callback) or PIN flow; the access token goes to the profile.
     Oauth1(Oauth1Args),
@@ -141,9 +143,7 @@ fn prompt_line(prompt: &str) -> Result<String, CliError> {
 
 fn oauth2(args: &Oauth2Args) -> Result<(), CliError> {
     let settings = args.opts.resolve()?;
-    let client = oauth2_client(&settings).ok_or(
-        "no OAuth 2.0 client id: give --client-id (or TWAUTH_CLIENT_ID), and --client-secret for a confidential client",
-    )?;
+    let client = need_client(&settings)?;
     let endpoints = settings.endpoints()?;
     let scopes = Scopes::parse(&args.scopes);
     if scopes.is_empty() {
@@ -189,13 +189,11 @@ fn oauth2(args: &Oauth2Args) -> Result<(), CliError> {
         .map_err(callback_error)?;
     let http = twitter_auth_ureq::Client::new(endpoints.clone());
     let tokens = http.execute(code.exchange(&client, &endpoints)?)?;
-    settings.paths.ensure_dir()?;
-    let store = FileStore::new(&settings.paths.tokens);
-    {
-        let _lock = store.lock()?;
-        store.save(&tokens)?;
-    }
-    eprintln!("saved the token set to {}", settings.paths.tokens.display());
+    grants(&settings, http.clone())?.login(&settings.paths.key, tokens.clone())?;
+    eprintln!(
+        "saved the grant to {}",
+        settings.paths.grant_file().display()
+    );
     let user = http.execute(UsersMe::new(&endpoints, &tokens)?)?;
     println!("logged in as @{}", user.username);
     Ok(())

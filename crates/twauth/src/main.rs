@@ -40,9 +40,10 @@ enum Command {
     Login(login::Args),
     /// Print who the profile's user credential belongs to (`GET 2/users/me`).
     Whoami(whoami::Args),
-    /// Refresh the profile's OAuth 2.0 token set (the new set is saved first).
+    /// Refresh the profile's OAuth 2.0 grant (`$XDG_CONFIG_HOME/twauth/tokens/<profile>.grant`;
+    /// the new set is saved first).
     Refresh(token::StoreArgs),
-    /// Revoke the profile's OAuth 2.0 token set at X and delete it from the token store.
+    /// Log the profile's OAuth 2.0 grant out: revoke its tokens at X, then delete it.
     Revoke(token::StoreArgs),
     /// Make one signed or authorized API request and print the status, rate limit and body.
     Request(Box<request::Args>),

@@ -1,6 +1,9 @@
 //! Where credentials come from: flags, environment variables, a `.env` file in the current
 //! directory, and named profiles under `$XDG_CONFIG_HOME/twauth/profiles/` (precedence in that
 //! order), plus the helpers every network command shares (endpoints, errors, redaction).
+//!
+//! A profile's OAuth 2.0 grant is one key of a keyed token store: the `FileStore` directory
+//! `$XDG_CONFIG_HOME/twauth/tokens/`, keyed by profile name (`tokens/<profile>.grant`).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -9,6 +12,8 @@ use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
 use twitter_auth_core::Endpoints;
+use twitter_auth_core::grant::{LoginRequired, UserKey};
+use twitter_auth_std::FileStore;
 
 /// A command failure: printed as `twauth: <message>` and the process exits 1.
 #[derive(Debug)]
@@ -45,15 +50,31 @@ impl From<twitter_auth_core::Error> for CliError {
 
 impl From<twitter_auth_ureq::Error> for CliError {
     fn from(e: twitter_auth_ureq::Error) -> Self {
+        if let Some(reason) = e.login_required() {
+            return login_required(reason);
+        }
         match e {
             twitter_auth_ureq::Error::Core(core) => core.into(),
             twitter_auth_ureq::Error::Transport(source) => {
                 Self(format!("transport failure: {source}"))
             }
-            twitter_auth_ureq::Error::NoTokens => Self(NO_CREDENTIAL.to_owned()),
             other => Self(error_chain(&other)),
         }
     }
+}
+
+/// Why the profile's OAuth 2.0 grant cannot be used, and which command brings it back.
+pub(crate) fn login_required(reason: LoginRequired) -> CliError {
+    CliError(match reason {
+        LoginRequired::NoGrant => {
+            "no OAuth 2.0 grant is stored for this profile: log in first (`twauth login oauth2`)"
+                .to_owned()
+        }
+        LoginRequired::NoRefreshToken => {
+            format!("{reason}: log in again with the offline.access scope (`twauth login oauth2`)")
+        }
+        _ => format!("{reason}: log in again (`twauth login oauth2`)"),
+    })
 }
 
 impl From<twitter_auth_std::StoreError> for CliError {
@@ -153,9 +174,8 @@ pub(crate) struct Profile {
     pub(crate) auth_url: Option<String>,
 }
 
-/// The directory of the profile store: `$XDG_CONFIG_HOME/twauth/profiles`, else
-/// `$HOME/.config/twauth/profiles`.
-fn profiles_dir() -> Result<PathBuf, CliError> {
+/// twauth's directory: `$XDG_CONFIG_HOME/twauth`, else `$HOME/.config/twauth`.
+fn config_dir() -> Result<PathBuf, CliError> {
     let nonempty = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
     let base = match nonempty("XDG_CONFIG_HOME") {
         Some(dir) if Path::new(&dir).is_absolute() => PathBuf::from(dir),
@@ -165,7 +185,7 @@ fn profiles_dir() -> Result<PathBuf, CliError> {
         )
         .join(".config"),
     };
-    Ok(base.join("twauth").join("profiles"))
+    Ok(base.join("twauth"))
 }
 
 /// A profile's files.
@@ -173,17 +193,32 @@ fn profiles_dir() -> Result<PathBuf, CliError> {
 pub(crate) struct ProfilePaths {
     /// `profiles/<name>.json`.
     pub(crate) profile: PathBuf,
-    /// `profiles/<name>.tokens.json` (a `FileStore`).
+    /// `tokens/`: the `FileStore` holding every profile's OAuth 2.0 grant.
     pub(crate) tokens: PathBuf,
+    /// The profile's key in it: its name.
+    pub(crate) key: UserKey,
 }
 
 impl ProfilePaths {
     fn of(name: &str) -> Result<Self, CliError> {
-        let dir = profiles_dir()?;
+        let dir = config_dir()?;
         Ok(Self {
-            profile: dir.join(format!("{name}.json")),
-            tokens: dir.join(format!("{name}.tokens.json")),
+            profile: dir.join("profiles").join(format!("{name}.json")),
+            tokens: dir.join("tokens"),
+            key: UserKey::new(name)?,
         })
+    }
+
+    /// The token store of the profile's OAuth 2.0 grant.
+    pub(crate) fn store(&self) -> FileStore {
+        FileStore::new(&self.tokens)
+    }
+
+    /// The file of the profile's grant: `tokens/<name>.grant` (other characters than lowercase
+    /// letters, digits, `-` and `_` escaped).
+    pub(crate) fn grant_file(&self) -> PathBuf {
+        let stem = FileStore::file_stem(&self.key);
+        self.tokens.join(format!("{stem}.grant"))
     }
 
     /// Creates the store directory (mode 0700) if needed.

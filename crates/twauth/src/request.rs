@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use twitter_auth_core::api::Credential;
+use twitter_auth_core::grant::LoginRequired;
 use twitter_auth_core::http::{self, HeaderName, HeaderValue, Method};
 use twitter_auth_core::oauth1::UserSigner;
 use twitter_auth_core::oauth1_sign::{
@@ -19,21 +20,21 @@ use twitter_auth_core::oauth2::AppOnlyBearer;
 use twitter_auth_core::rate_limit::{BucketKind, RateLimit};
 use twitter_auth_core::retry::RetryPolicy;
 use twitter_auth_core::{BearerToken, HttpRequest, HttpResponse, UnixTime};
-use twitter_auth_std::{FileStore, TokenStore as _};
+use twitter_auth_std::BlockingTokenStore as _;
 use twitter_auth_ureq::ApiClient;
 
-use crate::profile::{CliError, NO_CREDENTIAL, Opts, Settings, Source};
-use crate::token::oauth2_client;
+use crate::profile::{CliError, NO_CREDENTIAL, Opts, Settings, Source, login_required};
+use crate::token::{grants, oauth2_client};
 
 /// Which credential to use.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum Auth {
-    /// An OAuth 1.0a access token given by flag, env or `.env`, else the stored OAuth 2.0
-    /// token set, else the profile's OAuth 1.0a access token, else (for `request`) the app-only
+    /// An OAuth 1.0a access token given by flag, env or `.env`, else the profile's stored OAuth
+    /// 2.0 grant, else the profile's OAuth 1.0a access token, else (for `request`) the app-only
     /// bearer.
     #[default]
     Auto,
-    /// The OAuth 2.0 token set in the profile's token store (refreshed when due).
+    /// The profile's OAuth 2.0 grant (`tokens/<profile>.grant`, refreshed when due).
     Oauth2,
     /// OAuth 1.0a user context (consumer key/secret and access token/secret).
     Oauth1,
@@ -136,15 +137,17 @@ fn oauth1(settings: &Settings) -> Option<Credential> {
 }
 
 fn oauth2(settings: &Settings, client: twitter_auth_ureq::Client) -> Result<ApiClient, CliError> {
-    let store = FileStore::new(&settings.paths.tokens);
-    match oauth2_client(settings) {
-        Some(oauth2) => Ok(ApiClient::oauth2(client, oauth2, Arc::new(store))?),
-        // Without a client id the token set is used as it is, never refreshed.
-        None => {
-            let tokens = store.load()?.ok_or(NO_CREDENTIAL)?;
-            Ok(ApiClient::new(client, Credential::OAuth2(tokens)))
-        }
+    let key = &settings.paths.key;
+    if oauth2_client(settings).is_some() {
+        return Ok(grants(settings, client)?.api(key)?);
     }
+    // Without a client id the stored set is used as it is, never refreshed.
+    let grant = settings.paths.store().load(key)?.usable();
+    let grant = grant.ok_or_else(|| login_required(LoginRequired::NoGrant))?;
+    Ok(ApiClient::new(
+        client,
+        Credential::OAuth2(grant.tokens().clone()),
+    ))
 }
 
 /// The system clock, saying on stderr what it waits for (a rate-limit reset, a backoff), so a
@@ -214,7 +217,7 @@ pub(crate) fn api_client(
             if given && let Some(credential) = oauth1(settings) {
                 return Ok(ApiClient::new(client, credential));
             }
-            if FileStore::new(&settings.paths.tokens).load()?.is_some() {
+            if settings.paths.store().load(&settings.paths.key)?.grant.is_some() {
                 return oauth2(settings, client);
             }
             if let Some(credential) = oauth1(settings) {

@@ -1,16 +1,18 @@
 //! `twauth token app-only`, `twauth refresh`, `twauth revoke`: obtaining the app-only bearer,
-//! and refreshing or revoking the profile's OAuth 2.0 token set (kept in its `FileStore`).
+//! and refreshing or revoking the profile's OAuth 2.0 grant (its key in the `tokens/` store),
+//! both through the adapter's `Grants`.
 
-use std::fs;
-use std::io;
+use std::sync::Arc;
 use std::time::SystemTime;
 
+use twitter_auth_core::api::Credential;
+use twitter_auth_core::grant::LoginRequired;
 use twitter_auth_core::oauth1_sign::{ConsumerKey, ConsumerSecret};
-use twitter_auth_core::oauth2::{self, AppOnly, RevokeToken, TokenSet};
+use twitter_auth_core::oauth2::{self, AppOnly, TokenSet};
 use twitter_auth_core::{ClientId, ClientSecret, UnixTime};
-use twitter_auth_std::{FileStore, TokenStore as _};
+use twitter_auth_ureq::{ApiClient, Grants};
 
-use crate::profile::{CliError, Opts, Settings, load_profile, save_profile};
+use crate::profile::{CliError, Opts, Settings, load_profile, login_required, save_profile};
 
 /// `token` options.
 #[derive(clap::Args, Debug)]
@@ -88,10 +90,28 @@ pub(crate) fn oauth2_client(settings: &Settings) -> Option<oauth2::Client> {
     })
 }
 
-fn need_client(settings: &Settings) -> Result<oauth2::Client, CliError> {
+pub(crate) fn need_client(settings: &Settings) -> Result<oauth2::Client, CliError> {
     oauth2_client(settings).ok_or_else(|| {
         "no OAuth 2.0 client id: give --client-id (or TWAUTH_CLIENT_ID), and --client-secret for a confidential client".into()
     })
+}
+
+/// The profile's OAuth 2.0 grants (the `tokens/` store), refreshed with its client through
+/// `http`.
+pub(crate) fn grants(
+    settings: &Settings,
+    http: twitter_auth_ureq::Client,
+) -> Result<Grants, CliError> {
+    let store = Arc::new(settings.paths.store());
+    Ok(Grants::new(http, need_client(settings)?, store))
+}
+
+/// The token set an API client for a user's grant holds now.
+fn tokens_of(api: &ApiClient) -> Result<TokenSet, CliError> {
+    match api.credential() {
+        Some(Credential::OAuth2(tokens)) => Ok(tokens),
+        _ => Err(login_required(LoginRequired::NoGrant)),
+    }
 }
 
 fn describe(settings: &Settings, tokens: &TokenSet) -> String {
@@ -113,54 +133,37 @@ fn describe(settings: &Settings, tokens: &TokenSet) -> String {
     )
 }
 
+/// The API client of the profile's grant (an error saying to log in if there is none).
+fn user_api(settings: &Settings) -> Result<ApiClient, CliError> {
+    let http = twitter_auth_ureq::Client::new(settings.endpoints()?);
+    Ok(grants(settings, http)?.api(&settings.paths.key)?)
+}
+
 /// Runs `refresh`: the new token set is saved before it is printed or used.
 pub(crate) fn run_refresh(args: &StoreArgs) -> Result<(), CliError> {
     let settings = args.opts.resolve()?;
-    let client = need_client(&settings)?;
-    let endpoints = settings.endpoints()?;
-    let store = FileStore::new(&settings.paths.tokens);
-    let _lock = store.lock()?;
-    let tokens = store
-        .load()?
-        .ok_or("no OAuth 2.0 token set in this profile's token store: log in first")?;
-    let http = twitter_auth_ureq::Client::new(endpoints.clone());
-    let fresh = http.execute(oauth2::refresh(&client, &endpoints, &tokens)?)?;
-    store.save(&fresh)?;
-    println!("refreshed: {}", describe(&settings, &fresh));
+    let api = user_api(&settings)?;
+    // `refresh_now` returns Ok without refreshing a set that has no refresh token.
+    if tokens_of(&api)?.refresh_token().is_none() {
+        return Err(twitter_auth_core::Error::NoRefreshToken.into());
+    }
+    api.refresh_now()?;
+    println!("refreshed: {}", describe(&settings, &tokens_of(&api)?));
     Ok(())
 }
 
-/// Runs `revoke`: the store is emptied only once X has accepted the revocation.
+/// Runs `revoke`: the grant is deleted only once X has accepted the revocations.
 pub(crate) fn run_revoke(args: &StoreArgs) -> Result<(), CliError> {
     let settings = args.opts.resolve()?;
-    let client = need_client(&settings)?;
-    let endpoints = settings.endpoints()?;
-    let store = FileStore::new(&settings.paths.tokens);
-    let lock = store.lock()?;
-    let tokens = store
-        .load()?
-        .ok_or("no OAuth 2.0 token set in this profile's token store: log in first")?;
-    let (which, token) = match tokens.refresh_token() {
-        Some(refresh) => ("refresh token", RevokeToken::Refresh(refresh)),
-        None => ("access token", RevokeToken::Access(tokens.access_token())),
+    let api = user_api(&settings)?;
+    let which = match tokens_of(&api)?.refresh_token() {
+        Some(_) => "the refresh token and the access token",
+        None => "the access token",
     };
-    let http = twitter_auth_ureq::Client::new(endpoints.clone());
-    http.execute(oauth2::revoke(&client, &endpoints, token)?)?;
-    match fs::remove_file(store.path()) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => {
-            return Err(CliError(format!(
-                "revoked, but cannot remove {}: {e}",
-                store.path().display()
-            )));
-        }
-    }
-    // The `.lock` file stays: removing it could split a waiting process's lock from ours.
-    drop(lock);
+    api.logout()?;
     println!(
-        "revoked the {which}; removed {}",
-        settings.paths.tokens.display()
+        "revoked {which}; removed {}",
+        settings.paths.grant_file().display()
     );
     Ok(())
 }

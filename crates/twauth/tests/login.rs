@@ -235,8 +235,9 @@ fn oauth2_loopback_login_saves_the_token_set_and_whoami_works() {
         "{}",
         done.stderr
     );
-    let store = home.profiles().join("default.tokens.json");
-    assert_eq!(mode(&store), 0o600);
+    assert_eq!(mode(&home.grant("default")), 0o600);
+    #[cfg(unix)]
+    assert_eq!(mode(&home.tokens()), 0o700);
     assert_whoami(&home, &mock);
 }
 
@@ -266,7 +267,7 @@ fn oauth2_pasted_redirect_logs_in() {
     let done = login.finish();
     assert_eq!(done.code, Some(0), "stderr: {}", done.stderr);
     assert!(done.stdout.contains("@mock_alice"), "{}", done.stdout);
-    assert_eq!(mode(&home.profiles().join("default.tokens.json")), 0o600);
+    assert_eq!(mode(&home.grant("default")), 0o600);
     assert_whoami(&home, &mock);
 }
 
@@ -286,7 +287,7 @@ fn oauth2_denied_consent_exits_1_saying_so() {
     let done = login.finish();
     assert_eq!(done.code, Some(1), "stderr: {}", done.stderr);
     assert!(done.stderr.contains("denied"), "{}", done.stderr);
-    assert!(!home.profiles().join("default.tokens.json").exists());
+    assert!(!home.grant("default").exists());
 }
 
 #[test]

@@ -1,15 +1,17 @@
 //! `twauth token app-only`, `refresh` and `revoke` against the fake X on loopback, each test
 //! with its own profile store (`XDG_CONFIG_HOME` in a fresh temporary directory).
 
+use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use rand::SeedableRng as _;
 use rand::rngs::StdRng;
+use twitter_auth_core::grant::{LoginRequired, StoredGrant, UserKey};
 use twitter_auth_core::oauth2::{AuthorizeRequest, Client, Scope, Scopes, TokenSet};
 use twitter_auth_core::{ClientId, ClientSecret, Endpoints};
 use twitter_auth_mock::{DEMO_WEB_APP, MockConfig, MockX};
-use twitter_auth_std::{FileStore, TokenStore as _};
-use twitter_auth_ureq::ureq;
+use twitter_auth_std::{BlockingTokenStore as _, FileStore};
+use twitter_auth_ureq::{Grants, ureq};
 
 mod common;
 use common::*;
@@ -104,15 +106,9 @@ fn app_only_without_consumer_credentials_is_an_error() {
 }
 
 /// Logs alice in with the web app's confidential client through the core's PKCE flow.
-fn log_in(mock: &MockX, client: &Client) -> TokenSet {
+fn log_in(mock: &MockX, client: &Client, scopes: Scopes) -> TokenSet {
     let endpoints = Endpoints::local(mock.base_url()).expect("endpoints");
     let now = UNIX_EPOCH + Duration::from_secs(mock.now());
-    let scopes = Scopes::from([
-        Scope::TweetRead,
-        Scope::TweetWrite,
-        Scope::UsersRead,
-        Scope::OfflineAccess,
-    ]);
     let (url, pending) = AuthorizeRequest::new(client, REDIRECT, scopes)
         .expect("an authorize request")
         .start(&endpoints, now, &mut StdRng::seed_from_u64(7));
@@ -136,17 +132,36 @@ fn log_in(mock: &MockX, client: &Client) -> TokenSet {
         .expect("the code exchange")
 }
 
+/// The home's token store, and `Grants` on it that the test uses as another process would.
+fn grants(home: &Home, mock: &MockX, client: &Client) -> (FileStore, Grants) {
+    let store = FileStore::new(home.tokens());
+    let endpoints = Endpoints::local(mock.base_url()).expect("endpoints");
+    let http = twitter_auth_ureq::Client::new(endpoints);
+    let grants = Grants::new(http, client.clone(), Arc::new(store.clone()));
+    (store, grants)
+}
+
+fn stored(store: &FileStore, key: &UserKey) -> Option<StoredGrant> {
+    store.load(key).expect("readable").grant
+}
+
 #[test]
 fn refresh_persists_a_new_set_whoami_works_and_revoke_empties_the_store() {
     let mock = MockX::start(MockConfig::default()).expect("mock");
     let home = Home::new("refresh");
     let (_, _, id, secret) = web_app(&mock);
     let client = Client::confidential(ClientId::new(id.clone()), ClientSecret::new(secret.clone()));
-    let tokens = log_in(&mock, &client);
-    std::fs::create_dir_all(home.profiles()).expect("the store directory");
-    let store_path = home.profiles().join("work.tokens.json");
-    let store = FileStore::new(&store_path);
-    store.save(&tokens).expect("saved");
+    let scopes = Scopes::from([
+        Scope::TweetRead,
+        Scope::TweetWrite,
+        Scope::UsersRead,
+        Scope::OfflineAccess,
+    ]);
+    let tokens = log_in(&mock, &client, scopes);
+    let (store, grants) = grants(&home, &mock, &client);
+    let key = UserKey::new("work").expect("a key");
+    grants.login(&key, tokens.clone()).expect("stored");
+    assert!(home.grant("work").exists(), "the profile name is the key");
 
     let env = [
         ("TWAUTH_CLIENT_ID", id.as_str()),
@@ -157,14 +172,15 @@ fn refresh_persists_a_new_set_whoami_works_and_revoke_empties_the_store() {
     let run = twauth(&home, &["refresh", "--base-url", base], &env);
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
     assert!(run.stdout.starts_with("refreshed:"), "{}", run.stdout);
-    let fresh = store.load().expect("readable").expect("a token set");
+    let fresh = stored(&store, &key).expect("a grant");
+    assert_eq!(fresh.generation(), 2);
     assert_ne!(
-        fresh.access_token().secret(),
+        fresh.tokens().access_token().secret(),
         tokens.access_token().secret(),
         "a new access token is persisted"
     );
     assert!(
-        !run.stdout.contains(fresh.access_token().secret()),
+        !run.stdout.contains(fresh.tokens().access_token().secret()),
         "redacted"
     );
 
@@ -177,18 +193,26 @@ fn refresh_persists_a_new_set_whoami_works_and_revoke_empties_the_store() {
         run.stdout
     );
 
-    // The old refresh token is spent: using the old set again fails and changes nothing.
-    store.save(&tokens).expect("saved");
+    // The old refresh token is spent: a login with the old set again, and its refresh is
+    // refused; the grant keeps its tokens and is marked lost.
+    grants.login(&key, tokens.clone()).expect("stored");
     let run = twauth(&home, &["refresh", "--base-url", base], &env);
     assert_eq!(run.code, Some(1), "a spent refresh token is refused");
     assert!(
-        run.stderr.contains("invalid_request") || run.stderr.contains("invalid"),
+        run.stderr.contains("X refused the refresh token") && run.stderr.contains("log in again"),
         "{}",
         run.stderr
     );
-    let kept = store.load().expect("readable").expect("still there");
-    assert_eq!(kept.access_token().secret(), tokens.access_token().secret());
-    store.save(&fresh).expect("saved");
+    let kept = stored(&store, &key).expect("still there");
+    assert_eq!(
+        kept.tokens().access_token().secret(),
+        tokens.access_token().secret()
+    );
+    assert_eq!(kept.lost(), Some(LoginRequired::Refused));
+    let run = twauth(&home, &["refresh", "--base-url", base], &env);
+    assert_eq!(run.code, Some(1));
+    assert!(run.stderr.contains("log in again"), "{}", run.stderr);
+    grants.login(&key, fresh.tokens().clone()).expect("stored");
 
     let run = twauth(&home, &["revoke", "--base-url", base], &env);
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
@@ -197,10 +221,8 @@ fn refresh_persists_a_new_set_whoami_works_and_revoke_empties_the_store() {
         "{}",
         run.stdout
     );
-    assert!(
-        store.load().expect("readable").is_none(),
-        "the store is empty"
-    );
+    assert!(stored(&store, &key).is_none(), "the grant is deleted");
+    assert!(!home.grant("work").exists());
 
     let run = twauth(&home, &["whoami", "--base-url", base], &env);
     assert_eq!(run.code, Some(1));
@@ -208,4 +230,45 @@ fn refresh_persists_a_new_set_whoami_works_and_revoke_empties_the_store() {
     let run = twauth(&home, &["revoke", "--base-url", base], &env);
     assert_eq!(run.code, Some(1));
     assert!(run.stderr.contains("log in first"), "{}", run.stderr);
+    let run = twauth(&home, &["refresh", "--base-url", base], &env);
+    assert_eq!(run.code, Some(1));
+    assert!(run.stderr.contains("log in first"), "{}", run.stderr);
+}
+
+#[test]
+fn a_grant_without_a_refresh_token_is_used_but_not_refreshed() {
+    let mock = MockX::start(MockConfig::default()).expect("mock");
+    let home = Home::new("no-refresh");
+    let (_, _, id, secret) = web_app(&mock);
+    let client = Client::confidential(ClientId::new(id.clone()), ClientSecret::new(secret.clone()));
+    let tokens = log_in(
+        &mock,
+        &client,
+        Scopes::from([Scope::TweetRead, Scope::UsersRead]),
+    );
+    assert!(tokens.refresh_token().is_none(), "no offline.access");
+    let (store, grants) = grants(&home, &mock, &client);
+    let key = UserKey::new("default").expect("a key");
+    grants.login(&key, tokens).expect("stored");
+
+    let env = [
+        ("TWAUTH_CLIENT_ID", id.as_str()),
+        ("TWAUTH_CLIENT_SECRET", secret.as_str()),
+    ];
+    let base = mock.base_url();
+    let run = twauth(&home, &["request", "--base-url", base, "2/users/me"], &env);
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    assert!(run.stdout.contains("mock_alice"), "{}", run.stdout);
+    let run = twauth(&home, &["refresh", "--base-url", base], &env);
+    assert_eq!(run.code, Some(1), "stdout: {}", run.stdout);
+    assert!(run.stderr.contains("offline.access"), "{}", run.stderr);
+    assert_eq!(stored(&store, &key).expect("kept").generation(), 1);
+    let run = twauth(&home, &["revoke", "--base-url", base], &env);
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    assert!(
+        run.stdout.contains("revoked the access token"),
+        "{}",
+        run.stdout
+    );
+    assert!(stored(&store, &key).is_none());
 }

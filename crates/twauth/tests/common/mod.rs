@@ -42,6 +42,16 @@ impl Home {
     pub(crate) fn profiles(&self) -> PathBuf {
         self.0.join("twauth").join("profiles")
     }
+
+    /// The token store (a `FileStore` directory) of every profile's OAuth 2.0 grant.
+    pub(crate) fn tokens(&self) -> PathBuf {
+        self.0.join("twauth").join("tokens")
+    }
+
+    /// The file of `profile`'s grant (a lowercase name: others are escaped).
+    pub(crate) fn grant(&self, profile: &str) -> PathBuf {
+        self.tokens().join(format!("{profile}.grant"))
+    }
 }
 
 impl Drop for Home {
