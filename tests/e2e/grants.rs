@@ -589,7 +589,7 @@ fn refresh_job_waits_out_a_429_body<A: Adapter>() {
     let report = A::refresh_due(&user.grants, 2).expect("the job runs");
     assert_eq!(
         report.refreshed,
-        [user.key.clone()],
+        std::slice::from_ref(&user.key),
         "{}: {report:?}",
         A::NAME
     );
@@ -876,6 +876,146 @@ fn expired_without_refresh_token<A: Adapter>() {
     }
 }
 
+/// A logout through one holder is seen by another that still holds the grant in memory: X
+/// refuses its tokens, and the store says the key is gone, so it needs a login (never a loop
+/// or a refresh from revoked tokens).
+fn logout_seen_by_another_holder<A: Adapter>() {
+    let x = start();
+    let dir = TempDir::new("logout-other");
+    let key = first_user_key(&x);
+    let first = log_in_to::<A, _>(
+        &x,
+        RetryPolicy::new(),
+        Arc::new(FileStore::new(dir.path())),
+        key.clone(),
+        55,
+    );
+    let other = grants_on::<A, _>(&x, Arc::new(FileStore::new(dir.path())));
+    let second = A::user_api(&other, &key).expect("a grant");
+    assert_eq!(whoami::<A>(&x, &second), username(&x, 0), "{}", A::NAME);
+    A::logout(&first.api).expect("logged out");
+    let sent = x.mock().counters().requests_to(TOKEN_PATH);
+    match A::send(&second, get(&x, "2/users/me")) {
+        Err(Failure::LoginRequired(LoginRequired::NoGrant)) => {}
+        other => panic!(
+            "{}: expected LoginRequired(NoGrant), got {other:?}",
+            A::NAME
+        ),
+    }
+    assert_eq!(
+        x.mock().counters().requests_to(TOKEN_PATH),
+        sent,
+        "{}: no refresh from a revoked grant",
+        A::NAME
+    );
+    assert_only_grant_files(dir.path(), &[]);
+}
+
+/// A revocation that fails in transport keeps the key, so the logout can be tried again; the
+/// second try revokes at X and deletes it.
+fn logout_retried_after_a_transport_failure<A: Adapter>() {
+    let x = start();
+    let dir = TempDir::new("logout-retry");
+    let key = first_user_key(&x);
+    let user = log_in_to::<A, _>(
+        &x,
+        RetryPolicy::new(),
+        Arc::new(FileStore::new(dir.path())),
+        key.clone(),
+        56,
+    );
+    let before = stored(&*user.store, &key);
+    let revocations = x.mock().counters().revocations;
+    x.mock()
+        .inject(Fault::new(REVOKE_PATH, 1, FaultKind::DropConnection));
+    match A::logout(&user.api) {
+        Err(Failure::Transport(_)) => {}
+        other => panic!("{}: expected a transport failure, got {other:?}", A::NAME),
+    }
+    let kept = stored(&*user.store, &key);
+    assert_eq!(kept.generation(), before.generation(), "{}: kept", A::NAME);
+    assert_only_grant_files(dir.path(), &[&key]);
+    A::logout(&user.api).unwrap_or_else(|e| panic!("{}: logged out: {e:?}", A::NAME));
+    assert_eq!(
+        x.mock().counters().revocations,
+        revocations + 2,
+        "{}",
+        A::NAME
+    );
+    assert!(loaded(&*user.store, &key).grant.is_none(), "{}", A::NAME);
+    assert_only_grant_files(dir.path(), &[]);
+    assert_refused::<A>(
+        "a revoked refresh token",
+        refresh_with::<A>(&x, before.tokens()),
+    );
+}
+
+/// What an API client says about its user: the key it was made for, and the generation,
+/// expiry and scopes of the set it holds, before and after a refresh.
+fn accessors_follow_the_grant<A: Adapter>() {
+    let x = start();
+    let user = log_in_to::<A, _>(
+        &x,
+        RetryPolicy::new(),
+        Arc::new(MemoryStore::new()),
+        UserKey::new("accessors").expect("a key"),
+        57,
+    );
+    let check = |what: &str| {
+        let grant = stored(&*user.store, &user.key);
+        assert_eq!(
+            A::key(&user.api).as_ref(),
+            Some(&user.key),
+            "{}: {what}",
+            A::NAME
+        );
+        assert_eq!(
+            A::generation(&user.api),
+            Some(grant.generation()),
+            "{}: {what}",
+            A::NAME
+        );
+        assert_eq!(
+            A::expires_at(&user.api),
+            grant.expires_at(),
+            "{}: {what}",
+            A::NAME
+        );
+        assert!(grant.expires_at().is_some(), "{}: X said when", A::NAME);
+        assert_eq!(
+            A::scopes(&user.api).as_ref(),
+            Some(grant.tokens().scopes()),
+            "{}: {what}",
+            A::NAME
+        );
+        grant
+    };
+    let before = check("after the login");
+    let api = A::user_api(&user.grants, &user.key).expect("a grant");
+    assert_eq!(A::key(&api).as_ref(), Some(&user.key), "{}", A::NAME);
+    x.mock().advance(Duration::from_secs(7200));
+    assert_eq!(whoami::<A>(&x, &user.api), username(&x, 0), "{}", A::NAME);
+    let after = check("after a refresh");
+    assert_eq!(after.generation(), before.generation() + 1, "{}", A::NAME);
+    assert!(after.expires_at() > before.expires_at(), "{}", A::NAME);
+    let fixed =
+        adapter::<A>(&x, RetryPolicy::new()).api(Credential::OAuth2(after.tokens().clone()));
+    assert_eq!(
+        A::key(&fixed),
+        None,
+        "{}: a fixed credential has no key",
+        A::NAME
+    );
+    assert_eq!(A::generation(&fixed), None, "{}", A::NAME);
+    match A::refresh_now(&fixed) {
+        Err(Failure::Core(_)) => {}
+        other => panic!(
+            "{}: a fixed credential cannot refresh, got {other:?}",
+            A::NAME
+        ),
+    }
+}
+
 for_each_adapter! {
     two_users_share_one_store_and_one_client => two_users_one_store::<A>();
     expired_token_is_refreshed_once_in_a_file_store => expired_token_one_refresh_file_store::<A>();
@@ -891,6 +1031,9 @@ for_each_adapter! {
     salvaged_set_is_adopted_without_a_refresh => salvaged_set_is_adopted::<A>();
     faults_leave_only_grant_files => faults_leave_only_grant_files_body::<A>();
     refresh_now_adopts_a_set_another_holder_stored => refresh_now_adopts_a_newer_set::<A>();
+    logout_is_seen_by_another_holder => logout_seen_by_another_holder::<A>();
+    logout_is_retried_after_a_transport_failure => logout_retried_after_a_transport_failure::<A>();
+    api_client_accessors_follow_the_grant => accessors_follow_the_grant::<A>();
     #[ignore = "library bug: the adapters' fast path skips the GrantTask, so refresh_now succeeds without a refresh token"]
     refresh_now_without_a_refresh_token_is_login_required => refresh_now_without_refresh_token::<A>();
     #[ignore = "library bug: an expired set without a refresh token is sent as is and X's 401 handed back"]

@@ -145,6 +145,15 @@ pub trait Adapter: Sized {
     /// The user's grant's generation as the API client holds it.
     fn generation(api: &Self::Api) -> Option<u64>;
 
+    /// The user's key (`None` for a fixed credential).
+    fn key(api: &Self::Api) -> Option<UserKey>;
+
+    /// When the user's access token expires, as the API client holds it.
+    fn expires_at(api: &Self::Api) -> Option<twitter_auth_core::UnixTime>;
+
+    /// The scopes the user granted, as the API client holds them.
+    fn scopes(api: &Self::Api) -> Option<oauth2::Scopes>;
+
     /// The credential as it stands (`None` for a user who logged out).
     fn credential(api: &Self::Api) -> Option<Credential>;
 
@@ -247,6 +256,18 @@ impl Adapter for Ureq {
 
     fn generation(api: &Self::Api) -> Option<u64> {
         api.generation()
+    }
+
+    fn key(api: &Self::Api) -> Option<UserKey> {
+        api.key().cloned()
+    }
+
+    fn expires_at(api: &Self::Api) -> Option<twitter_auth_core::UnixTime> {
+        api.expires_at()
+    }
+
+    fn scopes(api: &Self::Api) -> Option<oauth2::Scopes> {
+        api.scopes()
     }
 
     fn credential(api: &Self::Api) -> Option<Credential> {
@@ -450,6 +471,18 @@ impl Adapter for Reqwest {
 
     fn generation(api: &Self::Api) -> Option<u64> {
         api.api.generation()
+    }
+
+    fn key(api: &Self::Api) -> Option<UserKey> {
+        api.api.key().cloned()
+    }
+
+    fn expires_at(api: &Self::Api) -> Option<twitter_auth_core::UnixTime> {
+        api.api.expires_at()
+    }
+
+    fn scopes(api: &Self::Api) -> Option<oauth2::Scopes> {
+        api.api.scopes()
     }
 
     fn credential(api: &Self::Api) -> Option<Credential> {
