@@ -2,7 +2,9 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use twitter_auth_core::api::{self, AfterAnswer, Credential, RefreshPlan, replay_for};
+use twitter_auth_core::api::{
+    AfterAnswer, Credential, authorize_user, refused_access, replay_for, replay_for_bearer,
+};
 use twitter_auth_core::oauth1::UserSigner;
 use twitter_auth_core::oauth1_sign::{
     AuthorizationHeader, ConsumerCredentials, ConsumerKey, ConsumerSecret, Request, Token,
@@ -88,26 +90,6 @@ fn bearers_go_verbatim_into_the_header() {
 }
 
 #[test]
-fn refresh_is_due_near_expiry_only_with_a_refresh_token() {
-    let margin = Duration::from_secs(60);
-    assert!(!Credential::OAuth2(user_tokens(true, Some(7200))).needs_refresh(None, now(), margin));
-    assert!(Credential::OAuth2(user_tokens(true, Some(30))).needs_refresh(None, now(), margin));
-    assert!(Credential::OAuth2(user_tokens(true, Some(0))).needs_refresh(None, now(), margin));
-    assert!(!Credential::OAuth2(user_tokens(false, Some(0))).needs_refresh(None, now(), margin));
-    assert!(
-        !Credential::OAuth1(UserSigner::new(&consumer(), &token())).needs_refresh(
-            None,
-            now(),
-            margin
-        )
-    );
-    // A refused access token needs a refresh whatever its expiry; another token's refusal does not.
-    let fresh = Credential::OAuth2(user_tokens(true, Some(7200)));
-    assert!(fresh.needs_refresh(Some("access-1"), now(), margin));
-    assert!(!fresh.needs_refresh(Some("access-0"), now(), margin));
-}
-
-#[test]
 fn a_401_to_a_refreshable_user_token_asks_for_one_refresh() {
     let unauthorized = answer(
         401,
@@ -184,58 +166,6 @@ fn only_safe_methods_are_replayed() {
     assert_eq!(replay_for(&write, &bearer), Replay::Never);
 }
 
-fn secrets(plan: &RefreshPlan) -> (&'static str, String) {
-    match plan {
-        RefreshPlan::Adopt(t) => ("adopt", t.access_token().secret().to_owned()),
-        RefreshPlan::Refresh(t) => ("refresh", t.access_token().secret().to_owned()),
-        RefreshPlan::LoggedOut => ("logged out", String::new()),
-        _ => ("other", String::new()),
-    }
-}
-
-fn rotated(access: &str, refresh: &str, expires_in: u64) -> TokenSet {
-    TokenSet::from_parts(
-        AccessToken::new(access),
-        Some(RefreshToken::new(refresh)),
-        Scopes::parse("tweet.read users.read offline.access"),
-        Some(UnixTime::from_system(
-            now() + Duration::from_secs(expires_in),
-        )),
-    )
-    .expect("a valid token set")
-}
-
-#[test]
-fn a_refresh_adopts_what_another_process_stored_or_starts_from_it() {
-    let margin = Duration::from_secs(60);
-    let current = user_tokens(true, Some(0)); // expired: access-1 / refresh-1
-    // The store still holds the same set: refresh from it.
-    let plan = api::plan_refresh(current.clone(), Some(current.clone()), None, now(), margin);
-    assert_eq!(secrets(&plan), ("refresh", "access-1".to_owned()));
-    // Another process rotated it and its set is fresh: adopt, spend nothing.
-    let fresh = rotated("access-2", "refresh-2", 7200);
-    let plan = api::plan_refresh(current.clone(), Some(fresh), None, now(), margin);
-    assert_eq!(secrets(&plan), ("adopt", "access-2".to_owned()));
-    // Rotated but already due as well: refresh from the stored set (its refresh token is the
-    // live one), never from the spent one.
-    let stale = rotated("access-3", "refresh-3", 10);
-    let plan = api::plan_refresh(current.clone(), Some(stale), None, now(), margin);
-    assert_eq!(secrets(&plan), ("refresh", "access-3".to_owned()));
-    // A 401 for access-1, and the store holds a rotated set: adopt it.
-    let fresh = rotated("access-4", "refresh-4", 7200);
-    let plan = api::plan_refresh(
-        current.clone(),
-        Some(fresh),
-        Some("access-1"),
-        now(),
-        margin,
-    );
-    assert_eq!(secrets(&plan), ("adopt", "access-4".to_owned()));
-    // Logged out elsewhere: the session is not revived.
-    let plan = api::plan_refresh(current, None, None, now(), margin);
-    assert_eq!(secrets(&plan).0, "logged out");
-}
-
 #[test]
 fn credentials_never_travel_in_clear() {
     let credential = Credential::OAuth2(user_tokens(true, Some(7200)));
@@ -271,4 +201,95 @@ fn a_resign_request_sent_as_is_is_never_replayed() {
     assert_eq!(Replay::Resign.as_sent(), Replay::Once);
     assert_eq!(Replay::Safe.as_sent(), Replay::Safe);
     assert_eq!(Replay::Never.as_sent(), Replay::Never);
+}
+
+#[test]
+fn authorize_user_sets_the_users_bearer_token_sensitive() {
+    let tokens = user_tokens(true, Some(7200));
+    let mut request = get("https://api.x.com/2/users/me");
+    authorize_user(&mut request, &tokens).expect("authorizes");
+    // RFC 6750 §2.1: `Authorization: Bearer <access token>`.
+    assert_eq!(request.headers()["authorization"], "Bearer access-1");
+    assert!(request.headers()["authorization"].is_sensitive());
+    // A header already there (a stale token) is replaced, not doubled.
+    let newer = TokenSet::from_parts(
+        AccessToken::new("access-2"),
+        Some(RefreshToken::new("refresh-2")),
+        Scopes::parse("tweet.read"),
+        None,
+    )
+    .expect("a valid token set");
+    authorize_user(&mut request, &newer).expect("authorizes again");
+    let values: Vec<_> = request.headers().get_all("authorization").iter().collect();
+    assert_eq!(values, ["Bearer access-2"]);
+    // A token set without a refresh token authorizes all the same.
+    let mut request = get("http://127.0.0.1:9/2/users/me");
+    authorize_user(&mut request, &user_tokens(false, None)).expect("loopback http is allowed");
+    assert_eq!(request.headers()["authorization"], "Bearer access-1");
+}
+
+#[test]
+fn authorize_user_never_sends_a_token_in_clear() {
+    let tokens = user_tokens(true, Some(7200));
+    for url in [
+        "http://api.x.com/2/users/me",
+        "ftp://api.x.com/x",
+        "/2/users/me",
+        "http://example.com/2/users/me",
+    ] {
+        let mut request = get(url);
+        assert!(
+            matches!(
+                authorize_user(&mut request, &tokens),
+                Err(twitter_auth_core::Error::InvalidUrl { .. })
+            ),
+            "{url}"
+        );
+        assert!(request.headers().get("authorization").is_none(), "{url}");
+    }
+}
+
+#[test]
+fn refused_access_is_a_first_401_with_a_refresh_token() {
+    let unauthorized = answer(
+        401,
+        &[("content-type", "application/problem+json")],
+        r#"{"title":"Unauthorized","type":"about:blank","status":401,"detail":"Unauthorized"}"#,
+    );
+    let refreshable = user_tokens(true, Some(7200));
+    let stuck = user_tokens(false, Some(7200));
+    assert!(refused_access(&unauthorized, &refreshable, 0));
+    // Only once: a second 401 after a refresh is the caller's answer.
+    assert!(!refused_access(&unauthorized, &refreshable, 1));
+    assert!(!refused_access(&unauthorized, &refreshable, 7));
+    // Nothing to spend.
+    assert!(!refused_access(&unauthorized, &stuck, 0));
+    // Other statuses are not a refused token: 403 is a missing scope or a forbidden client,
+    // 429 a rate limit, 2xx a success.
+    for status in [200, 400, 403, 404, 429, 500, 503] {
+        let other = answer(status, &[], "{}");
+        assert!(!refused_access(&other, &refreshable, 0), "{status}");
+    }
+}
+
+#[test]
+fn bearer_requests_are_replayed_only_for_safe_methods() {
+    // RFC 9110 §9.2.1: GET, HEAD, OPTIONS and TRACE are safe; PUT and DELETE are idempotent but
+    // not safe, and X's DELETE endpoints act (unlike, unfollow): never replayed.
+    for method in ["GET", "HEAD", "OPTIONS", "TRACE"] {
+        let request = http::Request::builder()
+            .method(method)
+            .uri("https://api.x.com/2/users/me")
+            .body(Vec::new())
+            .expect("a request");
+        assert_eq!(replay_for_bearer(&request), Replay::Safe, "{method}");
+    }
+    for method in ["POST", "PUT", "DELETE", "PATCH"] {
+        let request = http::Request::builder()
+            .method(method)
+            .uri("https://api.x.com/2/tweets")
+            .body(Vec::new())
+            .expect("a request");
+        assert_eq!(replay_for_bearer(&request), Replay::Never, "{method}");
+    }
 }

@@ -2,6 +2,7 @@
 
 mod api;
 mod errors;
+mod grant;
 mod oauth1;
 mod oauth2_app_only;
 mod oauth2_pkce;
