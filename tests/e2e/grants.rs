@@ -1034,9 +1034,7 @@ for_each_adapter! {
     logout_is_seen_by_another_holder => logout_seen_by_another_holder::<A>();
     logout_is_retried_after_a_transport_failure => logout_retried_after_a_transport_failure::<A>();
     api_client_accessors_follow_the_grant => accessors_follow_the_grant::<A>();
-    #[ignore = "library bug: the adapters' fast path skips the GrantTask, so refresh_now succeeds without a refresh token"]
     refresh_now_without_a_refresh_token_is_login_required => refresh_now_without_refresh_token::<A>();
-    #[ignore = "library bug: an expired set without a refresh token is sent as is and X's 401 handed back"]
     expired_token_without_a_refresh_token_is_login_required => expired_without_refresh_token::<A>();
 }
 

@@ -28,6 +28,7 @@ const BENCHES: &[(&str, &str)] = &[
     ("pkce", "pkce"),
     ("twitter-auth-mock", "mock"),
     ("twitter-auth-reqwest", "overhead"),
+    ("twitter-auth-ureq", "hot_path"),
 ];
 
 /// Per group-name prefix: our function, and the other crate's function we compare it with.

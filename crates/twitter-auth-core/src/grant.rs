@@ -297,6 +297,17 @@ impl StoredGrant {
         }
     }
 
+    /// Why the user must log in again before this set can be used at `now`: the grant is
+    /// lost, or its access token expired and there is no refresh token. A driver that sees
+    /// this runs a task anyway (the store may hold a newer login) and reports what it says.
+    #[must_use]
+    pub fn login_required(&self, now: SystemTime) -> Option<LoginRequired> {
+        self.lost.or_else(|| {
+            let expired = self.tokens.status(now, Duration::ZERO) == Freshness::Expired;
+            (expired && !self.tokens.can_refresh()).then_some(LoginRequired::NoRefreshToken)
+        })
+    }
+
     /// Whether `candidate` is the set X issued when refreshing from this one.
     fn is_succeeded_by(&self, candidate: &Self) -> bool {
         candidate.key == self.key && candidate.generation == self.generation + 1
@@ -383,7 +394,8 @@ impl Default for GrantSettings {
 }
 
 /// What a task needs next. Borrowed values live in the task: finish the IO, then feed it back.
-#[derive(Debug)]
+///
+/// `Debug` shows a request's method and URI only: its body carries a token.
 #[must_use]
 pub enum Next<'a> {
     /// Take the key's lease for `ttl` (non-blocking), then [`leased`](GrantTask::leased) or
@@ -429,6 +441,34 @@ pub enum Next<'a> {
     Release,
     /// The task is over: call [`finish`](GrantTask::finish).
     Done,
+}
+
+impl fmt::Debug for Next<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Lease { ttl } => f.debug_struct("Lease").field("ttl", ttl).finish(),
+            Self::Wait(wait) => f.debug_tuple("Wait").field(wait).finish(),
+            Self::Load => f.write_str("Load"),
+            Self::Save { grant, expected } => f
+                .debug_struct("Save")
+                .field("grant", grant)
+                .field("expected", expected)
+                .finish(),
+            Self::Salvage { grant } => f.debug_struct("Salvage").field("grant", grant).finish(),
+            Self::Delete { expected } => f
+                .debug_struct("Delete")
+                .field("expected", expected)
+                .finish(),
+            Self::Send { request, replay } => f
+                .debug_struct("Send")
+                .field("method", request.method())
+                .field("uri", request.uri())
+                .field("replay", replay)
+                .finish_non_exhaustive(),
+            Self::Release => f.write_str("Release"),
+            Self::Done => f.write_str("Done"),
+        }
+    }
 }
 
 /// What a task achieved.
@@ -563,6 +603,8 @@ pub struct GrantTask {
     unsaved: Option<StoredGrant>,
     /// The stored grant carried an intent: an earlier refresh's outcome is unknown.
     suspect: bool,
+    /// That earlier intent.
+    prior_intent: Option<RefreshIntent>,
     /// X refused the refresh token; the store is being read again before the grant is
     /// declared gone.
     rereading: bool,
@@ -597,6 +639,7 @@ impl GrantTask {
             current: None,
             unsaved: None,
             suspect: false,
+            prior_intent: None,
             rereading: false,
             sent_from: 0,
             mono_now: None,
@@ -788,6 +831,9 @@ impl GrantTask {
 
     /// What the store did with a save.
     pub fn saved(&mut self, result: Result<Saved, StoreFailed>, now: SystemTime) {
+        if !matches!(self.state, State::Save { .. }) {
+            return;
+        }
         let State::Save { grant, then, .. } = std::mem::replace(&mut self.state, State::Release)
         else {
             return;
@@ -800,7 +846,7 @@ impl GrantTask {
             }
             (AfterSave::Settled, _) => {
                 // The successor stays where it was found (and in memory): use it.
-                self.unsaved = None;
+                self.unsaved = Some(grant.clone());
                 self.release_with(Ok(GrantOutcome::Unsaved(grant)));
             }
             (AfterSave::Intent, Ok(Saved::Written)) => {
@@ -867,6 +913,10 @@ impl GrantTask {
             return;
         }
         match self.steps.pop() {
+            // A gateway or server failure says nothing of whether X spent the token.
+            Some(Step::Refresh(_)) if matches!(response.status().as_u16(), 500 | 502 | 504) => {
+                self.release_with(Err(Error::MayHaveBeenConsumed.into()));
+            }
             Some(Step::Refresh(step)) => match step.finish(now, response) {
                 Ok(tokens) => {
                     let Some(from) = &self.current else {
@@ -963,13 +1013,14 @@ impl GrantTask {
         };
     }
 
-    /// Records `error` and takes the intent back (the refresh token was not spent).
+    /// Records `error` and takes this task's intent back (its refresh was not processed); an
+    /// intent an earlier, interrupted refresh left is put back, not dropped.
     fn fail_clearing_intent(&mut self, error: GrantError) {
         self.result = Some(Err(error));
         match &self.current {
             Some(current) if current.refreshing.is_some() => {
                 self.state = State::Save {
-                    grant: current.with_intent(None),
+                    grant: current.with_intent(self.prior_intent),
                     expected: Some(current.generation),
                     then: AfterSave::ClearIntent,
                 };
@@ -1049,6 +1100,7 @@ impl GrantTask {
                     return self.release_with(Err(Error::LeaseUnavailable.into()));
                 }
                 self.suspect = grant.refreshing.is_some();
+                self.prior_intent = grant.refreshing;
                 let intent = RefreshIntent {
                     fence: self.fence,
                     at: UnixTime::from_system(now),

@@ -234,7 +234,9 @@ impl UserHandle {
         }
         let loaded = self.grants.store.load(&self.slot.key).await?;
         let committed = loaded.grant.as_ref().map(StoredGrant::generation);
-        let grant = loaded.usable().ok_or(login(LoginRequired::NoGrant))?;
+        let grant = loaded
+            .usable()
+            .ok_or_else(|| login(LoginRequired::NoGrant))?;
         if Some(grant.generation()) != committed {
             // X's set that a crash left uncommitted: the next call's task commits it.
             *lock(&self.slot.unsaved) = Some(grant.clone());
@@ -254,8 +256,10 @@ impl UserHandle {
         let mut attempt = 0;
         loop {
             let mut grant = self.current().await?;
+            let now = client.clock().now();
             if self.slot.has_unsaved.load(Relaxed)
-                || grant.needs_refresh(RefreshReason::IfDue, client.clock().now(), settings.margin)
+                || grant.needs_refresh(RefreshReason::IfDue, now, settings.margin)
+                || grant.login_required(now).is_some()
             {
                 self.run(RefreshReason::IfDue).await?;
                 grant = self.current().await?;
@@ -288,7 +292,10 @@ impl UserHandle {
             let settings = &handle.grants.settings;
             if !handle.slot.has_unsaved.load(Relaxed)
                 && let Some(grant) = handle.cached()
-                && grant.lost().is_none()
+                && grant.tokens().can_refresh()
+                && grant
+                    .login_required(handle.grants.client.clock().now())
+                    .is_none()
                 && !grant.needs_refresh(reason, handle.grants.client.clock().now(), settings.margin)
             {
                 return Ok(GrantOutcome::Current((*grant).clone()));
@@ -447,7 +454,7 @@ impl ApiClient {
     fn user(&self) -> Result<&UserHandle, Error> {
         match &self.kind {
             Kind::User(user) => Ok(user),
-            Kind::Fixed(_) => Err(Error::Core(twitter_auth_core::Error::NoRefreshToken)),
+            Kind::Fixed(_) => Err(Error::NotAGrant),
         }
     }
 

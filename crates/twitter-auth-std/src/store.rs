@@ -440,8 +440,9 @@ async_face_inline!(MemoryStore);
 /// - `<k>.lock` is the lease: an advisory exclusive lock, taken without waiting and removed
 ///   when released (a lease of a killed process is released by the OS; its file is reused);
 /// - `<k>.spare` is space reserved before a refresh is sent, so the new set can be written
-///   even if the disk fills meanwhile; `<k>.next` is also the salvage place: a set a crash cut
-///   short between write and rename is committed by the next holder.
+///   even if the disk fills meanwhile;
+/// - `<k>.salvage` is the salvage place; a complete set in `<k>.next` (a crash between write
+///   and rename) counts as salvage too, and the next holder commits either.
 ///
 /// Nothing else is left behind once a lease is released. The files hold tokens in clear: the
 /// directory is created mode 0700.
@@ -463,6 +464,7 @@ struct FileLease {
 struct KeyFiles {
     grant: PathBuf,
     next: PathBuf,
+    salvage: PathBuf,
     spare: PathBuf,
     lock: PathBuf,
 }
@@ -507,6 +509,7 @@ impl FileStore {
         KeyFiles {
             grant: at("grant"),
             next: at("next"),
+            salvage: at("salvage"),
             spare: at("spare"),
             lock: at("lock"),
         }
@@ -591,7 +594,26 @@ impl FileStore {
         if new_set {
             crate::failpoint("after-rename");
         }
+        if Self::read_salvage(&files.salvage).is_some_and(|s| s.generation() <= grant.generation())
+        {
+            let _ = fs::remove_file(&files.salvage);
+        }
         self.sync_dir()
+    }
+
+    /// The newest complete set in the salvage place or the write slot.
+    fn salvaged(files: &KeyFiles) -> Option<StoredGrant> {
+        match (
+            Self::read_salvage(&files.salvage),
+            Self::read_salvage(&files.next),
+        ) {
+            (Some(a), Some(b)) => Some(if b.generation() > a.generation() {
+                b
+            } else {
+                a
+            }),
+            (a, b) => a.or(b),
+        }
     }
 
     fn stored_generation(files: &KeyFiles) -> Result<Option<u64>, StoreError> {
@@ -649,7 +671,7 @@ impl BlockingTokenStore for FileStore {
                     | (FENCES.fetch_add(1, Ordering::Relaxed) & 0xffff_ffff);
                 let guard = FileLease {
                     file,
-                    path: files.lock.clone(),
+                    path: files.lock,
                 };
                 return Ok(Some(Lease::new(
                     key.clone(),
@@ -670,9 +692,11 @@ impl BlockingTokenStore for FileStore {
         let files = self.files(&lease.key);
         // Nothing but a committed grant outlives the lease: a stale salvage, reserved space.
         let committed = Self::stored_generation(&files).unwrap_or(None);
-        let salvage = Self::read_salvage(&files.next);
-        if salvage.is_none_or(|s| committed.is_some_and(|c| s.generation() <= c)) {
-            let _ = fs::remove_file(&files.next);
+        for place in [&files.next, &files.salvage] {
+            let salvage = Self::read_salvage(place);
+            if salvage.is_none_or(|s| committed.is_some_and(|c| s.generation() <= c)) {
+                let _ = fs::remove_file(place);
+            }
         }
         let _ = fs::remove_file(&files.spare);
         // Removed while still locked: a waiter that opened it sees another inode and retries.
@@ -689,7 +713,7 @@ impl BlockingTokenStore for FileStore {
         let files = self.files(key);
         Ok(Loaded {
             grant: Self::read_grant(&files.grant)?,
-            salvage: Self::read_salvage(&files.next),
+            salvage: Self::salvaged(&files),
         })
     }
 
@@ -714,8 +738,8 @@ impl BlockingTokenStore for FileStore {
     fn salvage(&self, grant: &StoredGrant) -> Result<(), StoreError> {
         self.create_dir()?;
         let files = self.files(grant.key());
-        let json = serde_json::to_vec(grant).map_err(|e| Self::io(&files.next)(e.into()))?;
-        Self::write_in_place(&files.next, &json)
+        let json = serde_json::to_vec(grant).map_err(|e| Self::io(&files.salvage)(e.into()))?;
+        Self::write_in_place(&files.salvage, &json)
     }
 
     fn delete(&self, lease: &Lease, expected: u64) -> Result<Saved, StoreError> {
@@ -724,7 +748,7 @@ impl BlockingTokenStore for FileStore {
         if Self::stored_generation(&files)? != Some(expected) {
             return Ok(Saved::FencedOut);
         }
-        for path in [&files.grant, &files.next, &files.spare] {
+        for path in [&files.grant, &files.next, &files.spare, &files.salvage] {
             match fs::remove_file(path) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
@@ -836,7 +860,7 @@ impl TokenStore for FileStore {
             if Self::stored_generation(&files)? != Some(expected) {
                 return Ok(Saved::FencedOut);
             }
-            for path in [&files.grant, &files.next, &files.spare] {
+            for path in [&files.grant, &files.next, &files.spare, &files.salvage] {
                 match fs::remove_file(path) {
                     Ok(()) => {}
                     Err(e) if e.kind() == io::ErrorKind::NotFound => {}

@@ -62,6 +62,9 @@ pub enum Error {
     /// The token store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A user's call (`refresh_now`, `logout`) on an API client with a fixed credential.
+    #[error("this API client holds a fixed credential, not a user's grant (see Grants::api)")]
+    NotAGrant,
 }
 
 impl Error {
@@ -250,8 +253,8 @@ pub struct ApiClient {
 #[derive(Debug)]
 enum Kind {
     /// OAuth 1.0a, app-only, or a token set used until it expires: shared, never copied per
-    /// request (the signer's keyed state stays in one place).
-    Fixed(RwLock<Credential>),
+    /// request (the signer's keyed state stays in one place; boxed, it is large).
+    Fixed(Box<RwLock<Credential>>),
     /// A user's grant in a keyed store.
     User(grants::UserHandle),
 }
@@ -262,7 +265,7 @@ impl ApiClient {
     pub fn new(client: Client, credential: Credential) -> Self {
         Self {
             client,
-            kind: Kind::Fixed(RwLock::new(credential)),
+            kind: Kind::Fixed(Box::new(RwLock::new(credential))),
         }
     }
 
