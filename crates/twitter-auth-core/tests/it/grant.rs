@@ -926,7 +926,6 @@ fn answers_that_did_not_spend_the_token_clear_the_intent() {
 }
 
 #[test]
-#[ignore = "BUG: answered() with a 500/502/504 to a refresh clears the intent and reports UnexpectedStatus"]
 fn a_500_answer_keeps_the_intent_like_the_client_does() {
     // A 500 on a single-use step says nothing of whether X spent the grant: the core's retry
     // policy gives up with MayHaveBeenConsumed and never hands it to finish (retry.rs). Fed to
@@ -1245,7 +1244,6 @@ fn with_unsaved_ignores_what_is_not_the_successor() {
 }
 
 #[test]
-#[ignore = "BUG: a successor whose settling save fails ends Unsaved, but task.unsaved() is None"]
 fn a_successor_from_memory_that_cannot_be_committed_stays_in_memory() {
     // The set X issued exists only in memory (its save and its salvage both failed). The store
     // still refuses writes: the task uses it, and must keep offering it to the next task, or
@@ -1266,7 +1264,6 @@ fn a_successor_from_memory_that_cannot_be_committed_stays_in_memory() {
 }
 
 #[test]
-#[ignore = "BUG: a task that sends nothing (NotSent, 429, lease too short) clears the intent an earlier, interrupted refresh left"]
 fn an_earlier_intent_survives_a_retry_that_x_did_not_process() {
     // A holder died after its intent (X may have spent r1). The next holder retries, but its
     // request never reaches X, or X refuses it unprocessed, or its lease runs short: nothing
@@ -1585,7 +1582,6 @@ fn polling_twice_or_feeding_an_input_of_another_step_changes_nothing() {
 }
 
 #[test]
-#[ignore = "BUG: GrantTask::saved replaces the state with Release before checking it is a Save"]
 fn a_stray_saved_changes_nothing() {
     let at = origin();
     // Waiting for the lease.
@@ -2159,7 +2155,6 @@ proptest! {
     /// The same, and the knowledge that a refresh's outcome is unknown is never dropped: a token
     /// is sent again only by a task that loaded the intent, and no grant is declared `Refused`.
     #[test]
-    #[ignore = "BUG: a retry that sends nothing clears an earlier intent (see an_earlier_intent_survives_a_retry_that_x_did_not_process)"]
     fn two_tasks_on_one_store_never_forget_an_unknown_outcome(plan in plan()) {
         simulate(plan, true)?;
     }
