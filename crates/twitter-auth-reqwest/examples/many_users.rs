@@ -14,7 +14,11 @@ use twitter_auth_std::FileStore;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let app = Client::confidential(ClientId::new("YOUR_CLIENT_ID"), ClientSecret::new("SECRET"));
     // Every instance of the service may share the directory (or use twitter-auth-redis).
-    let grants = Grants::new(Http::new(Endpoints::x()), app, Arc::new(FileStore::new("grants")));
+    let grants = Grants::new(
+        Http::new(Endpoints::x()),
+        app,
+        Arc::new(FileStore::new("grants")),
+    );
 
     // The refresh job: each user whose access token expires within a minute, refreshed once
     // across instances, 8 at a time, waiting out a 429 from X.
@@ -39,7 +43,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let key = UserKey::new("1072250532645998596")?;
     let api = grants.api(&key).await?; // cached after the first call: no store read
     let url = api.client().endpoints().api_url("2/users/me");
-    let me = api.send(http::Request::get(url.as_str()).body(Vec::new())?).await?;
+    let me = api
+        .send(http::Request::get(url.as_str()).body(Vec::new())?)
+        .await?;
     println!("{} (expires {:?})", me.status(), api.expires_at());
 
     // Log out: both tokens revoked at X, then the key deleted.
