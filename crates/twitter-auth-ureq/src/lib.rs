@@ -1,6 +1,6 @@
-//! Blocking transport for [`twitter_auth_core`] over [`ureq`]: every X authentication flow, and
-//! an API client that signs or authorizes each request and refreshes OAuth 2.0 tokens once for
-//! all threads.
+//! Blocking transport for [`twitter_auth_core`] over [`ureq`]: every X authentication flow, an
+//! API client that signs or authorizes each request, and [`Grants`]: many users' OAuth 2.0
+//! grants in one keyed store, each refreshed once for all threads and processes.
 //!
 //! All protocol decisions are the core's; this crate sends, receives, waits and holds shared
 //! state. Its async twin, `twitter-auth-reqwest`, has the same shape.
@@ -29,6 +29,47 @@
 //! let answer = api.send(twitter_auth_core::http::Request::get(url.as_str()).body(Vec::new())?)?;
 //! assert_eq!(answer.status(), 200);
 //! assert!(api.client().rate_limit().is_some());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Many users: one transport and one store for all of them
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::time::SystemTime;
+//! use twitter_auth_core::grant::UserKey;
+//! use twitter_auth_core::oauth2::{AuthorizeRequest, Client as App, Scope, Scopes};
+//! use twitter_auth_core::{ClientId, Endpoints, http};
+//! use twitter_auth_std::MemoryStore; // `FileStore::new(dir)` keeps grants between runs
+//! use twitter_auth_ureq::{Client, Grants};
+//!
+//! # let x = twitter_auth_mock::MockX::start(Default::default())?;
+//! # let id = x.config().app(twitter_auth_mock::DEMO_NATIVE_APP).unwrap().client_id().unwrap();
+//! let client = Client::new(Endpoints::local(x.base_url())?); // `Endpoints::x()` for X
+//! let app = App::public(ClientId::new(id));
+//! let grants = Grants::new(client.clone(), app.clone(), Arc::new(MemoryStore::new()));
+//!
+//! // A user logs in; the fake X approves at once and redirects to the callback.
+//! let scopes = Scopes::from([Scope::UsersRead, Scope::TweetRead, Scope::OfflineAccess]);
+//! let (url, pending) = AuthorizeRequest::new(&app, "http://127.0.0.1:8765/callback", scopes)?
+//!     .start(client.endpoints(), SystemTime::now(), &mut rand::rng());
+//! # let consent = http::Request::get(url.as_str()).body(Vec::new())?;
+//! # let consent = client.round_trip(&consent, twitter_auth_core::Replay::Safe)?;
+//! # let callback = consent.headers()["location"].to_str()?;
+//! let code = pending.on_callback(callback, SystemTime::now())?;
+//! let tokens = client.execute(code.exchange(&app, client.endpoints())?)?;
+//! let key = UserKey::new("1072250532645998596")?; // the X user id, or the app's own key
+//! grants.login(&key, tokens)?;
+//!
+//! // In any request handler: a cheap API client for the user, refreshed when due.
+//! let api = grants.api(&key)?;
+//! let me = api.client().endpoints().api_url("2/users/me");
+//! let answer = api.send(http::Request::get(me.as_str()).body(Vec::new())?)?;
+//! assert_eq!(answer.status(), 200);
+//! api.refresh_now()?;
+//! assert_eq!(api.generation(), Some(2));
+//! api.logout()?; // both tokens revoked at X, then the key deleted
+//! assert!(grants.api(&key).is_err());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
