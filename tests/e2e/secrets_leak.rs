@@ -710,7 +710,9 @@ fn adapter_grants_never_print_secrets() {
     let error = api.send(request()).expect_err("nobody listens");
     deep_formats("ureq Error", &error, &[]);
     assert_clean("ureq Error Display", &error.to_string());
-    let report = grants.refresh_due(2).expect("the job runs");
+    let report = grants
+        .refresh_due(twitter_auth_core::oauth2::DEFAULT_REFRESH_MARGIN, 2)
+        .expect("the job runs");
     assert_eq!(report.failed.len(), 1, "{report:?}");
     deep_formats("ureq RefreshReport", &report, &[]);
     for (_, e) in &report.failed {
@@ -732,7 +734,10 @@ fn adapter_grants_never_print_secrets() {
         let error = api.send(request()).await.expect_err("nobody listens");
         deep_formats("reqwest Error", &error, &[]);
         assert_clean("reqwest Error Display", &error.to_string());
-        let report = grants.refresh_due(2).await.expect("the job runs");
+        let report = grants
+            .refresh_due(twitter_auth_core::oauth2::DEFAULT_REFRESH_MARGIN, 2)
+            .await
+            .expect("the job runs");
         assert_eq!(report.failed.len(), 1, "{report:?}");
         deep_formats("reqwest RefreshReport", &report, &[]);
         for (_, e) in &report.failed {

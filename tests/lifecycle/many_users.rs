@@ -10,6 +10,9 @@ use twitter_auth_mock::{Fault, FaultKind};
 
 use crate::support::{FIRST_ID, TempDir, files, grants, key, login, worker};
 
+/// The refresh job's horizon: tokens expiring within a minute.
+const MARGIN: Duration = Duration::from_secs(60);
+
 /// Whether a store directory holds one `.grant` per user and nothing else.
 fn only_grants(dir: &std::path::Path, users: u64) {
     let names = files(dir);
@@ -93,7 +96,7 @@ fn the_refresh_job_refreshes_a_thousand_users_once_each_while_api_calls_run() {
     }
     // 90 minutes later nothing has expired, so nothing is due within a 60 s margin.
     x.advance(Duration::from_secs(5400));
-    let report = here.refresh_due(8).expect("the job runs");
+    let report = here.refresh_due(MARGIN, 8).expect("the job runs");
     assert!(report.is_empty(), "nothing due: {report:?}");
     assert_eq!(x.counters().refreshes, 0);
 
@@ -115,7 +118,7 @@ fn the_refresh_job_refreshes_a_thousand_users_once_each_while_api_calls_run() {
                 }
             });
         }
-        here.refresh_due(8).expect("the job runs")
+        here.refresh_due(MARGIN, 8).expect("the job runs")
     });
     let after = x.counters();
     println!(
@@ -144,7 +147,7 @@ fn the_refresh_job_refreshes_a_thousand_users_once_each_while_api_calls_run() {
     assert!(job_report.refreshed.len() as u64 >= USERS - 100);
 
     // Run again: nothing is due.
-    let again = here.refresh_due(8).expect("the job runs");
+    let again = here.refresh_due(MARGIN, 8).expect("the job runs");
     assert!(again.is_empty(), "{again:?}");
     assert_eq!(x.counters().refreshes, after.refreshes);
     only_grants(dir.path(), USERS);
@@ -167,7 +170,7 @@ fn the_refresh_job_waits_out_a_429_from_the_token_endpoint() {
         FaultKind::RateLimited { reset_after: 900 },
     ));
     let clock_before = x.now();
-    let report = here.refresh_due(4).expect("the job runs");
+    let report = here.refresh_due(MARGIN, 4).expect("the job runs");
     assert_eq!(report.refreshed.len() as u64, USERS, "{report:?}");
     assert!(report.failed.is_empty());
     assert_eq!(x.counters().refreshes, USERS);

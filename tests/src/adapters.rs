@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use twitter_auth_core::api::Credential;
 use twitter_auth_core::grant::{GrantSettings, LoginRequired, RefreshReport, UserKey};
-use twitter_auth_core::oauth2::{self, TokenSet};
+use twitter_auth_core::oauth2::{self, DEFAULT_REFRESH_MARGIN, TokenSet};
 use twitter_auth_core::rate_limit::RateLimit;
 use twitter_auth_core::retry::RetryPolicy;
 use twitter_auth_core::{Endpoints, Exchange, HttpRequest, HttpResponse, Replay};
@@ -242,7 +242,9 @@ impl Adapter for Ureq {
     }
 
     fn refresh_due(grants: &Self::Grants, workers: usize) -> Result<Report, Failure> {
-        let done = grants.refresh_due(workers).map_err(from_ureq)?;
+        let done = grants
+            .refresh_due(DEFAULT_REFRESH_MARGIN, workers)
+            .map_err(from_ureq)?;
         Ok(report(done, from_ureq))
     }
 
@@ -454,7 +456,7 @@ impl Adapter for Reqwest {
     fn refresh_due(grants: &Self::Grants, workers: usize) -> Result<Report, Failure> {
         let done = grants
             .runtime
-            .block_on(grants.grants.refresh_due(workers))
+            .block_on(grants.grants.refresh_due(DEFAULT_REFRESH_MARGIN, workers))
             .map_err(from_reqwest)?;
         Ok(report(done, from_reqwest))
     }

@@ -20,14 +20,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Arc::new(FileStore::new("grants")),
     );
 
-    // The refresh job: each user whose access token expires within a minute, refreshed once
-    // across instances, 8 at a time, waiting out a 429 from X.
+    // The refresh job: each user whose access token expires in the next 10 minutes, refreshed
+    // once across instances, 8 at a time, waiting out a 429 from X.
     let job = grants.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(300));
         loop {
             every.tick().await;
-            match job.refresh_due(8).await {
+            match job.refresh_due(Duration::from_secs(600), 8).await {
                 Ok(report) => {
                     for (user, why) in &report.login_required {
                         eprintln!("user {user} must log in again: {why}");

@@ -135,17 +135,25 @@ impl Grants {
         lock(&self.inner.slots).remove(key);
     }
 
-    /// The refresh job: refreshes every key whose access token expires within the settings'
-    /// margin, with at most `workers` refreshes at once, each key once (through the same
+    /// The refresh job: refreshes every key whose access token expires `within` from now (or
+    /// within the settings' margin, if that is longer), with at most `workers` refreshes at once, each key once (through the same
     /// single-flight lock as API calls for it, and the store's lease), waiting out a 429 from
     /// X's token endpoint.
     ///
     /// # Errors
     ///
     /// Only if the store cannot list the keys; each key's own failure is in the report.
-    pub async fn refresh_due(&self, workers: usize) -> Result<RefreshReport, Error> {
+    pub async fn refresh_due(
+        &self,
+        within: Duration,
+        workers: usize,
+    ) -> Result<RefreshReport, Error> {
         let clock = self.inner.client.clock();
-        let due_by = clock.now() + self.inner.settings.margin;
+        let settings = GrantSettings {
+            margin: within.max(self.inner.settings.margin),
+            ..self.inner.settings
+        };
+        let due_by = clock.now() + settings.margin;
         let keys = self.inner.store.expiring_before(due_by).await?;
         let job = Arc::new(Mutex::new(RefreshJob::new(keys)));
         let mut running = tokio::task::JoinSet::new();
@@ -157,7 +165,10 @@ impl Grants {
                     let next = lock(&job).next(clock.now());
                     match next {
                         JobNext::Run(key) => {
-                            let result = grants.handle(&key).run(RefreshReason::IfDue).await;
+                            let result = grants
+                                .handle(&key)
+                                .run_with(RefreshReason::IfDue, settings)
+                                .await;
                             let result = grants.classify(result);
                             lock(&job).finished(&key, result, clock.now());
                         }
@@ -286,10 +297,19 @@ impl UserHandle {
     /// Runs a refresh for `reason` unless the cached grant makes it pointless; one at a time,
     /// in a task of its own.
     pub(crate) async fn run(&self, reason: RefreshReason) -> Result<GrantOutcome, Error> {
+        self.run_with(reason, self.grants.settings).await
+    }
+
+    /// [`run`](Self::run) with other settings (the refresh job's horizon).
+    async fn run_with(
+        &self,
+        reason: RefreshReason,
+        settings: GrantSettings,
+    ) -> Result<GrantOutcome, Error> {
         let handle = self.clone();
         let task = tokio::spawn(async move {
             let _flight = handle.slot.flight.lock().await;
-            let settings = &handle.grants.settings;
+            let settings = &settings;
             if !handle.slot.has_unsaved.load(Relaxed)
                 && let Some(grant) = handle.cached()
                 && grant.tokens().can_refresh()

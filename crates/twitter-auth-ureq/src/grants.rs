@@ -134,17 +134,21 @@ impl Grants {
         lock(&self.inner.slots).remove(key);
     }
 
-    /// The refresh job: refreshes every key whose access token expires within the settings'
-    /// margin, with at most `workers` refreshes at once, each key once (through the same
+    /// The refresh job: refreshes every key whose access token expires `within` from now (or
+    /// within the settings' margin, if that is longer), with at most `workers` refreshes at once, each key once (through the same
     /// single-flight lock as API calls for it, and the store's lease), waiting out a 429 from
     /// X's token endpoint.
     ///
     /// # Errors
     ///
     /// Only if the store cannot list the keys; each key's own failure is in the report.
-    pub fn refresh_due(&self, workers: usize) -> Result<RefreshReport, Error> {
+    pub fn refresh_due(&self, within: Duration, workers: usize) -> Result<RefreshReport, Error> {
         let clock = self.inner.client.clock();
-        let due_by = clock.now() + self.inner.settings.margin;
+        let settings = GrantSettings {
+            margin: within.max(self.inner.settings.margin),
+            ..self.inner.settings
+        };
+        let due_by = clock.now() + settings.margin;
         let keys = self.inner.store.expiring_before(due_by)?;
         let job = Mutex::new(RefreshJob::new(keys));
         std::thread::scope(|scope| {
@@ -154,7 +158,8 @@ impl Grants {
                         let next = lock(&job).next(clock.now());
                         match next {
                             JobNext::Run(key) => {
-                                let result = self.handle(&key).run(RefreshReason::IfDue);
+                                let result =
+                                    self.handle(&key).run_with(RefreshReason::IfDue, &settings);
                                 let result = self.classify(result);
                                 lock(&job).finished(&key, result, clock.now());
                             }
@@ -272,8 +277,16 @@ impl UserHandle {
 
     /// Runs a refresh for `reason` unless the cached grant makes it pointless; one at a time.
     pub(crate) fn run(&self, reason: RefreshReason) -> Result<GrantOutcome, Error> {
+        self.run_with(reason, &self.grants.settings)
+    }
+
+    /// [`run`](Self::run) with other settings (the refresh job's horizon).
+    fn run_with(
+        &self,
+        reason: RefreshReason,
+        settings: &GrantSettings,
+    ) -> Result<GrantOutcome, Error> {
         let _flight = lock(&self.slot.flight);
-        let settings = &self.grants.settings;
         if !self.slot.has_unsaved.load(Relaxed)
             && let Some(grant) = read(&self.slot.grant).as_ref()
             && grant.tokens().can_refresh()
