@@ -27,6 +27,8 @@ pub enum Failure {
     /// The HTTP client followed a redirect and the adapter refused its answer (reqwest only:
     /// a caller's client that follows redirects).
     Redirected,
+    /// A user's call on an API client with a fixed credential.
+    NotAGrant,
 }
 
 /// The fake X's clock, for adapters: `sleep` moves it instead of waiting, so waits on rate
@@ -168,6 +170,7 @@ fn from_ureq(error: twitter_auth_ureq::Error) -> Failure {
     match error {
         twitter_auth_ureq::Error::Core(e) => Failure::Core(e),
         twitter_auth_ureq::Error::Store(e) => Failure::Store(e.to_string()),
+        twitter_auth_ureq::Error::NotAGrant => Failure::NotAGrant,
         other => Failure::Transport(other.to_string()),
     }
 }
@@ -300,6 +303,7 @@ fn from_reqwest(error: twitter_auth_reqwest::Error) -> Failure {
         twitter_auth_reqwest::Error::Core(e) => Failure::Core(e),
         twitter_auth_reqwest::Error::Store(e) => Failure::Store(e.to_string()),
         twitter_auth_reqwest::Error::Redirected => Failure::Redirected,
+        twitter_auth_reqwest::Error::NotAGrant => Failure::NotAGrant,
         other => Failure::Transport(other.to_string()),
     }
 }
