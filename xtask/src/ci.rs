@@ -69,9 +69,16 @@ pub(crate) fn run() -> Result<(), DynError> {
     // The browser test (crates/twauth/tests/browser.rs) drives headless Chromium through
     // chromedriver: install both when missing, and make the test fail rather than skip.
     ensure_browser(&mut ci)?;
+    ensure_apt(
+        &mut ci,
+        &["redis-server"],
+        &["/usr/bin/redis-server"],
+        "the Redis store's tests",
+    )?;
     // Unit, integration and doc tests (and xtask's own tidy test).
     let mut test = cargo(["test", "--workspace", "--all-features"]);
     test.env("TWAUTH_REQUIRE_BROWSER", "1");
+    test.env("TWITTER_AUTH_REQUIRE_REDIS", "1");
     ci.step("test", test)?;
     let mut doc = cargo(["doc", "--workspace", "--no-deps", "--all-features"]);
     doc.env("RUSTDOCFLAGS", "-D warnings");
@@ -121,42 +128,47 @@ pub(crate) fn run() -> Result<(), DynError> {
     Ok(())
 }
 
-/// Debian's Chromium and its WebDriver, which the browser test needs.
-const BROWSER_FILES: [&str; 2] = ["/usr/bin/chromium", "/usr/bin/chromedriver"];
-
-/// Installs `chromium` and `chromium-driver` with apt-get when either is missing.
-fn ensure_browser(ci: &mut Runner) -> Result<(), DynError> {
-    let missing: Vec<&str> = BROWSER_FILES
-        .into_iter()
-        .filter(|f| !std::path::Path::new(f).is_file())
-        .collect();
-    if missing.is_empty() {
+/// Installs the Debian `packages` with apt-get when any of `files` is missing (and
+/// updates the package lists once if the first try fails), because `needed_by` needs it.
+fn ensure_apt(
+    ci: &mut Runner,
+    packages: &[&str],
+    files: &[&str],
+    needed_by: &str,
+) -> Result<(), DynError> {
+    if files.iter().all(|f| std::path::Path::new(f).is_file()) {
         return Ok(());
     }
-    println!(
-        "{} missing: installing chromium and chromium-driver with apt-get, since the browser test needs them",
-        missing.join(" and ")
-    );
+    let names = packages.join(" ");
+    println!("{names} missing: installing with apt-get, since {needed_by} need it");
     let install = || {
         let mut cmd = Command::new("apt-get");
-        cmd.args(["install", "-y", "chromium", "chromium-driver"])
+        cmd.args(["install", "-y"])
+            .args(packages)
             .env("DEBIAN_FRONTEND", "noninteractive");
         cmd
     };
-    if ci.step("install chromium", install()).is_ok() {
+    let step = format!("install {names}");
+    if ci.step(&step, install()).is_ok() {
         return Ok(());
     }
-    println!("apt-get install failed: updating the package lists and trying again");
     let mut update = Command::new("apt-get");
     update
         .arg("update")
         .env("DEBIAN_FRONTEND", "noninteractive");
     ci.step("apt-get update", update)?;
-    ci.step("install chromium", install()).map_err(|e| {
-        format!(
-            "{e}: the browser test needs {} (install chromium and chromium-driver by hand)",
-            BROWSER_FILES.join(" and ")
-        )
-        .into()
-    })
+    ci.step(&step, install())
+}
+
+/// Debian's Chromium and its WebDriver, which the browser test needs.
+const BROWSER_FILES: [&str; 2] = ["/usr/bin/chromium", "/usr/bin/chromedriver"];
+
+/// Installs `chromium` and `chromium-driver` with apt-get when either is missing.
+fn ensure_browser(ci: &mut Runner) -> Result<(), DynError> {
+    ensure_apt(
+        ci,
+        &["chromium", "chromium-driver"],
+        &BROWSER_FILES,
+        "the browser tests",
+    )
 }
