@@ -6,21 +6,63 @@
 //!   its own order) and check the answer is that user; exit 0 when all were.
 //! - `grant-worker once BASE DIR CLIENT_ID OFFSET KEY`: one call; prints `ok`,
 //!   `login-required <reason>` (exit 3) or `error <message>` (exit 1).
+//! - `grant-worker tasks BASE DIR CLIENT_ID OFFSET TASKS FIRST_ID COUNT [--wait]`: as `users`,
+//!   with `TASKS` tokio tasks through the async adapter.
+//!
+//! `DIR` is a `FileStore` directory, or a `redis://` URL for the Redis store (sealed with the
+//! tests' key). `GRANT_WORKER_LEASE_MS`, `GRANT_WORKER_BUDGET_MS` and `GRANT_WORKER_TIMEOUT_MS`
+//! set the lease TTL, the send budget and the HTTP timeout (for lease-expiry tests).
 //!
 //! `OFFSET` is the fake X's clock offset in seconds. With `--wait` the worker prints `ready`
 //! once set up and waits for a line on stdin, so a parent can release every worker at once.
 //! Exit 2 on bad arguments.
 
+use std::future::Future;
 use std::io::{BufRead as _, Write as _};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use twitter_auth_core::grant::UserKey;
+use twitter_auth_core::grant::{GrantSettings, UserKey};
 use twitter_auth_core::oauth2::Client as OAuth2Client;
 use twitter_auth_core::{ClientId, Endpoints};
-use twitter_auth_std::{Clock, FileStore};
+use twitter_auth_redis::{RedisStore, Sealer};
+use twitter_auth_std::{BlockingTokenStore, Clock, FileStore, TokenStore};
 use twitter_auth_ureq::{Client, Error, Grants};
+
+/// The key the lifecycle tests seal Redis values with.
+const REDIS_KEY: [u8; 32] = *b"lifecycle tests' key, 32 bytes!!";
+
+/// A store that has both faces.
+trait AnyStore: TokenStore + BlockingTokenStore {}
+impl<S: TokenStore + BlockingTokenStore> AnyStore for S {}
+
+fn open_store(dir: &str) -> Arc<dyn AnyStore> {
+    if dir.starts_with("redis://") {
+        Arc::new(RedisStore::open(dir, Sealer::new(1, REDIS_KEY)).expect("a Redis URL"))
+    } else {
+        Arc::new(FileStore::new(dir))
+    }
+}
+
+fn env_ms(name: &str) -> Option<Duration> {
+    std::env::var(name)
+        .ok()?
+        .parse()
+        .ok()
+        .map(Duration::from_millis)
+}
+
+fn settings() -> GrantSettings {
+    let mut settings = GrantSettings::default();
+    if let Some(ttl) = env_ms("GRANT_WORKER_LEASE_MS") {
+        settings.lease_ttl = ttl;
+    }
+    if let Some(budget) = env_ms("GRANT_WORKER_BUDGET_MS") {
+        settings.send_budget = budget;
+    }
+    settings
+}
 
 /// The system clock moved by the mock's offset, so this process agrees with the mock.
 struct OffsetClock(u64);
@@ -50,9 +92,26 @@ fn main() -> ExitCode {
     let (Ok(offset), Ok(endpoints)) = (offset.parse::<u64>(), Endpoints::local(base)) else {
         return usage();
     };
-    let client = Client::new(endpoints).with_clock(Arc::new(OffsetClock(offset)));
     let oauth2 = OAuth2Client::public(ClientId::new(client_id.clone()));
-    let grants = Grants::new(client, oauth2, Arc::new(FileStore::new(dir)));
+    let store = open_store(dir);
+    if let ("tasks", [tasks, first, count]) = (mode, more) {
+        let (Ok(tasks), Ok(first), Ok(count)) = (
+            tasks.parse::<u64>(),
+            first.parse::<u64>(),
+            count.parse::<u64>(),
+        ) else {
+            return usage();
+        };
+        return tasks_mode(endpoints, oauth2, store, offset, tasks, first, count, wait);
+    }
+    let mut agent = ureq::Agent::config_builder().timeout_connect(Some(Duration::from_secs(10)));
+    agent = agent.timeout_global(Some(
+        env_ms("GRANT_WORKER_TIMEOUT_MS").unwrap_or(Duration::from_secs(30)),
+    ));
+    let client = Client::with_agent(endpoints, agent.build().into())
+        .with_clock(Arc::new(OffsetClock(offset)));
+    let blocking: Arc<dyn BlockingTokenStore> = store;
+    let grants = Grants::new(client, oauth2, blocking).with_settings(settings());
     match (mode, more) {
         ("users", [threads, first, count]) => {
             let (Ok(threads), Ok(first), Ok(count)) = (
@@ -74,7 +133,7 @@ fn main() -> ExitCode {
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: grant-worker users BASE DIR CLIENT_ID OFFSET THREADS FIRST_ID COUNT [--wait]\n       grant-worker once BASE DIR CLIENT_ID OFFSET KEY"
+        "usage: grant-worker users|tasks BASE DIR CLIENT_ID OFFSET THREADS FIRST_ID COUNT [--wait]\n       grant-worker once BASE DIR CLIENT_ID OFFSET KEY"
     );
     ExitCode::from(2)
 }
@@ -160,4 +219,84 @@ fn barrier() -> bool {
     }
     let mut line = String::new();
     matches!(std::io::stdin().lock().read_line(&mut line), Ok(n) if n > 0)
+}
+
+/// The system clock moved by the mock's offset, for the async adapter.
+#[derive(Debug)]
+struct AsyncOffsetClock(u64);
+
+impl twitter_auth_reqwest::AsyncClock for AsyncOffsetClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now() + Duration::from_secs(self.0)
+    }
+
+    fn sleep(&self, duration: Duration) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(tokio::time::sleep(duration))
+    }
+}
+
+/// `tasks` mode: `tasks` tokio tasks, each calling once for every user.
+#[allow(clippy::too_many_arguments)]
+fn tasks_mode(
+    endpoints: Endpoints,
+    oauth2: OAuth2Client,
+    store: Arc<dyn AnyStore>,
+    offset: u64,
+    tasks: u64,
+    first: u64,
+    count: u64,
+    wait: bool,
+) -> ExitCode {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async move {
+        let client = twitter_auth_reqwest::Client::new(endpoints)
+            .with_clock(Arc::new(AsyncOffsetClock(offset)));
+        let store: Arc<dyn TokenStore> = store;
+        let grants =
+            twitter_auth_reqwest::Grants::new(client, oauth2, store).with_settings(settings());
+        if wait && !barrier() {
+            return ExitCode::FAILURE;
+        }
+        let mut running = tokio::task::JoinSet::new();
+        for t in 0..tasks {
+            let grants = grants.clone();
+            running.spawn(async move {
+                let mut failures = 0u64;
+                for i in 0..count {
+                    let id = first + (i + t * 37) % count;
+                    let key = UserKey::new(id.to_string()).expect("a key");
+                    let answer = async {
+                        let api = grants.api(&key).await?;
+                        let url = api.client().endpoints().api_url("2/users/me");
+                        let request = http::Request::get(url.as_str())
+                            .body(Vec::new())
+                            .expect("a valid request");
+                        api.send(request).await
+                    }
+                    .await;
+                    match answer {
+                        Ok(answer) if answer.status() == 200 => {}
+                        other => {
+                            eprintln!("grant-worker: user {id}: {other:?}");
+                            failures += 1;
+                        }
+                    }
+                }
+                failures
+            });
+        }
+        let mut failures = 0;
+        while let Some(done) = running.join_next().await {
+            failures += done.unwrap_or(1);
+        }
+        if failures == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        }
+    })
 }

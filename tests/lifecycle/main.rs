@@ -9,3 +9,4 @@ mod support;
 mod crashes;
 mod full_disk;
 mod many_users;
+mod redis;

@@ -29,7 +29,9 @@ pub use store::{
 /// A named step of a refresh where a crash test may stop the process (test-only).
 ///
 /// With the `failpoints` feature and `TWITTER_AUTH_FAILPOINT=<name>` in the environment, prints
-/// `failpoint <name>` on stderr and sleeps until the process is killed; otherwise does nothing.
+/// `failpoint <name>` on stderr and waits: until the file named by
+/// `TWITTER_AUTH_FAILPOINT_RESUME` exists (then goes on), or, without it, until the process is
+/// killed. Otherwise does nothing.
 #[doc(hidden)]
 pub fn failpoint(name: &str) {
     #[cfg(feature = "failpoints")]
@@ -38,8 +40,13 @@ pub fn failpoint(name: &str) {
         let mut stderr = std::io::stderr().lock();
         let _ = writeln!(stderr, "failpoint {name}");
         let _ = stderr.flush();
-        loop {
-            std::thread::sleep(std::time::Duration::from_secs(3600));
+        drop(stderr);
+        let resume = std::env::var_os("TWITTER_AUTH_FAILPOINT_RESUME");
+        while resume
+            .as_ref()
+            .is_none_or(|file| !std::path::Path::new(file).exists())
+        {
+            std::thread::sleep(std::time::Duration::from_millis(10));
         }
     }
     #[cfg(not(feature = "failpoints"))]
