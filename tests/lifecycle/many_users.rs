@@ -180,3 +180,108 @@ fn the_refresh_job_waits_out_a_429_from_the_token_endpoint() {
     );
     let _ = Arc::clone(&x);
 }
+
+/// A file store that counts the calls made to it.
+#[derive(Debug)]
+struct Counting(twitter_auth_std::FileStore, std::sync::atomic::AtomicU64);
+
+impl Counting {
+    fn count(&self) -> u64 {
+        self.1.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn tick(&self) {
+        self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl twitter_auth_std::BlockingTokenStore for Counting {
+    fn try_lease(
+        &self,
+        key: &twitter_auth_core::grant::UserKey,
+        ttl: Duration,
+    ) -> Result<Option<twitter_auth_std::Lease>, twitter_auth_std::StoreError> {
+        self.tick();
+        self.0.try_lease(key, ttl)
+    }
+    fn release(&self, lease: twitter_auth_std::Lease) -> Result<(), twitter_auth_std::StoreError> {
+        self.tick();
+        self.0.release(lease)
+    }
+    fn load(
+        &self,
+        key: &twitter_auth_core::grant::UserKey,
+    ) -> Result<twitter_auth_core::grant::Loaded, twitter_auth_std::StoreError> {
+        self.tick();
+        self.0.load(key)
+    }
+    fn save(
+        &self,
+        lease: &twitter_auth_std::Lease,
+        expected: Option<u64>,
+        grant: &twitter_auth_core::grant::StoredGrant,
+    ) -> Result<twitter_auth_core::grant::Saved, twitter_auth_std::StoreError> {
+        self.tick();
+        self.0.save(lease, expected, grant)
+    }
+    fn salvage(
+        &self,
+        grant: &twitter_auth_core::grant::StoredGrant,
+    ) -> Result<(), twitter_auth_std::StoreError> {
+        self.tick();
+        self.0.salvage(grant)
+    }
+    fn delete(
+        &self,
+        lease: &twitter_auth_std::Lease,
+        expected: u64,
+    ) -> Result<twitter_auth_core::grant::Saved, twitter_auth_std::StoreError> {
+        self.tick();
+        self.0.delete(lease, expected)
+    }
+    fn expiring_before(
+        &self,
+        before: std::time::SystemTime,
+    ) -> Result<Vec<twitter_auth_core::grant::UserKey>, twitter_auth_std::StoreError> {
+        self.tick();
+        self.0.expiring_before(before)
+    }
+}
+
+#[test]
+fn the_hot_path_reads_no_store_and_takes_no_lease() {
+    const USERS: u64 = 20;
+    let x = crate::support::fake_x(USERS);
+    let dir = TempDir::new("hot");
+    let here = grants(&x, dir.path());
+    for i in 0..USERS {
+        login(&x, &here, FIRST_ID + i);
+    }
+    let counting = Arc::new(Counting(
+        twitter_auth_std::FileStore::new(dir.path()),
+        std::sync::atomic::AtomicU64::new(0),
+    ));
+    let endpoints = twitter_auth_core::Endpoints::local(x.base_url()).unwrap();
+    let client = twitter_auth_ureq::Client::new(endpoints)
+        .with_clock(Arc::new(crate::support::XClock(Arc::clone(&x))));
+    let app = crate::support::public_client(&x);
+    let store: Arc<dyn twitter_auth_std::BlockingTokenStore> = Arc::clone(&counting) as _;
+    let cold = twitter_auth_ureq::Grants::new(client, app, store);
+    for i in 0..USERS {
+        cold.api(&key(FIRST_ID + i)).unwrap(); // one load each, the first time
+    }
+    assert_eq!(counting.count(), USERS);
+    for round in 0..50 {
+        for i in 0..USERS {
+            let api = cold.api(&key(FIRST_ID + i)).unwrap();
+            let url = api.client().endpoints().api_url("2/users/me");
+            let request = http::Request::get(url.as_str()).body(Vec::new()).unwrap();
+            assert_eq!(api.send(request).unwrap().status(), 200, "round {round}");
+        }
+    }
+    assert_eq!(
+        counting.count(),
+        USERS,
+        "1,000 calls: no store read, no lease"
+    );
+}

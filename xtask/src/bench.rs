@@ -153,6 +153,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), DynError> {
     adapter_table(&mut report, &adapter);
 
     instruction_table(&mut report)?;
+    extra_tables(&mut report, &target_dir, started);
 
     println!("\n{report}");
     let path = target_dir.join("bench-report.md");
@@ -436,6 +437,29 @@ fn time_table(report: &mut String, measurements: &[Measurement], criterion_dir: 
         &[false, false, true, true, true],
         &rows,
     );
+}
+
+/// Appends the tables that benches with their own harness wrote to `target/bench-extra/`
+/// during this run (the keyed hot path, the Redis store).
+fn extra_tables(report: &mut String, target_dir: &Path, started: SystemTime) {
+    let Ok(entries) = fs::read_dir(target_dir.join("bench-extra")) else {
+        return;
+    };
+    let mut tables: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            fs::metadata(p)
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t >= started)
+        })
+        .collect();
+    tables.sort();
+    for table in tables {
+        if let Ok(text) = fs::read_to_string(&table) {
+            report.push_str(&text);
+        }
+    }
 }
 
 /// Appends the instruction and allocation table from `sign_probe` runs.
