@@ -29,6 +29,7 @@ const BENCHES: &[(&str, &str)] = &[
     ("twitter-auth-mock", "mock"),
     ("twitter-auth-reqwest", "overhead"),
     ("twitter-auth-ureq", "hot_path"),
+    ("twitter-auth-redis", "store"),
 ];
 
 /// Per group-name prefix: our function, and the other crate's function we compare it with.
