@@ -309,3 +309,21 @@ fn an_unreachable_redis_is_a_typed_error_within_the_timeout() {
     }
     assert!(start.elapsed() < Duration::from_secs(5));
 }
+
+#[test]
+fn debug_shows_neither_the_password_nor_the_keys() {
+    let store = RedisStore::open(
+        "redis://user:hunter2-password@127.0.0.1:6379/",
+        Sealer::new(3, KEY).with_old_key(2, [5; 32]),
+    )
+    .unwrap();
+    let shown = format!("{store:?}");
+    assert!(!shown.contains("hunter2"), "{shown}");
+    assert!(!shown.contains("0123456789"), "{shown}");
+    assert!(shown.contains("127.0.0.1"), "{shown}");
+    assert!(RedisStore::open("http://127.0.0.1/", Sealer::new(1, KEY)).is_err());
+    assert!(
+        store.with_prefix("a{b}").is_err(),
+        "a brace would break the hash tags"
+    );
+}
