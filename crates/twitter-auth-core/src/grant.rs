@@ -612,6 +612,8 @@ pub struct GrantTask {
     sent_from: u64,
     /// The latest monotonic instant seen by `poll`.
     mono_now: Option<Instant>,
+    /// X's token endpoint answered 429: how long to wait.
+    retry_after: Option<Duration>,
     steps: Vec<Step>,
     result: Option<Result<GrantOutcome, GrantError>>,
 }
@@ -643,6 +645,7 @@ impl GrantTask {
             rereading: false,
             sent_from: 0,
             mono_now: None,
+            retry_after: None,
             steps: Vec::new(),
             result: None,
         }
@@ -917,30 +920,18 @@ impl GrantTask {
             Some(Step::Refresh(_)) if matches!(response.status().as_u16(), 500 | 502 | 504) => {
                 self.release_with(Err(Error::MayHaveBeenConsumed.into()));
             }
-            Some(Step::Refresh(step)) => match step.finish(now, response) {
-                Ok(tokens) => {
-                    let Some(from) = &self.current else {
-                        return self.release_with(Err(GrantError::Store));
-                    };
-                    let grant = StoredGrant::new(self.key.clone(), tokens, from.generation + 1);
-                    let expected = Some(from.generation);
-                    self.unsaved = Some(grant.clone());
-                    self.state = State::Save {
-                        grant,
-                        expected,
-                        then: AfterSave::NewSet,
-                    };
+            Some(Step::Refresh(step)) => {
+                if response.status() == 429 {
+                    // Refused before processing: nothing spent; say how long to wait.
+                    let limits = crate::rate_limit::RateLimit::from_response(&response, now);
+                    self.retry_after = Some(
+                        limits
+                            .and_then(|l| l.wait(now))
+                            .unwrap_or(Duration::from_secs(60)),
+                    );
                 }
-                Err(e) if refuses_grant(&e) => {
-                    // Another holder may have rotated it meanwhile: read again first. X's own
-                    // words are dropped: the typed reason says what to do.
-                    self.rereading = true;
-                    self.state = State::Load;
-                }
-                Err(e @ Error::MayHaveBeenConsumed) => self.release_with(Err(e.into())),
-                // X answered and did not process the refresh: the token is unspent.
-                Err(e) => self.fail_clearing_intent(e.into()),
-            },
+                self.finish_refresh(step, response, now);
+            }
             Some(Step::Revoke(step)) => match step.finish(now, response) {
                 // A token X already holds invalid is as good as revoked.
                 Ok(()) => self.next_revocation(),
@@ -948,6 +939,34 @@ impl GrantTask {
                 Err(e) => self.release_with(Err(e.into())),
             },
             None => self.release_with(Err(GrantError::Transport)),
+        }
+    }
+
+    /// X's answer to the refresh this task sent.
+    fn finish_refresh(&mut self, step: RefreshExchange, response: HttpResponse, now: SystemTime) {
+        match step.finish(now, response) {
+            Ok(tokens) => {
+                let Some(from) = &self.current else {
+                    return self.release_with(Err(GrantError::Store));
+                };
+                let grant = StoredGrant::new(self.key.clone(), tokens, from.generation + 1);
+                let expected = Some(from.generation);
+                self.unsaved = Some(grant.clone());
+                self.state = State::Save {
+                    grant,
+                    expected,
+                    then: AfterSave::NewSet,
+                };
+            }
+            Err(e) if refuses_grant(&e) => {
+                // Another holder may have rotated it meanwhile: read again first. X's own
+                // words are dropped: the typed reason says what to do.
+                self.rereading = true;
+                self.state = State::Load;
+            }
+            Err(e @ Error::MayHaveBeenConsumed) => self.release_with(Err(e.into())),
+            // X answered and did not process the refresh: the token is unspent.
+            Err(e) => self.fail_clearing_intent(e.into()),
         }
     }
 
@@ -986,6 +1005,13 @@ impl GrantTask {
     #[must_use]
     pub fn fence(&self) -> u64 {
         self.fence
+    }
+
+    /// How long to wait before refreshing again, if X's token endpoint answered 429 (from its
+    /// rate-limit headers, or 60 s).
+    #[must_use]
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
     }
 
     /// A set X issued that is not saved, to keep in memory if the task ends early.

@@ -52,6 +52,8 @@ struct Slot {
     /// A set X issued that the store has not taken yet.
     unsaved: Mutex<Option<StoredGrant>>,
     has_unsaved: AtomicBool,
+    /// The last task's wait after a 429 from X's token endpoint (for the refresh job).
+    retry_after: Mutex<Option<Duration>>,
     /// Single flight: one task at a time for this key in this process; waiters hold no thread.
     flight: tokio::sync::Mutex<()>,
 }
@@ -165,11 +167,9 @@ impl Grants {
                     let next = lock(&job).next(clock.now());
                     match next {
                         JobNext::Run(key) => {
-                            let result = grants
-                                .handle(&key)
-                                .run_with(RefreshReason::IfDue, settings)
-                                .await;
-                            let result = grants.classify(result);
+                            let handle = grants.handle(&key);
+                            let result = handle.run_with(RefreshReason::IfDue, settings).await;
+                            let result = Self::classify(&handle, result);
                             lock(&job).finished(&key, result, clock.now());
                         }
                         JobNext::Wait(wait) => clock.sleep(wait).await,
@@ -189,35 +189,38 @@ impl Grants {
             .into_report())
     }
 
-    fn classify(&self, result: Result<GrantOutcome, Error>) -> KeyResult<Error> {
+    /// How a key's refresh ended, for the job; a 429 comes with the wait X asked for.
+    fn classify(handle: &UserHandle, result: Result<GrantOutcome, Error>) -> KeyResult<Error> {
+        let retry_after = lock(&handle.slot.retry_after).take();
         match result {
             Ok(outcome) => KeyResult::Done(outcome),
-            Err(e) => match (e.login_required(), &e) {
+            Err(e) => match (e.login_required(), retry_after) {
                 (Some(reason), _) => KeyResult::LoginRequired(reason),
-                (_, Error::Core(core)) if core.status() == Some(429) => {
-                    let now = self.inner.client.clock().now();
-                    let wait = self.inner.client.rate_limit().and_then(|l| l.wait(now));
-                    KeyResult::RateLimited(wait.unwrap_or(Duration::from_secs(60)), e)
-                }
-                _ => KeyResult::Failed(e),
+                (None, Some(wait)) => KeyResult::RateLimited(wait, e),
+                (None, None) => KeyResult::Failed(e),
             },
         }
     }
 
     fn handle(&self, key: &UserKey) -> UserHandle {
-        let slot = Arc::clone(
-            lock(&self.inner.slots)
-                .entry(key.clone())
-                .or_insert_with(|| {
-                    Arc::new(Slot {
-                        key: key.clone(),
-                        grant: RwLock::new(None),
-                        unsaved: Mutex::new(None),
-                        has_unsaved: AtomicBool::new(false),
-                        flight: tokio::sync::Mutex::new(()),
-                    })
-                }),
-        );
+        let mut slots = lock(&self.inner.slots);
+        // A cached key costs a lookup, not a copy of the key.
+        let slot = match slots.get(key) {
+            Some(slot) => Arc::clone(slot),
+            None => {
+                let slot = Arc::new(Slot {
+                    key: key.clone(),
+                    grant: RwLock::new(None),
+                    unsaved: Mutex::new(None),
+                    has_unsaved: AtomicBool::new(false),
+                    retry_after: Mutex::new(None),
+                    flight: tokio::sync::Mutex::new(()),
+                });
+                slots.insert(key.clone(), Arc::clone(&slot));
+                slot
+            }
+        };
+        drop(slots);
         UserHandle {
             grants: Arc::clone(&self.inner),
             slot,
@@ -426,6 +429,7 @@ impl UserHandle {
         store_error: Option<StoreError>,
         send_error: Option<Error>,
     ) -> Result<GrantOutcome, Error> {
+        *lock(&self.slot.retry_after) = task.retry_after();
         if let Some(unsaved) = task.unsaved().cloned() {
             *lock(&self.slot.unsaved) = Some(unsaved);
             self.slot.has_unsaved.store(true, Relaxed);

@@ -132,7 +132,7 @@ impl AsyncClock for TokioClock {
 #[derive(Clone, Debug)]
 pub struct Client {
     http: reqwest::Client,
-    endpoints: Endpoints,
+    endpoints: Arc<Endpoints>,
     policy: RetryPolicy,
     clock: Arc<dyn AsyncClock>,
     rate_limit: Arc<Mutex<Option<RateLimit>>>,
@@ -164,7 +164,7 @@ impl Client {
     pub fn with_client(endpoints: Endpoints, http: reqwest::Client) -> Self {
         Self {
             http,
-            endpoints,
+            endpoints: Arc::new(endpoints),
             policy: RetryPolicy::new(),
             clock: Arc::new(TokioClock),
             rate_limit: Arc::new(Mutex::new(None)),
