@@ -376,51 +376,86 @@ fn problem_hint(problem: &Problem) -> Option<&'static str> {
     }
 }
 
-/// The host a request went to, for an adapter's transport error: `host` or `host:port`, never
-/// the user info, path or query of `uri` (they may carry a token).
+/// A request that got no answer (connection, TLS, timeout, a cut body): where it went, and the
+/// HTTP client's error. The adapters' `Error::Transport` holds one.
+///
+/// `Display` is `host: cause`, e.g. `api.x.com: error sending request: Connection refused (os
+/// error 111)`: the host (and port) only, never the URL's user info, path or query (a query may
+/// carry a token); then the client's message, and its innermost cause's if that says more (an
+/// HTTP client's own message is often only "error sending request"). Messages that quote a URL
+/// are left out. The client's error is the [`source`](std::error::Error::source).
 ///
 /// ```
+/// use twitter_auth_core::TransportError;
+///
 /// let uri = "https://user:pw@api.x.com:8443/2/oauth2/token?code=SECRET".parse()?;
-/// assert_eq!(twitter_auth_core::transport_host(&uri), "api.x.com:8443");
+/// let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+/// let error = TransportError::new(&uri, refused);
+/// assert_eq!(error.host(), "api.x.com:8443");
+/// assert_eq!(error.to_string(), "api.x.com:8443: connection refused");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn transport_host(uri: &http::Uri) -> String {
-    match (uri.host(), uri.port_u16()) {
-        (Some(host), Some(port)) => format!("{host}:{port}"),
-        (Some(host), None) => host.to_owned(),
-        (None, _) => "an unknown host".to_owned(),
+#[derive(Debug)]
+pub struct TransportError<E> {
+    host: String,
+    source: E,
+}
+
+impl<E> TransportError<E> {
+    /// The failure of a request to `uri`.
+    pub fn new(uri: &http::Uri, source: E) -> Self {
+        let host = match (uri.host(), uri.port_u16()) {
+            (Some(host), Some(port)) => format!("{host}:{port}"),
+            (Some(host), None) => host.to_owned(),
+            (None, _) => "an unknown host".to_owned(),
+        };
+        Self { host, source }
+    }
+
+    /// `host` or `host:port`.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The HTTP client's error.
+    pub const fn get_ref(&self) -> &E {
+        &self.source
+    }
+
+    /// The HTTP client's error.
+    pub fn into_inner(self) -> E {
+        self.source
     }
 }
 
-/// Why a request got no answer, for an adapter's transport error: `error`'s message, then its
-/// innermost cause's if that says more (an HTTP client's own message is often only "error
-/// sending request"), e.g. `error sending request: Connection refused (os error 111)`.
-/// Messages that quote a URL are left out (an HTTP client's may, query and all).
-///
-/// ```
-/// let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
-/// assert_eq!(twitter_auth_core::transport_cause(&refused), "connection refused");
-/// ```
-pub fn transport_cause(error: &(dyn std::error::Error + 'static)) -> String {
-    let quotes_url = |text: &str| text.contains("://");
-    let top = error.to_string();
-    let mut root = None;
-    let mut source = error.source();
-    while let Some(cause) = source {
-        root = Some(cause.to_string());
-        source = cause.source();
-    }
-    let mut cause = if quotes_url(&top) { String::new() } else { top };
-    if let Some(root) = root.filter(|r| !quotes_url(r) && !cause.contains(r.as_str())) {
-        if !cause.is_empty() {
-            cause.push_str(": ");
+impl<E: std::error::Error + 'static> fmt::Display for TransportError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let quotes_url = |text: &str| text.contains("://");
+        let top = self.source.to_string();
+        let mut root = None;
+        let mut source = self.source.source();
+        while let Some(cause) = source {
+            root = Some(cause.to_string());
+            source = cause.source();
         }
-        cause.push_str(&root);
+        let mut cause = if quotes_url(&top) { String::new() } else { top };
+        if let Some(root) = root.filter(|r| !quotes_url(r) && !cause.contains(r.as_str())) {
+            if !cause.is_empty() {
+                cause.push_str(": ");
+            }
+            cause.push_str(&root);
+        }
+        if cause.is_empty() {
+            cause.push_str("no answer");
+        }
+        write!(f, "{}: {cause}", self.host)
     }
-    if cause.is_empty() {
-        cause.push_str("no answer");
+}
+
+impl<E: std::error::Error + 'static> std::error::Error for TransportError<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
     }
-    cause
 }
 
 /// What usually causes a transport failure: the adapters' `Error::hint` for one.

@@ -83,8 +83,7 @@ mod time;
 
 pub use endpoints::Endpoints;
 pub use error::{
-    Error, ErrorKind, OAuth2Error, Problem, TRANSPORT_HINT, XApiError, transport_cause,
-    transport_host,
+    Error, ErrorKind, OAuth2Error, Problem, TRANSPORT_HINT, TransportError, XApiError,
 };
 pub use exchange::{Exchange, HttpRequest, HttpResponse, Replay};
 pub use response::error_from_response;

@@ -379,7 +379,7 @@ impl PendingLogin {
             (Ok(code), _) => Ok(self.authorized(code)),
             (Err(error), ours) => Err(CallbackRefused {
                 error,
-                pending: (!ours).then_some(self),
+                pending: (!ours).then(|| Box::new(self)),
             }),
         }
     }
@@ -452,7 +452,7 @@ fn check_params(
 #[must_use = "a login that was given back must be kept, or it is lost"]
 pub struct CallbackRefused {
     error: Error,
-    pending: Option<PendingLogin>,
+    pending: Option<Box<PendingLogin>>,
 }
 
 impl CallbackRefused {
@@ -469,12 +469,12 @@ impl CallbackRefused {
 
     /// The login, if the callback was not its own.
     pub fn into_pending(self) -> Option<PendingLogin> {
-        self.pending
+        self.pending.map(|pending| *pending)
     }
 
     /// The error and the login, if it was given back.
     pub fn into_parts(self) -> (Error, Option<PendingLogin>) {
-        (self.error, self.pending)
+        (self.error, self.pending.map(|pending| *pending))
     }
 }
 

@@ -303,7 +303,12 @@ fn typed_api_calls_stay_on_the_api_host_and_type_the_answer() {
     use twitter_auth_core::{Endpoints, Error, http::Method};
 
     let x = Endpoints::x();
-    let r = request(&x, Method::GET, "/2/users/by/username/XDevelopers?user.fields=id").unwrap();
+    let r = request(
+        &x,
+        Method::GET,
+        "/2/users/by/username/XDevelopers?user.fields=id",
+    )
+    .unwrap();
     assert_eq!(
         r.uri(),
         "https://api.x.com/2/users/by/username/XDevelopers?user.fields=id"
@@ -316,7 +321,10 @@ fn typed_api_calls_stay_on_the_api_host_and_type_the_answer() {
         "https://api.x.com:444/2",
     ] {
         assert!(
-            matches!(request(&x, Method::GET, away), Err(Error::InvalidUrl { .. })),
+            matches!(
+                request(&x, Method::GET, away),
+                Err(Error::InvalidUrl { .. })
+            ),
             "{away}"
         );
     }
@@ -331,8 +339,13 @@ fn typed_api_calls_stay_on_the_api_host_and_type_the_answer() {
         "http://127.0.0.1:9/x/2/users/me"
     );
 
-    let post = json_request(&x, Method::POST, "2/tweets", &serde_json::json!({"text": "hi"}))
-        .unwrap();
+    let post = json_request(
+        &x,
+        Method::POST,
+        "2/tweets",
+        &serde_json::json!({"text": "hi"}),
+    )
+    .unwrap();
     assert_eq!(post.method(), Method::POST);
     assert_eq!(post.headers()["content-type"], "application/json");
     assert_eq!(post.body(), br#"{"text":"hi"}"#);
@@ -359,7 +372,10 @@ fn typed_api_calls_stay_on_the_api_host_and_type_the_answer() {
     .unwrap_err();
     assert!(matches!(e, Error::Problem { status: 403, .. }), "{e:?}");
     let e = read_json::<Tweet>(&answer(401, &[], "")).unwrap_err();
-    assert!(matches!(e, Error::UnexpectedStatus { status: 401 }), "{e:?}");
+    assert!(
+        matches!(e, Error::UnexpectedStatus { status: 401 }),
+        "{e:?}"
+    );
 
     let me = read_user(&answer(
         200,
@@ -367,48 +383,55 @@ fn typed_api_calls_stay_on_the_api_host_and_type_the_answer() {
         r#"{"data":{"id":"1500000000000000001","name":"Alice","username":"mock_alice"}}"#,
     ))
     .unwrap();
-    assert_eq!((me.id.as_str(), me.username.as_str()), ("1500000000000000001", "mock_alice"));
+    assert_eq!(
+        (me.id.as_str(), me.username.as_str()),
+        ("1500000000000000001", "mock_alice")
+    );
     assert!(read_user(&answer(200, &[], r#"{"errors":[]}"#)).is_err());
 }
 
 /// Issue 14: a transport failure names the host and the cause, never the query or user info.
 #[test]
 fn transport_failures_name_the_host_and_the_cause_only() {
-    use twitter_auth_core::{transport_cause, transport_host};
+    use twitter_auth_core::TransportError;
 
+    /// An HTTP client's error: its own message quotes the URL, its cause says what happened.
     #[derive(Debug)]
-    struct Outer(std::io::Error);
-    impl std::fmt::Display for Outer {
+    struct Client(&'static str, std::io::Error);
+    impl std::fmt::Display for Client {
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("error sending request for url (https://api.x.com/?code=SECRET)")
+            f.write_str(self.0)
         }
     }
-    impl std::error::Error for Outer {
+    impl std::error::Error for Client {
         fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-            Some(&self.0)
+            Some(&self.1)
         }
     }
-    let uri: http::Uri = "https://me:pw@api.x.com/2/oauth2/token?code=SECRET".parse().unwrap();
-    assert_eq!(transport_host(&uri), "api.x.com");
-    let uri: http::Uri = "http://127.0.0.1:8080/x".parse().unwrap();
-    assert_eq!(transport_host(&uri), "127.0.0.1:8080");
-    let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused");
-    assert_eq!(transport_cause(&Outer(refused)), "Connection refused");
-    #[derive(Debug)]
-    struct Plain(std::io::Error);
-    impl std::fmt::Display for Plain {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("error sending request")
-        }
-    }
-    impl std::error::Error for Plain {
-        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-            Some(&self.0)
-        }
-    }
-    let timeout = std::io::Error::new(std::io::ErrorKind::TimedOut, "timed out");
+    let io = |kind, text| std::io::Error::new(kind, text);
+    let secret: http::Uri = "https://me:pw@api.x.com/2/oauth2/token?code=SECRET"
+        .parse()
+        .unwrap();
+    let quoting = Client(
+        "error sending request for url (https://api.x.com/?code=SECRET)",
+        io(std::io::ErrorKind::ConnectionRefused, "Connection refused"),
+    );
+    let e = TransportError::new(&secret, quoting);
+    assert_eq!(e.host(), "api.x.com");
+    assert_eq!(e.to_string(), "api.x.com: Connection refused");
+    assert!(std::error::Error::source(&e).is_some());
+    let local: http::Uri = "http://127.0.0.1:8080/x".parse().unwrap();
+    let plain = Client(
+        "error sending request",
+        io(std::io::ErrorKind::TimedOut, "timed out"),
+    );
     assert_eq!(
-        transport_cause(&Plain(timeout)),
-        "error sending request: timed out"
+        TransportError::new(&local, plain).to_string(),
+        "127.0.0.1:8080: error sending request: timed out"
+    );
+    let bare = io(std::io::ErrorKind::Other, "connection failed");
+    assert_eq!(
+        TransportError::new(&local, bare).to_string(),
+        "127.0.0.1:8080: connection failed"
     );
 }

@@ -74,7 +74,10 @@ fn unauthorized_client_hint_names_every_likely_cause() {
             "public/confidential mix-up",
             "Basic",
         ] {
-            assert!(hint.contains(cause), "{error}/{description}: {hint:?} lacks {cause:?}");
+            assert!(
+                hint.contains(cause),
+                "{error}/{description}: {hint:?} lacks {cause:?}"
+            );
         }
     }
 }

@@ -381,7 +381,11 @@ fn verify_callback_keeps_the_login_unless_the_callback_is_its_own() {
             twin.on_callback(&forged, at(secs)).unwrap_err().to_string()
         };
         let refused = pending.verify_callback(&forged, at(secs)).unwrap_err();
-        assert_eq!(refused.to_string(), expected, "{forged}: same error as on_callback");
+        assert_eq!(
+            refused.to_string(),
+            expected,
+            "{forged}: same error as on_callback"
+        );
         assert_eq!(refused.kept(), kept, "{forged}");
         assert!(!format!("{refused:?}").contains(s), "Debug leaks the state");
         let Some(pending) = refused.into_pending() else {
