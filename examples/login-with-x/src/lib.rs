@@ -32,6 +32,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use twitter_auth_core::grant::UserKey;
 use twitter_auth_core::oauth2::{self, AuthorizeRequest, Scope, Scopes, UsersMe};
+use twitter_auth_core::retry::RetryPolicy;
 use twitter_auth_core::{ClientId, ClientSecret, Endpoints, Error as XError};
 use twitter_auth_mock::{Consent, DEMO_WEB_APP, MockConfig, MockX};
 use twitter_auth_redis::{RedisStore, Sealer};
@@ -134,6 +135,8 @@ pub fn serve(
             None,
         ),
     };
+    // Retries 5xx answers and failed connections (never a spent code or refresh token).
+    let client = client.with_policy(RetryPolicy::recommended());
     let store: Arc<dyn TokenStore> = match config.store {
         GrantStore::Files(dir) => Arc::new(FileStore::new(dir)),
         GrantStore::Redis { url, seal_key } => {
