@@ -23,11 +23,14 @@
 
 use std::time::SystemTime;
 
-use http::header::AUTHORIZATION;
+use http::header::{AUTHORIZATION, CONTENT_TYPE};
+use http::{HeaderValue, Method};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::oauth1::UserSigner;
-use crate::oauth2::{AppOnlyBearer, TokenSet};
-use crate::{Error, HttpRequest, HttpResponse, Replay};
+use crate::oauth2::{AppOnlyBearer, TokenSet, User};
+use crate::{Endpoints, Error, HttpRequest, HttpResponse, Replay};
 
 /// One of the three ways to call the X API.
 #[derive(Clone, Debug)]
@@ -81,6 +84,23 @@ impl Credential {
         Ok(())
     }
 
+    /// A copy of `request` authorized for one attempt: [`authorize`](Self::authorize) with a
+    /// fresh nonce from `rng` (only OAuth 1.0a signatures use it).
+    ///
+    /// # Errors
+    ///
+    /// As [`authorize`](Self::authorize).
+    pub fn authorized<R: rand_core::CryptoRng + ?Sized>(
+        &self,
+        request: &HttpRequest,
+        now: SystemTime,
+        rng: &mut R,
+    ) -> Result<HttpRequest, Error> {
+        let mut authorized = request.clone();
+        self.authorize(&mut authorized, now, &oauth1_sign::generate_nonce(rng))?;
+        Ok(authorized)
+    }
+
     /// What to do with `answer` to a request this credential authorized on attempt number
     /// `attempt` (0 first): one re-sign after a 135 whose `Date` taught the signer X's
     /// clock, or one refresh after a 401 to an OAuth 2.0 user token; never a second time.
@@ -124,6 +144,17 @@ pub fn authorize_user(request: &mut HttpRequest, tokens: &TokenSet) -> Result<()
     Ok(())
 }
 
+/// A copy of `request` with [`authorize_user`]: one attempt of a user's API request.
+///
+/// # Errors
+///
+/// As [`authorize_user`].
+pub fn authorized_user(request: &HttpRequest, tokens: &TokenSet) -> Result<HttpRequest, Error> {
+    let mut authorized = request.clone();
+    authorize_user(&mut authorized, tokens)?;
+    Ok(authorized)
+}
+
 /// Whether X refused a user's access token in `answer` to attempt number `attempt` (0 first)
 /// so that one refresh and one more attempt are worth it: a 401, the first time, with a
 /// refresh token to spend.
@@ -152,4 +183,95 @@ pub fn replay_for(request: &HttpRequest, credential: &Credential) -> Replay {
         Credential::OAuth1(_) => Replay::Resign,
         _ => Replay::Safe,
     }
+}
+
+/// `method {api}/{path}` without a body, for an API client to authorize and send: `path` is
+/// relative to the API base (`2/users/me`, `2/users/by/username/XDevelopers?user.fields=id`;
+/// a leading `/` is ignored).
+///
+/// ```
+/// use twitter_auth_core::{Endpoints, api, http::Method};
+///
+/// let request = api::request(&Endpoints::x(), Method::GET, "2/users/me?user.fields=id")?;
+/// assert_eq!(request.uri(), "https://api.x.com/2/users/me?user.fields=id");
+/// // A path that would leave the API's host is refused: the credential would go with it.
+/// assert!(api::request(&Endpoints::x(), Method::GET, "https://evil.example/2/users/me").is_err());
+/// # Ok::<(), twitter_auth_core::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// [`Error::InvalidUrl`] if `path` is not a path under the API base (an absolute URL, or `..`
+/// out of it; leading slashes are ignored, so `//host/x` is the path `host/x`).
+pub fn request(endpoints: &Endpoints, method: Method, path: &str) -> Result<HttpRequest, Error> {
+    let base = endpoints.api();
+    let url = base
+        .join(path.trim_start_matches('/'))
+        .map_err(|_| Error::InvalidUrl {
+            reason: "not a path under the API base",
+        })?;
+    if url.origin() != base.origin() || !url.path().starts_with(base.path()) {
+        return Err(Error::InvalidUrl {
+            reason: "the path leaves the API base",
+        });
+    }
+    crate::exchange::build(method, &url, &[], Vec::new())
+}
+
+/// [`request`] with `body` as JSON (`Content-Type: application/json`), e.g. `POST 2/tweets`.
+///
+/// # Errors
+///
+/// As [`request`]; [`Error::Malformed`] if `body` cannot be written as JSON (a map whose keys
+/// are not strings).
+pub fn json_request<B: Serialize + ?Sized>(
+    endpoints: &Endpoints,
+    method: Method,
+    path: &str,
+    body: &B,
+) -> Result<HttpRequest, Error> {
+    let mut request = request(endpoints, method, path)?;
+    *request.body_mut() = serde_json::to_vec(body).map_err(|_| Error::Malformed {
+        what: "the request body cannot be written as JSON",
+    })?;
+    request
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Ok(request)
+}
+
+/// X's answer as `T`: a 2xx body parsed as JSON (an empty body reads as `null`), anything else
+/// X's error, typed ([`Error::X`], [`Error::OAuth2`], [`Error::Problem`] or
+/// [`Error::UnexpectedStatus`]).
+///
+/// # Errors
+///
+/// X's error; [`Error::Malformed`] if the body is not `T` (the body itself is never quoted: it
+/// may hold a token).
+pub fn read_json<T: DeserializeOwned>(answer: &HttpResponse) -> Result<T, Error> {
+    crate::response::ensure_success(answer)?;
+    let body: &[u8] = if answer.body().is_empty() {
+        b"null"
+    } else {
+        answer.body()
+    };
+    crate::response::json(body, "X's answer is not the JSON the caller expects")
+}
+
+/// `GET {api}/2/users/me`: who the credential's user is (needs `tweet.read` and `users.read`).
+///
+/// # Errors
+///
+/// [`Error::InvalidUrl`] if the request cannot be built.
+pub fn users_me(endpoints: &Endpoints) -> Result<HttpRequest, Error> {
+    request(endpoints, Method::GET, "2/users/me")
+}
+
+/// The user in X's answer to [`users_me`] (`{"data":{"id","name","username"}}`).
+///
+/// # Errors
+///
+/// X's error, typed; [`Error::Malformed`] if the answer is not X's shape.
+pub fn read_user(answer: &HttpResponse) -> Result<User, Error> {
+    crate::oauth2::users_me::read_user(answer)
 }

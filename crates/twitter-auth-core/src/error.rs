@@ -252,6 +252,14 @@ impl Error {
         }
     }
 
+    /// Why the user must log in again, if that is what this error means.
+    pub fn login_required(&self) -> Option<crate::grant::LoginRequired> {
+        match self {
+            Self::LoginRequired { reason } => Some(*reason),
+            _ => None,
+        }
+    }
+
     /// X's v1.1 error codes, if X answered with them.
     pub fn x_codes(&self) -> Vec<u32> {
         match self {
@@ -320,12 +328,21 @@ fn x_code_hint(code: u32) -> Option<&'static str> {
     })
 }
 
+/// Every cause X's `unauthorized_client` ("Missing valid authorization header") has been seen
+/// to stand for: X does not say which.
+const CLIENT_AUTH_HINT: &str = "X did not accept the client's authentication; likely causes: \
+     (1) the client secret is wrong or was regenerated in the developer portal; \
+     (2) the client id is wrong or belongs to another app; \
+     (3) a public/confidential mix-up: a confidential client (Web App, Automated App or Bot) \
+     must send HTTP Basic auth with its secret, a public one (Native App, Single Page App) \
+     only client_id in the body, so check the app type in the portal against \
+     Client::public or Client::confidential";
+
 fn oauth2_hint(error: &OAuth2Error) -> Option<&'static str> {
     let description = error.description.as_deref().unwrap_or_default();
     match error.error.as_str() {
-        "unauthorized_client" if description.contains("authorization header") => Some(
-            "public/confidential client mix-up: confidential clients must send HTTP Basic auth, public ones client_id in the body",
-        ),
+        // X gives this one answer for every client authentication failure.
+        "unauthorized_client" | "invalid_client" => Some(CLIENT_AUTH_HINT),
         "invalid_request" if description.contains("authorization code") => Some(
             "the code was already used, expired (30 s), or redirect_uri/code_verifier differ from the authorize step",
         ),
@@ -335,7 +352,6 @@ fn oauth2_hint(error: &OAuth2Error) -> Option<&'static str> {
         "invalid_request" => Some(
             "X found the request invalid; on a refresh this usually means the refresh token was already used (it is single-use)",
         ),
-        "invalid_client" => Some("the client id or secret is wrong"),
         "invalid_grant" => Some("the code or refresh token is invalid, expired or already used"),
         "access_denied" => Some("the user did not authorize the app"),
         _ => None,
@@ -359,3 +375,89 @@ fn problem_hint(problem: &Problem) -> Option<&'static str> {
         _ => None,
     }
 }
+
+/// A request that got no answer (connection, TLS, timeout, a cut body): where it went, and the
+/// HTTP client's error. The adapters' `Error::Transport` holds one.
+///
+/// `Display` is `host: cause`, e.g. `api.x.com: error sending request: Connection refused (os
+/// error 111)`: the host (and port) only, never the URL's user info, path or query (a query may
+/// carry a token); then the client's message, and its innermost cause's if that says more (an
+/// HTTP client's own message is often only "error sending request"). Messages that quote a URL
+/// are left out. The client's error is the [`source`](std::error::Error::source).
+///
+/// ```
+/// use twitter_auth_core::TransportError;
+///
+/// let uri = "https://user:pw@api.x.com:8443/2/oauth2/token?code=SECRET".parse()?;
+/// let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+/// let error = TransportError::new(&uri, refused);
+/// assert_eq!(error.host(), "api.x.com:8443");
+/// assert_eq!(error.to_string(), "api.x.com:8443: connection refused");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct TransportError<E> {
+    host: String,
+    source: E,
+}
+
+impl<E> TransportError<E> {
+    /// The failure of a request to `uri`.
+    pub fn new(uri: &http::Uri, source: E) -> Self {
+        let host = match (uri.host(), uri.port_u16()) {
+            (Some(host), Some(port)) => format!("{host}:{port}"),
+            (Some(host), None) => host.to_owned(),
+            (None, _) => "an unknown host".to_owned(),
+        };
+        Self { host, source }
+    }
+
+    /// `host` or `host:port`.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The HTTP client's error.
+    pub const fn get_ref(&self) -> &E {
+        &self.source
+    }
+
+    /// The HTTP client's error.
+    pub fn into_inner(self) -> E {
+        self.source
+    }
+}
+
+impl<E: std::error::Error + 'static> fmt::Display for TransportError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let quotes_url = |text: &str| text.contains("://");
+        let top = self.source.to_string();
+        let mut root = None;
+        let mut source = self.source.source();
+        while let Some(cause) = source {
+            root = Some(cause.to_string());
+            source = cause.source();
+        }
+        let mut cause = if quotes_url(&top) { String::new() } else { top };
+        if let Some(root) = root.filter(|r| !quotes_url(r) && !cause.contains(r.as_str())) {
+            if !cause.is_empty() {
+                cause.push_str(": ");
+            }
+            cause.push_str(&root);
+        }
+        if cause.is_empty() {
+            cause.push_str("no answer");
+        }
+        write!(f, "{}: {cause}", self.host)
+    }
+}
+
+impl<E: std::error::Error + 'static> std::error::Error for TransportError<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+/// What usually causes a transport failure: the adapters' `Error::hint` for one.
+pub const TRANSPORT_HINT: &str = "X could not be reached or did not answer in time: check the \
+     network, DNS, any proxy or firewall, and the endpoints' base URL";

@@ -297,6 +297,14 @@ impl StoredGrant {
         }
     }
 
+    /// Whether a driver must run a task before it uses this set at `now`: a refresh is due for
+    /// `reason`, or the grant says the user must log in again (the store may hold a newer
+    /// login, which the task finds).
+    #[must_use]
+    pub fn needs_task(&self, reason: RefreshReason, now: SystemTime, margin: Duration) -> bool {
+        self.needs_refresh(reason, now, margin) || self.login_required(now).is_some()
+    }
+
     /// Why the user must log in again before this set can be used at `now`: the grant is
     /// lost, or its access token expired and there is no refresh token. A driver that sees
     /// this runs a task anyway (the store may hold a newer login) and reports what it says.
@@ -367,6 +375,15 @@ pub enum SendFailure {
     Unknown,
 }
 
+impl From<crate::retry::TransportFailure> for SendFailure {
+    fn from(failure: crate::retry::TransportFailure) -> Self {
+        match failure {
+            crate::retry::TransportFailure::NotSent => Self::NotSent,
+            crate::retry::TransportFailure::Unknown => Self::Unknown,
+        }
+    }
+}
+
 /// Timing of a [`GrantTask`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GrantSettings {
@@ -389,6 +406,17 @@ impl Default for GrantSettings {
             lease_ttl: Duration::from_secs(90),
             send_budget: Duration::from_secs(40),
             max_lease_wait: Duration::from_secs(120),
+        }
+    }
+}
+
+impl GrantSettings {
+    /// These settings with a refresh margin of at least `margin` (the refresh job's horizon).
+    #[must_use]
+    pub fn with_margin_at_least(self, margin: Duration) -> Self {
+        Self {
+            margin: margin.max(self.margin),
+            ..self
         }
     }
 }
@@ -1195,6 +1223,31 @@ pub enum KeyResult<E> {
     LoginRequired(LoginRequired),
     /// Anything else.
     Failed(E),
+}
+
+impl<E> KeyResult<E> {
+    /// Classifies how a key's refresh ended, for [`RefreshJob::finished`]: a grant that is gone
+    /// is [`LoginRequired`](Self::LoginRequired), a 429 from X is
+    /// [`RateLimited`](Self::RateLimited) for `wait()` (the rate limit's reset; 60 s when X
+    /// gave none), anything else [`Failed`](Self::Failed). `core` finds the core's error
+    /// inside the adapter's.
+    pub fn classify(
+        result: Result<GrantOutcome, E>,
+        core: impl FnOnce(&E) -> Option<&Error>,
+        wait: impl FnOnce() -> Option<Duration>,
+    ) -> Self {
+        let e = match result {
+            Ok(outcome) => return Self::Done(outcome),
+            Err(e) => e,
+        };
+        match core(&e) {
+            Some(Error::LoginRequired { reason }) => Self::LoginRequired(*reason),
+            Some(error) if error.status() == Some(429) => {
+                Self::RateLimited(wait().unwrap_or(Duration::from_secs(60)), e)
+            }
+            _ => Self::Failed(e),
+        }
+    }
 }
 
 /// What a refresh job did, key by key.

@@ -82,7 +82,9 @@ pub mod skew;
 mod time;
 
 pub use endpoints::Endpoints;
-pub use error::{Error, ErrorKind, OAuth2Error, Problem, XApiError};
+pub use error::{
+    Error, ErrorKind, OAuth2Error, Problem, TRANSPORT_HINT, TransportError, XApiError,
+};
 pub use exchange::{Exchange, HttpRequest, HttpResponse, Replay};
 pub use response::error_from_response;
 pub use secret::{
@@ -94,4 +96,6 @@ pub use time::UnixTime;
 pub use http;
 pub use oauth1_sign;
 pub use pkce;
+/// The RNG traits [`oauth2::AuthorizeRequest::start`] takes (rand 0.9's `rand::rng()` is one).
+pub use rand_core;
 pub use url;

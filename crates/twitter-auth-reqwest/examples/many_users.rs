@@ -5,17 +5,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 use twitter_auth_core::grant::UserKey;
-use twitter_auth_core::oauth2::Client;
-use twitter_auth_core::{ClientId, ClientSecret, Endpoints, http};
-use twitter_auth_reqwest::{Client as Http, Grants};
+use twitter_auth_core::oauth2;
+use twitter_auth_core::{ClientId, ClientSecret, Endpoints};
+use twitter_auth_reqwest::{Client, Grants};
 use twitter_auth_std::FileStore;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let app = Client::confidential(ClientId::new("YOUR_CLIENT_ID"), ClientSecret::new("SECRET"));
+    let app = oauth2::Client::confidential(ClientId::new("YOUR_ID"), ClientSecret::new("SECRET"));
     // Every instance of the service may share the directory (or use twitter-auth-redis).
     let grants = Grants::new(
-        Http::new(Endpoints::x()),
+        Client::new(Endpoints::x()),
         app,
         Arc::new(FileStore::new("grants")),
     );
@@ -38,15 +38,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     });
 
-    // After the login callback: `grants.login(&key, tokens).await?` stores the new grant.
+    // After the login callback: `grants.login(&key, tokens).await?` stores the new grant (a
+    // whole web app: examples/login-with-x).
     // In a request handler, with the user's key from the session:
     let key = UserKey::new("1072250532645998596")?;
     let api = grants.api(&key).await?; // cached after the first call: no store read
-    let url = api.client().endpoints().api_url("2/users/me");
-    let me = api
-        .send(http::Request::get(url.as_str()).body(Vec::new())?)
-        .await?;
-    println!("{} (expires {:?})", me.status(), api.expires_at());
+    let me = api.me().await?; // GET 2/users/me, typed; `api.get_json::<T>(path)` for others
+    println!("@{} (token expires {:?})", me.username, api.expires_at());
 
     // Log out: both tokens revoked at X, then the key deleted.
     api.logout().await?;

@@ -7,13 +7,12 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use twitter_auth_core::api::{authorize_user, refused_access, replay_for_bearer};
+use twitter_auth_core::api::{authorized_user, refused_access, replay_for_bearer};
 use twitter_auth_core::grant::{
     self, GrantError, GrantOutcome, GrantSettings, GrantTask, JobNext, KeyResult, LoginRequired,
-    Next, RefreshJob, RefreshReason, SendFailure, StoreFailed, StoredGrant, UserKey,
+    Next, RefreshJob, RefreshReason, StoreFailed, StoredGrant, UserKey,
 };
 use twitter_auth_core::oauth2::{self, Scopes, TokenSet};
-use twitter_auth_core::retry::TransportFailure;
 use twitter_auth_core::{HttpRequest, HttpResponse, UnixTime};
 use twitter_auth_std::{StoreError, TokenStore};
 
@@ -83,16 +82,12 @@ impl Grants {
     /// Other timings (refresh margin, lease TTL, send budget), before any key is used.
     #[must_use]
     pub fn with_settings(self, settings: GrantSettings) -> Self {
-        let inner = &self.inner;
-        Self {
-            inner: Arc::new(Inner {
-                client: inner.client.clone(),
-                oauth2: inner.oauth2.clone(),
-                store: Arc::clone(&inner.store),
-                settings,
-                slots: Mutex::default(),
-            }),
+        let i = &self.inner;
+        let mut fresh = Self::new(i.client.clone(), i.oauth2.clone(), Arc::clone(&i.store));
+        if let Some(inner) = Arc::get_mut(&mut fresh.inner) {
+            inner.settings = settings;
         }
+        fresh
     }
 
     /// The transport.
@@ -151,10 +146,7 @@ impl Grants {
         workers: usize,
     ) -> Result<RefreshReport, Error> {
         let clock = self.inner.client.clock();
-        let settings = GrantSettings {
-            margin: within.max(self.inner.settings.margin),
-            ..self.inner.settings
-        };
+        let settings = self.inner.settings.with_margin_at_least(within);
         let due_by = clock.now() + settings.margin;
         let keys = self.inner.store.expiring_before(due_by).await?;
         let job = Arc::new(Mutex::new(RefreshJob::new(keys)));
@@ -189,17 +181,10 @@ impl Grants {
             .into_report())
     }
 
-    /// How a key's refresh ended, for the job; a 429 comes with the wait X asked for.
+    /// How a key's refresh ended, for the job; a 429 comes with the wait X named.
     fn classify(handle: &UserHandle, result: Result<GrantOutcome, Error>) -> KeyResult<Error> {
         let retry_after = lock(&handle.slot.retry_after).take();
-        match result {
-            Ok(outcome) => KeyResult::Done(outcome),
-            Err(e) => match (e.login_required(), retry_after) {
-                (Some(reason), _) => KeyResult::LoginRequired(reason),
-                (None, Some(wait)) => KeyResult::RateLimited(wait, e),
-                (None, None) => KeyResult::Failed(e),
-            },
-        }
+        KeyResult::classify(result, Error::core, || retry_after)
     }
 
     fn handle(&self, key: &UserKey) -> UserHandle {
@@ -272,17 +257,12 @@ impl UserHandle {
             let mut grant = self.current().await?;
             let now = client.clock().now();
             if self.slot.has_unsaved.load(Relaxed)
-                || grant.needs_refresh(RefreshReason::IfDue, now, settings.margin)
-                || grant.login_required(now).is_some()
+                || grant.needs_task(RefreshReason::IfDue, now, settings.margin)
             {
                 self.run(RefreshReason::IfDue).await?;
                 grant = self.current().await?;
             }
-            let prepare = || {
-                let mut authorized = request.clone();
-                authorize_user(&mut authorized, grant.tokens())?;
-                Ok(authorized)
-            };
+            let prepare = || Ok(authorized_user(&request, grant.tokens())?);
             let answer = client
                 .attempts(prepare, replay_for_bearer(&request))
                 .await?;
@@ -313,13 +293,11 @@ impl UserHandle {
         let task = tokio::spawn(async move {
             let _flight = handle.slot.flight.lock().await;
             let settings = &settings;
+            let now = handle.grants.client.clock().now();
             if !handle.slot.has_unsaved.load(Relaxed)
                 && let Some(grant) = handle.cached()
                 && grant.tokens().can_refresh()
-                && grant
-                    .login_required(handle.grants.client.clock().now())
-                    .is_none()
-                && !grant.needs_refresh(reason, handle.grants.client.clock().now(), settings.margin)
+                && !grant.needs_task(reason, now, settings.margin)
             {
                 return Ok(GrantOutcome::Current((*grant).clone()));
             }
@@ -398,16 +376,8 @@ impl UserHandle {
                 Next::Send { request, replay } => match client.round_trip(request, replay).await {
                     Ok(answer) => task.answered(answer, client.clock().now()),
                     Err(e) => {
-                        let failure = match &e {
-                            Error::Transport(_)
-                                if crate::failure_of(&e) == TransportFailure::NotSent =>
-                            {
-                                SendFailure::NotSent
-                            }
-                            _ => SendFailure::Unknown,
-                        };
+                        task.send_failed(crate::failure_of(&e).into());
                         send_error = Some(e);
-                        task.send_failed(failure);
                     }
                 },
                 Next::Release => {
@@ -430,12 +400,10 @@ impl UserHandle {
         send_error: Option<Error>,
     ) -> Result<GrantOutcome, Error> {
         *lock(&self.slot.retry_after) = task.retry_after();
-        if let Some(unsaved) = task.unsaved().cloned() {
-            *lock(&self.slot.unsaved) = Some(unsaved);
-            self.slot.has_unsaved.store(true, Relaxed);
-        } else {
-            self.slot.has_unsaved.store(false, Relaxed);
-        }
+        let unsaved = task.unsaved().cloned();
+        let has_unsaved = unsaved.is_some();
+        *lock(&self.slot.unsaved) = unsaved;
+        self.slot.has_unsaved.store(has_unsaved, Relaxed);
         let outcome = task.finish().map_err(|e| match e {
             GrantError::Store => Error::Store(store_error.unwrap_or(StoreError::Interrupted)),
             GrantError::Transport => send_error.unwrap_or(Error::Interrupted),

@@ -43,16 +43,25 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
 
-use twitter_auth_core::api::{AfterAnswer, Credential, replay_for};
+use serde::de::DeserializeOwned;
+use twitter_auth_core::api::{self, AfterAnswer, Credential, replay_for};
+use twitter_auth_core::grant::LoginRequired;
+use twitter_auth_core::oauth2::{AuthorizeRequest, PendingLogin, User};
 use twitter_auth_core::rate_limit::RateLimit;
 use twitter_auth_core::retry::{Decision, Outcome, RetryPolicy, TransportFailure};
-use twitter_auth_core::{Endpoints, Exchange, HttpRequest, HttpResponse, Replay, http};
+use twitter_auth_core::url::Url;
+use twitter_auth_core::{
+    Endpoints, Exchange, HttpRequest, HttpResponse, Replay, TransportError, http,
+};
 use twitter_auth_std::StoreError;
 
 mod grants;
 
 pub use grants::{Grants, RefreshReport};
 
+/// The RNG [`Client::start_login`] draws from (`rand::rng()`), for callers of
+/// [`AuthorizeRequest::start`] who want no `rand` dependency of their own.
+pub use rand;
 pub use reqwest;
 pub use twitter_auth_core;
 pub use twitter_auth_std;
@@ -64,9 +73,10 @@ pub enum Error {
     /// X or the protocol said no (typed, with hints).
     #[error(transparent)]
     Core(#[from] twitter_auth_core::Error),
-    /// No answer: connection, TLS, timeout (the URL is stripped: queries may carry tokens).
-    #[error("transport failure")]
-    Transport(#[source] reqwest::Error),
+    /// No answer: connection, TLS, timeout. Says where the request went and why; the URL is
+    /// stripped from reqwest's error (a query may carry a token).
+    #[error("transport failure talking to {0}")]
+    Transport(#[source] TransportError<reqwest::Error>),
     /// The token store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -84,17 +94,32 @@ pub enum Error {
 }
 
 impl Error {
-    /// Why the user must log in again, if that is what this error means.
-    pub fn login_required(&self) -> Option<twitter_auth_core::grant::LoginRequired> {
+    /// The core's error, if this is one.
+    pub fn core(&self) -> Option<&twitter_auth_core::Error> {
         match self {
-            Self::Core(twitter_auth_core::Error::LoginRequired { reason }) => Some(*reason),
+            Self::Core(e) => Some(e),
             _ => None,
+        }
+    }
+
+    /// Why the user must log in again, if that is what this error means.
+    pub fn login_required(&self) -> Option<LoginRequired> {
+        self.core()?.login_required()
+    }
+
+    /// What usually causes this error, and what to do about it (the core's
+    /// [`hint`](twitter_auth_core::Error::hint), or [`twitter_auth_core::TRANSPORT_HINT`]).
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            Self::Transport { .. } => Some(twitter_auth_core::TRANSPORT_HINT),
+            _ => self.core()?.hint(),
         }
     }
 }
 
-fn transport(error: reqwest::Error) -> Error {
-    Error::Transport(error.without_url())
+/// Wraps reqwest's errors (their URL removed) for a request to `uri`.
+fn transport(uri: &http::Uri) -> impl FnOnce(reqwest::Error) -> Error + '_ {
+    |e| Error::Transport(TransportError::new(uri, e.without_url()))
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -201,6 +226,13 @@ impl Client {
         lock(&self.rate_limit).clone()
     }
 
+    /// Starts a login on this client's endpoints and clock, with a verifier and `state` from
+    /// the operating system's RNG (`rand::rng()`): the URL to send the user to, and the
+    /// pending login to keep in that browser's session (see [`PendingLogin`]).
+    pub fn start_login(&self, request: AuthorizeRequest) -> (Url, PendingLogin) {
+        request.start(&self.endpoints, self.clock.now(), &mut rand::rng())
+    }
+
     /// Runs one flow step: sends its request (retrying as the policy and the step allow) and
     /// finishes it with the answer.
     pub async fn execute<E: Exchange>(&self, step: E) -> Result<E::Output, Error> {
@@ -229,8 +261,10 @@ impl Client {
         let mut attempt = 0;
         loop {
             // Method, URI, version, every header and the body; a URI reqwest refuses is not sent.
-            let request = reqwest::Request::try_from(prepare()?).map_err(transport)?;
-            let result = self.send(request).await;
+            let request = prepare()?;
+            let to = request.uri().clone();
+            let request = reqwest::Request::try_from(request).map_err(transport(&to))?;
+            let result = self.send(request, &to).await;
             if let Err(Error::Redirected) = result {
                 return result; // a misconfigured client: retrying cannot help
             }
@@ -252,9 +286,9 @@ impl Client {
         }
     }
 
-    async fn send(&self, request: reqwest::Request) -> Result<HttpResponse, Error> {
+    async fn send(&self, request: reqwest::Request, to: &http::Uri) -> Result<HttpResponse, Error> {
         let sent_to = request.url().clone();
-        let mut response = self.http.execute(request).await.map_err(transport)?;
+        let mut response = self.http.execute(request).await.map_err(transport(to))?;
         if *response.url() != sent_to {
             return Err(Error::Redirected); // a caller's client that follows redirects
         }
@@ -263,7 +297,7 @@ impl Client {
         *answer.version_mut() = response.version();
         *answer.headers_mut() = std::mem::take(response.headers_mut());
         *answer.extensions_mut() = std::mem::take(response.extensions_mut());
-        *answer.body_mut() = response.bytes().await.map_err(transport)?.to_vec();
+        *answer.body_mut() = response.bytes().await.map_err(transport(to))?.to_vec();
         if let Some(limits) = RateLimit::from_response(&answer, self.clock.now()) {
             *lock(&self.rate_limit) = Some(limits);
         }
@@ -274,7 +308,7 @@ impl Client {
 /// Whether a failed request may have reached X: only a failed connection proves it did not.
 pub(crate) fn failure_of(error: &Error) -> TransportFailure {
     match error {
-        Error::Transport(e) if e.is_connect() => TransportFailure::NotSent,
+        Error::Transport(e) if e.get_ref().is_connect() => TransportFailure::NotSent,
         _ => TransportFailure::Unknown,
     }
 }
@@ -331,12 +365,8 @@ impl ApiClient {
         let clock = &self.client.clock;
         let mut attempt = 0;
         loop {
-            let prepare = || {
-                let mut signed = request.clone();
-                let nonce = twitter_auth_core::oauth1_sign::generate_nonce(&mut rand::rng());
-                read(credential).authorize(&mut signed, clock.now(), &nonce)?;
-                Ok(signed)
-            };
+            let prepare =
+                || Ok(read(credential).authorized(&request, clock.now(), &mut rand::rng())?);
             let replay = replay_for(&request, &read(credential));
             let answer = self.client.attempts(prepare, replay).await?;
             let after = write(credential).after_answer(&answer, clock.now(), attempt);
@@ -345,6 +375,24 @@ impl ApiClient {
             }
             attempt += 1;
         }
+    }
+
+    /// Sends `request` (built with `twitter_auth_core::api::request` or `json_request`) and
+    /// reads X's JSON answer as `T`; any other status is X's error, typed.
+    pub async fn json<T: DeserializeOwned>(&self, request: HttpRequest) -> Result<T, Error> {
+        Ok(api::read_json(&self.send(request).await?)?)
+    }
+
+    /// `GET {api}/{path}` (e.g. `2/users/by/username/XDevelopers`), X's JSON answer as `T`.
+    pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, Error> {
+        let request = api::request(self.client.endpoints(), http::Method::GET, path)?;
+        self.json(request).await
+    }
+
+    /// Who the user is: `GET 2/users/me` (needs `tweet.read` and `users.read`).
+    pub async fn me(&self) -> Result<User, Error> {
+        let answer = self.send(api::users_me(self.client.endpoints())?).await?;
+        Ok(api::read_user(&answer)?)
     }
 }
 

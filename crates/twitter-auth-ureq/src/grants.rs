@@ -6,13 +6,12 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use twitter_auth_core::api::{authorize_user, refused_access, replay_for_bearer};
+use twitter_auth_core::api::{authorized_user, refused_access, replay_for_bearer};
 use twitter_auth_core::grant::{
     self, GrantError, GrantOutcome, GrantSettings, GrantTask, JobNext, KeyResult, LoginRequired,
-    Next, RefreshJob, RefreshReason, SendFailure, StoreFailed, StoredGrant, UserKey,
+    Next, RefreshJob, RefreshReason, StoreFailed, StoredGrant, UserKey,
 };
 use twitter_auth_core::oauth2::{self, Scopes, TokenSet};
-use twitter_auth_core::retry::TransportFailure;
 use twitter_auth_core::{HttpRequest, HttpResponse, UnixTime};
 use twitter_auth_std::{BlockingTokenStore, StoreError, failpoint};
 
@@ -146,10 +145,7 @@ impl Grants {
     /// Only if the store cannot list the keys; each key's own failure is in the report.
     pub fn refresh_due(&self, within: Duration, workers: usize) -> Result<RefreshReport, Error> {
         let clock = self.inner.client.clock();
-        let settings = GrantSettings {
-            margin: within.max(self.inner.settings.margin),
-            ..self.inner.settings
-        };
+        let settings = self.inner.settings.with_margin_at_least(within);
         let due_by = clock.now() + settings.margin;
         let keys = self.inner.store.expiring_before(due_by)?;
         let job = Mutex::new(RefreshJob::new(keys));
@@ -179,17 +175,10 @@ impl Grants {
             .into_report())
     }
 
-    /// How a key's refresh ended, for the job; a 429 comes with the wait X asked for.
+    /// How a key's refresh ended, for the job; a 429 comes with the wait X named.
     fn classify(handle: &UserHandle, result: Result<GrantOutcome, Error>) -> KeyResult<Error> {
         let retry_after = lock(&handle.slot.retry_after).take();
-        match result {
-            Ok(outcome) => KeyResult::Done(outcome),
-            Err(e) => match (e.login_required(), retry_after) {
-                (Some(reason), _) => KeyResult::LoginRequired(reason),
-                (None, Some(wait)) => KeyResult::RateLimited(wait, e),
-                (None, None) => KeyResult::Failed(e),
-            },
-        }
+        KeyResult::classify(result, Error::core, || retry_after)
     }
 
     fn handle(&self, key: &UserKey) -> UserHandle {
@@ -257,17 +246,12 @@ impl UserHandle {
             let mut grant = self.current()?;
             let now = client.clock().now();
             if self.slot.has_unsaved.load(Relaxed)
-                || grant.needs_refresh(RefreshReason::IfDue, now, settings.margin)
-                || grant.login_required(now).is_some()
+                || grant.needs_task(RefreshReason::IfDue, now, settings.margin)
             {
                 self.run(RefreshReason::IfDue)?;
                 grant = self.current()?;
             }
-            let prepare = || {
-                let mut authorized = request.clone();
-                authorize_user(&mut authorized, grant.tokens())?;
-                Ok(authorized)
-            };
+            let prepare = || Ok(authorized_user(&request, grant.tokens())?);
             let replay = replay_for_bearer(&request);
             let answer = client.attempts(prepare, replay)?;
             if !refused_access(&answer, grant.tokens(), attempt) {
@@ -292,13 +276,11 @@ impl UserHandle {
         settings: &GrantSettings,
     ) -> Result<GrantOutcome, Error> {
         let _flight = lock(&self.slot.flight);
+        let now = self.grants.client.clock().now();
         if !self.slot.has_unsaved.load(Relaxed)
             && let Some(grant) = read(&self.slot.grant).as_ref()
             && grant.tokens().can_refresh()
-            && grant
-                .login_required(self.grants.client.clock().now())
-                .is_none()
-            && !grant.needs_refresh(reason, self.grants.client.clock().now(), settings.margin)
+            && !grant.needs_task(reason, now, settings.margin)
         {
             return Ok(GrantOutcome::Current((**grant).clone()));
         }
@@ -380,16 +362,8 @@ impl UserHandle {
                         task.answered(answer, client.clock().now());
                     }
                     Err(e) => {
-                        let failure = match &e {
-                            Error::Transport(_)
-                                if crate::failure_of(&e) == TransportFailure::NotSent =>
-                            {
-                                SendFailure::NotSent
-                            }
-                            _ => SendFailure::Unknown,
-                        };
+                        task.send_failed(crate::failure_of(&e).into());
                         send_error = Some(e);
-                        task.send_failed(failure);
                     }
                 },
                 Next::Release => {
@@ -412,12 +386,10 @@ impl UserHandle {
         send_error: Option<Error>,
     ) -> Result<GrantOutcome, Error> {
         *lock(&self.slot.retry_after) = task.retry_after();
-        if let Some(unsaved) = task.unsaved().cloned() {
-            *lock(&self.slot.unsaved) = Some(unsaved);
-            self.slot.has_unsaved.store(true, Relaxed);
-        } else {
-            self.slot.has_unsaved.store(false, Relaxed);
-        }
+        let unsaved = task.unsaved().cloned();
+        let has_unsaved = unsaved.is_some();
+        *lock(&self.slot.unsaved) = unsaved;
+        self.slot.has_unsaved.store(has_unsaved, Relaxed);
         let outcome = task.finish().map_err(|e| match e {
             GrantError::Store => Error::Store(store_error.unwrap_or(StoreError::Interrupted)),
             GrantError::Transport => send_error.unwrap_or(Error::Store(StoreError::Interrupted)),

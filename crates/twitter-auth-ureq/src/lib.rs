@@ -38,7 +38,7 @@
 //! use std::sync::Arc;
 //! use std::time::SystemTime;
 //! use twitter_auth_core::grant::UserKey;
-//! use twitter_auth_core::oauth2::{AuthorizeRequest, Client as App, Scope, Scopes};
+//! use twitter_auth_core::oauth2::{self, AuthorizeRequest, Scope, Scopes};
 //! use twitter_auth_core::{ClientId, Endpoints, http};
 //! use twitter_auth_std::MemoryStore; // `FileStore::new(dir)` keeps grants between runs
 //! use twitter_auth_ureq::{Client, Grants};
@@ -46,26 +46,25 @@
 //! # let x = twitter_auth_mock::MockX::start(Default::default())?;
 //! # let id = x.config().app(twitter_auth_mock::DEMO_NATIVE_APP).unwrap().client_id().unwrap();
 //! let client = Client::new(Endpoints::local(x.base_url())?); // `Endpoints::x()` for X
-//! let app = App::public(ClientId::new(id));
+//! let app = oauth2::Client::public(ClientId::new(id));
 //! let grants = Grants::new(client.clone(), app.clone(), Arc::new(MemoryStore::new()));
 //!
-//! // A user logs in; the fake X approves at once and redirects to the callback.
+//! // A user logs in (keep `pending` in the browser's session); the fake X approves at once and
+//! // redirects to the callback.
 //! let scopes = Scopes::from([Scope::UsersRead, Scope::TweetRead, Scope::OfflineAccess]);
-//! let (url, pending) = AuthorizeRequest::new(&app, "http://127.0.0.1:8765/callback", scopes)?
-//!     .start(client.endpoints(), SystemTime::now(), &mut rand::rng());
+//! let login = AuthorizeRequest::new(&app, "http://127.0.0.1:8765/callback", scopes)?;
+//! let (url, pending) = client.start_login(login); // verifier and state from the OS RNG
 //! # let consent = http::Request::get(url.as_str()).body(Vec::new())?;
 //! # let consent = client.round_trip(&consent, twitter_auth_core::Replay::Safe)?;
 //! # let callback = consent.headers()["location"].to_str()?;
-//! let code = pending.on_callback(callback, SystemTime::now())?;
+//! let code = pending.verify_callback(callback, SystemTime::now())?;
 //! let tokens = client.execute(code.exchange(&app, client.endpoints())?)?;
 //! let key = UserKey::new("1072250532645998596")?; // the X user id, or the app's own key
 //! grants.login(&key, tokens)?;
 //!
 //! // In any request handler: a cheap API client for the user, refreshed when due.
 //! let api = grants.api(&key)?;
-//! let me = api.client().endpoints().api_url("2/users/me");
-//! let answer = api.send(http::Request::get(me.as_str()).body(Vec::new())?)?;
-//! assert_eq!(answer.status(), 200);
+//! assert_eq!(api.me()?.username, "mock_alice"); // GET 2/users/me, typed
 //! api.refresh_now()?;
 //! assert_eq!(api.generation(), Some(2));
 //! api.logout()?; // both tokens revoked at X, then the key deleted
@@ -76,16 +75,25 @@
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
-use twitter_auth_core::api::{AfterAnswer, Credential, replay_for};
+use serde::de::DeserializeOwned;
+use twitter_auth_core::api::{self, AfterAnswer, Credential, replay_for};
+use twitter_auth_core::grant::LoginRequired;
+use twitter_auth_core::oauth2::{AuthorizeRequest, PendingLogin, User};
 use twitter_auth_core::rate_limit::RateLimit;
 use twitter_auth_core::retry::{Decision, Outcome, RetryPolicy, TransportFailure};
-use twitter_auth_core::{Endpoints, Exchange, HttpRequest, HttpResponse, Replay, http};
+use twitter_auth_core::url::Url;
+use twitter_auth_core::{
+    Endpoints, Exchange, HttpRequest, HttpResponse, Replay, TransportError, http,
+};
 use twitter_auth_std::{Clock, StoreError, SystemClock};
 
 mod grants;
 
 pub use grants::{Grants, RefreshReport};
 
+/// The RNG [`Client::start_login`] draws from (`rand::rng()`), for callers of
+/// [`AuthorizeRequest::start`] who want no `rand` dependency of their own.
+pub use rand;
 pub use twitter_auth_core;
 pub use twitter_auth_std;
 pub use ureq;
@@ -97,9 +105,10 @@ pub enum Error {
     /// X or the protocol said no (typed, with hints).
     #[error(transparent)]
     Core(#[from] twitter_auth_core::Error),
-    /// No answer: connection, TLS, timeout.
-    #[error("transport failure")]
-    Transport(#[source] ureq::Error),
+    /// No answer: connection, TLS, timeout. Says where the request went and why (never the
+    /// URL's path or query: a query may carry a token).
+    #[error("transport failure talking to {0}")]
+    Transport(#[source] TransportError<ureq::Error>),
     /// The token store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -109,13 +118,32 @@ pub enum Error {
 }
 
 impl Error {
-    /// Why the user must log in again, if that is what this error means.
-    pub fn login_required(&self) -> Option<twitter_auth_core::grant::LoginRequired> {
+    /// The core's error, if this is one.
+    pub fn core(&self) -> Option<&twitter_auth_core::Error> {
         match self {
-            Self::Core(twitter_auth_core::Error::LoginRequired { reason }) => Some(*reason),
+            Self::Core(e) => Some(e),
             _ => None,
         }
     }
+
+    /// Why the user must log in again, if that is what this error means.
+    pub fn login_required(&self) -> Option<LoginRequired> {
+        self.core()?.login_required()
+    }
+
+    /// What usually causes this error, and what to do about it (the core's
+    /// [`hint`](twitter_auth_core::Error::hint), or [`twitter_auth_core::TRANSPORT_HINT`]).
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            Self::Transport { .. } => Some(twitter_auth_core::TRANSPORT_HINT),
+            _ => self.core()?.hint(),
+        }
+    }
+}
+
+/// Wraps ureq's errors for a request to `uri`.
+fn transport(uri: &http::Uri) -> impl FnOnce(ureq::Error) -> Error + '_ {
+    |e| Error::Transport(TransportError::new(uri, e))
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -199,6 +227,13 @@ impl Client {
         lock(&self.rate_limit).clone()
     }
 
+    /// Starts a login on this client's endpoints and clock, with a verifier and `state` from
+    /// the operating system's RNG (`rand::rng()`): the URL to send the user to, and the
+    /// pending login to keep in that browser's session (see [`PendingLogin`]).
+    pub fn start_login(&self, request: AuthorizeRequest) -> (Url, PendingLogin) {
+        request.start(&self.endpoints, self.clock.now(), &mut rand::rng())
+    }
+
     /// Runs one flow step: sends its request (retrying as the policy and the step allow) and
     /// finishes it with the answer.
     pub fn execute<E: Exchange>(&self, step: E) -> Result<E::Output, Error> {
@@ -241,15 +276,16 @@ impl Client {
     }
 
     fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
+        let to = request.uri().clone();
         let request = self
             .agent
             .configure_request(request)
             .http_status_as_error(false)
             .max_redirects(0)
             .build();
-        let answer = self.agent.run(request).map_err(Error::Transport)?;
+        let answer = self.agent.run(request).map_err(transport(&to))?;
         let (parts, mut body) = answer.into_parts();
-        let body = body.read_to_vec().map_err(Error::Transport)?;
+        let body = body.read_to_vec().map_err(transport(&to))?;
         let answer = http::Response::from_parts(parts, body);
         if let Some(limits) = RateLimit::from_response(&answer, self.clock.now()) {
             *lock(&self.rate_limit) = Some(limits);
@@ -265,19 +301,20 @@ pub(crate) fn failure_of(error: &Error) -> TransportFailure {
     };
     use ureq::Timeout::{Connect, Resolve};
     match error {
-        Error::Transport(
+        Error::Transport(e) => match e.get_ref() {
             ureq::Error::ConnectionFailed
             | ureq::Error::HostNotFound
-            | ureq::Error::Timeout(Resolve | Connect),
-        ) => TransportFailure::NotSent,
-        Error::Transport(ureq::Error::Io(e))
-            if matches!(
-                e.kind(),
-                ConnectionRefused | HostUnreachable | NetworkUnreachable | AddrNotAvailable
-            ) =>
-        {
-            TransportFailure::NotSent
-        }
+            | ureq::Error::Timeout(Resolve | Connect) => TransportFailure::NotSent,
+            ureq::Error::Io(e)
+                if matches!(
+                    e.kind(),
+                    ConnectionRefused | HostUnreachable | NetworkUnreachable | AddrNotAvailable
+                ) =>
+            {
+                TransportFailure::NotSent
+            }
+            _ => TransportFailure::Unknown,
+        },
         _ => TransportFailure::Unknown,
     }
 }
@@ -343,12 +380,8 @@ impl ApiClient {
         let clock = &self.client.clock;
         let mut attempt = 0;
         loop {
-            let prepare = || {
-                let mut signed = request.clone();
-                let nonce = twitter_auth_core::oauth1_sign::generate_nonce(&mut rand::rng());
-                read(credential).authorize(&mut signed, clock.now(), &nonce)?;
-                Ok(signed)
-            };
+            let prepare =
+                || Ok(read(credential).authorized(&request, clock.now(), &mut rand::rng())?);
             let replay = replay_for(&request, &read(credential));
             let answer = self.client.attempts(prepare, replay)?;
             let after = write(credential).after_answer(&answer, clock.now(), attempt);
@@ -357,6 +390,24 @@ impl ApiClient {
             }
             attempt += 1;
         }
+    }
+
+    /// Sends `request` (built with `twitter_auth_core::api::request` or `json_request`) and
+    /// reads X's JSON answer as `T`; any other status is X's error, typed.
+    pub fn json<T: DeserializeOwned>(&self, request: HttpRequest) -> Result<T, Error> {
+        Ok(api::read_json(&self.send(request)?)?)
+    }
+
+    /// `GET {api}/{path}` (e.g. `2/users/by/username/XDevelopers`), X's JSON answer as `T`.
+    pub fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, Error> {
+        let request = api::request(self.client.endpoints(), http::Method::GET, path)?;
+        self.json(request)
+    }
+
+    /// Who the user is: `GET 2/users/me` (needs `tweet.read` and `users.read`).
+    pub fn me(&self) -> Result<User, Error> {
+        let answer = self.send(api::users_me(self.client.endpoints())?)?;
+        Ok(api::read_user(&answer)?)
     }
 }
 

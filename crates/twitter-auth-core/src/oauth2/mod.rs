@@ -11,8 +11,9 @@
 //!   [`RevokeExchange`] (§4.7), and [`UsersMe`] → [`User`] (§5).
 //!
 //! ```text
-//!  AuthorizeRequest ──start(now, rng)──▶ (authorize URL, PendingLogin)   serde: store it
-//!                                                          │ on_callback(url, now)
+//!  AuthorizeRequest ──start(now, rng)──▶ (authorize URL, PendingLogin)   serde: keep it in
+//!                                                          │                the browser's session
+//!                                                          │ verify_callback(url, now)
 //!                                                          ▼
 //!  TokenSet ◀──finish── CodeExchange ◀──exchange(client)── AuthorizedCode   (30 s to use)
 //!     │ status(now, margin): Fresh | RefreshDue | Expired
@@ -39,7 +40,8 @@
 //! let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
 //! let mut rng = rand::rngs::StdRng::seed_from_u64(7); // in an app: `rand::rng()`
 //!
-//! // 1. Send the user to X's consent page; keep the pending login server-side.
+//! // 1. Send the user to X's consent page; keep the pending login in the browser's session
+//! //    (server-side under a random session id in an HttpOnly cookie; never keyed by state).
 //! let scopes = Scopes::from([Scope::TweetRead, Scope::UsersRead, Scope::OfflineAccess]);
 //! let (url, pending) = AuthorizeRequest::new(&client, "https://app.example/cb", scopes)?
 //!     .start(&endpoints, now, &mut rng);
@@ -50,11 +52,12 @@
 //! assert!(url.as_str().ends_with("&code_challenge_method=S256"));
 //! let stored = serde_json::to_string(&pending)?;
 //!
-//! // 2. X redirects the user back: check the callback against the stored login.
+//! // 2. X redirects the user back: check the callback against the login of this session (a
+//! //    callback that is not its own gives the login back, see `CallbackRefused`).
 //! let pending: PendingLogin = serde_json::from_str(&stored)?;
 //! # let callback = format!("https://app.example/cb?state={}&code=Y29kZQ", pending.state().secret());
 //! assert!(pending.matches(&callback));
-//! let code = pending.on_callback(&callback, now + Duration::from_secs(20))?;
+//! let code = pending.verify_callback(&callback, now + Duration::from_secs(20))?;
 //!
 //! // 3. Exchange the code at once (it lives 30 s; the request is never replayed).
 //! let step = code.exchange(&client, &endpoints)?;
@@ -147,13 +150,14 @@ mod pkce_login;
 mod revoke;
 mod scope;
 mod token;
-mod users_me;
+pub(crate) mod users_me;
 
 pub use app_only::{AppOnly, AppOnlyBearer, InvalidateBearer, ObtainBearer};
 pub use client::Client;
 pub(crate) use client::debug_exchange;
 pub use pkce_login::{
-    AuthorizeRequest, AuthorizedCode, CodeExchange, DEFAULT_LIFETIME, PendingLogin, callback_state,
+    AuthorizeRequest, AuthorizedCode, CallbackRefused, CodeExchange, DEFAULT_LIFETIME,
+    PendingLogin, callback_state,
 };
 pub use revoke::{RevokeExchange, RevokeToken, revoke};
 pub use scope::{Scope, Scopes};

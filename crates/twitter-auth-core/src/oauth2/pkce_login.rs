@@ -127,6 +127,20 @@ impl AuthorizeRequest {
     /// `redirect_uri`, `scope`, `state`, `code_challenge` (S256) and
     /// `code_challenge_method=S256`, in that order, every value percent-encoded (a space in
     /// `scope` is `%20`, as in X's docs).
+    ///
+    /// `rng` must be a cryptographically secure RNG (a [`rand_core`] 0.9 [`CryptoRng`]): the
+    /// verifier and the `state` are drawn from it. The core draws no randomness of its own, so:
+    ///
+    /// - with an adapter, `client.start_login(request)` (`twitter-auth-reqwest` or
+    ///   `twitter-auth-ureq`) draws from the operating system's RNG for you, and each adapter
+    ///   re-exports `rand`, so `&mut twitter_auth_reqwest::rand::rng()` works without a
+    ///   dependency of your own;
+    /// - with the core alone, add `rand = "0.9"` (its default features include `thread_rng`,
+    ///   which `rand::rng()` needs; with `default-features = false`, enable `std`, `std_rng`
+    ///   and `thread_rng`), or any other `CryptoRng` (the core re-exports [`rand_core`] to
+    ///   name the trait).
+    ///
+    /// [`rand_core`]: crate::rand_core
     #[must_use = "the URL is where the user goes, and the pending login must be kept"]
     pub fn start<R: CryptoRng + ?Sized>(
         self,
@@ -175,9 +189,59 @@ impl AuthorizeRequest {
 /// A login waiting for its callback: everything the code exchange needs except the client
 /// secret, which the app supplies again at [`AuthorizedCode::exchange`].
 ///
-/// Keep it server-side (it is serde, e.g. JSON in a session store keyed by
-/// [`state`](Self::state)) until X redirects the user back, then hand the callback to
-/// [`on_callback`](Self::on_callback), which consumes it: a login is completed at most once.
+/// # Keep it in the session of the browser that started the login
+///
+/// Store it (it is serde) where only the browser that was sent to X can reach it, and look it
+/// up by that browser's session when the callback comes, never by the callback's `state`:
+///
+/// - server-side, under a random session id that the browser holds in an `HttpOnly`,
+///   `SameSite=Lax` cookie (`Secure` on https), or
+/// - in a cookie that is encrypted and signed by the server (it holds the PKCE verifier).
+///
+/// A store keyed by `state` alone lets anyone finish *their* login in *your* browser: an
+/// attacker starts a login, stops at X's redirect, and gets the victim's browser to open that
+/// callback URL; the app finds the attacker's pending login by its state and logs the victim
+/// into the attacker's account (login CSRF). Bound to the session, the victim's browser
+/// brings the victim's pending login (or none), whose `state` the attacker's callback does not
+/// carry, and the callback is refused.
+///
+/// Then hand the callback to [`verify_callback`](Self::verify_callback): it consumes the login
+/// only when the callback carries this login's `state` (a login is completed at most once), and
+/// gives it back when the callback is not this login's, so a forged callback cannot end the
+/// real login. [`on_callback`](Self::on_callback) consumes it whatever the callback is.
+///
+/// ```
+/// use std::collections::HashMap;
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use rand::SeedableRng as _;
+/// use twitter_auth_core::oauth2::{AuthorizeRequest, Client, PendingLogin, Scope, Scopes};
+/// use twitter_auth_core::{ClientId, Endpoints, Error};
+///
+/// let client = Client::public(ClientId::new("rG9n6402A3dbUJKzXTNX4oWHJ"));
+/// let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+/// let mut rng = rand::rngs::StdRng::seed_from_u64(7); // in an app: `rand::rng()`
+/// let start = || AuthorizeRequest::new(&client, "https://app.example/cb", Scopes::from([Scope::UsersRead]));
+///
+/// // Pending logins by session id (the id is random, in the browser's HttpOnly cookie).
+/// let mut sessions: HashMap<&str, PendingLogin> = HashMap::new();
+/// let (_, victims) = start()?.start(&Endpoints::x(), now, &mut rng);
+/// let victim_state = victims.state().secret().to_owned();
+/// sessions.insert("victim-session", victims);
+///
+/// // The attacker's own login, stopped at X's redirect: a valid code with the attacker's state.
+/// let (_, attackers) = start()?.start(&Endpoints::x(), now, &mut rng);
+/// let forged = format!("https://app.example/cb?state={}&code=ATTACKERS", attackers.state().secret());
+///
+/// // The victim's browser opens it: the victim's session brings the victim's login, refused.
+/// let pending = sessions.remove("victim-session").ok_or("no login in this session")?;
+/// let refused = pending.verify_callback(&forged, now).unwrap_err();
+/// assert!(matches!(refused.error(), Error::StateMismatch));
+/// // ...and the victim's login is given back, untouched: the real callback still completes it.
+/// let pending = refused.into_pending().ok_or("kept")?;
+/// let real = format!("https://app.example/cb?state={victim_state}&code=VICTIMS");
+/// assert!(pending.verify_callback(&real, now).is_ok());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 ///
 /// ```compile_fail,E0382
 /// # use twitter_auth_core::oauth2::PendingLogin;
@@ -225,7 +289,8 @@ impl PendingLogin {
         &self.scopes
     }
 
-    /// The `state` sent to X, e.g. to key a store of pending logins (see [`callback_state`]).
+    /// The `state` sent to X. Not a key to find the login by: find it by the browser's
+    /// session (see [`PendingLogin`]); the callback check compares this `state`.
     pub const fn state(&self) -> &State {
         &self.state
     }
@@ -267,59 +332,176 @@ impl PendingLogin {
     /// 4. `code`: missing or empty is [`Error::MissingCallbackParameter`] `{ name: "code" }`,
     ///    repeated is [`Error::Malformed`].
     ///
-    /// Route callbacks with [`matches`](Self::matches) (or [`callback_state`]) first: this
-    /// consumes the login even when the callback is rejected.
+    /// This consumes the login even when the callback is rejected, so a forged callback ends
+    /// the real login: prefer [`verify_callback`](Self::verify_callback), which gives the login
+    /// back when the callback is not its own.
     pub fn on_callback(self, callback: &str, now: SystemTime) -> Result<AuthorizedCode, Error> {
+        let (checked, _) = self.check(callback, now);
+        Ok(self.authorized(checked?))
+    }
+
+    /// Checks X's redirect as [`on_callback`](Self::on_callback) does (same checks, same
+    /// errors) and takes the code from it, but consumes the login only if the callback is
+    /// this login's: it carries exactly one `state` and it is this login's, or the login has
+    /// expired anyway. A callback without this login's `state` (forged, another login's, a
+    /// stray `?error=` without `state`) is refused with the login given back in
+    /// [`CallbackRefused::into_pending`], still waiting for its own callback.
+    ///
+    /// ```
+    /// # use std::time::{Duration, UNIX_EPOCH};
+    /// # use rand::SeedableRng as _;
+    /// # use twitter_auth_core::oauth2::{AuthorizeRequest, Client, Scope, Scopes};
+    /// # use twitter_auth_core::{ClientId, Endpoints, Error};
+    /// # let client = Client::public(ClientId::new("rG9n6402A3dbUJKzXTNX4oWHJ"));
+    /// # let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    /// # let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    /// # let (_, pending) = AuthorizeRequest::new(&client, "https://app.example/cb", Scopes::from([Scope::UsersRead]))?
+    /// #     .start(&Endpoints::x(), now, &mut rng);
+    /// # let state = pending.state().secret().to_owned();
+    /// let refused = pending.verify_callback("?state=forged&code=c", now).unwrap_err();
+    /// assert!(matches!(refused.error(), Error::StateMismatch));
+    /// let pending = refused.into_pending().expect("a forged callback leaves the login usable");
+    /// let code = pending.verify_callback(&format!("?state={state}&code=c"), now)?;
+    /// # let _ = code;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`CallbackRefused`]: the [`Error`] (as [`on_callback`](Self::on_callback) lists them),
+    /// and the login if it was not consumed.
+    pub fn verify_callback(
+        self,
+        callback: &str,
+        now: SystemTime,
+    ) -> Result<AuthorizedCode, CallbackRefused> {
+        match self.check(callback, now) {
+            (Ok(code), _) => Ok(self.authorized(code)),
+            (Err(error), ours) => Err(CallbackRefused {
+                error,
+                pending: (!ours).then(|| Box::new(self)),
+            }),
+        }
+    }
+
+    /// The checks of a callback, without consuming the login: the code or the error, and
+    /// whether the callback ends this login (it carries this login's state, or the login
+    /// expired).
+    fn check(&self, callback: &str, now: SystemTime) -> (Result<AuthorizationCode, Error>, bool) {
         if UnixTime::from_system(now) >= self.expires_at {
-            return Err(Error::Expired);
+            return (Err(Error::Expired), true);
         }
         let params = callback_params(callback);
         let state = one(&params, "state");
         let state_ok = matches!(state, Param::One(s) if self.state.matches(s));
-        if let Some(error) = first(&params, "error") {
-            if !matches!(state, Param::Absent) && !state_ok {
-                return Err(Error::StateMismatch);
-            }
-            if error == "access_denied" {
-                return Err(Error::Denied);
-            }
-            return Err(Error::CallbackError {
-                error: OAuth2Error {
-                    error: error.to_owned(),
-                    description: first(&params, "error_description").map(str::to_owned),
-                },
-            });
-        }
-        match state {
-            Param::Absent => return Err(Error::MissingCallbackParameter { name: "state" }),
-            Param::Many => return Err(Error::StateMismatch),
-            Param::One(_) if !state_ok => return Err(Error::StateMismatch),
-            Param::One(_) => {}
-        }
-        let code = match one(&params, "code") {
-            Param::One(code) if !code.is_empty() => AuthorizationCode::new(code),
-            Param::One(_) | Param::Absent => {
-                return Err(Error::MissingCallbackParameter { name: "code" });
-            }
-            Param::Many => {
-                return Err(Error::Malformed {
-                    what: "the callback repeats the code parameter",
-                });
-            }
-        };
-        Ok(AuthorizedCode {
+        (check_params(&params, &state, state_ok), state_ok)
+    }
+
+    fn authorized(self, code: AuthorizationCode) -> AuthorizedCode {
+        AuthorizedCode {
             client_id: self.client_id,
             confidential: self.confidential,
             redirect_uri: self.redirect_uri,
             scopes: self.scopes,
             verifier: self.verifier,
             code,
-        })
+        }
     }
 }
 
-/// The `state` a callback carries (the first one), to find its [`PendingLogin`] in a store
-/// keyed by [`PendingLogin::state`]. `None` if it has none. Total: any input is accepted.
+/// The checks of [`PendingLogin::on_callback`] after the expiry, in its order.
+fn check_params(
+    params: &[(String, String)],
+    state: &Param<'_>,
+    state_ok: bool,
+) -> Result<AuthorizationCode, Error> {
+    if let Some(error) = first(params, "error") {
+        if !matches!(state, Param::Absent) && !state_ok {
+            return Err(Error::StateMismatch);
+        }
+        if error == "access_denied" {
+            return Err(Error::Denied);
+        }
+        return Err(Error::CallbackError {
+            error: OAuth2Error {
+                error: error.to_owned(),
+                description: first(params, "error_description").map(str::to_owned),
+            },
+        });
+    }
+    match state {
+        Param::Absent => return Err(Error::MissingCallbackParameter { name: "state" }),
+        Param::Many => return Err(Error::StateMismatch),
+        Param::One(_) if !state_ok => return Err(Error::StateMismatch),
+        Param::One(_) => {}
+    }
+    match one(params, "code") {
+        Param::One(code) if !code.is_empty() => Ok(AuthorizationCode::new(code)),
+        Param::One(_) | Param::Absent => Err(Error::MissingCallbackParameter { name: "code" }),
+        Param::Many => Err(Error::Malformed {
+            what: "the callback repeats the code parameter",
+        }),
+    }
+}
+
+/// A callback [`PendingLogin::verify_callback`] refused: why, and the login when the callback
+/// was not its own (it still waits for its callback: put it back in the session).
+///
+/// `Debug` redacts the login's secrets; `Display` is the error's.
+#[derive(Debug)]
+#[must_use = "a login that was given back must be kept, or it is lost"]
+pub struct CallbackRefused {
+    error: Error,
+    pending: Option<Box<PendingLogin>>,
+}
+
+impl CallbackRefused {
+    /// Why the callback was refused.
+    pub const fn error(&self) -> &Error {
+        &self.error
+    }
+
+    /// Whether the login was given back (the callback was not its own).
+    #[must_use]
+    pub const fn kept(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// The login, if the callback was not its own.
+    pub fn into_pending(self) -> Option<PendingLogin> {
+        self.pending.map(|pending| *pending)
+    }
+
+    /// The error and the login, if it was given back.
+    pub fn into_parts(self) -> (Error, Option<PendingLogin>) {
+        (self.error, self.pending.map(|pending| *pending))
+    }
+}
+
+impl fmt::Display for CallbackRefused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.error, f)
+    }
+}
+
+impl std::error::Error for CallbackRefused {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.error.source()
+    }
+}
+
+impl From<CallbackRefused> for Error {
+    fn from(refused: CallbackRefused) -> Self {
+        refused.error
+    }
+}
+
+/// The `state` a callback carries (the first one); `None` if it has none. Total: any input is
+/// accepted.
+///
+/// Only to choose among the pending logins of **one** browser session (a login started in
+/// each of two tabs): never to find a login across sessions, which lets an attacker's
+/// callback finish the attacker's login in a victim's browser (see [`PendingLogin`]).
 ///
 /// ```
 /// use twitter_auth_core::oauth2::callback_state;

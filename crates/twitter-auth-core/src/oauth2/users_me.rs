@@ -109,13 +109,18 @@ impl Exchange for UsersMe {
     /// Expects 200 `{"data":{"id","name","username"}}` (other fields are ignored); errors come
     /// out typed (v1.1 list or v2 problem).
     fn finish(self, _now: SystemTime, response: HttpResponse) -> Result<User, Error> {
-        ensure_success(&response)?;
-        let body: Envelope = json(
-            response.body(),
-            "the /2/users/me response is not the JSON X sends",
-        )?;
-        body.data.ok_or(Error::Malformed {
-            what: "the /2/users/me response has no data",
-        })
+        read_user(&response)
     }
+}
+
+/// The user in X's answer to `GET /2/users/me`, or the error it carries.
+pub(crate) fn read_user(response: &HttpResponse) -> Result<User, Error> {
+    ensure_success(response)?;
+    let body: Envelope = json(
+        response.body(),
+        "the /2/users/me response is not the JSON X sends",
+    )?;
+    body.data.ok_or(Error::Malformed {
+        what: "the /2/users/me response has no data",
+    })
 }

@@ -293,3 +293,145 @@ fn bearer_requests_are_replayed_only_for_safe_methods() {
         assert_eq!(replay_for_bearer(&request), Replay::Never, "{method}");
     }
 }
+
+/// Issue 14: typed API calls. `api::request` stays under the API base (the credential goes
+/// with the request), `read_json` parses a 2xx and types anything else, `read_user` reads
+/// `2/users/me`.
+#[test]
+fn typed_api_calls_stay_on_the_api_host_and_type_the_answer() {
+    use twitter_auth_core::api::{json_request, read_json, read_user, request, users_me};
+    use twitter_auth_core::{Endpoints, Error, http::Method};
+
+    let x = Endpoints::x();
+    let r = request(
+        &x,
+        Method::GET,
+        "/2/users/by/username/XDevelopers?user.fields=id",
+    )
+    .unwrap();
+    assert_eq!(
+        r.uri(),
+        "https://api.x.com/2/users/by/username/XDevelopers?user.fields=id"
+    );
+    assert!(r.headers().get("authorization").is_none() && r.body().is_empty());
+    assert_eq!(users_me(&x).unwrap().uri(), "https://api.x.com/2/users/me");
+    for away in [
+        "https://evil.example/2/users/me",
+        "http://api.x.com/2/users/me",
+        "https://api.x.com:444/2",
+    ] {
+        assert!(
+            matches!(
+                request(&x, Method::GET, away),
+                Err(Error::InvalidUrl { .. })
+            ),
+            "{away}"
+        );
+    }
+    // Leading slashes are ignored: `//host` is a path on the API host, not another host.
+    let r = request(&x, Method::GET, "//evil.example/2").unwrap();
+    assert_eq!(r.uri(), "https://api.x.com/evil.example/2");
+    // Under a base with a path, `..` cannot climb out of it.
+    let proxied = Endpoints::local("http://127.0.0.1:9/x/").unwrap();
+    assert!(request(&proxied, Method::GET, "../2/users/me").is_err());
+    assert_eq!(
+        request(&proxied, Method::GET, "2/users/me").unwrap().uri(),
+        "http://127.0.0.1:9/x/2/users/me"
+    );
+
+    let post = json_request(
+        &x,
+        Method::POST,
+        "2/tweets",
+        &serde_json::json!({"text": "hi"}),
+    )
+    .unwrap();
+    assert_eq!(post.method(), Method::POST);
+    assert_eq!(post.headers()["content-type"], "application/json");
+    assert_eq!(post.body(), br#"{"text":"hi"}"#);
+
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Tweet {
+        id: String,
+    }
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Data<T> {
+        data: T,
+    }
+    let ok: Data<Tweet> = read_json(&answer(201, &[], r#"{"data":{"id":"1"}}"#)).unwrap();
+    assert_eq!(ok.data.id, "1");
+    let none: Option<Tweet> = read_json(&answer(204, &[], "")).unwrap();
+    assert_eq!(none, None);
+    let e = read_json::<Tweet>(&answer(200, &[], r#"{"id":"SECRETVALUE""#)).unwrap_err();
+    assert!(matches!(e, Error::Malformed { .. }) && !e.to_string().contains("SECRETVALUE"));
+    let e = read_json::<Tweet>(&answer(
+        403,
+        &[],
+        r#"{"title":"Unsupported Authentication","type":"https://api.x.com/2/problems/unsupported-authentication"}"#,
+    ))
+    .unwrap_err();
+    assert!(matches!(e, Error::Problem { status: 403, .. }), "{e:?}");
+    let e = read_json::<Tweet>(&answer(401, &[], "")).unwrap_err();
+    assert!(
+        matches!(e, Error::UnexpectedStatus { status: 401 }),
+        "{e:?}"
+    );
+
+    let me = read_user(&answer(
+        200,
+        &[],
+        r#"{"data":{"id":"1500000000000000001","name":"Alice","username":"mock_alice"}}"#,
+    ))
+    .unwrap();
+    assert_eq!(
+        (me.id.as_str(), me.username.as_str()),
+        ("1500000000000000001", "mock_alice")
+    );
+    assert!(read_user(&answer(200, &[], r#"{"errors":[]}"#)).is_err());
+}
+
+/// Issue 14: a transport failure names the host and the cause, never the query or user info.
+#[test]
+fn transport_failures_name_the_host_and_the_cause_only() {
+    use twitter_auth_core::TransportError;
+
+    /// An HTTP client's error: its own message quotes the URL, its cause says what happened.
+    #[derive(Debug)]
+    struct Client(&'static str, std::io::Error);
+    impl std::fmt::Display for Client {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+    impl std::error::Error for Client {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.1)
+        }
+    }
+    let io = |kind, text| std::io::Error::new(kind, text);
+    let secret: http::Uri = "https://me:pw@api.x.com/2/oauth2/token?code=SECRET"
+        .parse()
+        .unwrap();
+    let quoting = Client(
+        "error sending request for url (https://api.x.com/?code=SECRET)",
+        io(std::io::ErrorKind::ConnectionRefused, "Connection refused"),
+    );
+    let e = TransportError::new(&secret, quoting);
+    assert_eq!(e.host(), "api.x.com");
+    assert_eq!(e.to_string(), "api.x.com: Connection refused");
+    assert!(std::error::Error::source(&e).is_some());
+    let local: http::Uri = "http://127.0.0.1:8080/x".parse().unwrap();
+    let plain = Client(
+        "error sending request",
+        io(std::io::ErrorKind::TimedOut, "timed out"),
+    );
+    assert_eq!(
+        TransportError::new(&local, plain).to_string(),
+        "127.0.0.1:8080: error sending request: timed out"
+    );
+    let bare = io(std::io::ErrorKind::Other, "connection failed");
+    assert_eq!(
+        TransportError::new(&local, bare).to_string(),
+        "127.0.0.1:8080: connection failed"
+    );
+}

@@ -55,6 +55,33 @@ fn oauth2_errors_are_typed_with_the_mix_up_hint() {
     assert!(e.hint().unwrap().contains("30 s"));
 }
 
+/// X answers a wrong client secret exactly as it answers a public/confidential mix-up, so the
+/// hint names every cause (issue 14: it used to name the mix-up only).
+#[test]
+fn unauthorized_client_hint_names_every_likely_cause() {
+    for (error, description) in [
+        ("unauthorized_client", "Missing valid authorization header"),
+        ("unauthorized_client", "Client authentication failed"),
+        ("invalid_client", "bad"),
+    ] {
+        let body = format!(r#"{{"error":"{error}","error_description":"{description}"}}"#);
+        let e = error_from_response(&response(401, &body));
+        let hint = e.hint().unwrap_or_else(|| panic!("no hint for {error}"));
+        for cause in [
+            "client secret is wrong",
+            "regenerated",
+            "client id is wrong",
+            "public/confidential mix-up",
+            "Basic",
+        ] {
+            assert!(
+                hint.contains(cause),
+                "{error}/{description}: {hint:?} lacks {cause:?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn v2_problems_are_matched_by_name_whatever_the_host() {
     for host in ["api.x.com", "api.twitter.com"] {

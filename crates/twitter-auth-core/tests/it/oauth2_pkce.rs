@@ -349,6 +349,64 @@ fn callback_errors_are_typed_in_the_documented_order() {
     );
 }
 
+/// Issue 14: `on_callback` consumed the login whatever the callback held, so one forged
+/// callback ended the real login. `verify_callback` gives the same errors, and gives the login
+/// back unless the callback carries its state (or it expired).
+#[test]
+fn verify_callback_keeps_the_login_unless_the_callback_is_its_own() {
+    let (_, _, _, state) = start(&public(), 9);
+    let s = state.secret();
+    #[rustfmt::skip]
+    let cases = [
+        // (callback, at, kept?)
+        (format!("?state={s}&code=c"), T0 + 600, false), // expired: over anyway
+        (format!("?state={s}&error=access_denied"), T0, false), // this login's denial: over
+        (format!("?state={s}&error=server_error"), T0, false),
+        (format!("?state={s}"), T0, false), // this login's, without code: over
+        (format!("?state={s}&code=a&code=b"), T0, false),
+        ("?error=access_denied".to_owned(), T0, true), // no state: anyone could send it
+        ("?error=access_denied&state=forged".to_owned(), T0, true),
+        ("?code=c".to_owned(), T0, true),
+        ("?state=forged&code=c".to_owned(), T0, true),
+        ("?state=&code=c".to_owned(), T0, true),
+        (format!("?state={s}x&code=c"), T0, true),
+        (format!("?state={s}&state={s}&code=c"), T0, true),
+        (format!("?state={s}&state=forged&code=c"), T0, true),
+        (String::new(), T0, true),
+    ];
+    for (forged, secs, kept) in cases {
+        let (_, pending, _, _) = start(&public(), 9);
+        let expected = {
+            let (_, twin, _, _) = start(&public(), 9);
+            twin.on_callback(&forged, at(secs)).unwrap_err().to_string()
+        };
+        let refused = pending.verify_callback(&forged, at(secs)).unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            expected,
+            "{forged}: same error as on_callback"
+        );
+        assert_eq!(refused.kept(), kept, "{forged}");
+        assert!(!format!("{refused:?}").contains(s), "Debug leaks the state");
+        let Some(pending) = refused.into_pending() else {
+            continue;
+        };
+        // The login given back still completes with its own callback.
+        let code = pending
+            .verify_callback(&callback(&state), now())
+            .expect("the real callback still completes the login");
+        let step = code.exchange(&public(), &Endpoints::x()).unwrap();
+        assert!(body(step.request()).contains(&format!("code={CODE}")));
+    }
+    // The error converts into the core's (for `?`).
+    let (_, pending, _, _) = start(&public(), 9);
+    let e: Error = pending
+        .verify_callback("?state=forged&code=c", now())
+        .unwrap_err()
+        .into();
+    assert!(matches!(e, Error::StateMismatch));
+}
+
 #[test]
 fn a_login_is_valid_until_its_expiry_second() {
     let pending = || start(&public(), 11).1;

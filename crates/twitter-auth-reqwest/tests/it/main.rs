@@ -182,17 +182,101 @@ async fn expired_oauth2_token_is_refreshed_once_for_100_tasks() -> Result {
     Ok(())
 }
 
+/// Issue 14: a transport failure used to display only "transport failure". It names the host
+/// and the cause now, and still carries no URL query (a token may travel in one).
 #[tokio::test]
-async fn transport_errors_carry_no_url() {
+async fn transport_errors_name_the_host_and_cause_but_carry_no_url() {
     // Port 1 on loopback refuses the connection: the request never left.
     let client = Client::new(Endpoints::local("http://127.0.0.1:1").expect("a loopback base"));
     let request = get("http://127.0.0.1:1/2/users/me?access_token=SECRET-IN-QUERY");
     match client.round_trip(&request, Replay::Never).await {
-        Err(twitter_auth_reqwest::Error::Transport(e)) => {
-            assert!(e.is_connect(), "a refused connection is a connect error");
-            assert!(e.url().is_none());
-            assert!(!format!("{e:?} {e}").contains("SECRET"), "{e:?}");
+        Err(error @ twitter_auth_reqwest::Error::Transport(_)) => {
+            let twitter_auth_reqwest::Error::Transport(e) = &error else {
+                unreachable!()
+            };
+            assert_eq!(e.host(), "127.0.0.1:1");
+            assert!(
+                e.get_ref().is_connect(),
+                "a refused connection is a connect error"
+            );
+            assert!(e.get_ref().url().is_none());
+            let shown = error.to_string();
+            eprintln!("{shown}");
+            assert!(shown.contains("127.0.0.1:1"), "{shown}");
+            assert!(
+                shown.to_lowercase().contains("refused"),
+                "the cause: {shown}"
+            );
+            assert!(error.hint().is_some_and(|h| h.contains("network")));
+            assert!(
+                !format!("{error:?} {error}").contains("SECRET"),
+                "{error:?}"
+            );
         }
         other => panic!("expected a transport failure, got {other:?}"),
     }
+}
+
+/// Issue 14: a login needs no `rand` of the caller's (`start_login`, the `rand` re-export), and
+/// the API client has typed calls: `me()` and `get_json`, refreshed like `send`.
+#[tokio::test]
+async fn start_login_and_typed_calls() -> Result {
+    use twitter_auth_reqwest::rand as reexported;
+    const REDIRECT: &str = "http://127.0.0.1:8765/callback";
+    let mock = Arc::new(MockX::start(MockConfig::default())?);
+    let client = client(&mock).with_clock(Arc::new(MockClock(Arc::clone(&mock))));
+    let app = mock.config().app(DEMO_WEB_APP).expect("the demo web app");
+    let oauth2_client = oauth2::Client::confidential(
+        ClientId::new(app.client_id().expect("OAuth 2.0")),
+        twitter_auth_core::ClientSecret::new(app.client_secret().expect("confidential")),
+    );
+    let scopes = Scopes::from([Scope::TweetRead, Scope::UsersRead, Scope::OfflineAccess]);
+    let (url, pending) = client.start_login(AuthorizeRequest::new(
+        &oauth2_client,
+        REDIRECT,
+        scopes.clone(),
+    )?);
+    let (_, other) = AuthorizeRequest::new(&oauth2_client, REDIRECT, scopes)?.start(
+        client.endpoints(),
+        client.clock().now(),
+        &mut reexported::rng(), // no `rand` dependency needed: the adapter re-exports it
+    );
+    assert_ne!(pending.state().secret(), other.state().secret());
+    let consent = client.round_trip(&get(url.as_str()), Replay::Safe).await?;
+    let callback = consent.headers()["location"].to_str()?;
+    let code = pending.verify_callback(callback, client.clock().now())?;
+    let tokens = client
+        .execute(code.exchange(&oauth2_client, client.endpoints())?)
+        .await?;
+    let grants = Grants::new(client, oauth2_client, Arc::new(MemoryStore::new()));
+    let api = grants.login(&UserKey::new("alice")?, tokens).await?;
+
+    let me = api.me().await?;
+    assert_eq!(
+        (me.username.as_str(), me.name.as_str()),
+        ("mock_alice", "Alice Mock")
+    );
+    #[derive(serde::Deserialize, Debug)]
+    struct Data {
+        data: Bob,
+    }
+    #[derive(serde::Deserialize, Debug)]
+    struct Bob {
+        username: String,
+    }
+    let bob: Data = api.get_json("2/users/by/username/mock_bob").await?;
+    assert_eq!(bob.data.username, "mock_bob");
+    // Two hours later `me()` refreshes first, once.
+    mock.advance(Duration::from_secs(7200));
+    assert_eq!(api.me().await?.username, "mock_alice");
+    assert_eq!(mock.counters().refreshes, 1);
+    // X's refusal comes back typed.
+    let missing = api
+        .get_json::<Data>("2/users/by/username/nobody_here")
+        .await;
+    assert!(
+        matches!(missing, Err(twitter_auth_reqwest::Error::Core(_))),
+        "{missing:?}"
+    );
+    Ok(())
 }
