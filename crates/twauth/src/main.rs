@@ -106,8 +106,7 @@ fn finish(outcome: Result<(), CliError>) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             if ui::json() {
-                let json = ui::redact_json(e.to_json());
-                ui::err(&json.to_string());
+                ui::err_json(&e.to_json());
             } else {
                 ui::err(&format!("twauth: {e}"));
             }

@@ -121,13 +121,13 @@ fn grant_line(grant: &StoredGrant) -> String {
     };
     let scopes: Vec<&str> = grant.tokens().scopes().iter().map(|s| s.as_str()).collect();
     let mut line = format!(
-        "generation {}, {expiry}, refresh token {}, scopes {}",
+        "generation {}, access token {}, {expiry}, refresh token {}, scopes {}",
         grant.generation(),
-        if grant.tokens().can_refresh() {
-            "yes"
-        } else {
-            "no"
-        },
+        shown(grant.tokens().access_token().secret()),
+        grant
+            .tokens()
+            .refresh_token()
+            .map_or_else(|| "none".to_owned(), |r| shown(r.secret())),
         scopes.join(" ")
     );
     if let Some(lost) = grant.lost() {

@@ -31,7 +31,7 @@ use crate::net;
 use crate::settings::{
     BearerArgs, ClientArgs, ConsumerArgs, Field, Given, HostArgs, Settings, Source, UserTokenArgs,
 };
-use crate::token::{grants, oauth2_client};
+use crate::token::{grants, oauth2_client, register_tokens};
 use crate::ui::{self, errln};
 
 /// Which credential to use.
@@ -185,7 +185,9 @@ fn oauth2(settings: &Settings, policy: &RetryPolicy) -> Result<(ApiClient, Endpo
     let client = http(&endpoints).with_policy(policy.clone());
     let key = &settings.paths.key;
     if oauth2_client(settings).is_some() {
-        return Ok((grants(settings, client)?.api(key)?, endpoints));
+        let api = grants(settings, client)?.api(key)?;
+        register_tokens(&api);
+        return Ok((api, endpoints));
     }
     ui::warn(
         "the profile records no OAuth 2.0 client id: its grant is used as stored and cannot be \
@@ -193,6 +195,7 @@ fn oauth2(settings: &Settings, policy: &RetryPolicy) -> Result<(ApiClient, Endpo
     );
     let grant = settings.paths.store()?.load(key)?.usable();
     let grant = grant.ok_or_else(|| login_required(LoginRequired::NoGrant))?;
+    ui::register(grant.tokens().access_token().secret());
     Ok((
         ApiClient::new(client, Credential::OAuth2(grant.tokens().clone())),
         endpoints,
@@ -410,9 +413,7 @@ pub(crate) fn run(args: &Args) -> Result<(), CliError> {
 /// with `--raw`).
 fn print_body(body: &[u8], raw: bool) {
     match serde_json::from_slice::<serde_json::Value>(body) {
-        Ok(json) => {
-            ui::out(&serde_json::to_string_pretty(&ui::redact_json(json)).unwrap_or_default())
-        }
+        Ok(json) => ui::out_json_pretty(&json),
         Err(_) if body.is_empty() => {}
         Err(_) if raw => {
             use std::io::Write as _;

@@ -280,13 +280,18 @@ fn user_api(settings: &Settings) -> Result<ApiClient, CliError> {
     let endpoints = settings.endpoints_for(true, "OAuth 2.0 grant")?;
     let http = net::client(endpoints);
     let api = grants(settings, http)?.api(&settings.paths.key)?;
-    if let Ok(tokens) = tokens_of(&api) {
+    register_tokens(&api);
+    Ok(api)
+}
+
+/// Redacts the tokens an API client holds from everything shown.
+pub(crate) fn register_tokens(api: &ApiClient) {
+    if let Ok(tokens) = tokens_of(api) {
         ui::register(tokens.access_token().secret());
         if let Some(refresh) = tokens.refresh_token() {
             ui::register(refresh.secret());
         }
     }
-    Ok(api)
 }
 
 /// Runs `refresh`: the new token set is saved before it is printed or used.
@@ -298,11 +303,8 @@ pub(crate) fn run_refresh(args: &GrantArgs) -> Result<(), CliError> {
         return Err(twitter_auth_core::Error::NoRefreshToken.into());
     }
     api.refresh_now()?;
+    register_tokens(&api);
     let tokens = tokens_of(&api)?;
-    ui::register(tokens.access_token().secret());
-    if let Some(refresh) = tokens.refresh_token() {
-        ui::register(refresh.secret());
-    }
     if ui::json() {
         let mut json = tokens_json(&tokens, api.generation());
         json["refreshed"] = serde_json::json!(true);

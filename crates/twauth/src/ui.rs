@@ -206,15 +206,22 @@ pub(crate) fn err(text: &str) {
     let _ = stderr.flush();
 }
 
-/// Prints `value` as one line of JSON on stdout: every string in it redacted and, since
-/// `serde_json` escapes only C0 controls, `DEL`, C1 and bidi controls escaped as `\uXXXX`.
-pub(crate) fn out_json(value: &serde_json::Value) {
+/// `value` as JSON text that is safe on a terminal: every string in it redacted and, since
+/// `serde_json` escapes only C0 controls, `DEL`, C1 and bidi controls escaped as `\uXXXX`
+/// (valid JSON still).
+pub(crate) fn json_text(value: &serde_json::Value, pretty: bool) -> String {
     let value = redact_json(value.clone());
-    let text = serde_json::to_string(&value).unwrap_or_default();
+    let text = if pretty {
+        serde_json::to_string_pretty(&value)
+    } else {
+        serde_json::to_string(&value)
+    }
+    .unwrap_or_default();
     let mut line = String::with_capacity(text.len() + 1);
     for c in text.chars() {
         if is_unsafe(c) {
-            // Only inside strings (JSON's own syntax is ASCII): a \u escape is valid there.
+            // Only inside strings (JSON's own syntax is ASCII and newlines): a \u escape is
+            // valid there.
             let mut units = [0u16; 2];
             for unit in c.encode_utf16(&mut units) {
                 let _ = write!(line, "\\u{unit:04x}");
@@ -223,8 +230,30 @@ pub(crate) fn out_json(value: &serde_json::Value) {
             line.push(c);
         }
     }
+    line
+}
+
+/// Prints `value` as one line of JSON on stdout (see [`json_text`]).
+pub(crate) fn out_json(value: &serde_json::Value) {
+    let mut line = json_text(value, false);
     line.push('\n');
     write_stdout(line.as_bytes());
+}
+
+/// Prints `value` as indented JSON on stdout (see [`json_text`]).
+pub(crate) fn out_json_pretty(value: &serde_json::Value) {
+    let mut text = json_text(value, true);
+    text.push('\n');
+    write_stdout(text.as_bytes());
+}
+
+/// Prints `value` as one line of JSON on stderr (see [`json_text`]).
+pub(crate) fn err_json(value: &serde_json::Value) {
+    let mut line = json_text(value, false);
+    line.push('\n');
+    let mut stderr = io::stderr().lock();
+    let _ = stderr.write_all(line.as_bytes());
+    let _ = stderr.flush();
 }
 
 /// Every string (and key) of `value` with the registered secrets redacted.

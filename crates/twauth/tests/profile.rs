@@ -47,18 +47,45 @@ fn dotenv_and_profile_file_supply_credentials_with_flags_first() {
         ),
     )
     .expect("written");
-    // The flag beats the profile's (unreachable) base URL.
+    // The flag beats the profile's (unreachable) base URL, but the profile's stored consumer
+    // secret goes only to the host it recorded: refused without --allow-other-host.
     let run = twauth(
         &home,
         &["whoami", "--profile", "p", "--base-url", mock.base_url()],
         &[],
     );
+    assert_eq!(run.code, Some(1), "stdout: {}", run.stdout);
+    assert!(
+        run.stderr.contains("refused") && run.stderr.contains("--allow-other-host"),
+        "{}",
+        run.stderr
+    );
+    let run = twauth(
+        &home,
+        &[
+            "whoami",
+            "-u",
+            "p",
+            "--base-url",
+            mock.base_url(),
+            "--allow-other-host",
+        ],
+        &[],
+    );
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
     assert!(run.stdout.starts_with("@mock_alice"), "{}", run.stdout);
+    assert!(run.stderr.contains("warning"), "{}", run.stderr);
     // The environment beats `.env`: a wrong token secret is refused by X (exit 1, X's message).
     let run = twauth(
         &home,
-        &["whoami", "--profile", "p", "--base-url", mock.base_url()],
+        &[
+            "whoami",
+            "--profile",
+            "p",
+            "--base-url",
+            mock.base_url(),
+            "--allow-other-host",
+        ],
         &[("TWAUTH_ACCESS_TOKEN_SECRET", "wrong")],
     );
     assert_eq!(run.code, Some(1), "stdout: {}", run.stdout);

@@ -162,6 +162,12 @@ fn refresh_persists_a_new_set_whoami_works_and_revoke_empties_the_store() {
     let key = UserKey::new("work").expect("a key");
     grants.login(&key, tokens.clone()).expect("stored");
     assert!(home.grant("work").exists(), "the profile name is the key");
+    // What `login oauth2` records: the host that issued the grant.
+    write_profile(
+        &home,
+        "work",
+        &serde_json::json!({ "base_url": mock.base_url() }),
+    );
 
     let env = [
         ("TWAUTH_CLIENT_ID", id.as_str()),
@@ -250,6 +256,11 @@ fn a_grant_without_a_refresh_token_is_used_but_not_refreshed() {
     let (store, grants) = grants(&home, &mock, &client);
     let key = UserKey::new("default").expect("a key");
     grants.login(&key, tokens).expect("stored");
+    write_profile(
+        &home,
+        "default",
+        &serde_json::json!({ "base_url": mock.base_url() }),
+    );
 
     let env = [
         ("TWAUTH_CLIENT_ID", id.as_str()),
