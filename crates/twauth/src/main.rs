@@ -144,3 +144,15 @@ fn main() -> ExitCode {
         Command::Request(args) => finish(request::run(&args)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// clap's own consistency checks over every command (they run only in debug builds, on
+    /// first use of a command: this runs them all).
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

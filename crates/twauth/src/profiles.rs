@@ -23,7 +23,7 @@ enum Action {
     /// List the stored profiles (`*` marks the default one).
     List,
     /// Show a profile: its credentials (shortened), hosts, and OAuth 2.0 grant.
-    Show(ShowArgs),
+    Show(ShowProfileArgs),
     /// Delete a profile's file and OAuth 2.0 grant from this machine (nothing is revoked at X:
     /// run `twauth revoke` / `twauth invalidate` first for that).
     Delete(DeleteArgs),
@@ -33,7 +33,7 @@ enum Action {
 }
 
 #[derive(clap::Args, Debug)]
-struct ShowArgs {
+struct ShowProfileArgs {
     /// The profile (default: the one in use).
     #[arg(value_parser = profile_name)]
     name: Option<String>,
