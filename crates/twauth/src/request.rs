@@ -50,7 +50,8 @@ pub(crate) enum Auth {
     AppOnly,
 }
 
-/// Every credential flag a request may use.
+/// Every user-credential flag (OAuth 1.0a, and the OAuth 2.0 client that refreshes the
+/// profile's grant) and the host.
 #[derive(clap::Args, Debug)]
 pub(crate) struct CredentialArgs {
     #[command(flatten)]
@@ -60,24 +61,17 @@ pub(crate) struct CredentialArgs {
     #[command(flatten)]
     client: ClientArgs,
     #[command(flatten)]
-    bearer: BearerArgs,
-    #[command(flatten)]
     host: HostArgs,
 }
 
 impl CredentialArgs {
-    /// Resolves them (`bearer`: whether the app-only bearer may be used).
-    pub(crate) fn resolve(&self, bearer: bool) -> Result<Settings, CliError> {
-        let given = Given::new()
+    /// The values they take (add the bearer's for `request`).
+    pub(crate) fn given(&self) -> Given {
+        Given::new()
             .host(&self.host)
             .consumer(&self.consumer)
             .user_token(&self.token)
-            .client(&self.client);
-        if bearer {
-            given.bearer(&self.bearer).resolve()
-        } else {
-            given.resolve()
-        }
+            .client(&self.client)
     }
 }
 
@@ -119,6 +113,8 @@ pub(crate) struct Args {
     target: String,
     #[command(flatten)]
     credentials: CredentialArgs,
+    #[command(flatten)]
+    bearer: BearerArgs,
 }
 
 fn method(text: &str) -> Result<Method, String> {
@@ -325,7 +321,7 @@ fn rate_limit(answer: &HttpResponse) -> Option<(serde_json::Value, String)> {
 
 /// Runs the command.
 pub(crate) fn run(args: &Args) -> Result<(), CliError> {
-    let settings = args.credentials.resolve(true)?;
+    let settings = args.credentials.given().bearer(&args.bearer).resolve()?;
     let mut headers = args.headers.clone();
     let json_body = args.data.iter().find_map(|d| match d {
         Data::Json(json) => Some(json.clone()),

@@ -20,7 +20,7 @@ pub(crate) struct Args {
 
 /// Runs the command.
 pub(crate) fn run(args: &Args) -> Result<(), CliError> {
-    let settings = args.credentials.resolve(false)?;
+    let settings = args.credentials.given().resolve()?;
     let (api, endpoints) = api_client(&settings, args.auth, false, &RetryPolicy::new())?;
     let request = build(
         &settings,

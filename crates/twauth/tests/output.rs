@@ -242,6 +242,8 @@ fn help_lists_only_the_flags_a_command_uses() {
     let login = help(&["login", "oauth1", "--help"]);
     assert!(!login.contains("--client-id") && !login.contains("--auth-url"));
     assert!(help(&["login", "oauth2", "--help"]).contains("--auth-url"));
+    let whoami = help(&["whoami", "--help"]);
+    assert!(whoami.contains("--access-token") && !whoami.contains("--bearer-token"));
     let status = help(&["status", "--help"]);
     assert!(!status.contains("--consumer-key") && !status.contains("--base-url"));
     assert!(help(&["--help"]).contains("Exit codes"));
