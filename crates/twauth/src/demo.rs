@@ -25,6 +25,8 @@ use twitter_auth_mock::{DEMO_NATIVE_APP, DEMO_WEB_APP, MockConfig, MockX, pin_fr
 use twitter_auth_std::MemoryStore;
 use twitter_auth_ureq::ureq;
 
+use crate::ui::{self, errln, outln};
+
 /// Where the demo's "browser" is sent after consent (a callback registered by both demo apps).
 const REDIRECT: &str = "http://127.0.0.1:8765/callback";
 
@@ -260,7 +262,7 @@ fn check_status(answer: &HttpResponse, want: u16, what: &str) -> Outcome {
 impl Demo {
     fn say(&self, label: &str, text: impl Display) {
         if !self.quiet {
-            println!("    {label:<16}{text}");
+            outln!("    {label:<16}{text}");
         }
     }
 
@@ -574,17 +576,18 @@ pub(crate) fn run(args: &Args) -> ExitCode {
         AdapterArg::Reqwest => &[Kind::Reqwest],
         AdapterArg::Both => &[Kind::Ureq, Kind::Reqwest],
     };
-    let mock = match MockX::start(MockConfig::default()) {
+    let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let mock = match crate::mock_server::start(loopback, MockConfig::default()) {
         Ok(mock) => mock,
         Err(e) => {
-            eprintln!("twauth: cannot start the fake X on loopback: {e}");
+            errln!("twauth: cannot start the fake X on loopback: {e}");
             return ExitCode::FAILURE;
         }
     };
     let endpoints = match Endpoints::local(mock.base_url()) {
         Ok(endpoints) => endpoints,
         Err(e) => {
-            eprintln!("twauth: the fake X's address is unusable: {e}");
+            errln!("twauth: the fake X's address is unusable: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -596,7 +599,7 @@ pub(crate) fn run(args: &Args) -> ExitCode {
         {
             Ok(runtime) => Some(Arc::new(runtime)),
             Err(e) => {
-                eprintln!("twauth: cannot start a tokio runtime: {e}");
+                errln!("twauth: cannot start a tokio runtime: {e}");
                 return ExitCode::FAILURE;
             }
         }
@@ -616,11 +619,11 @@ pub(crate) fn run(args: &Args) -> ExitCode {
         runtime,
         browser,
         rng: StdRng::from_os_rng(),
-        quiet: args.quiet,
+        quiet: args.quiet || ui::json(),
         nonces: 0,
     };
     if !demo.quiet {
-        println!(
+        outln!(
             "fake X listening on {} (loopback only, made-up credentials, consent automatic)\n",
             demo.mock.base_url()
         );
@@ -629,30 +632,57 @@ pub(crate) fn run(args: &Args) -> ExitCode {
     for &kind in kinds {
         for (flow, title) in FLOWS {
             if !demo.quiet {
-                println!("[{}] {title}", kind.name());
+                outln!("[{}] {title}", kind.name());
             }
             let outcome = demo.run_flow(flow, kind);
             if !demo.quiet {
                 match &outcome {
-                    Ok(()) => println!("    ✓ done\n"),
-                    Err(e) => println!("    ✗ failed: {e}\n"),
+                    Ok(()) => outln!("    ✓ done\n"),
+                    Err(e) => outln!("    ✗ failed: {e}\n"),
                 }
             }
-            results.push((flow, kind, outcome.is_ok()));
+            results.push((flow, kind, outcome.err().map(|e| e.to_string())));
         }
     }
+    let failed = results.iter().filter(|(_, _, e)| e.is_some()).count();
+    if ui::json() {
+        let runs: Vec<_> = results
+            .iter()
+            .map(|(flow, kind, error)| {
+                let title = FLOWS
+                    .iter()
+                    .find(|(f, _)| f == flow)
+                    .map_or("?", |(_, t)| t);
+                serde_json::json!({
+                    "flow": title,
+                    "adapter": kind.name(),
+                    "ok": error.is_none(),
+                    "error": error,
+                })
+            })
+            .collect();
+        ui::out_json(&serde_json::json!({
+            "runs": runs,
+            "passed": results.len() - failed,
+            "failed": failed,
+        }));
+        return if failed == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
+    }
     print_table(kinds, &results);
-    let failed = results.iter().filter(|(_, _, ok)| !ok).count();
     if failed == 0 {
-        println!("\nall {} runs passed", results.len());
+        outln!("\nall {} runs passed", results.len());
         ExitCode::SUCCESS
     } else {
-        println!("\n{failed} of {} runs failed", results.len());
+        outln!("\n{failed} of {} runs failed", results.len());
         ExitCode::FAILURE
     }
 }
 
-fn print_table(kinds: &[Kind], results: &[(Flow, Kind, bool)]) {
+fn print_table(kinds: &[Kind], results: &[(Flow, Kind, Option<String>)]) {
     let width = FLOWS
         .iter()
         .map(|(_, t)| t.chars().count())
@@ -662,17 +692,17 @@ fn print_table(kinds: &[Kind], results: &[(Flow, Kind, bool)]) {
     for kind in kinds {
         header.push_str(&format!("  {:^7}", kind.name()));
     }
-    println!("{header}");
-    println!("{}", "─".repeat(header.chars().count()));
+    outln!("{header}");
+    outln!("{}", "─".repeat(header.chars().count()));
     for (flow, title) in FLOWS {
         let mut row = format!("{title:<width$}");
         for &kind in kinds {
             let ok = results
                 .iter()
                 .find(|(f, k, _)| *f == flow && *k == kind)
-                .is_some_and(|(_, _, ok)| *ok);
+                .is_some_and(|(_, _, error)| error.is_none());
             row.push_str(&format!("  {:^7}", if ok { "✓" } else { "✗" }));
         }
-        println!("{}", row.trim_end());
+        outln!("{}", row.trim_end());
     }
 }

@@ -11,9 +11,6 @@ pub(crate) struct Args {
     /// A code verifier to use instead of a fresh one (`-` reads one line from stdin).
     #[arg(long, value_name = "VERIFIER", allow_hyphen_values = true)]
     verifier: Option<String>,
-    /// Print one JSON object with `verifier` and `challenge`.
-    #[arg(long)]
-    json: bool,
 }
 
 /// Runs `twauth pkce`: exit 0 on success, 2 when the verifier is one RFC 7636 forbids.
@@ -21,21 +18,21 @@ pub(crate) fn run(args: &Args) -> ExitCode {
     match verifier(args) {
         Ok(verifier) => {
             let challenge = verifier.challenge();
-            if args.json {
+            if crate::ui::json() {
                 let out = serde_json::json!({
                     "verifier": verifier.secret(),
                     "challenge": challenge.as_str(),
                 });
-                println!("{out}");
+                crate::ui::out_json(&out);
             } else {
-                println!("verifier:  {}", verifier.secret());
-                println!("challenge: {}", challenge.as_str());
-                println!("method:    S256");
+                crate::ui::outln!("verifier:  {}", verifier.secret());
+                crate::ui::outln!("challenge: {}", challenge.as_str());
+                crate::ui::outln!("method:    S256");
             }
             ExitCode::SUCCESS
         }
         Err(reason) => {
-            eprintln!("twauth pkce: {reason}");
+            crate::ui::errln!("twauth pkce: {reason}");
             ExitCode::from(2)
         }
     }

@@ -2,11 +2,14 @@
 //! profile's credential, printing the status, the rate-limit state and the body.
 //!
 //! The status line and the rate-limit line go to stderr, the body to stdout (so it can be
-//! piped). Any answer X gives, 4xx and 5xx included, is a successful run (exit 0) unless
-//! `--fail` is given: the request itself worked. Exit 1 is for requests that got no answer or
-//! could not be authorized (no credential, failed refresh, transport failure).
+//! piped); with `--json`, one object on stdout: `{"status","reason","rate_limit","body"}`.
+//! Any answer X gives, 4xx and 5xx included, is a successful run (exit 0, X's error and hint
+//! on stderr) unless `--fail` is given: the request itself worked. Exit 1 is for requests that
+//! got no answer or could not be authorized (no credential, failed refresh, transport failure).
+//!
+//! The profile's OAuth 2.0 grant is refreshed when due, with the client the profile recorded
+//! at login; stored credentials go only to the base URL the profile recorded.
 
-use std::sync::Arc;
 use std::time::SystemTime;
 
 use twitter_auth_core::api::Credential;
@@ -19,12 +22,17 @@ use twitter_auth_core::oauth1_sign::{
 use twitter_auth_core::oauth2::AppOnlyBearer;
 use twitter_auth_core::rate_limit::{BucketKind, RateLimit};
 use twitter_auth_core::retry::RetryPolicy;
-use twitter_auth_core::{BearerToken, HttpRequest, HttpResponse, UnixTime};
+use twitter_auth_core::{BearerToken, Endpoints, HttpRequest, HttpResponse, UnixTime};
 use twitter_auth_std::BlockingTokenStore as _;
 use twitter_auth_ureq::ApiClient;
 
-use crate::profile::{CliError, NO_CREDENTIAL, Opts, Settings, Source, login_required};
-use crate::token::{grants, oauth2_client};
+use crate::error::{CliError, login_required};
+use crate::net;
+use crate::settings::{
+    BearerArgs, ClientArgs, ConsumerArgs, Field, Given, HostArgs, Settings, Source, UserTokenArgs,
+};
+use crate::token::{grants, oauth2_client, register_tokens};
+use crate::ui::{self, errln};
 
 /// Which credential to use.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -42,19 +50,49 @@ pub(crate) enum Auth {
     AppOnly,
 }
 
+/// Every user-credential flag (OAuth 1.0a, and the OAuth 2.0 client that refreshes the
+/// profile's grant) and the host.
+#[derive(clap::Args, Debug)]
+pub(crate) struct CredentialArgs {
+    #[command(flatten)]
+    consumer: ConsumerArgs,
+    #[command(flatten)]
+    token: UserTokenArgs,
+    #[command(flatten)]
+    client: ClientArgs,
+    #[command(flatten)]
+    host: HostArgs,
+}
+
+impl CredentialArgs {
+    /// The values they take (add the bearer's for `request`).
+    pub(crate) fn given(&self) -> Given {
+        Given::new()
+            .host(&self.host)
+            .consumer(&self.consumer)
+            .user_token(&self.token)
+            .client(&self.client)
+    }
+}
+
+/// A `-d` value: a form field, or a whole JSON document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Data {
+    Field(String, String),
+    Json(String),
+}
+
 /// `request` options.
 #[derive(clap::Args, Debug)]
 pub(crate) struct Args {
     /// The HTTP method (POST by default when a body is given, else GET).
     #[arg(short = 'X', long = "method", value_parser = method)]
     method: Option<Method>,
-    /// A form field `name=value` (repeatable): the body is
-    /// `application/x-www-form-urlencoded`.
-    #[arg(short = 'd', long = "data", value_name = "NAME=VALUE", value_parser = pair, conflicts_with = "json")]
-    data: Vec<(String, String)>,
-    /// A JSON body, sent with `Content-Type: application/json`.
-    #[arg(long, value_name = "BODY", value_parser = json_body)]
-    json: Option<String>,
+    /// The body: a form field `NAME=VALUE` (repeatable; sent
+    /// `application/x-www-form-urlencoded`), or one JSON document (`-d '{"text":"hi"}'`, sent
+    /// `application/json`).
+    #[arg(short = 'd', long = "data", value_name = "NAME=VALUE|JSON", value_parser = data)]
+    data: Vec<Data>,
     /// An extra header `Name: value` (repeatable).
     #[arg(short = 'H', long = "header", value_name = "NAME: VALUE", value_parser = header)]
     headers: Vec<(HeaderName, HeaderValue)>,
@@ -67,11 +105,16 @@ pub(crate) struct Args {
     /// Exit 1 when X answers with a 4xx or 5xx status.
     #[arg(long)]
     fail: bool,
-    /// An API path (joined to the API base, e.g. `2/users/me`) or a full URL.
+    /// Print a body that is not JSON byte for byte (control characters are escaped otherwise).
+    #[arg(long)]
+    raw: bool,
+    /// An API path (joined to the API base, e.g. `2/users/me`) or a full URL under it.
     #[arg(value_name = "PATH_OR_URL")]
     target: String,
     #[command(flatten)]
-    opts: Opts,
+    credentials: CredentialArgs,
+    #[command(flatten)]
+    bearer: BearerArgs,
 }
 
 fn method(text: &str) -> Result<Method, String> {
@@ -79,17 +122,17 @@ fn method(text: &str) -> Result<Method, String> {
         .map_err(|_| format!("{text:?} is not an HTTP method"))
 }
 
-fn pair(text: &str) -> Result<(String, String), String> {
+fn data(text: &str) -> Result<Data, String> {
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        return serde_json::from_str::<serde_json::Value>(text)
+            .map(|_| Data::Json(text.to_owned()))
+            .map_err(|e| format!("not JSON: {e}"));
+    }
     text.split_once('=')
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .filter(|(k, _)| !k.is_empty())
-        .ok_or_else(|| "expected NAME=VALUE".to_owned())
-}
-
-fn json_body(text: &str) -> Result<String, String> {
-    serde_json::from_str::<serde_json::Value>(text)
-        .map(|_| text.to_owned())
-        .map_err(|e| format!("not JSON: {e}"))
+        .map(|(k, v)| Data::Field(k.to_owned(), v.to_owned()))
+        .filter(|d| !matches!(d, Data::Field(k, _) if k.is_empty()))
+        .ok_or_else(|| "expected NAME=VALUE or a JSON document".to_owned())
 }
 
 fn header(text: &str) -> Result<(HeaderName, HeaderValue), String> {
@@ -105,145 +148,141 @@ fn header(text: &str) -> Result<(HeaderName, HeaderValue), String> {
 
 /// `application/x-www-form-urlencoded` with RFC 3986 percent-encoding (as OAuth 1.0a signs it).
 fn form_encode(pairs: &[(String, String)]) -> String {
-    let encode = |s: &str| {
-        let mut out = String::with_capacity(s.len());
-        for b in s.bytes() {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-                out.push(char::from(b));
-            } else {
-                out.push_str(&format!("%{b:02X}"));
-            }
-        }
-        out
-    };
     pairs
         .iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .map(|(k, v)| format!("{}={}", ui::percent_encode(k), ui::percent_encode(v)))
         .collect::<Vec<_>>()
         .join("&")
 }
 
+/// The OAuth 1.0a user credential, if complete; and whether any part of it is stored.
 fn oauth1(settings: &Settings) -> Option<Credential> {
-    let v = &settings.values;
     let consumer = ConsumerCredentials::new(
-        ConsumerKey::new(v.consumer_key.clone()?),
-        ConsumerSecret::new(v.consumer_secret.clone()?),
+        ConsumerKey::new(settings.get(Field::ConsumerKey)?),
+        ConsumerSecret::new(settings.get(Field::ConsumerSecret)?),
     );
     let owner = TokenCredentials::new(
-        Token::new(v.access_token.clone()?),
-        TokenSecret::new(v.access_token_secret.clone()?),
+        Token::new(settings.get(Field::AccessToken)?),
+        TokenSecret::new(settings.get(Field::AccessTokenSecret)?),
     );
     Some(Credential::OAuth1(UserSigner::new(&consumer, &owner)))
 }
 
-fn oauth2(settings: &Settings, client: twitter_auth_ureq::Client) -> Result<ApiClient, CliError> {
+const OAUTH1_FIELDS: [Field; 3] = [
+    Field::ConsumerSecret,
+    Field::AccessToken,
+    Field::AccessTokenSecret,
+];
+
+/// The client for the profile's grant: refreshed with the recorded client, or (an old
+/// profile without one) used as stored until it expires.
+fn oauth2(settings: &Settings, policy: &RetryPolicy) -> Result<(ApiClient, Endpoints), CliError> {
+    let endpoints = settings.endpoints_for(true, "OAuth 2.0 grant")?;
+    let client = http(&endpoints).with_policy(policy.clone());
     let key = &settings.paths.key;
     if oauth2_client(settings).is_some() {
-        return Ok(grants(settings, client)?.api(key)?);
+        let api = grants(settings, client)?.api(key)?;
+        register_tokens(&api);
+        return Ok((api, endpoints));
     }
-    // Without a client id the stored set is used as it is, never refreshed.
-    let grant = settings.paths.store().load(key)?.usable();
+    ui::warn(
+        "the profile records no OAuth 2.0 client id: its grant is used as stored and cannot be \
+         refreshed; log in again (`twauth login oauth2`) to record it",
+    );
+    let grant = settings.paths.store()?.load(key)?.usable();
     let grant = grant.ok_or_else(|| login_required(LoginRequired::NoGrant))?;
-    Ok(ApiClient::new(
-        client,
-        Credential::OAuth2(grant.tokens().clone()),
+    ui::register(grant.tokens().access_token().secret());
+    Ok((
+        ApiClient::new(client, Credential::OAuth2(grant.tokens().clone())),
+        endpoints,
     ))
 }
 
-/// The system clock, saying on stderr what it waits for (a rate-limit reset, a backoff), so a
-/// long `--wait-on-rate-limit` pause is never silent.
-#[derive(Debug)]
-struct ProgressClock;
-
-impl twitter_auth_std::Clock for ProgressClock {
-    fn now(&self) -> SystemTime {
-        SystemTime::now()
-    }
-
-    fn sleep(&self, duration: std::time::Duration) {
-        let mut left = duration;
-        if left.as_secs() >= 1 {
-            eprintln!(
-                "waiting {}s before trying again (rate limit or backoff)…",
-                left.as_secs()
-            );
-        }
-        // A line every 10 s on long waits.
-        let step = std::time::Duration::from_secs(10);
-        while left > step {
-            std::thread::sleep(step);
-            left -= step;
-            eprintln!("  {}s left…", left.as_secs());
-        }
-        std::thread::sleep(left);
-    }
+/// A transport client for `endpoints` (its retry policy set by [`api_client`]).
+fn http(endpoints: &Endpoints) -> twitter_auth_ureq::Client {
+    net::client(endpoints.clone())
 }
 
 /// An API client with the profile's best user credential (`app_only` allows the app-only
-/// bearer as the last resort).
+/// bearer as the last resort), and the endpoints it may send to.
 pub(crate) fn api_client(
     settings: &Settings,
     auth: Auth,
     app_only: bool,
-    policy: RetryPolicy,
-) -> Result<ApiClient, CliError> {
-    let client = twitter_auth_ureq::Client::new(settings.endpoints()?)
-        .with_policy(policy)
-        .with_clock(Arc::new(ProgressClock));
+    policy: &RetryPolicy,
+) -> Result<(ApiClient, Endpoints), CliError> {
+    let fixed = |credential: Credential, stored: &[Field], what: &str| {
+        let endpoints = settings.endpoints_for(settings.any_stored(stored), what)?;
+        let client = http(&endpoints).with_policy(policy.clone());
+        Ok::<_, CliError>((ApiClient::new(client, credential), endpoints))
+    };
     let bearer = || -> Result<Credential, CliError> {
-        let token = settings
-            .values
-            .bearer_token
-            .clone()
-            .ok_or("no app-only bearer token: run `twauth token app-only --save` first")?;
+        let token = settings.get(Field::BearerToken).ok_or_else(|| {
+            CliError::new("no app-only bearer token")
+                .with_hint("run `twauth token app-only --save` first, or give --bearer-token -")
+        })?;
         Ok(Credential::AppOnly(AppOnlyBearer::new(BearerToken::new(
             token,
         ))?))
     };
+    let oauth1_missing = || {
+        CliError::new(
+            "no OAuth 1.0a credential: consumer key/secret and access token/secret are needed",
+        )
+        .with_hint("log in first (`twauth login oauth1`), or give them by flag or environment")
+    };
+    let grant = || oauth2(settings, policy);
     match auth {
-        Auth::Oauth2 => oauth2(settings, client),
-        Auth::Oauth1 => Ok(ApiClient::new(
-            client,
-            oauth1(settings).ok_or(
-                "no OAuth 1.0a credential: consumer key/secret and access token/secret are needed: log in first",
-            )?,
-        )),
-        Auth::AppOnly => Ok(ApiClient::new(client, bearer()?)),
+        Auth::Oauth2 => grant(),
+        Auth::Oauth1 => fixed(
+            oauth1(settings).ok_or_else(oauth1_missing)?,
+            &OAUTH1_FIELDS,
+            "OAuth 1.0a credentials",
+        ),
+        Auth::AppOnly => fixed(bearer()?, &[Field::BearerToken], "app-only bearer token"),
         Auth::Auto => {
             let given = matches!(
-                settings.access_token_source,
-                Some(Source::Given | Source::DotEnv)
+                settings.source(Field::AccessToken),
+                Some(Source::Flag | Source::Env | Source::DotEnv)
             );
             if given && let Some(credential) = oauth1(settings) {
-                return Ok(ApiClient::new(client, credential));
+                return fixed(credential, &OAUTH1_FIELDS, "OAuth 1.0a credentials");
             }
-            if settings.paths.store().load(&settings.paths.key)?.grant.is_some() {
-                return oauth2(settings, client);
+            if settings.paths.has_grant()? {
+                return grant();
             }
             if let Some(credential) = oauth1(settings) {
-                return Ok(ApiClient::new(client, credential));
+                return fixed(credential, &OAUTH1_FIELDS, "OAuth 1.0a credentials");
             }
-            if app_only && settings.values.bearer_token.is_some() {
-                return Ok(ApiClient::new(client, bearer()?));
+            if app_only && settings.get(Field::BearerToken).is_some() {
+                return fixed(bearer()?, &[Field::BearerToken], "app-only bearer token");
             }
-            Err(NO_CREDENTIAL.into())
+            Err(CliError::new(
+                "no user credential in this profile: log in first (`twauth login oauth2` or \
+                 `twauth login oauth1`), or give --access-token/--access-token-secret",
+            ))
         }
     }
 }
 
-/// `GET`-style request to `target` (a path under the API base or a full URL).
+/// A request to `target` (a path under the API base, or a full URL under it: any other host
+/// needs `--allow-other-host`).
 pub(crate) fn build(
     settings: &Settings,
+    endpoints: &Endpoints,
     method: Method,
     target: &str,
     headers: &[(HeaderName, HeaderValue)],
     body: Vec<u8>,
 ) -> Result<HttpRequest, CliError> {
     let url = if target.starts_with("http://") || target.starts_with("https://") {
+        let base = crate::settings::normalized(endpoints.api().as_str());
+        if !crate::settings::normalized(target).starts_with(&base) {
+            settings.check_host(target, "credential")?;
+        }
         target.to_owned()
     } else {
-        settings
-            .endpoints()?
+        endpoints
             .api_url(target.trim_start_matches('/'))
             .to_string()
     };
@@ -253,77 +292,136 @@ pub(crate) fn build(
     }
     request
         .body(body)
-        .map_err(|e| CliError(format!("cannot build the request: {e}")))
+        .map_err(|e| CliError::usage(format!("cannot build the request to {url:?}: {e}")))
 }
 
-/// `x-rate-limit-remaining/limit, resets in Ns`, when the answer says.
-pub(crate) fn rate_limit_line(answer: &HttpResponse) -> Option<String> {
+/// The window limit of an answer, as JSON and as a line.
+fn rate_limit(answer: &HttpResponse) -> Option<(serde_json::Value, String)> {
     let now = SystemTime::now();
     let limits = RateLimit::from_response(answer, now)?;
     let window = limits.window()?;
-    let resets_in = limits.resets_at(BucketKind::Window).map_or(0, |at| {
-        at.as_secs()
-            .saturating_sub(UnixTime::from_system(now).as_secs())
+    let reset = limits.resets_at(BucketKind::Window).map(UnixTime::as_secs);
+    let resets_in = reset.map_or(0, |at| {
+        at.saturating_sub(UnixTime::from_system(now).as_secs())
     });
-    Some(format!(
-        "rate limit: {}/{} remaining, resets in {resets_in}s",
-        window.remaining, window.limit
-    ))
+    let json = serde_json::json!({
+        "limit": window.limit,
+        "remaining": window.remaining,
+        "reset": reset,
+        "resets_in": resets_in,
+    });
+    let line = format!(
+        "rate limit: {}/{} remaining, resets in {resets_in}s{}",
+        window.remaining,
+        window.limit,
+        reset.map_or_else(String::new, |at| format!(" ({})", ui::clock_time(at)))
+    );
+    Some((json, line))
 }
 
 /// Runs the command.
 pub(crate) fn run(args: &Args) -> Result<(), CliError> {
-    let settings = args.opts.resolve()?;
+    let settings = args.credentials.given().bearer(&args.bearer).resolve()?;
     let mut headers = args.headers.clone();
-    let body = if let Some(json) = &args.json {
+    let json_body = args.data.iter().find_map(|d| match d {
+        Data::Json(json) => Some(json.clone()),
+        Data::Field(..) => None,
+    });
+    let body = if let Some(json) = json_body {
+        if args.data.len() > 1 {
+            return Err(CliError::usage(
+                "a JSON body is the whole body: give it as the only -d",
+            ));
+        }
         headers.push((
             http::header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         ));
-        json.clone().into_bytes()
+        json.into_bytes()
     } else if !args.data.is_empty() {
         headers.push((
             http::header::CONTENT_TYPE,
             HeaderValue::from_static("application/x-www-form-urlencoded"),
         ));
-        form_encode(&args.data).into_bytes()
+        let pairs: Vec<(String, String)> = args
+            .data
+            .iter()
+            .filter_map(|d| match d {
+                Data::Field(k, v) => Some((k.clone(), v.clone())),
+                Data::Json(_) => None,
+            })
+            .collect();
+        form_encode(&pairs).into_bytes()
     } else {
         Vec::new()
     };
-    let method = args.method.clone().unwrap_or_else(|| {
-        if args.json.is_some() || !args.data.is_empty() {
-            Method::POST
-        } else {
-            Method::GET
-        }
-    });
-    let request = build(&settings, method, &args.target, &headers, body)?;
+    let default = if args.data.is_empty() {
+        Method::GET
+    } else {
+        Method::POST
+    };
+    let method = args.method.clone().unwrap_or(default);
     let policy = RetryPolicy::new().with_wait_on_rate_limit(args.wait_on_rate_limit);
-    let api = api_client(&settings, args.auth, true, policy)?;
+    let (api, endpoints) = api_client(&settings, args.auth, true, &policy)?;
+    let request = build(&settings, &endpoints, method, &args.target, &headers, body)?;
     let answer = api.send(request)?;
     let status = answer.status();
-    eprintln!(
-        "HTTP {} {}",
-        status.as_u16(),
-        status.canonical_reason().unwrap_or("")
-    );
-    match rate_limit_line(&answer) {
-        Some(line) => eprintln!("{line}"),
-        None => eprintln!("rate limit: not reported"),
-    }
+    let failed = status.is_client_error() || status.is_server_error();
+    let limits = rate_limit(&answer);
+    let error = failed.then(|| CliError::from(twitter_auth_core::error_from_response(&answer)));
     let body = answer.body();
+    if ui::json() {
+        let body = match serde_json::from_slice::<serde_json::Value>(body) {
+            Ok(json) => json,
+            Err(_) if body.is_empty() => serde_json::Value::Null,
+            Err(_) => serde_json::Value::String(String::from_utf8_lossy(body).into_owned()),
+        };
+        ui::out_json(&serde_json::json!({
+            "status": status.as_u16(),
+            "reason": status.canonical_reason(),
+            "rate_limit": limits.as_ref().map(|(json, _)| json.clone()),
+            "body": body,
+            "error": error.as_ref().map(CliError::to_json),
+        }));
+    } else {
+        errln!(
+            "HTTP {} {}",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or("")
+        );
+        match &limits {
+            Some((_, line)) => errln!("{line}"),
+            None => errln!("rate limit: not reported"),
+        }
+        print_body(body, args.raw);
+        if let (Some(error), false) = (&error, args.fail) {
+            // X's reason and hint, on stderr, even without --fail.
+            errln!("X says: {error}");
+        }
+    }
+    match error {
+        Some(error) if args.fail => Err(error),
+        _ => Ok(()),
+    }
+}
+
+/// The body on stdout: JSON pretty-printed, text with control characters escaped (or as is,
+/// with `--raw`).
+fn print_body(body: &[u8], raw: bool) {
     match serde_json::from_slice::<serde_json::Value>(body) {
-        Ok(json) => println!(
-            "{}",
-            serde_json::to_string_pretty(&json).unwrap_or_default()
-        ),
+        Ok(json) => ui::out_json_pretty(&json),
         Err(_) if body.is_empty() => {}
-        Err(_) => println!("{}", String::from_utf8_lossy(body)),
+        Err(_) if raw => {
+            use std::io::Write as _;
+            let mut stdout = std::io::stdout().lock();
+            if let Err(e) = stdout.write_all(body).and_then(|()| stdout.flush())
+                && e.kind() == std::io::ErrorKind::BrokenPipe
+            {
+                std::process::exit(ui::BROKEN_PIPE);
+            }
+        }
+        Err(_) => ui::out(&String::from_utf8_lossy(body)),
     }
-    if args.fail && (status.is_client_error() || status.is_server_error()) {
-        return Err(twitter_auth_core::error_from_response(&answer).into());
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -342,10 +440,17 @@ mod tests {
     #[test]
     fn parsers() {
         assert_eq!(method("post").ok(), Some(Method::POST));
-        assert!(pair("=v").is_err());
-        assert_eq!(pair("k=a=b").ok(), Some(("k".into(), "a=b".into())));
+        assert!(data("=v").is_err());
+        assert_eq!(
+            data("k=a=b").ok(),
+            Some(Data::Field("k".into(), "a=b".into()))
+        );
+        assert_eq!(
+            data(r#"{"text":"hi"}"#).ok(),
+            Some(Data::Json(r#"{"text":"hi"}"#.into()))
+        );
+        assert!(data("{").is_err());
         assert!(header("no colon").is_err());
         assert!(header("X-Test: 1").is_ok());
-        assert!(json_body("{").is_err());
     }
 }

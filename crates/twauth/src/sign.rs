@@ -10,6 +10,7 @@ use std::io::BufRead as _;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::ui::{errln, outln};
 use oauth1_sign::{
     ConsumerCredentials, ConsumerKey, ConsumerSecret, OAuthParams, Request, SignatureMethod,
     Signer, Token, TokenCredentials, TokenSecret, encode, sign_base_string,
@@ -100,9 +101,6 @@ struct Options {
         value_parser = parse_signature_method
     )]
     signature_method: SignatureMethod,
-    /// Print one JSON object instead of text.
-    #[arg(long)]
-    json: bool,
     /// Also print the normalized parameters and, with --expect-signature, diagnose a mismatch.
     #[arg(long)]
     explain: bool,
@@ -119,12 +117,15 @@ fn parse_signature_method(s: &str) -> Result<SignatureMethod, String> {
         .map_err(|e: oauth1_sign::Error| e.to_string())
 }
 
-/// Runs `twauth sign`: exit 0 on success, 2 on bad input.
+/// Runs `twauth sign`: exit 0 on success, 2 on bad input, and with `--expect-signature`, 1
+/// when the expected signature is not the correct one for the request (whether or not one of
+/// the usual mistakes reproduces it).
 pub(crate) fn run(args: &Args) -> ExitCode {
     match sign(&args.options) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
         Err(reason) => {
-            eprintln!("twauth sign: {reason}");
+            errln!("twauth sign: {reason}");
             ExitCode::from(2)
         }
     }
@@ -198,7 +199,8 @@ struct Explanation {
     diagnosis: Option<(String, Vec<Attempt>)>,
 }
 
-fn sign(args: &Options) -> Result<(), String> {
+/// Prints what was asked; `Ok(false)` when an expected signature does not match.
+fn sign(args: &Options) -> Result<bool, String> {
     let body = form_body(args)?;
     if args.token.is_some() != args.token_secret.is_some() {
         return Err(if args.token.is_some() {
@@ -339,7 +341,7 @@ fn sign(args: &Options) -> Result<(), String> {
 
     // Under PLAINTEXT a mistake's "signature" is a signing key: never print those.
     let show_variants = args.signature_method != SignatureMethod::Plaintext;
-    if args.json {
+    if crate::ui::json() {
         let mut out = serde_json::json!({
             "base_string": base_string,
             "signature": signature,
@@ -368,37 +370,45 @@ fn sign(args: &Options) -> Result<(), String> {
                 out["verdict"] = serde_json::json!(verdict(expected, &signature, attempts));
             }
         }
-        println!("{out}");
-        return Ok(());
+        crate::ui::out_json(&out);
+        return Ok(matches(&explanation, &signature));
     }
 
-    println!("base string: {base_string}");
+    outln!("base string: {base_string}");
     if let Some(explanation) = &explanation {
-        println!("normalized parameters:");
+        outln!("normalized parameters:");
         for p in &explanation.parameters {
-            println!("  {p}");
+            outln!("  {p}");
         }
     }
-    println!("signature: {signature}");
-    println!("Authorization: {authorization}");
+    outln!("signature: {signature}");
+    outln!("Authorization: {authorization}");
     if let Some((expected, attempts)) = explanation.as_ref().and_then(|e| e.diagnosis.as_ref()) {
-        println!("expected signature: {expected}");
+        outln!("expected signature: {expected}");
         for a in attempts {
             match &a.signature {
                 Some(sig) => {
                     let mark = if sig == expected { "MATCH" } else { "no" };
                     if show_variants {
-                        println!("  {mark:5} {} ({sig})", a.mistake);
+                        outln!("  {mark:5} {} ({sig})", a.mistake);
                     } else {
-                        println!("  {mark:5} {}", a.mistake);
+                        outln!("  {mark:5} {}", a.mistake);
                     }
                 }
-                None => println!("  n/a   {} (does not apply here)", a.mistake),
+                None => outln!("  n/a   {} (does not apply here)", a.mistake),
             }
         }
-        println!("verdict: {}", verdict(expected, &signature, attempts));
+        outln!("verdict: {}", verdict(expected, &signature, attempts));
     }
-    Ok(())
+    Ok(matches(&explanation, &signature))
+}
+
+/// Whether the expected signature (if one was given) is the correct one.
+fn matches(explanation: &Option<Explanation>, signature: &str) -> bool {
+    explanation
+        .as_ref()
+        .and_then(|e| e.diagnosis.as_ref())
+        .is_none_or(|(expected, _)| expected == signature)
 }
 
 /// The request with the form body, if there is one.

@@ -1,5 +1,7 @@
-//! `twauth demo`: every flow through both adapters against the embedded fake X succeeds, the
-//! summary table says so, and no secret of the demo world is printed.
+//! `twauth demo` (feature `demo`): every flow through both adapters against the embedded fake X
+//! succeeds, the summary table says so, and no secret of the demo world is printed.
+
+#![cfg(feature = "demo")]
 
 use std::process::{Command, Output};
 
@@ -112,4 +114,25 @@ fn quiet_prints_only_the_table_for_one_adapter() {
 fn an_unknown_adapter_is_a_usage_error() {
     let (output, _) = demo(&["--adapter", "curl"]);
     assert_eq!(output.status.code(), Some(2), "{output:?}");
+}
+
+#[test]
+fn json_lists_every_run() {
+    let (output, stdout) = demo(&["--json", "--adapter", "ureq"]);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    let json: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
+    assert_eq!(json["passed"], 7, "{json}");
+    assert_eq!(json["failed"], 0, "{json}");
+    let runs = json["runs"].as_array().expect("runs");
+    assert!(
+        runs.iter()
+            .all(|r| r["ok"] == true && r["adapter"] == "ureq"),
+        "{json}"
+    );
+    for flow in FLOWS {
+        assert!(
+            runs.iter().any(|r| r["flow"] == flow),
+            "{flow} missing: {json}"
+        );
+    }
 }

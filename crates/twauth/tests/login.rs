@@ -388,3 +388,352 @@ fn oauth1_callback_login_saves_the_access_token_and_whoami_works() {
     assert_eq!(mode(&home.profiles().join("default.json")), 0o600);
     assert_whoami(&home, &mock);
 }
+
+/// The web app's confidential OAuth 2.0 client: (client id, client secret).
+fn web_client(mock: &MockX) -> (String, String) {
+    let app = mock.config().app(DEMO_WEB_APP).expect("a web app");
+    (
+        app.client_id().expect("a client id").to_owned(),
+        app.client_secret().expect("a client secret").to_owned(),
+    )
+}
+
+/// Logs in with `login oauth2` (the test's browser consents) and returns the finished run.
+fn oauth2_login(
+    home: &Home,
+    mock: &MockX,
+    redirect: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Finished {
+    let mut args = vec![
+        "login",
+        "oauth2",
+        "--no-browser",
+        "--timeout",
+        "60",
+        "--redirect",
+        redirect,
+        "--base-url",
+        mock.base_url(),
+    ];
+    args.extend_from_slice(extra);
+    let mut login = spawn(home, &args, env);
+    let url = login.authorize_url();
+    let page = browser()
+        .get(&url)
+        .call()
+        .expect("the browser reaches the CLI");
+    assert_eq!(page.status(), 200);
+    login.finish()
+}
+
+/// Bug 1: `login oauth2` records the client id and secret, the base URL and the authorize URL
+/// with the grant, so `refresh`, `request` (refreshing when due, exactly once), `whoami` and
+/// `revoke` work from the profile alone, with no flag and no environment variable. Before the
+/// fix, `refresh` failed ("no OAuth 2.0 client id") and `whoami` went to api.x.com.
+#[test]
+fn oauth2_login_records_the_client_and_hosts_and_later_commands_need_nothing_else() {
+    let redirect = free_redirect();
+    let mut config = MockConfig::default();
+    for app in &mut config.apps {
+        app.callbacks.push(redirect.clone());
+    }
+    config.consent = Consent::Approve;
+    config.access_token_ttl = 2;
+    let mock = MockX::start(config).expect("mock");
+    let home = Home::new("records");
+    let (id, secret) = web_client(&mock);
+    let env = [
+        ("TWAUTH_CLIENT_ID", id.as_str()),
+        ("TWAUTH_CLIENT_SECRET", secret.as_str()),
+    ];
+    let done = oauth2_login(&home, &mock, &redirect, &[], &env);
+    assert_eq!(done.code, Some(0), "stderr: {}", done.stderr);
+    assert!(
+        done.stdout.contains("logged in as @mock_alice"),
+        "{}",
+        done.stdout
+    );
+    let profile = read_profile(&home, "default");
+    assert_eq!(profile["client_id"], id.as_str());
+    assert_eq!(profile["client_secret"], secret.as_str());
+    assert_eq!(profile["base_url"], format!("{}/", mock.base_url()));
+    assert_eq!(
+        profile["auth_url"],
+        format!("{}/i/oauth2/authorize", mock.base_url())
+    );
+
+    // From the profile alone: no flag, no TWAUTH_* variable.
+    let refresh = run(&home, &["refresh"], &[]);
+    assert_eq!(refresh.code, Some(0), "stderr: {}", refresh.stderr);
+    assert!(
+        refresh.stdout.starts_with("refreshed:"),
+        "{}",
+        refresh.stdout
+    );
+    assert_eq!(mock.counters().refreshes, 1);
+
+    // Past the 2 s lifetime: `request` refreshes once, then answers 200.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let request = run(&home, &["request", "/2/users/me"], &[]);
+    assert_eq!(request.code, Some(0), "stderr: {}", request.stderr);
+    assert!(
+        request.stderr.starts_with("HTTP 200 OK"),
+        "{}",
+        request.stderr
+    );
+    assert!(request.stdout.contains("mock_alice"), "{}", request.stdout);
+    assert_eq!(
+        mock.counters().refreshes,
+        2,
+        "exactly one refresh for the request"
+    );
+
+    let who = run(&home, &["whoami"], &[]);
+    assert_eq!(who.code, Some(0), "stderr: {}", who.stderr);
+    assert!(who.stdout.starts_with("@mock_alice"), "{}", who.stdout);
+
+    let revoke = run(&home, &["revoke"], &[]);
+    assert_eq!(revoke.code, Some(0), "stderr: {}", revoke.stderr);
+    assert!(!home.grant("default").exists());
+    assert!(mock.counters().revocations >= 1);
+}
+
+/// Bug 2: when the check after the save (`GET 2/users/me`) fails (here: no `users.read`
+/// scope), the login says the credential is saved and why the check failed, and exits 0
+/// (it exited 1, and the user believed the login had failed).
+#[test]
+fn a_failed_check_after_the_save_is_reported_and_the_login_exits_0() {
+    let redirect = free_redirect();
+    let mock = mock(&redirect, Consent::Approve);
+    let home = Home::new("check");
+    let id = native_client_id(&mock);
+    let done = oauth2_login(
+        &home,
+        &mock,
+        &redirect,
+        &["--client-id", &id, "--scopes", "tweet.read offline.access"],
+        &[],
+    );
+    assert_eq!(done.code, Some(0), "stderr: {}", done.stderr);
+    assert!(done.stdout.contains("logged in"), "{}", done.stdout);
+    assert!(
+        done.stderr.contains("saved")
+            && done.stderr.contains("check")
+            && done.stderr.contains("403"),
+        "{}",
+        done.stderr
+    );
+    assert!(home.grant("default").exists(), "the grant is kept");
+    // And with --json, the same facts for a script.
+    let home = Home::new("check-json");
+    let done = oauth2_login(
+        &home,
+        &mock,
+        &redirect,
+        &[
+            "--client-id",
+            &id,
+            "--scopes",
+            "tweet.read offline.access",
+            "--json",
+        ],
+        &[],
+    );
+    assert_eq!(done.code, Some(0), "stderr: {}", done.stderr);
+    let json: serde_json::Value = serde_json::from_str(done.stdout.trim()).expect("JSON");
+    assert_eq!(json["logged_in"], true);
+    assert!(json["user"].is_null(), "{json}");
+    assert!(
+        json["check_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("403")),
+        "{json}"
+    );
+}
+
+/// The command line of a running process, as `ps` and `/proc` show it to other users.
+fn command_line(pid: u32) -> String {
+    let proc = std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|raw| String::from_utf8_lossy(&raw).replace('\0', " "))
+        .unwrap_or_default();
+    let ps = Command::new("ps")
+        .args(["-ww", "-o", "args=", "-p", &pid.to_string()])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    format!("{proc}\n{ps}")
+}
+
+/// Security 7: with secrets given as `-` (stdin) or through the environment, `ps` during the
+/// login (while it waits for the browser) shows none of them, and the login works.
+#[test]
+fn ps_during_a_login_shows_no_secret() {
+    let redirect = free_redirect();
+    let mock = mock(&redirect, Consent::Approve);
+    let (id, secret) = web_client(&mock);
+    for via_stdin in [true, false] {
+        let home = Home::new(if via_stdin { "ps-stdin" } else { "ps-env" });
+        let mut args = vec![
+            "login",
+            "oauth2",
+            "--no-browser",
+            "--timeout",
+            "60",
+            "--redirect",
+            &redirect,
+            "--base-url",
+            mock.base_url(),
+            "--client-id",
+            &id,
+        ];
+        let env: Vec<(&str, &str)> = if via_stdin {
+            args.extend(["--client-secret", "-"]);
+            Vec::new()
+        } else {
+            vec![("TWAUTH_CLIENT_SECRET", secret.as_str())]
+        };
+        let mut login = spawn(&home, &args, &env);
+        if via_stdin {
+            let mut stdin = login.child.stdin.take().expect("piped stdin");
+            stdin
+                .write_all(format!("{secret}\n").as_bytes())
+                .expect("stdin is writable");
+        }
+        let url = login.authorize_url();
+        let shown = command_line(login.child.id());
+        assert!(
+            shown.contains("login oauth2"),
+            "ps sees the process: {shown}"
+        );
+        assert!(!shown.contains(&secret), "the secret shows in ps: {shown}");
+        let page = browser()
+            .get(&url)
+            .call()
+            .expect("the browser reaches the CLI");
+        assert_eq!(page.status(), 200);
+        let done = login.finish();
+        assert_eq!(done.code, Some(0), "stderr: {}", done.stderr);
+        assert!(
+            !done.stderr.contains("visible to other users"),
+            "{}",
+            done.stderr
+        );
+        assert!(!done.stdout.contains(&secret) && !done.stderr.contains(&secret));
+        assert_eq!(
+            read_profile(&home, "default")["client_secret"],
+            secret.as_str()
+        );
+    }
+}
+
+/// Security 7: `-` is never sent as a secret: with stdin empty it is a usage error and
+/// nothing reaches X; a `-` in `.env` or a profile is refused; a secret given literally on the
+/// command line works but is warned about.
+#[test]
+fn a_dash_is_never_sent_as_a_secret() {
+    let redirect = free_redirect();
+    let mock = mock(&redirect, Consent::Approve);
+    let (key, secret) = web_consumer(&mock);
+    let home = Home::new("dash");
+    let base = mock.base_url();
+    let run_ = twauth_stdin(
+        &home,
+        &[
+            "token",
+            "app-only",
+            "--consumer-key",
+            &key,
+            "--consumer-secret",
+            "-",
+            "--base-url",
+            base,
+        ],
+        &[],
+        "",
+    );
+    assert_eq!(run_.code, Some(2), "stderr: {}", run_.stderr);
+    assert!(
+        run_.stderr.contains("--consumer-secret -"),
+        "{}",
+        run_.stderr
+    );
+    let run_ = twauth_stdin(
+        &home,
+        &["token", "app-only", "--base-url", base],
+        &[
+            ("TWAUTH_CONSUMER_KEY", &key),
+            ("TWAUTH_CONSUMER_SECRET", "-"),
+        ],
+        "",
+    );
+    assert_eq!(run_.code, Some(2), "stderr: {}", run_.stderr);
+    std::fs::write(home.0.join(".env"), "TWAUTH_CONSUMER_SECRET=-\n").expect("written");
+    let run_ = twauth_stdin(
+        &home,
+        &[
+            "token",
+            "app-only",
+            "--consumer-key",
+            &key,
+            "--base-url",
+            base,
+        ],
+        &[],
+        "",
+    );
+    assert_eq!(run_.code, Some(2), "stderr: {}", run_.stderr);
+    assert!(run_.stderr.contains("./.env"), "{}", run_.stderr);
+    std::fs::remove_file(home.0.join(".env")).expect("removed");
+    assert_eq!(
+        mock.counters().requests_to("/oauth2/token"),
+        0,
+        "nothing sent"
+    );
+
+    // Given on stdin, it works.
+    let run_ = twauth_stdin(
+        &home,
+        &[
+            "token",
+            "app-only",
+            "--consumer-key",
+            &key,
+            "--consumer-secret",
+            "-",
+            "--base-url",
+            base,
+        ],
+        &[],
+        &format!("{secret}\n"),
+    );
+    assert_eq!(run_.code, Some(0), "stderr: {}", run_.stderr);
+    assert!(
+        !run_.stderr.contains("visible to other users"),
+        "{}",
+        run_.stderr
+    );
+    // Given literally, it works and the user is told it shows in `ps`.
+    let run_ = twauth_stdin(
+        &home,
+        &[
+            "token",
+            "app-only",
+            "--consumer-key",
+            &key,
+            "--consumer-secret",
+            &secret,
+            "--base-url",
+            base,
+        ],
+        &[],
+        "",
+    );
+    assert_eq!(run_.code, Some(0), "stderr: {}", run_.stderr);
+    assert!(
+        run_.stderr.contains("visible to other users"),
+        "{}",
+        run_.stderr
+    );
+}

@@ -44,7 +44,7 @@ fn json_post_creates_a_tweet() {
             "request",
             "--base-url",
             mock.base_url(),
-            "--json",
+            "-d",
             r#"{"text":"hi"}"#,
             "2/tweets",
         ],

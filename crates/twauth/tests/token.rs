@@ -162,6 +162,12 @@ fn refresh_persists_a_new_set_whoami_works_and_revoke_empties_the_store() {
     let key = UserKey::new("work").expect("a key");
     grants.login(&key, tokens.clone()).expect("stored");
     assert!(home.grant("work").exists(), "the profile name is the key");
+    // What `login oauth2` records: the host that issued the grant.
+    write_profile(
+        &home,
+        "work",
+        &serde_json::json!({ "base_url": mock.base_url() }),
+    );
 
     let env = [
         ("TWAUTH_CLIENT_ID", id.as_str()),
@@ -250,6 +256,11 @@ fn a_grant_without_a_refresh_token_is_used_but_not_refreshed() {
     let (store, grants) = grants(&home, &mock, &client);
     let key = UserKey::new("default").expect("a key");
     grants.login(&key, tokens).expect("stored");
+    write_profile(
+        &home,
+        "default",
+        &serde_json::json!({ "base_url": mock.base_url() }),
+    );
 
     let env = [
         ("TWAUTH_CLIENT_ID", id.as_str()),
@@ -271,4 +282,135 @@ fn a_grant_without_a_refresh_token_is_used_but_not_refreshed() {
         run.stdout
     );
     assert!(stored(&store, &key).is_none());
+}
+
+/// Item 12: `invalidate app-only` kills the saved bearer at X and removes it from the profile;
+/// `invalidate oauth1` does the same for an OAuth 1.0a access token.
+#[test]
+fn invalidate_the_app_only_bearer_and_an_oauth1_token() {
+    let mock = MockX::start(MockConfig::default()).expect("mock");
+    let home = Home::new("invalidate");
+    let (key, secret, _, _) = web_app(&mock);
+    let base = mock.base_url();
+    let run = twauth(
+        &home,
+        &["token", "app-only", "--save", "--base-url", base],
+        &[
+            ("TWAUTH_CONSUMER_KEY", key.as_str()),
+            ("TWAUTH_CONSUMER_SECRET", secret.as_str()),
+        ],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    // From the profile alone (its consumer key and secret, its host).
+    let run = twauth(
+        &home,
+        &[
+            "request",
+            "--auth",
+            "app-only",
+            "2/users/by/username/mock_bob",
+        ],
+        &[],
+    );
+    assert!(run.stderr.starts_with("HTTP 200"), "{}", run.stderr);
+    let run = twauth(&home, &["invalidate", "app-only"], &[]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(
+        run.stdout.contains("invalidated the app-only bearer token"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(mock.counters().invalidations, 1);
+    assert!(read_profile(&home, "default")["bearer_token"].is_null());
+    let run = twauth(
+        &home,
+        &[
+            "request",
+            "--auth",
+            "app-only",
+            "2/users/by/username/mock_bob",
+        ],
+        &[],
+    );
+    assert_eq!(run.code, Some(1));
+    assert!(
+        run.stderr.contains("no app-only bearer token"),
+        "{}",
+        run.stderr
+    );
+
+    let env = alice(&mock);
+    write_profile(
+        &home,
+        "one",
+        &serde_json::json!({
+            "consumer_key": env[0].1, "consumer_secret": env[1].1,
+            "access_token": env[2].1, "access_token_secret": env[3].1,
+            "base_url": base,
+        }),
+    );
+    let run = twauth(&home, &["--json", "invalidate", "oauth1", "-u", "one"], &[]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let json: serde_json::Value = serde_json::from_str(run.stdout.trim()).expect("JSON");
+    assert_eq!(json["invalidated"], "oauth1");
+    assert_eq!(mock.counters().invalidations, 2);
+    let stored = read_profile(&home, "one");
+    assert!(stored["access_token"].is_null() && stored["access_token_secret"].is_null());
+    // The token is dead at X.
+    let run = twauth(
+        &home,
+        &[
+            "request",
+            "--fail",
+            "--base-url",
+            base,
+            "1.1/account/verify_credentials.json",
+        ],
+        &pairs(&env),
+    );
+    assert_eq!(run.code, Some(1));
+    assert!(run.stderr.contains("code 89"), "{}", run.stderr);
+}
+
+/// Item 10: `refresh --json` and `revoke --json`.
+#[test]
+fn refresh_and_revoke_in_json() {
+    let mock = MockX::start(MockConfig::default()).expect("mock");
+    let home = Home::new("refresh-json");
+    let (_, _, id, secret) = web_app(&mock);
+    let client = Client::confidential(ClientId::new(id.clone()), ClientSecret::new(secret.clone()));
+    let tokens = log_in(
+        &mock,
+        &client,
+        Scopes::from([Scope::TweetRead, Scope::UsersRead, Scope::OfflineAccess]),
+    );
+    let (_, grants) = grants(&home, &mock, &client);
+    grants
+        .login(&UserKey::new("default").expect("a key"), tokens)
+        .expect("stored");
+    write_profile(
+        &home,
+        "default",
+        &serde_json::json!({ "base_url": mock.base_url(), "client_id": id, "client_secret": secret }),
+    );
+    let run = twauth(&home, &["refresh", "--json"], &[]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let json: serde_json::Value = serde_json::from_str(run.stdout.trim()).expect("JSON");
+    assert_eq!(json["refreshed"], true);
+    assert_eq!(json["generation"], 2);
+    assert!(
+        json["expires_in"].as_u64().is_some_and(|s| s > 7000),
+        "{json}"
+    );
+    assert!(
+        json["scopes"].as_array().is_some_and(|s| s.len() == 3),
+        "{json}"
+    );
+    let run = twauth(&home, &["revoke", "--json"], &[]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let json: serde_json::Value = serde_json::from_str(run.stdout.trim()).expect("JSON");
+    assert_eq!(
+        json["revoked"],
+        serde_json::json!(["refresh_token", "access_token"])
+    );
 }
