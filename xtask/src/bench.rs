@@ -154,6 +154,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), DynError> {
     adapter_table(&mut report, &adapter);
 
     instruction_table(&mut report)?;
+    adapter_cost_table(&mut report)?;
 
     println!("\n{report}");
     let path = target_dir.join("bench-report.md");
@@ -869,6 +870,162 @@ fn build_probe(package: &str, example: &str) -> Result<PathBuf, DynError> {
         .map(PathBuf::from)
         .find(|p| p.file_stem().is_some_and(|n| n == example))
         .ok_or_else(|| format!("cargo build did not report the {example} executable").into())
+}
+
+/// Requests per callgrind run of the adapter probe (the second run makes twice as many).
+const ADAPTER_PROBE_REQUESTS: u32 = 200;
+
+/// Rounds per timing run of the adapter probe (a batch of 200 requests per side per round).
+const ADAPTER_PROBE_ROUNDS: &str = "15";
+
+/// Appends the adapter's own per-request cost: instructions (callgrind over requests answered
+/// in process) and interleaved µs, plain reqwest beside the OAuth 1.0a `ApiClient`.
+fn adapter_cost_table(report: &mut String) -> Result<(), DynError> {
+    let _ = writeln!(
+        report,
+        "\n## The reqwest adapter's own cost per request (in-process responder)\n"
+    );
+    let mut cmd = cargo([
+        "build",
+        "--profile",
+        "bench",
+        "-p",
+        "twitter-auth-reqwest",
+        "--bench",
+        "overhead",
+        "--message-format=json-render-diagnostics",
+    ]);
+    println!("$ {}", Shown(&cmd));
+    cmd.stderr(Stdio::inherit());
+    let messages = output(cmd)?;
+    let probe = messages
+        .lines()
+        .filter(|l| l.contains("\"reason\":\"compiler-artifact\""))
+        .filter_map(|l| json_string(l, "executable"))
+        .map(PathBuf::from)
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("overhead"))
+        })
+        .ok_or("cargo build did not report the overhead bench executable")?;
+
+    let mut sides = [
+        Contender {
+            name: "plain",
+            instructions: None,
+            rounds: Vec::new(),
+        },
+        Contender {
+            name: "adapter",
+            instructions: None,
+            rounds: Vec::new(),
+        },
+    ];
+    if ensure_valgrind().is_ok() {
+        for side in &mut sides {
+            let mut counts = [0u64; 2];
+            for (count, n) in counts
+                .iter_mut()
+                .zip([ADAPTER_PROBE_REQUESTS, 2 * ADAPTER_PROBE_REQUESTS])
+            {
+                let mut cmd = Command::new("valgrind");
+                cmd.args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+                    .arg(&probe)
+                    .env("OVERHEAD_PROBE", format!("{}:{n}", side.name));
+                println!("$ {}", Shown(&cmd));
+                let out = cmd.output()?;
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                if !out.status.success() {
+                    return Err(
+                        format!("callgrind run of the adapter probe failed:\n{stderr}").into(),
+                    );
+                }
+                *count = parse_callgrind_total(&stderr).ok_or("no callgrind total")?;
+            }
+            side.instructions =
+                Some((counts[1] as f64 - counts[0] as f64) / f64::from(ADAPTER_PROBE_REQUESTS));
+        }
+    }
+    for _ in 0..TIME_RUNS {
+        let mut cmd = Command::new(&probe);
+        cmd.env("OVERHEAD_PROBE", format!("time:{ADAPTER_PROBE_ROUNDS}"));
+        println!("$ {}", Shown(&cmd));
+        parse_rounds(&output(cmd)?, &mut sides);
+    }
+    let [plain, adapter] = &sides;
+    let diff_ns = median(
+        adapter
+            .rounds
+            .iter()
+            .zip(&plain.rounds)
+            .map(|(a, p)| a - p)
+            .collect(),
+    );
+    let plain_ns = median(plain.rounds.clone());
+    let share = match (diff_ns, plain_ns) {
+        (Some(d), Some(p)) if p > 0.0 => Some(d / p * 100.0),
+        _ => None,
+    };
+    let instr = |n: Option<f64>| n.map_or_else(|| "n/a".to_string(), |n| thousands(n.round()));
+    let extra = match (plain.instructions, adapter.instructions) {
+        (Some(p), Some(a)) => Some(a - p),
+        _ => None,
+    };
+    let rows = vec![
+        vec![
+            "plain reqwest (header signed beforehand)".to_string(),
+            instr(plain.instructions),
+            plain_ns.map_or_else(|| "n/a".to_string(), |n| format!("{:.2} µs", n / 1e3)),
+        ],
+        vec![
+            "`ApiClient::send`, OAuth 1.0a".to_string(),
+            instr(adapter.instructions),
+            median(adapter.rounds.clone())
+                .map_or_else(|| "n/a".to_string(), |n| format!("{:.2} µs", n / 1e3)),
+        ],
+        vec![
+            "the adapter's own cost (difference)".to_string(),
+            instr(extra),
+            diff_ns.map_or_else(|| "n/a".to_string(), |n| format!("{:.2} µs", n / 1e3)),
+        ],
+    ];
+    markdown_table(
+        report,
+        &["per request", "instructions", "time (median)"],
+        &[false, true, true],
+        &rows,
+    );
+    let met = share.map_or("not measured", |s| {
+        if s < ADAPTER_MAX_OVERHEAD_PERCENT {
+            "met"
+        } else {
+            "**not met**"
+        }
+    });
+    let _ = writeln!(
+        report,
+        "\nThe adapter's own cost is {} of a loopback round trip (goal < {ADAPTER_MAX_OVERHEAD_PERCENT:.0} %: {met}); \
+         instructions: {} more than plain reqwest per request, {} of plain reqwest's own.",
+        share.map_or_else(|| "n/a".to_string(), |s| format!("{s:.1} %")),
+        instr(extra),
+        match (extra, plain.instructions) {
+            (Some(e), Some(p)) if p > 0.0 => format!("{:.1} %", e / p * 100.0),
+            _ => "n/a".to_string(),
+        },
+    );
+    let _ = writeln!(
+        report,
+        "\n`GET /1.1/account/verify_credentials.json` to a responder thread in the same process \
+         (`benches/overhead.rs`, `OVERHEAD_PROBE`), one keep-alive connection, both sides \
+         signing the same number of headers outside the measured path so that cancels. \
+         Instructions: callgrind, {} requests minus {} (client, runtime and responder; the \
+         responder's work is the same on both sides). Time: the median of per-round \
+         differences over {TIME_RUNS} runs of {ADAPTER_PROBE_ROUNDS} rounds, 200 requests per \
+         side per round, alternating which side goes first.",
+        2 * ADAPTER_PROBE_REQUESTS,
+        ADAPTER_PROBE_REQUESTS,
+    );
+    Ok(())
 }
 
 /// `Ok` if valgrind runs, installing it with apt-get when missing and running as root;

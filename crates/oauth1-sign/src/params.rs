@@ -11,7 +11,7 @@ use crate::Error;
 use crate::encode::{FormDecode, HEX_UPPER, HEX_VALUE, UNRESERVED};
 
 /// Bytes of a parameter name or value.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Text<'a> {
     /// Decoded, and made of unreserved characters only: it encodes to itself.
     Verbatim(&'a [u8]),
@@ -806,5 +806,185 @@ mod tests {
             "a%20b%2Bc~%25zz%254"
         );
         assert_eq!(encoded(Text::Form(b"%")), "%25");
+    }
+
+    use proptest::prelude::*;
+
+    /// Bytes that exercise every path: unreserved runs, escapes (valid, malformed, lower-case),
+    /// `+`, `&`, `=`, `#`, reserved ASCII, control bytes and non-ASCII (UTF-8 and not).
+    fn tricky_bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(
+            prop_oneof![
+                4 => proptest::sample::select(b"aZ09-._~xyzAB".to_vec()),
+                3 => Just(b'%'),
+                2 => proptest::sample::select(b"0123456789abcdefABCDEFg".to_vec()),
+                1 => proptest::sample::select(b"&=+#?/:@!$'()*,; \"<>\\^`{|}".to_vec()),
+                1 => any::<u8>(),
+                1 => proptest::sample::select(vec![0xC3, 0xA9, 0xE2, 0x82, 0xAC, 0xFF, 0x00, 0x7F]),
+            ],
+            0..max,
+        )
+    }
+
+    /// The byte-at-a-time splitter and classifier the fused scan replaced: split on `&`, then on
+    /// the first `=`, classify each component by every byte.
+    fn reference_collect(raw: &[u8]) -> Vec<Param<'_>> {
+        let classify = |bytes: &[u8]| {
+            let mut flags = 0;
+            for &b in bytes {
+                if b == b'%' || b == b'+' {
+                    flags |= SPECIAL;
+                }
+                if !UNRESERVED[usize::from(b)] {
+                    flags |= RESERVED_BYTE;
+                }
+            }
+            flags
+        };
+        let mut out = Vec::new();
+        for pair in raw.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
+            let (name, value) = match pair.iter().position(|&b| b == b'=') {
+                Some(i) => (&pair[..i], &pair[i + 1..]),
+                None => (pair, &pair[pair.len()..]),
+            };
+            let name = component(name, classify(name));
+            if !name.eq_plain(b"oauth_signature") {
+                out.push(Param::new(name, component(value, classify(value))));
+            }
+        }
+        out
+    }
+
+    /// RFC 3986 `query` validity, byte by byte: where the query ends (`#` or its end), or
+    /// `None` if a byte or an escape is invalid.
+    fn reference_query_end(raw: &[u8]) -> Option<usize> {
+        let end = raw.iter().position(|&b| b == b'#').unwrap_or(raw.len());
+        let q = &raw[..end];
+        let ok = q.iter().enumerate().all(|(i, &b)| {
+            if b == b'%' {
+                q.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                    && q.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
+            } else {
+                UNRESERVED[usize::from(b)] || b"!$&'()*+,;=:@/?".contains(&b)
+            }
+        });
+        ok.then_some(end)
+    }
+
+    /// Byte-at-a-time encoding through the tables, the writers' general path.
+    fn reference_write(level: Level, text: Text<'_>) -> Vec<u8> {
+        let table = level.table();
+        let mut out = Vec::new();
+        let mut put = |b: u8| {
+            out.extend_from_slice(&table[usize::from(b)][..usize::from(table[usize::from(b)][7])])
+        };
+        match text {
+            Text::Verbatim(bytes) | Text::Plain(bytes) => bytes.iter().for_each(|&b| put(b)),
+            Text::Form(raw) => FormDecode::new(raw).for_each(put),
+        }
+        out
+    }
+
+    fn written(level: Level, text: Text<'_>) -> Vec<u8> {
+        let mut w = Buffered::new(Vec::new());
+        w.write_text(level, text);
+        w.finish()
+    }
+
+    fn normalized(params: &[Param<'_>]) -> Vec<u8> {
+        let mut w = Buffered::new(Vec::new());
+        w.write_normalized(Level::Twice, params);
+        w.finish()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// The word test of unreserved bytes is the table, lane by lane.
+        #[test]
+        fn word_test_matches_the_table(w in any::<u64>(), bytes in tricky_bytes(8)) {
+            let mut padded = [b'~'; 8];
+            padded[..bytes.len()].copy_from_slice(&bytes);
+            for w in [w, u64::from_le_bytes(padded)] {
+                let m = not_unreserved(w);
+                for (lane, b) in w.to_le_bytes().into_iter().enumerate() {
+                    prop_assert_eq!(m >> (8 * lane + 7) & 1 == 1, !UNRESERVED[usize::from(b)]);
+                }
+            }
+            prop_assert_eq!(all_unreserved(&bytes), bytes.iter().all(|&b| UNRESERVED[usize::from(b)]));
+            let skip = skip_unreserved(&bytes, 0);
+            prop_assert_eq!(skip, bytes.iter().position(|&b| !UNRESERVED[usize::from(b)]).unwrap_or(bytes.len()));
+        }
+
+        /// The fused scan of a body splits and classifies as the byte-at-a-time reference does,
+        /// malformed escapes, non-ASCII and all.
+        #[test]
+        fn fused_body_scan_matches_the_reference(raw in tricky_bytes(120)) {
+            let mut fast = Params::new();
+            collect_form(&raw, &mut fast);
+            prop_assert_eq!(fast.as_slice().iter().map(|p| (p.name, p.value)).collect::<Vec<_>>(),
+                reference_collect(&raw).iter().map(|p| (p.name, p.value)).collect::<Vec<_>>());
+        }
+
+        /// The fused scan of a query accepts exactly the valid queries, stops at the same `#`,
+        /// and splits and classifies them as the reference does.
+        #[test]
+        fn fused_query_scan_validates_and_matches_the_reference(raw in tricky_bytes(120)) {
+            let mut fast = Params::new();
+            let got = collect_query(&raw, &mut fast).ok();
+            let want = reference_query_end(&raw);
+            prop_assert_eq!(got, want);
+            if let Some(end) = want {
+                prop_assert_eq!(fast.as_slice().iter().map(|p| (p.name, p.value)).collect::<Vec<_>>(),
+                    reference_collect(&raw[..end]).iter().map(|p| (p.name, p.value)).collect::<Vec<_>>());
+            }
+        }
+
+        /// The 8-byte-store writers give the bytes of the byte-at-a-time encoder, at both levels,
+        /// across buffer flushes.
+        #[test]
+        fn wide_writers_match_the_reference(raw in tricky_bytes(300), repeat in 1usize..12) {
+            let long: Vec<u8> = raw.iter().copied().cycle().take(raw.len() * repeat).collect();
+            for level in [Level::Once, Level::Twice] {
+                for text in [Text::Plain(&long), Text::Form(&long), Text::plain(&long)] {
+                    prop_assert_eq!(written(level, text), reference_write(level, text));
+                }
+            }
+        }
+
+        /// Sorting (prefix key, index) pairs orders parameters exactly as the full comparator,
+        /// with repeated names, long shared prefixes and escaped names.
+        #[test]
+        fn key_index_sort_matches_the_comparator(
+            pairs in proptest::collection::vec((
+                prop_oneof![
+                    Just(b"oauth_consumer_key".to_vec()),
+                    Just(b"oauth_consumer_kez".to_vec()),
+                    Just(b"abcdefghijklmnop".to_vec()),
+                    Just(b"abcdefghijklmnoq".to_vec()),
+                    Just(b"abcdefghijkl%7E".to_vec()),
+                    tricky_bytes(16),
+                ],
+                tricky_bytes(6),
+                0..3u8,
+            ), 0..40),
+        ) {
+            fn text(bytes: &[u8], kind: u8) -> Text<'_> {
+                match kind {
+                    0 => Text::Form(bytes),
+                    1 => Text::Plain(bytes),
+                    _ => Text::plain(bytes),
+                }
+            }
+            let params: Params<'_> = pairs
+                .iter()
+                .map(|(n, v, k)| Param::new(text(n, *k), text(v, *k)))
+                .collect();
+            let mut fast = params.clone();
+            sort(&mut fast);
+            let mut slow = params.to_vec();
+            slow.sort_by(cmp_param);
+            prop_assert_eq!(normalized(&fast), normalized(&slow));
+        }
     }
 }
