@@ -15,6 +15,9 @@
 //! from a keyed state, as a reused `Signer` has it). Cases: `x` (X's example, the default),
 //! `params:K` (a GET with K query parameters), `body:BYTES` (a POST with a form body).
 
+// The probe times the signers; the crate itself never reads a clock.
+#![allow(clippy::disallowed_methods)]
+
 #[path = "../benches/common/mod.rs"]
 mod common;
 

@@ -208,8 +208,10 @@ mod tests {
 
     #[test]
     fn splits_and_drops_default_ports() {
+        /// Name and value bytes.
+        type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
         // The query's pairs, as (name, value) texts.
-        fn query(url: &str) -> (RequestUrl<'_>, Vec<(Vec<u8>, Vec<u8>)>) {
+        fn query(url: &str) -> (RequestUrl<'_>, Pairs) {
             let mut params = Params::new();
             let u = parse(url, &mut params).unwrap();
             let bytes = |t: Text<'_>| match t {
