@@ -52,6 +52,7 @@ impl CodeVerifier {
     /// Pass a cryptographically secure generator, e.g. `&mut rand::rng()`, or a seeded
     /// `rand::rngs::StdRng` in tests.
     #[must_use]
+    #[inline]
     pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
         let mut bytes = [0u8; DEFAULT_BYTES];
         rng.fill_bytes(&mut bytes);
@@ -81,6 +82,7 @@ impl CodeVerifier {
 
     /// Encodes freshly drawn bytes into the inline buffer (then wipes them) and keeps `len`
     /// characters: base64url output is ASCII, so nothing is validated again.
+    #[inline]
     fn from_random(bytes: &mut [u8], len: usize) -> Self {
         let verifier = Self(Inline::base64url(bytes, len));
         bytes.zeroize();
@@ -117,6 +119,7 @@ impl CodeVerifier {
 
     /// The `S256` challenge for this verifier: `BASE64URL(SHA256(ASCII(verifier)))`.
     #[must_use]
+    #[inline]
     pub fn challenge(&self) -> CodeChallenge {
         CodeChallenge::s256(self.0.as_bytes())
     }
