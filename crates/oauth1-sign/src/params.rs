@@ -526,6 +526,13 @@ pub(crate) trait Absorb {
     fn absorb(&mut self, bytes: &[u8]);
 }
 
+/// A sink borrowed in place, so a large MAC state is never moved in and out of the buffer.
+impl<M: Absorb> Absorb for &mut M {
+    fn absorb(&mut self, bytes: &[u8]) {
+        (**self).absorb(bytes);
+    }
+}
+
 impl Absorb for Vec<u8> {
     fn absorb(&mut self, bytes: &[u8]) {
         self.extend_from_slice(bytes);

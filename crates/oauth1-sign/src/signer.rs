@@ -579,14 +579,18 @@ impl<'a> Prepared<'a> {
     fn sign<'k>(&self, key: &'k Key) -> RawSignature<'k> {
         match key {
             Key::HmacSha1(mac) => {
-                let mut sink = Buffered::new(mac.clone());
+                let mut mac = mac.clone();
+                let mut sink = Buffered::new(&mut mac);
                 self.write_base_string(&mut sink);
-                digest_signature(&sink.finish().finalize().into_bytes())
+                sink.finish();
+                digest_signature(&mac.finalize().into_bytes())
             }
             Key::HmacSha256(mac) => {
-                let mut sink = Buffered::new(mac.clone());
+                let mut mac = mac.clone();
+                let mut sink = Buffered::new(&mut mac);
                 self.write_base_string(&mut sink);
-                digest_signature(&sink.finish().finalize().into_bytes())
+                sink.finish();
+                digest_signature(&mac.finalize().into_bytes())
             }
             Key::Plaintext(key) => RawSignature::Plaintext(key),
         }
