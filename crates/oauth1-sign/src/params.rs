@@ -513,10 +513,11 @@ impl Level {
     }
 
     /// `=` and `&` at this level.
-    const fn separators(self) -> (&'static [u8], &'static [u8]) {
+    /// `=` and `&` at this level, padded to eight bytes, and their length.
+    const fn separators(self) -> ([u8; 8], [u8; 8], usize) {
         match self {
-            Self::Once => (b"=", b"&"),
-            Self::Twice => (b"%3D", b"%26"),
+            Self::Once => (*b"=\0\0\0\0\0\0\0", *b"&\0\0\0\0\0\0\0", 1),
+            Self::Twice => (*b"%3D\0\0\0\0\0", *b"%26\0\0\0\0\0", 3),
         }
     }
 }
@@ -725,15 +726,26 @@ impl<M: Absorb> Buffered<M> {
     /// Writes the normalized parameter string (`a=1&b=2`), or, at [`Level::Twice`], that
     /// string encoded once more as the base string holds it.
     pub(crate) fn write_normalized(&mut self, level: Level, params: &[Param<'_>]) {
-        let (eq, amp) = level.separators();
+        let (eq, amp, n) = level.separators();
         for (i, p) in params.iter().enumerate() {
             if i > 0 {
-                self.write(amp);
+                self.write_short(amp, n);
             }
             self.write_text(level, p.name);
-            self.write(eq);
+            self.write_short(eq, n);
             self.write_text(level, p.value);
         }
+    }
+
+    /// Writes the first `n` (at most eight) bytes of `bytes` with one 8-byte store.
+    #[inline(always)]
+    fn write_short(&mut self, bytes: [u8; 8], n: usize) {
+        if self.len > CAP {
+            self.flush();
+        }
+        let len = self.len;
+        self.buf[len..len + 8].copy_from_slice(&bytes);
+        self.len = len + n;
     }
 }
 
