@@ -125,22 +125,6 @@ pub(crate) fn all_unreserved(bytes: &[u8]) -> bool {
     bytes[i..].iter().all(|&b| UNRESERVED[usize::from(b)])
 }
 
-/// The index of the first byte at or after `i` that is not unreserved, or `bytes.len()`.
-#[inline(always)]
-pub(crate) fn skip_unreserved(bytes: &[u8], mut i: usize) -> usize {
-    while i + 8 <= bytes.len() {
-        let m = not_unreserved(word(bytes, i));
-        if m != 0 {
-            return i + (m.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    while i < bytes.len() && UNRESERVED[usize::from(bytes[i])] {
-        i += 1;
-    }
-    i
-}
-
 /// What the fused scan does with a byte (0: unreserved, nothing to do).
 const RES: u8 = 1; // allowed, encodes to an escape
 const AMP: u8 = 2; // ends a pair
@@ -924,8 +908,6 @@ mod tests {
                 }
             }
             prop_assert_eq!(all_unreserved(&bytes), bytes.iter().all(|&b| UNRESERVED[usize::from(b)]));
-            let skip = skip_unreserved(&bytes, 0);
-            prop_assert_eq!(skip, bytes.iter().position(|&b| !UNRESERVED[usize::from(b)]).unwrap_or(bytes.len()));
         }
 
         /// The fused scan of a body splits and classifies as the byte-at-a-time reference does,

@@ -26,9 +26,6 @@ const fn invalid(reason: &'static str) -> Error {
 const PATH: u8 = 1;
 const QUERY: u8 = 2;
 const HOST: u8 = 4;
-/// `PATH` or `%`, and `QUERY` or `%`: what a scan accepts before escapes are checked.
-const PATH_PCT: u8 = 8;
-const QUERY_PCT: u8 = 16;
 
 /// Character classes: `PATH` is `pchar` and `/`, `QUERY` adds `?`, `HOST` is a reg-name
 /// character this crate accepts (ASCII: use the punycode form of a name). `%` is checked apart.
@@ -49,12 +46,6 @@ static CLASS: [u8; 256] = {
         if c == b'?' {
             t[b] |= QUERY;
         }
-        if c == b'%' || t[b] & PATH != 0 {
-            t[b] |= PATH_PCT;
-        }
-        if c == b'%' || t[b] & QUERY != 0 {
-            t[b] |= QUERY_PCT;
-        }
         if unreserved {
             t[b] |= HOST;
         }
@@ -66,7 +57,8 @@ static CLASS: [u8; 256] = {
 /// Scans `s` from `start` while its bytes are of `class` or well-formed `%XX` escapes; returns
 /// where it stopped: at the end, or at a byte of `stops`. Any other byte is an error.
 ///
-/// Runs of unreserved bytes are skipped eight at a time; each escape is checked where it is met.
+/// One table look-up a byte (path segments are short: a word test would not pay); each escape
+/// is checked where it is met.
 fn scan(
     s: &[u8],
     start: usize,
@@ -75,26 +67,23 @@ fn scan(
     reason: &'static str,
 ) -> Result<usize, Error> {
     let mut i = start;
-    loop {
-        i = params::skip_unreserved(s, i);
-        let Some(&b) = s.get(i) else {
-            return Ok(i);
-        };
-        if b == b'%' {
+    while let Some(&b) = s.get(i) {
+        if CLASS[usize::from(b)] & class != 0 {
+            i += 1;
+        } else if b == b'%' {
             if !(s.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
                 && s.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
             {
                 return Err(invalid("a `%` not followed by two hex digits"));
             }
             i += 3;
-        } else if CLASS[usize::from(b)] & class != 0 {
-            i += 1;
         } else if stops.contains(&b) {
             return Ok(i);
         } else {
             return Err(invalid(reason));
         }
     }
+    Ok(i)
 }
 
 /// Splits and validates `url`, adding its query parameters to `params` in the same pass that
@@ -124,7 +113,7 @@ pub(crate) fn parse<'a>(url: &'a str, params: &mut Params<'a>) -> Result<Request
     let path_end = scan(
         bytes,
         authority_end,
-        PATH_PCT,
+        PATH,
         b"?#",
         "invalid character in the path",
     )?;
@@ -137,7 +126,7 @@ pub(crate) fn parse<'a>(url: &'a str, params: &mut Params<'a>) -> Result<Request
         let end = scan(
             bytes,
             fragment_start + 1,
-            QUERY_PCT,
+            QUERY,
             b"",
             "invalid character in the fragment",
         )?;
@@ -153,6 +142,33 @@ pub(crate) fn parse<'a>(url: &'a str, params: &mut Params<'a>) -> Result<Request
 }
 
 fn split_host_port(authority: &str) -> Result<(&str, Option<u16>), Error> {
+    // The common case in one pass: a registered name, then nothing or `:` and digits.
+    let bytes = authority.as_bytes();
+    let name = bytes
+        .iter()
+        .position(|&b| CLASS[usize::from(b)] & HOST == 0)
+        .unwrap_or(bytes.len());
+    if name > 0
+        && (name == bytes.len() || bytes[name] == b':')
+        && bytes
+            .get(name + 1..)
+            .is_none_or(|p| p.len() <= 5 && p.iter().all(u8::is_ascii_digit))
+    {
+        let port = match authority.get(name + 1..) {
+            None | Some("") => None,
+            Some(digits) => Some(
+                digits
+                    .parse::<u16>()
+                    .map_err(|_| invalid("port out of range"))?,
+            ),
+        };
+        return Ok((&authority[..name], port));
+    }
+    split_host_port_general(authority)
+}
+
+/// Everything else, with the precise error.
+fn split_host_port_general(authority: &str) -> Result<(&str, Option<u16>), Error> {
     if authority.contains('@') {
         return Err(invalid("user information in the URL is not supported"));
     }
