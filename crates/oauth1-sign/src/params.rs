@@ -442,12 +442,29 @@ pub(crate) fn sort(params: &mut Params<'_>) {
 
 /// Whether `name` sorts before `oauth_consumer_key`, the first protocol parameter.
 pub(crate) fn before_protocol(name: Text<'_>) -> bool {
-    cmp_text(name, Text::Verbatim(b"oauth_consumer_key")).is_lt()
+    match first_byte(name) {
+        // Every protocol name starts with `o`: any other first byte decides.
+        Some(b) if b != b'o' => key(b) < key(b'o'),
+        None => true,
+        Some(_) => cmp_text(name, Text::Verbatim(b"oauth_consumer_key")).is_lt(),
+    }
+}
+
+/// The first decoded byte of a name.
+fn first_byte(name: Text<'_>) -> Option<u8> {
+    match name {
+        Text::Verbatim(b) | Text::Plain(b) => b.first().copied(),
+        Text::Form(raw) => FormDecode::new(raw).next(),
+    }
 }
 
 /// Whether `name` sorts after `oauth_version`, the last protocol parameter.
 pub(crate) fn after_protocol(name: Text<'_>) -> bool {
-    cmp_text(name, Text::Verbatim(b"oauth_version")).is_gt()
+    match first_byte(name) {
+        Some(b) if b != b'o' => key(b) > key(b'o'),
+        None => false,
+        Some(_) => cmp_text(name, Text::Verbatim(b"oauth_version")).is_gt(),
+    }
 }
 
 /// The encoding of every byte, once (`%XX`) or twice (`%25XX`, as inside the base string):
@@ -944,6 +961,18 @@ mod tests {
                     prop_assert_eq!(written(level, text), reference_write(level, text));
                 }
             }
+        }
+
+        /// The first-byte shortcut of the protocol block's bounds agrees with the comparator.
+        #[test]
+        fn protocol_bounds_match_the_comparator(name in tricky_bytes(20), kind in 0..3u8) {
+            let text = match kind {
+                0 => Text::Form(&name),
+                1 => Text::Plain(&name),
+                _ => Text::plain(&name),
+            };
+            prop_assert_eq!(before_protocol(text), cmp_text(text, Text::Verbatim(b"oauth_consumer_key")).is_lt());
+            prop_assert_eq!(after_protocol(text), cmp_text(text, Text::Verbatim(b"oauth_version")).is_gt());
         }
 
         /// Sorting (prefix key, index) pairs orders parameters exactly as the full comparator,

@@ -286,4 +286,14 @@ mod tests {
             );
         }
     }
+
+    proptest::proptest! {
+        /// The one-pass host and port split equals the general one on random authorities.
+        #[test]
+        fn one_pass_authority_split_matches_the_general(
+            authority in "[a-zA-Z0-9.:@\\[\\]_~%-]{0,12}|[a-z.]{1,8}:[0-9]{0,7}",
+        ) {
+            proptest::prop_assert_eq!(split_host_port(&authority), split_host_port_general(&authority));
+        }
+    }
 }
