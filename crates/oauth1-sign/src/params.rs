@@ -594,8 +594,8 @@ impl<M: Absorb> Buffered<M> {
             self.write_long(bytes);
             return;
         }
-        // Short runs (names, separators, keys) are copied as two overlapping fixed-size moves
-        // instead of a call to `memcpy`.
+        // Runs up to 64 bytes (names, separators, keys, the signer's fragments) are copied as
+        // two overlapping fixed-size moves instead of a call to `memcpy`.
         match n {
             8..=16 => {
                 self.buf[len..len + 8].copy_from_slice(&bytes[..8]);
@@ -609,6 +609,14 @@ impl<M: Absorb> Buffered<M> {
                 for (i, &b) in bytes.iter().enumerate() {
                     self.buf[len + i] = b;
                 }
+            }
+            17..=32 => {
+                self.buf[len..len + 16].copy_from_slice(&bytes[..16]);
+                self.buf[len + n - 16..len + n].copy_from_slice(&bytes[n - 16..]);
+            }
+            33..=64 => {
+                self.buf[len..len + 32].copy_from_slice(&bytes[..32]);
+                self.buf[len + n - 32..len + n].copy_from_slice(&bytes[n - 32..]);
             }
             _ => self.buf[len..len + n].copy_from_slice(bytes),
         }
