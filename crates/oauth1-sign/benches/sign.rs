@@ -1,8 +1,11 @@
-//! Signing speed, side by side in one run: this crate, `oauth1-request`, and the floor
-//! (HMAC-SHA1 alone over the precomputed base string, keyed per call). Also counts heap
-//! allocations per signature with a counting global allocator.
+//! Signing speed, side by side in one run: this crate; `oauth1-request` given the same raw URL
+//! and body (splitting, decoding and sorting inside the call) and, as its own row, given a list
+//! decoded and sorted beforehand; and the floors, HMAC-SHA1 alone over the precomputed base
+//! string, keyed per call and prekeyed. Also counts heap allocations per signature with a
+//! counting global allocator.
 //!
 //! `cargo xtask bench` runs this and prints one table; each group's `floor` is its baseline.
+//! Its main table (instructions and interleaved ratios) comes from `examples/sign_probe.rs`.
 
 // criterion's macros generate undocumented public functions.
 #![allow(missing_docs)]
@@ -34,15 +37,23 @@ fn x_example(c: &mut Criterion) {
     check(&signers);
     let base = x_base_string(&signers);
     println!(
-        "allocations per signature (X example): oauth1-sign {:.2}, oauth1-request {:.2}, floor {:.2}",
+        "allocations per signature (X example): oauth1-sign {:.2}, oauth1-request {:.2}, \
+         oauth1-request-presorted {:.2}, floor {:.2}",
         allocations_per_call(1000, || signers.ours_x()),
+        allocations_per_call(1000, || signers.theirs_x_raw()),
         allocations_per_call(1000, || signers.theirs_x()),
         allocations_per_call(1000, || signers.floor(&base)),
     );
     let mut g = c.benchmark_group("oauth1-sign/x-example");
     g.bench_function("oauth1-sign", |b| b.iter(|| signers.ours_x()));
-    g.bench_function("oauth1-request", |b| b.iter(|| signers.theirs_x()));
+    g.bench_function("oauth1-request", |b| b.iter(|| signers.theirs_x_raw()));
+    g.bench_function("oauth1-request-presorted", |b| {
+        b.iter(|| signers.theirs_x())
+    });
     g.bench_function("floor", |b| b.iter(|| signers.floor(&base)));
+    g.bench_function("floor-prekeyed", |b| {
+        b.iter(|| signers.floor_prekeyed(&base))
+    });
     g.finish();
 }
 
@@ -56,8 +67,12 @@ fn scaling(c: &mut Criterion) {
             b.iter(|| signers.ours_case(&case))
         });
         g.bench_function(BenchmarkId::from_parameter("oauth1-request"), |b| {
-            b.iter(|| signers.theirs_case(&case))
+            b.iter(|| signers.theirs_case_raw(&case))
         });
+        g.bench_function(
+            BenchmarkId::from_parameter("oauth1-request-presorted"),
+            |b| b.iter(|| signers.theirs_case(&case)),
+        );
         g.bench_function(BenchmarkId::from_parameter("floor"), |b| {
             b.iter(|| signers.floor(&case.base_string))
         });
@@ -71,8 +86,12 @@ fn scaling(c: &mut Criterion) {
             b.iter(|| signers.ours_case(&case))
         });
         g.bench_function(BenchmarkId::from_parameter("oauth1-request"), |b| {
-            b.iter(|| signers.theirs_case(&case))
+            b.iter(|| signers.theirs_case_raw(&case))
         });
+        g.bench_function(
+            BenchmarkId::from_parameter("oauth1-request-presorted"),
+            |b| b.iter(|| signers.theirs_case(&case)),
+        );
         g.bench_function(BenchmarkId::from_parameter("floor"), |b| {
             b.iter(|| signers.floor(&case.base_string))
         });

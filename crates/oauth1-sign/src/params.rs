@@ -7,10 +7,11 @@ use core::cmp::Ordering;
 
 use smallvec::SmallVec;
 
+use crate::Error;
 use crate::encode::{FormDecode, HEX_UPPER, HEX_VALUE, UNRESERVED};
 
 /// Bytes of a parameter name or value.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Text<'a> {
     /// Decoded, and made of unreserved characters only: it encodes to itself.
     Verbatim(&'a [u8]),
@@ -23,7 +24,7 @@ pub(crate) enum Text<'a> {
 impl<'a> Text<'a> {
     /// Decoded bytes.
     pub(crate) fn plain(bytes: &'a [u8]) -> Self {
-        if bytes.iter().all(|&b| UNRESERVED[usize::from(b)]) {
+        if all_unreserved(bytes) {
             Text::Verbatim(bytes)
         } else {
             Text::Plain(bytes)
@@ -50,18 +51,11 @@ impl<'a> Text<'a> {
 pub(crate) struct Param<'a> {
     pub(crate) name: Text<'a>,
     pub(crate) value: Text<'a>,
-    /// The first eight bytes of the name, as ranks in encoded order: sorting by it first makes
-    /// most comparisons one integer comparison.
-    key: u64,
 }
 
 impl<'a> Param<'a> {
-    pub(crate) fn new(name: Text<'a>, value: Text<'a>) -> Self {
-        Self {
-            key: prefix_key(name),
-            name,
-            value,
-        }
+    pub(crate) const fn new(name: Text<'a>, value: Text<'a>) -> Self {
+        Self { name, value }
     }
 
     pub(crate) fn plain(name: &'a [u8], value: &'a [u8]) -> Self {
@@ -75,21 +69,6 @@ pub(crate) type Params<'a> = SmallVec<[Param<'a>; 8]>;
 const SPECIAL: u8 = 1; // `%` or `+`: the component needs decoding
 const RESERVED_BYTE: u8 = 2; // encodes to an escape
 
-/// What each byte means inside a form-encoded string.
-static FORM_CLASS: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut b = 0;
-    while b < 256 {
-        if !UNRESERVED[b] {
-            t[b] = RESERVED_BYTE;
-        }
-        b += 1;
-    }
-    t[b'%' as usize] |= SPECIAL;
-    t[b'+' as usize] |= SPECIAL;
-    t
-};
-
 /// Classifies a component from the flags seen in it.
 fn component(raw: &[u8], flags: u8) -> Text<'_> {
     if flags & SPECIAL != 0 {
@@ -101,40 +80,219 @@ fn component(raw: &[u8], flags: u8) -> Text<'_> {
     }
 }
 
-/// The classes of the bytes of a component, stopping as soon as both flags are known.
-fn classify(bytes: &[u8]) -> u8 {
-    let mut flags = 0;
-    for &b in bytes {
-        flags |= FORM_CLASS[usize::from(b)] & (SPECIAL | RESERVED_BYTE);
-        if flags == SPECIAL | RESERVED_BYTE {
-            break;
-        }
-    }
-    flags
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// Eight bytes from `at` as a little-endian word: the first byte in the lowest lane.
+#[inline(always)]
+pub(crate) fn word(bytes: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_le_bytes(w)
 }
 
-/// Adds the pairs of a form-encoded string (a query or a form body), skipping `oauth_signature`.
-pub(crate) fn collect_form<'a>(raw: &'a [u8], out: &mut Params<'a>) {
-    for pair in memchr::memchr_iter(b'&', raw)
-        .chain(core::iter::once(raw.len()))
-        .scan(0, |start, end| {
-            let pair = &raw[*start..end];
-            *start = end + 1;
-            Some(pair)
-        })
-    {
-        if pair.is_empty() {
+/// The high bit of every lane of `w` whose byte is not RFC 3986 unreserved
+/// (`A-Z a-z 0-9 - . _ ~`), computed for all eight lanes at once.
+#[inline(always)]
+pub(crate) fn not_unreserved(w: u64) -> u64 {
+    let ascii = !w & HIGH;
+    let x = w & !HIGH;
+    // Every lane of `x` is below 0x80, so adding at most 0x7F never carries into the next lane:
+    // `x + (0x80 - lo)` has its high bit set exactly when `x >= lo`.
+    let lower = x | (ONES * 0x20);
+    let alpha = (lower + ONES * (0x80 - b'a' as u64)) & !(lower + ONES * (0x7F - b'z' as u64));
+    let digits = (x + ONES * (0x80 - b'-' as u64)) & !(x + ONES * (0x7F - b'9' as u64));
+    let slash = x ^ (ONES * b'/' as u64);
+    let underscore = x ^ (ONES * b'_' as u64);
+    let tilde = x ^ (ONES * b'~' as u64);
+    // A lane of `y` is zero exactly when `y + 0x7F` leaves its high bit clear.
+    let zero = |y: u64| !(y + ONES * 0x7F);
+    let unreserved =
+        (alpha | (digits & !zero(slash)) | zero(underscore) | zero(tilde)) & ascii & HIGH;
+    !unreserved & HIGH
+}
+
+/// Whether every byte is unreserved (encodes to itself), eight bytes at a time.
+#[inline]
+pub(crate) fn all_unreserved(bytes: &[u8]) -> bool {
+    let mut i = 0;
+    while i + 8 <= bytes.len() {
+        if not_unreserved(word(bytes, i)) != 0 {
+            return false;
+        }
+        i += 8;
+    }
+    bytes[i..].iter().all(|&b| UNRESERVED[usize::from(b)])
+}
+
+/// What the fused scan does with a byte (0: unreserved, nothing to do).
+const RES: u8 = 1; // allowed, encodes to an escape
+const AMP: u8 = 2; // ends a pair
+const EQ: u8 = 3; // the first one ends a name
+const PCT: u8 = 4; // an escape (checked in a query)
+const PLUS: u8 = 5; // a space
+const HASH: u8 = 6; // ends a query
+const BAD: u8 = 7; // not allowed in a query
+
+/// The byte classes of a form body: anything goes.
+static FORM_SCAN: [u8; 256] = scan_table(false);
+/// The byte classes of a URL query: RFC 3986 `query` characters only.
+static QUERY_SCAN: [u8; 256] = scan_table(true);
+
+const fn scan_table(query: bool) -> [u8; 256] {
+    let mut t = [0; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        let sub_delim_etc = matches!(
+            c,
+            b'!' | b'$' | b'\'' | b'(' | b')' | b'*' | b',' | b';' | b':' | b'@' | b'/' | b'?'
+        );
+        if !UNRESERVED[b] {
+            t[b] = if query && !sub_delim_etc { BAD } else { RES };
+        }
+        b += 1;
+    }
+    t[b'&' as usize] = AMP;
+    t[b'=' as usize] = EQ;
+    t[b'%' as usize] = PCT;
+    t[b'+' as usize] = PLUS;
+    if query {
+        t[b'#' as usize] = HASH;
+    }
+    t
+}
+
+/// Adds one pair, unless it is empty or named `oauth_signature`.
+#[inline(always)]
+fn push_pair<'a>(raw: &'a [u8], split: &Split, end: usize, out: &mut Params<'a>) {
+    if split.start == end {
+        return;
+    }
+    let (name, value) = if split.eq < end {
+        (
+            component(&raw[split.start..split.eq], split.name_flags),
+            component(&raw[split.eq + 1..end], split.flags),
+        )
+    } else {
+        (
+            component(&raw[split.start..end], split.flags),
+            Text::Verbatim(b""),
+        )
+    };
+    if !(name.len() >= 15 && name.eq_plain(b"oauth_signature")) {
+        out.push(Param::new(name, value));
+    }
+}
+
+/// The pair being scanned.
+struct Split {
+    start: usize,
+    /// Where its first `=` is, or `usize::MAX`.
+    eq: usize,
+    /// The name's flags, once its `=` is seen.
+    name_flags: u8,
+    /// The flags of the component being scanned.
+    flags: u8,
+}
+
+/// One pass over a form-encoded string (a query or a form body) that splits it into pairs,
+/// classifies each name and value (verbatim, to encode, or to decode), and, for a query,
+/// validates every byte and every `%XX` escape together. Skips `oauth_signature`. Returns where
+/// the string ended: its length, or the `#` that ends a query.
+///
+/// One table look-up a byte: encoded text is dense with escapes, and there this costs fewer
+/// instructions than finding them with word operations (measured: 620k against about 400k
+/// instructions on 1000 parameters). In a body, which is not validated, a component known to
+/// need decoding is skipped to its end with `memchr`.
+fn scan_form<'a, const QUERY: bool>(raw: &'a [u8], out: &mut Params<'a>) -> Result<usize, Error> {
+    let table = if QUERY { &QUERY_SCAN } else { &FORM_SCAN };
+    let mut split = Split {
+        start: 0,
+        eq: usize::MAX,
+        name_flags: 0,
+        flags: 0,
+    };
+    let n = raw.len();
+    let mut i = 0;
+    while i < n {
+        let class = table[usize::from(raw[i])];
+        if class == 0 {
+            i += 1;
             continue;
         }
-        let (name, value) = match memchr::memchr(b'=', pair) {
-            Some(i) => (&pair[..i], &pair[i + 1..]),
-            None => (pair, &pair[pair.len()..]),
-        };
-        let name = component(name, classify(name));
-        if !name.eq_plain(b"oauth_signature") {
-            out.push(Param::new(name, component(value, classify(value))));
+        match class {
+            RES => split.flags |= RESERVED_BYTE,
+            PLUS | PCT => {
+                if QUERY {
+                    if class == PCT
+                        && !matches!(raw.get(i + 1..i + 3), Some([h, l])
+                            if (HEX_VALUE[usize::from(*h)] | HEX_VALUE[usize::from(*l)]) < 16)
+                    {
+                        return Err(Error::InvalidUrl {
+                            reason: "a `%` not followed by two hex digits",
+                        });
+                    }
+                    split.flags |= SPECIAL;
+                } else {
+                    // A component to decode is written by the general decoder, which needs
+                    // no other flag: skip to its end.
+                    split.flags |= SPECIAL;
+                    let rest = &raw[i + 1..];
+                    let end = if split.eq == usize::MAX {
+                        memchr::memchr2(b'=', b'&', rest)
+                    } else {
+                        memchr::memchr(b'&', rest)
+                    };
+                    i = end.map_or(n, |e| i + 1 + e);
+                    continue;
+                }
+            }
+            EQ => {
+                if split.eq == usize::MAX {
+                    split.eq = i;
+                    split.name_flags = split.flags;
+                    split.flags = 0;
+                } else {
+                    split.flags |= RESERVED_BYTE;
+                }
+            }
+            AMP => {
+                push_pair(raw, &split, i, out);
+                split = Split {
+                    start: i + 1,
+                    eq: usize::MAX,
+                    name_flags: 0,
+                    flags: 0,
+                };
+            }
+            HASH if QUERY => {
+                push_pair(raw, &split, i, out);
+                return Ok(i);
+            }
+            _ => {
+                return Err(Error::InvalidUrl {
+                    reason: "invalid character in the query",
+                });
+            }
         }
+        i += 1;
     }
+    push_pair(raw, &split, n, out);
+    Ok(n)
+}
+
+/// Adds the pairs of a form body, skipping `oauth_signature`. A body is not validated: a `%`
+/// without two hex digits stands for itself, any other byte for itself.
+pub(crate) fn collect_form<'a>(raw: &'a [u8], out: &mut Params<'a>) {
+    // Only a query can fail.
+    let _ = scan_form::<false>(raw, out);
+}
+
+/// Validates a URL query (RFC 3986 `query` characters, well-formed escapes) while adding its
+/// pairs; returns where it ended (its length, or a `#`).
+pub(crate) fn collect_query<'a>(raw: &'a [u8], out: &mut Params<'a>) -> Result<usize, Error> {
+    scan_form::<true>(raw, out)
 }
 
 /// `RANK[b]` orders bytes as their encodings sort: every escaped byte (by value) before every
@@ -157,23 +315,26 @@ static RANK: [u8; 256] = {
     t
 };
 
-/// The first eight decoded bytes of `name` as ranks, big-endian, zero-padded. If two keys
-/// differ, the names compare the same way; equal keys say nothing.
-fn prefix_key(name: Text<'_>) -> u64 {
-    let mut key = [0u8; 8];
+/// Bytes of a name in a sort key.
+const KEY_BYTES: usize = 12;
+
+/// The first twelve decoded bytes of `name` as ranks, big-endian, zero-padded, in the high 96
+/// bits. If two keys differ, the names compare the same way; equal keys say nothing.
+fn prefix_key(name: Text<'_>) -> u128 {
+    let mut key = [0u8; 16];
     match name {
         Text::Verbatim(b) | Text::Plain(b) => {
-            for (k, &byte) in key.iter_mut().zip(b) {
+            for (k, &byte) in key[..KEY_BYTES].iter_mut().zip(b) {
                 *k = RANK[usize::from(byte)];
             }
         }
         Text::Form(raw) => {
-            for (k, byte) in key.iter_mut().zip(FormDecode::new(raw)) {
+            for (k, byte) in key[..KEY_BYTES].iter_mut().zip(FormDecode::new(raw)) {
                 *k = RANK[usize::from(byte)];
             }
         }
     }
-    u64::from_be_bytes(key)
+    u128::from_be_bytes(key)
 }
 
 /// The sort key of one decoded byte such that comparing keys compares the encoded forms:
@@ -231,14 +392,79 @@ pub(crate) fn cmp_text(a: Text<'_>, b: Text<'_>) -> Ordering {
     }
 }
 
+/// Compares two parameters by encoded name, then encoded value (RFC 5849 §3.4.1.3.2).
+pub(crate) fn cmp_param(a: &Param<'_>, b: &Param<'_>) -> Ordering {
+    cmp_text(a.name, b.name).then_with(|| cmp_text(a.value, b.value))
+}
+
 /// Sorts by encoded name, then encoded value (RFC 5849 §3.4.1.3.2).
-pub(crate) fn sort(params: &mut [Param<'_>]) {
-    params.sort_unstable_by(|a, b| {
-        a.key
-            .cmp(&b.key)
-            .then_with(|| cmp_text(a.name, b.name))
-            .then_with(|| cmp_text(a.value, b.value))
-    });
+///
+/// Sorts (prefix key, index) pairs, 16 bytes each, rather than whole parameters: most
+/// comparisons are one integer comparison, and only runs of equal prefixes (a repeated name, or
+/// names sharing their first twelve bytes) are compared in full. Then the parameters are moved
+/// once into their order.
+pub(crate) fn sort(params: &mut Params<'_>) {
+    let n = params.len();
+    if n < 2 {
+        return;
+    }
+    if n <= 4 {
+        // Insertion sort: fewer steps than building keys for a handful.
+        params.sort_by(cmp_param);
+        return;
+    }
+    let index_bits = u32::BITS as usize;
+    let mut keys: SmallVec<[u128; 16]> = params
+        .iter()
+        .enumerate()
+        .map(|(i, p)| prefix_key(p.name) | i as u128)
+        .collect();
+    keys.sort_unstable();
+    let index = |k: u128| (k as u32) as usize;
+    let mut i = 0;
+    while i < n {
+        let prefix = keys[i] >> index_bits;
+        let mut j = i + 1;
+        while j < n && keys[j] >> index_bits == prefix {
+            j += 1;
+        }
+        if j - i > 1 {
+            keys[i..j].sort_unstable_by(|&a, &b| cmp_param(&params[index(a)], &params[index(b)]));
+        }
+        i = j;
+    }
+    if keys.iter().enumerate().all(|(i, &k)| index(k) == i) {
+        return;
+    }
+    let sorted: Params<'_> = keys.iter().map(|&k| params[index(k)]).collect();
+    *params = sorted;
+}
+
+/// Whether `name` sorts before `oauth_consumer_key`, the first protocol parameter.
+pub(crate) fn before_protocol(name: Text<'_>) -> bool {
+    match first_byte(name) {
+        // Every protocol name starts with `o`: any other first byte decides.
+        Some(b) if b != b'o' => key(b) < key(b'o'),
+        None => true,
+        Some(_) => cmp_text(name, Text::Verbatim(b"oauth_consumer_key")).is_lt(),
+    }
+}
+
+/// The first decoded byte of a name.
+fn first_byte(name: Text<'_>) -> Option<u8> {
+    match name {
+        Text::Verbatim(b) | Text::Plain(b) => b.first().copied(),
+        Text::Form(raw) => FormDecode::new(raw).next(),
+    }
+}
+
+/// Whether `name` sorts after `oauth_version`, the last protocol parameter.
+pub(crate) fn after_protocol(name: Text<'_>) -> bool {
+    match first_byte(name) {
+        Some(b) if b != b'o' => key(b) > key(b'o'),
+        None => false,
+        Some(_) => cmp_text(name, Text::Verbatim(b"oauth_version")).is_gt(),
+    }
 }
 
 /// The encoding of every byte, once (`%XX`) or twice (`%25XX`, as inside the base string):
@@ -288,10 +514,11 @@ impl Level {
     }
 
     /// `=` and `&` at this level.
-    const fn separators(self) -> (&'static [u8], &'static [u8]) {
+    /// `=` and `&` at this level, padded to eight bytes, and their length.
+    const fn separators(self) -> ([u8; 8], [u8; 8], usize) {
         match self {
-            Self::Once => (b"=", b"&"),
-            Self::Twice => (b"%3D", b"%26"),
+            Self::Once => (*b"=\0\0\0\0\0\0\0", *b"&\0\0\0\0\0\0\0", 1),
+            Self::Twice => (*b"%3D\0\0\0\0\0", *b"%26\0\0\0\0\0", 3),
         }
     }
 }
@@ -301,19 +528,40 @@ pub(crate) trait Absorb {
     fn absorb(&mut self, bytes: &[u8]);
 }
 
+/// A sink borrowed in place, so a large MAC state is never moved in and out of the buffer.
+impl<M: Absorb> Absorb for &mut M {
+    fn absorb(&mut self, bytes: &[u8]) {
+        (**self).absorb(bytes);
+    }
+}
+
 impl Absorb for Vec<u8> {
     fn absorb(&mut self, bytes: &[u8]) {
         self.extend_from_slice(bytes);
     }
 }
 
-const CAP: usize = 512;
+const CAP: usize = 1024;
+
+/// How many of the (at most eight) bytes, from the first, are unreserved. One table look-up a
+/// byte: runs between escapes are short in encoded text (`Hello%20Ladies%20%2B%20`), and for
+/// them this costs less than a word operation; the copy is one 8-byte store either way.
+#[inline(always)]
+fn unreserved_run(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .position(|&b| !UNRESERVED[usize::from(b)])
+        .unwrap_or(bytes.len())
+}
+
+/// Room past `CAP`: one step of a writer stores at most 16 bytes beyond a length at most `CAP`.
+const SLACK: usize = 16;
 
 /// A stack buffer in front of a MAC, so that the many short writes of the base string reach
 /// the hash as a few long updates.
 pub(crate) struct Buffered<M> {
     pub(crate) inner: M,
-    buf: [u8; CAP + 8],
+    buf: [u8; CAP + SLACK],
     len: usize,
 }
 
@@ -322,7 +570,7 @@ impl<M: Absorb> Buffered<M> {
     pub(crate) const fn new(inner: M) -> Self {
         Self {
             inner,
-            buf: [0; CAP + 8],
+            buf: [0; CAP + SLACK],
             len: 0,
         }
     }
@@ -346,8 +594,8 @@ impl<M: Absorb> Buffered<M> {
             self.write_long(bytes);
             return;
         }
-        // Short runs (names, separators, keys) are copied as two overlapping fixed-size moves
-        // instead of a call to `memcpy`.
+        // Runs up to 64 bytes (names, separators, keys, the signer's fragments) are copied as
+        // two overlapping fixed-size moves instead of a call to `memcpy`.
         match n {
             8..=16 => {
                 self.buf[len..len + 8].copy_from_slice(&bytes[..8]);
@@ -361,6 +609,14 @@ impl<M: Absorb> Buffered<M> {
                 for (i, &b) in bytes.iter().enumerate() {
                     self.buf[len + i] = b;
                 }
+            }
+            17..=32 => {
+                self.buf[len..len + 16].copy_from_slice(&bytes[..16]);
+                self.buf[len + n - 16..len + n].copy_from_slice(&bytes[n - 16..]);
+            }
+            33..=64 => {
+                self.buf[len..len + 32].copy_from_slice(&bytes[..32]);
+                self.buf[len + n - 32..len + n].copy_from_slice(&bytes[n - 32..]);
             }
             _ => self.buf[len..len + n].copy_from_slice(bytes),
         }
@@ -379,24 +635,45 @@ impl<M: Absorb> Buffered<M> {
     }
 
     /// Writes decoded bytes percent-encoded.
+    ///
+    /// Eight bytes at a time: each step stores the next eight bytes as they are, keeps the run
+    /// of unreserved ones at their front, and writes the byte that ended the run from the
+    /// encoding table.
     pub(crate) fn write_encoded(&mut self, level: Level, bytes: &[u8]) {
         let table = level.table();
         // `len` lives in a register: stores into `buf` could otherwise alias it.
         let mut len = self.len;
-        for &b in bytes {
+        let mut i = 0;
+        while i < bytes.len() {
             if len > CAP {
                 self.len = len;
                 self.flush();
                 len = 0;
             }
+            let b = bytes[i];
+            if UNRESERVED[usize::from(b)] {
+                if i + 8 > bytes.len() {
+                    self.buf[len] = b;
+                    len += 1;
+                    i += 1;
+                    continue;
+                }
+                self.buf[len..len + 8].copy_from_slice(&bytes[i..i + 8]);
+                let run = unreserved_run(&bytes[i..i + 8]);
+                i += run;
+                len += run;
+                continue;
+            }
             let entry = &table[usize::from(b)];
             self.buf[len..len + 8].copy_from_slice(entry);
             len += usize::from(entry[7]);
+            i += 1;
         }
         self.len = len;
     }
 
-    /// Writes a form component decoded (`+` is a space, `%XX` a byte), then encoded.
+    /// Writes a form component decoded (`+` is a space, `%XX` a byte), then encoded; eight
+    /// bytes at a time, like [`write_encoded`](Self::write_encoded).
     fn write_form(&mut self, level: Level, raw: &[u8]) {
         let table = level.table();
         let mut len = self.len;
@@ -408,28 +685,36 @@ impl<M: Absorb> Buffered<M> {
                 len = 0;
             }
             let b = raw[i];
-            let decoded = if UNRESERVED[usize::from(b)] {
-                // The common case: the byte stands for itself.
-                self.buf[len] = b;
-                len += 1;
-                i += 1;
+            // A run of unreserved bytes: up to eight copied at once. Escapes that follow each
+            // other (`%20%2B%20`) never pay for a word operation.
+            if UNRESERVED[usize::from(b)] {
+                if i + 8 > raw.len() {
+                    self.buf[len] = b;
+                    len += 1;
+                    i += 1;
+                    continue;
+                }
+                self.buf[len..len + 8].copy_from_slice(&raw[i..i + 8]);
+                let run = unreserved_run(&raw[i..i + 8]);
+                i += run;
+                len += run;
                 continue;
-            } else if b == b'+' {
-                i += 1;
-                b' '
-            } else if b == b'%' {
-                let hi = raw.get(i + 1).map_or(0xFF, |&h| HEX_VALUE[usize::from(h)]);
-                let lo = raw.get(i + 2).map_or(0xFF, |&l| HEX_VALUE[usize::from(l)]);
-                if (hi | lo) < 16 {
+            }
+            let decoded = match (b, raw.get(i + 1..i + 3)) {
+                (b'%', Some(&[h, l]))
+                    if (HEX_VALUE[usize::from(h)] | HEX_VALUE[usize::from(l)]) < 16 =>
+                {
                     i += 3;
-                    hi << 4 | lo
-                } else {
+                    HEX_VALUE[usize::from(h)] << 4 | HEX_VALUE[usize::from(l)]
+                }
+                (b'+', _) => {
+                    i += 1;
+                    b' '
+                }
+                _ => {
                     i += 1;
                     b
                 }
-            } else {
-                i += 1;
-                b
             };
             let entry = &table[usize::from(decoded)];
             self.buf[len..len + 8].copy_from_slice(entry);
@@ -450,15 +735,26 @@ impl<M: Absorb> Buffered<M> {
     /// Writes the normalized parameter string (`a=1&b=2`), or, at [`Level::Twice`], that
     /// string encoded once more as the base string holds it.
     pub(crate) fn write_normalized(&mut self, level: Level, params: &[Param<'_>]) {
-        let (eq, amp) = level.separators();
+        let (eq, amp, n) = level.separators();
         for (i, p) in params.iter().enumerate() {
             if i > 0 {
-                self.write(amp);
+                self.write_short(amp, n);
             }
             self.write_text(level, p.name);
-            self.write(eq);
+            self.write_short(eq, n);
             self.write_text(level, p.value);
         }
+    }
+
+    /// Writes the first `n` (at most eight) bytes of `bytes` with one 8-byte store.
+    #[inline(always)]
+    fn write_short(&mut self, bytes: [u8; 8], n: usize) {
+        if self.len > CAP {
+            self.flush();
+        }
+        let len = self.len;
+        self.buf[len..len + 8].copy_from_slice(&bytes);
+        self.len = len + n;
     }
 }
 
@@ -531,5 +827,195 @@ mod tests {
             "a%20b%2Bc~%25zz%254"
         );
         assert_eq!(encoded(Text::Form(b"%")), "%25");
+    }
+
+    use proptest::prelude::*;
+
+    /// Bytes that exercise every path: unreserved runs, escapes (valid, malformed, lower-case),
+    /// `+`, `&`, `=`, `#`, reserved ASCII, control bytes and non-ASCII (UTF-8 and not).
+    fn tricky_bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(
+            prop_oneof![
+                4 => proptest::sample::select(b"aZ09-._~xyzAB".to_vec()),
+                3 => Just(b'%'),
+                2 => proptest::sample::select(b"0123456789abcdefABCDEFg".to_vec()),
+                1 => proptest::sample::select(b"&=+#?/:@!$'()*,; \"<>\\^`{|}".to_vec()),
+                1 => any::<u8>(),
+                1 => proptest::sample::select(vec![0xC3, 0xA9, 0xE2, 0x82, 0xAC, 0xFF, 0x00, 0x7F]),
+            ],
+            0..max,
+        )
+    }
+
+    /// The byte-at-a-time splitter and classifier the fused scan replaced: split on `&`, then on
+    /// the first `=`, classify each component by every byte.
+    fn reference_collect(raw: &[u8]) -> Vec<Param<'_>> {
+        let classify = |bytes: &[u8]| {
+            let mut flags = 0;
+            for &b in bytes {
+                if b == b'%' || b == b'+' {
+                    flags |= SPECIAL;
+                }
+                if !UNRESERVED[usize::from(b)] {
+                    flags |= RESERVED_BYTE;
+                }
+            }
+            flags
+        };
+        let mut out = Vec::new();
+        for pair in raw.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
+            let (name, value) = match pair.iter().position(|&b| b == b'=') {
+                Some(i) => (&pair[..i], &pair[i + 1..]),
+                None => (pair, &pair[pair.len()..]),
+            };
+            let name = component(name, classify(name));
+            if !name.eq_plain(b"oauth_signature") {
+                out.push(Param::new(name, component(value, classify(value))));
+            }
+        }
+        out
+    }
+
+    /// RFC 3986 `query` validity, byte by byte: where the query ends (`#` or its end), or
+    /// `None` if a byte or an escape is invalid.
+    fn reference_query_end(raw: &[u8]) -> Option<usize> {
+        let end = raw.iter().position(|&b| b == b'#').unwrap_or(raw.len());
+        let q = &raw[..end];
+        let ok = q.iter().enumerate().all(|(i, &b)| {
+            if b == b'%' {
+                q.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                    && q.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
+            } else {
+                UNRESERVED[usize::from(b)] || b"!$&'()*+,;=:@/?".contains(&b)
+            }
+        });
+        ok.then_some(end)
+    }
+
+    /// Byte-at-a-time encoding through the tables, the writers' general path.
+    fn reference_write(level: Level, text: Text<'_>) -> Vec<u8> {
+        let table = level.table();
+        let mut out = Vec::new();
+        let mut put = |b: u8| {
+            out.extend_from_slice(&table[usize::from(b)][..usize::from(table[usize::from(b)][7])])
+        };
+        match text {
+            Text::Verbatim(bytes) | Text::Plain(bytes) => bytes.iter().for_each(|&b| put(b)),
+            Text::Form(raw) => FormDecode::new(raw).for_each(put),
+        }
+        out
+    }
+
+    fn written(level: Level, text: Text<'_>) -> Vec<u8> {
+        let mut w = Buffered::new(Vec::new());
+        w.write_text(level, text);
+        w.finish()
+    }
+
+    fn normalized(params: &[Param<'_>]) -> Vec<u8> {
+        let mut w = Buffered::new(Vec::new());
+        w.write_normalized(Level::Twice, params);
+        w.finish()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// The word test of unreserved bytes is the table, lane by lane.
+        #[test]
+        fn word_test_matches_the_table(w in any::<u64>(), bytes in tricky_bytes(8)) {
+            let mut padded = [b'~'; 8];
+            padded[..bytes.len()].copy_from_slice(&bytes);
+            for w in [w, u64::from_le_bytes(padded)] {
+                let m = not_unreserved(w);
+                for (lane, b) in w.to_le_bytes().into_iter().enumerate() {
+                    prop_assert_eq!(m >> (8 * lane + 7) & 1 == 1, !UNRESERVED[usize::from(b)]);
+                }
+            }
+            prop_assert_eq!(all_unreserved(&bytes), bytes.iter().all(|&b| UNRESERVED[usize::from(b)]));
+        }
+
+        /// The fused scan of a body splits and classifies as the byte-at-a-time reference does,
+        /// malformed escapes, non-ASCII and all.
+        #[test]
+        fn fused_body_scan_matches_the_reference(raw in tricky_bytes(120)) {
+            let mut fast = Params::new();
+            collect_form(&raw, &mut fast);
+            prop_assert_eq!(fast.as_slice().iter().map(|p| (p.name, p.value)).collect::<Vec<_>>(),
+                reference_collect(&raw).iter().map(|p| (p.name, p.value)).collect::<Vec<_>>());
+        }
+
+        /// The fused scan of a query accepts exactly the valid queries, stops at the same `#`,
+        /// and splits and classifies them as the reference does.
+        #[test]
+        fn fused_query_scan_validates_and_matches_the_reference(raw in tricky_bytes(120)) {
+            let mut fast = Params::new();
+            let got = collect_query(&raw, &mut fast).ok();
+            let want = reference_query_end(&raw);
+            prop_assert_eq!(got, want);
+            if let Some(end) = want {
+                prop_assert_eq!(fast.as_slice().iter().map(|p| (p.name, p.value)).collect::<Vec<_>>(),
+                    reference_collect(&raw[..end]).iter().map(|p| (p.name, p.value)).collect::<Vec<_>>());
+            }
+        }
+
+        /// The 8-byte-store writers give the bytes of the byte-at-a-time encoder, at both levels,
+        /// across buffer flushes.
+        #[test]
+        fn wide_writers_match_the_reference(raw in tricky_bytes(300), repeat in 1usize..12) {
+            let long: Vec<u8> = raw.iter().copied().cycle().take(raw.len() * repeat).collect();
+            for level in [Level::Once, Level::Twice] {
+                for text in [Text::Plain(&long), Text::Form(&long), Text::plain(&long)] {
+                    prop_assert_eq!(written(level, text), reference_write(level, text));
+                }
+            }
+        }
+
+        /// The first-byte shortcut of the protocol block's bounds agrees with the comparator.
+        #[test]
+        fn protocol_bounds_match_the_comparator(name in tricky_bytes(20), kind in 0..3u8) {
+            let text = match kind {
+                0 => Text::Form(&name),
+                1 => Text::Plain(&name),
+                _ => Text::plain(&name),
+            };
+            prop_assert_eq!(before_protocol(text), cmp_text(text, Text::Verbatim(b"oauth_consumer_key")).is_lt());
+            prop_assert_eq!(after_protocol(text), cmp_text(text, Text::Verbatim(b"oauth_version")).is_gt());
+        }
+
+        /// Sorting (prefix key, index) pairs orders parameters exactly as the full comparator,
+        /// with repeated names, long shared prefixes and escaped names.
+        #[test]
+        fn key_index_sort_matches_the_comparator(
+            pairs in proptest::collection::vec((
+                prop_oneof![
+                    Just(b"oauth_consumer_key".to_vec()),
+                    Just(b"oauth_consumer_kez".to_vec()),
+                    Just(b"abcdefghijklmnop".to_vec()),
+                    Just(b"abcdefghijklmnoq".to_vec()),
+                    Just(b"abcdefghijkl%7E".to_vec()),
+                    tricky_bytes(16),
+                ],
+                tricky_bytes(6),
+                0..3u8,
+            ), 0..40),
+        ) {
+            fn text(bytes: &[u8], kind: u8) -> Text<'_> {
+                match kind {
+                    0 => Text::Form(bytes),
+                    1 => Text::Plain(bytes),
+                    _ => Text::plain(bytes),
+                }
+            }
+            let params: Params<'_> = pairs
+                .iter()
+                .map(|(n, v, k)| Param::new(text(n, *k), text(v, *k)))
+                .collect();
+            let mut fast = params.clone();
+            sort(&mut fast);
+            let mut slow = params.to_vec();
+            slow.sort_by(cmp_param);
+            prop_assert_eq!(normalized(&fast), normalized(&slow));
+        }
     }
 }

@@ -297,26 +297,71 @@ impl Key {
     }
 }
 
-/// A signature, base64 for the HMAC methods (at most 44 characters, kept on the stack).
+/// A signature: the HMAC digest (at most 32 bytes, kept on the stack), or the PLAINTEXT key.
 pub(crate) enum RawSignature<'k> {
-    Base64 { buf: [u8; 44], len: usize },
+    Digest { bytes: [u8; 32], len: usize },
     Plaintext(&'k str),
 }
 
+const BASE64_ALPHABET: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
 impl RawSignature<'_> {
-    pub(crate) fn as_str(&self) -> &str {
+    /// Appends the signature as `oauth_signature` holds it (base64 for the HMAC methods),
+    /// percent-encoded if `encoded`.
+    ///
+    /// Base64 is written character by character straight into the `String` from its alphabet,
+    /// which is ASCII, so no byte is validated as UTF-8 again.
+    pub(crate) fn push_to(&self, out: &mut String, encoded: bool) {
+        let bytes = match self {
+            Self::Digest { bytes, len } => &bytes[..*len],
+            Self::Plaintext(key) if encoded => return push_encoded(out, key),
+            Self::Plaintext(key) => return out.push_str(key),
+        };
+        let push = |out: &mut String, c: u8| match c {
+            b'+' if encoded => out.push_str("%2B"),
+            b'/' if encoded => out.push_str("%2F"),
+            // The alphabet is ASCII: masking tells the compiler so.
+            _ => out.push(char::from(c & 0x7F)),
+        };
+        for chunk in bytes.chunks(3) {
+            let b = |k: usize| u32::from(chunk.get(k).copied().unwrap_or(0));
+            let n = b(0) << 16 | b(1) << 8 | b(2);
+            for k in 0..4 {
+                if k <= chunk.len() {
+                    push(out, BASE64_ALPHABET[(n >> (18 - 6 * k)) as usize & 63]);
+                } else if encoded {
+                    out.push_str("%3D");
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+    }
+
+    /// The signature as `oauth_signature` holds it, before percent-encoding.
+    pub(crate) fn to_text(&self) -> String {
+        let mut out = String::with_capacity(44);
+        self.push_to(&mut out, false);
+        out
+    }
+
+    /// An upper bound of the encoded length.
+    const fn encoded_len(&self) -> usize {
         match self {
-            // Base64 output is ASCII.
-            Self::Base64 { buf, len } => core::str::from_utf8(&buf[..*len]).unwrap_or_default(),
-            Self::Plaintext(s) => s,
+            Self::Digest { len, .. } => 3 * 4 * len.div_ceil(3),
+            Self::Plaintext(key) => 3 * key.len(),
         }
     }
 }
 
-fn base64_signature(digest: &[u8]) -> RawSignature<'static> {
-    let mut buf = [0u8; 44];
-    let len = BASE64.encode_slice(digest, &mut buf).unwrap_or_default();
-    RawSignature::Base64 { buf, len }
+fn digest_signature(digest: &[u8]) -> RawSignature<'static> {
+    let mut bytes = [0u8; 32];
+    bytes[..digest.len()].copy_from_slice(digest);
+    RawSignature::Digest {
+        bytes,
+        len: digest.len(),
+    }
 }
 
 /// The method, URL and parameters of one request, ready to be written as a base string.
@@ -410,9 +455,8 @@ fn collect<'a>(request: &Request<'a>) -> Result<(&'a str, RequestUrl<'a>, Params
     if method.is_empty() || !method.bytes().all(is_tchar) {
         return Err(Error::InvalidMethod);
     }
-    let url = url::parse(request.url)?;
     let mut params = Params::new();
-    params::collect_form(url.query.as_bytes(), &mut params);
+    let url = url::parse(request.url, &mut params)?;
     if let Some(body) = request.form_body {
         params::collect_form(body, &mut params);
     }
@@ -440,12 +484,10 @@ impl<'a> Prepared<'a> {
     fn with_block(request: &Request<'a>, block: Block<'a>) -> Result<Option<Self>, Error> {
         let (method, url, mut params) = collect(request)?;
         params::sort(&mut params);
-        let first = Text::Verbatim(b"oauth_consumer_key");
-        let at = params.partition_point(|p| params::cmp_text(p.name, first).is_lt());
-        let last = Text::Verbatim(b"oauth_version");
+        let at = params.partition_point(|p| params::before_protocol(p.name));
         if params
             .get(at)
-            .is_some_and(|p| !params::cmp_text(p.name, last).is_gt())
+            .is_some_and(|p| !params::after_protocol(p.name))
         {
             return Ok(None);
         }
@@ -537,14 +579,18 @@ impl<'a> Prepared<'a> {
     fn sign<'k>(&self, key: &'k Key) -> RawSignature<'k> {
         match key {
             Key::HmacSha1(mac) => {
-                let mut sink = Buffered::new(mac.clone());
+                let mut mac = mac.clone();
+                let mut sink = Buffered::new(&mut mac);
                 self.write_base_string(&mut sink);
-                base64_signature(&sink.finish().finalize().into_bytes())
+                sink.finish();
+                digest_signature(&mac.finalize().into_bytes())
             }
             Key::HmacSha256(mac) => {
-                let mut sink = Buffered::new(mac.clone());
+                let mut mac = mac.clone();
+                let mut sink = Buffered::new(&mut mac);
                 self.write_base_string(&mut sink);
-                base64_signature(&sink.finish().finalize().into_bytes())
+                sink.finish();
+                digest_signature(&mac.finalize().into_bytes())
             }
             Key::Plaintext(key) => RawSignature::Plaintext(key),
         }
@@ -791,13 +837,12 @@ impl Signer {
         if let Some(block) = self.block(oauth, timestamp)
             && let Some(prepared) = Prepared::with_block(request, block)?
         {
-            return Ok(prepared.sign(&self.key).as_str().to_owned());
+            return Ok(prepared.sign(&self.key).to_text());
         }
         Ok(self
             .prepare(request, oauth, timestamp)?
             .sign(&self.key)
-            .as_str()
-            .to_owned())
+            .to_text())
     }
 
     /// The `Authorization` header value: `OAuth ` and the protocol parameters, signature
@@ -823,13 +868,14 @@ impl Signer {
                 f.header_head.len()
                     + f.header_mid.len()
                     + f.header_tail.len()
-                    + 3 * (nonce.len() + timestamp.len() + signature.as_str().len())
+                    + 3 * (nonce.len() + timestamp.len())
+                    + signature.encoded_len()
                     + 20,
             );
             out.push_str(&f.header_head);
             push_encoded(&mut out, nonce);
             out.push_str("\", oauth_signature=\"");
-            push_encoded(&mut out, signature.as_str());
+            signature.push_to(&mut out, true);
             out.push_str(&f.header_mid);
             push_encoded(&mut out, timestamp);
             out.push_str(&f.header_tail);
@@ -843,7 +889,8 @@ impl Signer {
         // bytes, and every value at most triples when encoded.
         let values: usize = protocol.params().iter().map(|p| p.value.len()).sum();
         let capacity = 200
-            + 3 * (values + signature.as_str().len())
+            + 3 * values
+            + signature.encoded_len()
             + oauth.realm.map_or(0, |r| 10 + 2 * r.len());
         let mut out = String::with_capacity(capacity);
         out.push_str("OAuth ");
@@ -858,7 +905,7 @@ impl Signer {
         for i in 0..protocol.len {
             if i == protocol.signature_at {
                 out.push_str(", oauth_signature=\"");
-                push_encoded(&mut out, signature.as_str());
+                signature.push_to(&mut out, true);
                 out.push('"');
             }
             out.push_str(&protocol.pieces[i][skip..]);
@@ -901,12 +948,16 @@ impl<'a> Protocol<'a> {
 }
 
 fn is_verbatim(s: &str) -> bool {
-    s.bytes().all(|b| crate::encode::UNRESERVED[usize::from(b)])
+    params::all_unreserved(s.as_bytes())
 }
 
 /// Appends `value` percent-encoded (RFC 5849 §3.6).
 fn push_encoded(out: &mut String, value: &str) {
     let bytes = value.as_bytes();
+    if params::all_unreserved(bytes) {
+        out.push_str(value);
+        return;
+    }
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         if !crate::encode::UNRESERVED[usize::from(b)] {
@@ -953,15 +1004,11 @@ pub fn sign_base_string(
     match Key::new(method, consumer_secret, token_secret) {
         Key::HmacSha1(mut mac) => {
             mac.update(base_string.as_bytes());
-            base64_signature(&mac.finalize().into_bytes())
-                .as_str()
-                .to_owned()
+            digest_signature(&mac.finalize().into_bytes()).to_text()
         }
         Key::HmacSha256(mut mac) => {
             mac.update(base_string.as_bytes());
-            base64_signature(&mac.finalize().into_bytes())
-                .as_str()
-                .to_owned()
+            digest_signature(&mac.finalize().into_bytes()).to_text()
         }
         Key::Plaintext(key) => key.as_str().to_owned(),
     }

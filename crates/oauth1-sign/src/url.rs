@@ -5,6 +5,7 @@
 //! could apply differently after signing.
 
 use crate::Error;
+use crate::params::{self, Params};
 
 /// The parts of a request URL that take part in the signature.
 #[derive(Debug, Clone, Copy)]
@@ -16,8 +17,6 @@ pub(crate) struct RequestUrl<'a> {
     pub(crate) port: Option<u16>,
     /// As written (still percent-encoded); empty means `/`.
     pub(crate) path: &'a str,
-    /// The raw query, without `?`; empty when absent.
-    pub(crate) query: &'a str,
 }
 
 const fn invalid(reason: &'static str) -> Error {
@@ -27,9 +26,6 @@ const fn invalid(reason: &'static str) -> Error {
 const PATH: u8 = 1;
 const QUERY: u8 = 2;
 const HOST: u8 = 4;
-/// `PATH` or `%`, and `QUERY` or `%`: what a scan accepts before escapes are checked.
-const PATH_PCT: u8 = 8;
-const QUERY_PCT: u8 = 16;
 
 /// Character classes: `PATH` is `pchar` and `/`, `QUERY` adds `?`, `HOST` is a reg-name
 /// character this crate accepts (ASCII: use the punycode form of a name). `%` is checked apart.
@@ -50,12 +46,6 @@ static CLASS: [u8; 256] = {
         if c == b'?' {
             t[b] |= QUERY;
         }
-        if c == b'%' || t[b] & PATH != 0 {
-            t[b] |= PATH_PCT;
-        }
-        if c == b'%' || t[b] & QUERY != 0 {
-            t[b] |= QUERY_PCT;
-        }
         if unreserved {
             t[b] |= HOST;
         }
@@ -64,11 +54,11 @@ static CLASS: [u8; 256] = {
     t
 };
 
-/// Scans `s` from `i` while its bytes are of `class` or well-formed `%XX` escapes; returns where
-/// it stopped: at the end, or at a byte of `stops`. Any other byte is an error.
+/// Scans `s` from `start` while its bytes are of `class` or well-formed `%XX` escapes; returns
+/// where it stopped: at the end, or at a byte of `stops`. Any other byte is an error.
 ///
-/// `class` is `PATH_PCT` or `QUERY_PCT`. Eight bytes are checked at a time, then every `%` found
-/// is checked for its two hex digits.
+/// One table look-up a byte (path segments are short: a word test would not pay); each escape
+/// is checked where it is met.
 fn scan(
     s: &[u8],
     start: usize,
@@ -76,35 +66,29 @@ fn scan(
     stops: &[u8],
     reason: &'static str,
 ) -> Result<usize, Error> {
-    let mut end = start;
-    while let Some(chunk) = s.get(end..end + 8) {
-        if chunk
-            .iter()
-            .fold(class, |acc, &b| acc & CLASS[usize::from(b)])
-            == 0
-        {
-            break;
-        }
-        end += 8;
-    }
-    while end < s.len() && CLASS[usize::from(s[end])] & class != 0 {
-        end += 1;
-    }
-    if s.get(end).is_some_and(|b| !stops.contains(b)) {
-        return Err(invalid(reason));
-    }
-    for p in memchr::memchr_iter(b'%', &s[start..end]) {
-        let p = start + p;
-        if !(s.get(p + 1).is_some_and(u8::is_ascii_hexdigit)
-            && s.get(p + 2).is_some_and(u8::is_ascii_hexdigit))
-        {
-            return Err(invalid("a `%` not followed by two hex digits"));
+    let mut i = start;
+    while let Some(&b) = s.get(i) {
+        if CLASS[usize::from(b)] & class != 0 {
+            i += 1;
+        } else if b == b'%' {
+            if !(s.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && s.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+            {
+                return Err(invalid("a `%` not followed by two hex digits"));
+            }
+            i += 3;
+        } else if stops.contains(&b) {
+            return Ok(i);
+        } else {
+            return Err(invalid(reason));
         }
     }
-    Ok(end)
+    Ok(i)
 }
 
-pub(crate) fn parse(url: &str) -> Result<RequestUrl<'_>, Error> {
+/// Splits and validates `url`, adding its query parameters to `params` in the same pass that
+/// validates the query.
+pub(crate) fn parse<'a>(url: &'a str, params: &mut Params<'a>) -> Result<RequestUrl<'a>, Error> {
     let bytes = url.as_bytes();
     let (https, start) = if bytes.len() >= 8 && bytes[..8].eq_ignore_ascii_case(b"https://") {
         (true, 8)
@@ -129,27 +113,20 @@ pub(crate) fn parse(url: &str) -> Result<RequestUrl<'_>, Error> {
     let path_end = scan(
         bytes,
         authority_end,
-        PATH_PCT,
+        PATH,
         b"?#",
         "invalid character in the path",
     )?;
-    let (query, fragment_start) = if bytes.get(path_end) == Some(&b'?') {
-        let end = scan(
-            bytes,
-            path_end + 1,
-            QUERY_PCT,
-            b"#",
-            "invalid character in the query",
-        )?;
-        (&url[path_end + 1..end], end)
+    let fragment_start = if bytes.get(path_end) == Some(&b'?') {
+        path_end + 1 + params::collect_query(&bytes[path_end + 1..], params)?
     } else {
-        ("", path_end)
+        path_end
     };
     if fragment_start < bytes.len() {
         let end = scan(
             bytes,
             fragment_start + 1,
-            QUERY_PCT,
+            QUERY,
             b"",
             "invalid character in the fragment",
         )?;
@@ -161,11 +138,37 @@ pub(crate) fn parse(url: &str) -> Result<RequestUrl<'_>, Error> {
         host,
         port,
         path: &url[authority_end..path_end],
-        query,
     })
 }
 
 fn split_host_port(authority: &str) -> Result<(&str, Option<u16>), Error> {
+    // The common case in one pass: a registered name, then nothing or `:` and digits.
+    let bytes = authority.as_bytes();
+    let name = bytes
+        .iter()
+        .position(|&b| CLASS[usize::from(b)] & HOST == 0)
+        .unwrap_or(bytes.len());
+    if name > 0
+        && (name == bytes.len() || bytes[name] == b':')
+        && bytes
+            .get(name + 1..)
+            .is_none_or(|p| p.len() <= 5 && p.iter().all(u8::is_ascii_digit))
+    {
+        let port = match authority.get(name + 1..) {
+            None | Some("") => None,
+            Some(digits) => Some(
+                digits
+                    .parse::<u16>()
+                    .map_err(|_| invalid("port out of range"))?,
+            ),
+        };
+        return Ok((&authority[..name], port));
+    }
+    split_host_port_general(authority)
+}
+
+/// Everything else, with the precise error.
+fn split_host_port_general(authority: &str) -> Result<(&str, Option<u16>), Error> {
     if authority.contains('@') {
         return Err(invalid("user information in the URL is not supported"));
     }
@@ -217,23 +220,40 @@ fn split_host_port(authority: &str) -> Result<(&str, Option<u16>), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::params::Text;
 
     #[test]
     fn splits_and_drops_default_ports() {
-        let u = parse("HTTP://Example.COM:80/r%20v/X?id=123#frag").unwrap();
+        /// Name and value bytes.
+        type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+        // The query's pairs, as (name, value) texts.
+        fn query(url: &str) -> (RequestUrl<'_>, Pairs) {
+            let mut params = Params::new();
+            let u = parse(url, &mut params).unwrap();
+            let bytes = |t: Text<'_>| match t {
+                Text::Verbatim(b) | Text::Plain(b) | Text::Form(b) => b.to_vec(),
+            };
+            let pairs = params
+                .iter()
+                .map(|p| (bytes(p.name), bytes(p.value)))
+                .collect();
+            (u, pairs)
+        }
+        let pair = |n: &str, v: &str| vec![(n.as_bytes().to_vec(), v.as_bytes().to_vec())];
+        let (u, q) = query("HTTP://Example.COM:80/r%20v/X?id=123#frag");
         assert!(!u.https);
         assert_eq!(
-            (u.host, u.port, u.path, u.query),
-            ("Example.COM", None, "/r%20v/X", "id=123")
+            (u.host, u.port, u.path, q),
+            ("Example.COM", None, "/r%20v/X", pair("id", "123"))
         );
-        let u = parse("https://www.example.net:8080/?q=1").unwrap();
-        assert_eq!((u.port, u.path, u.query), (Some(8080), "/", "q=1"));
-        let u = parse("https://example.com:443").unwrap();
-        assert_eq!((u.port, u.path, u.query), (None, "", ""));
-        let u = parse("http://[::1]:8080/x").unwrap();
+        let (u, q) = query("https://www.example.net:8080/?q=1");
+        assert_eq!((u.port, u.path, q), (Some(8080), "/", pair("q", "1")));
+        let (u, q) = query("https://example.com:443");
+        assert_eq!((u.port, u.path, q), (None, "", vec![]));
+        let (u, _) = query("http://[::1]:8080/x");
         assert_eq!((u.host, u.port), ("[::1]", Some(8080)));
-        let u = parse("https://example.com?a=b").unwrap();
-        assert_eq!((u.path, u.query), ("", "a=b"));
+        let (u, q) = query("https://example.com?a=b");
+        assert_eq!((u.path, q), ("", pair("a", "b")));
     }
 
     #[test]
@@ -258,9 +278,22 @@ mod tests {
             "https://example.com/\u{e4}",
         ] {
             assert!(
-                matches!(parse(bad), Err(Error::InvalidUrl { .. })),
+                matches!(
+                    parse(bad, &mut Params::new()),
+                    Err(Error::InvalidUrl { .. })
+                ),
                 "{bad:?}"
             );
+        }
+    }
+
+    proptest::proptest! {
+        /// The one-pass host and port split equals the general one on random authorities.
+        #[test]
+        fn one_pass_authority_split_matches_the_general(
+            authority in "[a-zA-Z0-9.:@\\[\\]_~%-]{0,12}|[a-z.]{1,8}:[0-9]{0,7}",
+        ) {
+            proptest::prop_assert_eq!(split_host_port(&authority), split_host_port_general(&authority));
         }
     }
 }

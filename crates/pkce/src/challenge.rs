@@ -8,6 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 
+use crate::text::Inline;
 use crate::{Error, text, verifier};
 
 /// Length of an `S256` challenge: 32 digest bytes in base64url without padding.
@@ -75,23 +76,25 @@ impl FromStr for Method {
 /// ```
 #[derive(Clone)]
 pub struct CodeChallenge {
-    value: String,
+    /// Inline: an `S256` challenge is 43 characters, a `plain` one a verifier (at most 128).
+    value: Inline,
     method: Method,
 }
 
 impl CodeChallenge {
-    /// Computes the `S256` challenge of a verifier.
-    pub(crate) fn s256(verifier: &str) -> Self {
+    /// Computes the `S256` challenge of a verifier, on the stack.
+    #[inline(always)]
+    pub(crate) fn s256(verifier: &[u8]) -> Self {
         Self {
-            value: text::base64url(&Sha256::digest(verifier.as_bytes())),
+            value: Inline::base64url(&Sha256::digest(verifier), S256_LEN),
             method: Method::S256,
         }
     }
 
     /// The `plain` challenge of a verifier: the verifier itself.
-    pub(crate) fn plain(verifier: &str) -> Self {
+    pub(crate) fn plain(verifier: &[u8]) -> Self {
         Self {
-            value: verifier.to_owned(),
+            value: Inline::copy(verifier),
             method: Method::Plain,
         }
     }
@@ -110,7 +113,10 @@ impl CodeChallenge {
             Method::Plain => verifier::validate(&value).is_ok(),
         };
         if well_formed {
-            Ok(Self { value, method })
+            Ok(Self {
+                value: Inline::copy(value.as_bytes()),
+                method,
+            })
         } else {
             Err(Error::InvalidChallenge { method })
         }
@@ -119,7 +125,7 @@ impl CodeChallenge {
     /// The `code_challenge` parameter.
     #[must_use]
     pub fn as_str(&self) -> &str {
-        &self.value
+        self.value.as_str()
     }
 
     /// The `code_challenge_method`.
@@ -132,7 +138,7 @@ impl CodeChallenge {
     /// The same as [`verify`]`(verifier, self.as_str(), self.method())`.
     #[must_use]
     pub fn verify(&self, verifier: &str) -> bool {
-        verify(verifier, &self.value, self.method)
+        verify(verifier, self.as_str(), self.method)
     }
 }
 
@@ -140,7 +146,7 @@ impl fmt::Debug for CodeChallenge {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("CodeChallenge");
         match self.method {
-            Method::S256 => s.field("value", &self.value),
+            Method::S256 => s.field("value", &self.as_str()),
             Method::Plain => s.field("value", &format_args!("<redacted>")),
         };
         s.field("method", &self.method).finish()
@@ -212,9 +218,8 @@ mod tests {
 
     #[test]
     fn s256_matches_rfc_7636_appendix_b() {
-        let challenge = CodeChallenge::s256(RFC_VERIFIER);
+        let challenge = CodeChallenge::s256(RFC_VERIFIER.as_bytes());
         assert_eq!(challenge.as_str(), RFC_CHALLENGE);
-        assert_eq!(challenge.value.capacity(), S256_LEN);
         assert!(challenge.verify(RFC_VERIFIER));
     }
 
@@ -279,12 +284,12 @@ mod tests {
 
     #[test]
     fn debug_shows_s256_and_hides_plain() {
-        let s256 = CodeChallenge::s256(RFC_VERIFIER);
+        let s256 = CodeChallenge::s256(RFC_VERIFIER.as_bytes());
         assert_eq!(
             format!("{s256:?}"),
             format!("CodeChallenge {{ value: {RFC_CHALLENGE:?}, method: S256 }}")
         );
-        let plain = CodeChallenge::plain(RFC_VERIFIER);
+        let plain = CodeChallenge::plain(RFC_VERIFIER.as_bytes());
         let debug = format!("{plain:?}");
         assert_eq!(debug, "CodeChallenge { value: <redacted>, method: Plain }");
     }

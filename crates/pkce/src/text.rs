@@ -3,6 +3,8 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use zeroize::Zeroize as _;
+
 use crate::{Error, Field};
 
 /// Is `b` in the RFC 3986 unreserved set `A-Z a-z 0-9 - . _ ~` (RFC 7636 §4.1)?
@@ -21,6 +23,62 @@ pub(crate) fn check_unreserved(s: &str, field: Field) -> Result<(), Error> {
 /// Base64url without padding (RFC 4648 §5), into a `String` of exactly the encoded length.
 pub(crate) fn base64url(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Up to 128 ASCII characters kept inline: a verifier or a challenge without a heap `String`.
+///
+/// Filled only from base64url output or from validated text, so it is always ASCII.
+#[derive(Clone)]
+pub(crate) struct Inline {
+    buf: [u8; 128],
+    len: u8,
+}
+
+impl Inline {
+    /// The base64url encoding of `bytes` (without padding), cut to `len` characters.
+    #[inline(always)]
+    pub(crate) fn base64url(bytes: &[u8], len: usize) -> Self {
+        let mut buf = [0u8; 128];
+        let written = URL_SAFE_NO_PAD
+            .encode_slice(bytes, &mut buf)
+            .unwrap_or_default();
+        debug_assert!(written >= len);
+        // Characters past `len` (from a truncated encoding) would be secret: clear them.
+        if written > len {
+            buf[len..written].zeroize();
+        }
+        Self {
+            buf,
+            len: len as u8,
+        }
+    }
+
+    /// A copy of validated ASCII text of at most 128 bytes.
+    pub(crate) fn copy(text: &[u8]) -> Self {
+        let mut buf = [0u8; 128];
+        let len = text.len().min(128);
+        buf[..len].copy_from_slice(&text[..len]);
+        Self {
+            buf,
+            len: len as u8,
+        }
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.buf[..usize::from(self.len)]
+    }
+
+    /// The text. Safe Rust has no way to view bytes as `str` without checking them, so this
+    /// checks (at most 128 ASCII bytes) when the text is read; building one never does.
+    pub(crate) fn as_str(&self) -> &str {
+        core::str::from_utf8(self.as_bytes()).unwrap_or_default()
+    }
+
+    /// Zeroes the characters (the rest of the buffer is never written, or already cleared).
+    pub(crate) fn wipe(&mut self) {
+        let len = usize::from(self.len);
+        self.buf[..len].zeroize();
+    }
 }
 
 /// Is `b` in the base64url alphabet `A-Z a-z 0-9 - _`?

@@ -5,6 +5,7 @@ use core::fmt;
 use rand_core::CryptoRng;
 use zeroize::{Zeroize as _, Zeroizing};
 
+use crate::text::Inline;
 use crate::{CodeChallenge, Error, Field, Method, text};
 
 /// Random bytes behind a default verifier: 32 bytes encode to 43 base64url characters.
@@ -19,6 +20,9 @@ const MAX_BYTES: usize = 96;
 /// `PartialEq` (compare with [`verify`](crate::verify), in constant time), and the contents are
 /// zeroized on drop. [`secret`](Self::secret) is the one deliberate way to read it.
 ///
+/// It lives inline (a 128-byte buffer, no heap), so generating one allocates nothing; like any
+/// value it may be copied when moved, and only the place it is dropped from is wiped.
+///
 /// ```
 /// use pkce::CodeVerifier;
 ///
@@ -27,7 +31,14 @@ const MAX_BYTES: usize = 96;
 /// assert_eq!(format!("{verifier:?}"), "CodeVerifier(<redacted>)");
 /// ```
 #[derive(Clone)]
-pub struct CodeVerifier(Zeroizing<String>);
+pub struct CodeVerifier(Inline);
+
+impl Drop for CodeVerifier {
+    fn drop(&mut self) {
+        // The one wipe: the characters written; the rest of the buffer was never written.
+        self.0.wipe();
+    }
+}
 
 impl CodeVerifier {
     /// The shortest verifier RFC 7636 allows, and the length of [`generate`](Self::generate)'s.
@@ -41,6 +52,7 @@ impl CodeVerifier {
     /// Pass a cryptographically secure generator, e.g. `&mut rand::rng()`, or a seeded
     /// `rand::rngs::StdRng` in tests.
     #[must_use]
+    #[inline]
     pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
         let mut bytes = [0u8; DEFAULT_BYTES];
         rng.fill_bytes(&mut bytes);
@@ -68,14 +80,14 @@ impl CodeVerifier {
         Ok(Self::from_random(bytes, len))
     }
 
-    /// Encodes freshly drawn bytes (then wipes them) and keeps `len` characters.
+    /// Encodes freshly drawn bytes into the inline buffer (then wipes them) and keeps `len`
+    /// characters: base64url output is ASCII, so nothing is validated again.
+    #[inline]
     fn from_random(bytes: &mut [u8], len: usize) -> Self {
-        let mut verifier = Zeroizing::new(text::base64url(bytes));
+        let verifier = Self(Inline::base64url(bytes, len));
         bytes.zeroize();
-        // Dropping the tail leaves it in spare capacity, which `Zeroizing` also wipes on drop.
-        verifier.truncate(len);
-        debug_assert!(validate(&verifier).is_ok());
-        Self(verifier)
+        debug_assert!(validate(verifier.secret()).is_ok());
+        verifier
     }
 
     /// Wraps an existing verifier, e.g. one restored from storage or received by a server.
@@ -91,7 +103,7 @@ impl CodeVerifier {
 
     pub(crate) fn from_string(verifier: Zeroizing<String>) -> Result<Self, Error> {
         validate(&verifier)?;
-        Ok(Self(verifier))
+        Ok(Self(Inline::copy(verifier.as_bytes())))
     }
 
     /// The verifier itself, for the `code_verifier` parameter of the token request.
@@ -102,13 +114,14 @@ impl CodeVerifier {
     /// authorization code: send it only to the token endpoint, over TLS, and do not log it.
     #[must_use]
     pub fn secret(&self) -> &str {
-        &self.0
+        self.0.as_str()
     }
 
     /// The `S256` challenge for this verifier: `BASE64URL(SHA256(ASCII(verifier)))`.
     #[must_use]
+    #[inline]
     pub fn challenge(&self) -> CodeChallenge {
-        CodeChallenge::s256(self.secret())
+        CodeChallenge::s256(self.0.as_bytes())
     }
 
     /// The challenge for this verifier under `method`.
@@ -120,7 +133,7 @@ impl CodeVerifier {
     pub fn challenge_with(&self, method: Method) -> CodeChallenge {
         match method {
             Method::S256 => self.challenge(),
-            Method::Plain => CodeChallenge::plain(self.secret()),
+            Method::Plain => CodeChallenge::plain(self.0.as_bytes()),
         }
     }
 }

@@ -30,6 +30,22 @@
 //! round trip takes about 33 µs and the overhead reads about 6–9 %. Read the overhead with the
 //! plain rate beside it.
 
+//!
+//! # The adapter's own cost, without the round trip's noise
+//!
+//! With `OVERHEAD_PROBE` set, the binary skips criterion and runs a probe against an in-process
+//! responder (a thread on `127.0.0.1` that answers every request with the same `200`, on one
+//! keep-alive connection), so nothing but the two clients differs between the sides:
+//!
+//! - `OVERHEAD_PROBE=plain:N` / `adapter:N`: N sequential requests through one side. Run under
+//!   `valgrind --tool=callgrind` with N and 2N, the difference divided by N is that side's
+//!   instructions per request (the responder's work is the same on both sides and cancels in
+//!   adapter − plain). Both sides sign N headers first, untimed, with the same signer, so that
+//!   too cancels; the adapter then signs each request again inside its own path.
+//! - `OVERHEAD_PROBE=time:R`: R rounds of one batch per side, alternating which goes first;
+//!   prints `round <r> <side> <ns per request>` lines for `cargo xtask bench`, which reports
+//!   the median per-round difference (the adapter's µs per request) beside the plain round trip.
+
 // criterion's macros generate undocumented public functions.
 #![allow(missing_docs)]
 
@@ -37,7 +53,7 @@ use std::cell::Cell;
 use std::hint::black_box;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
-use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, SamplingMode, Throughput, criterion_group};
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use tokio::runtime::Runtime;
 use twitter_auth_core::api::Credential;
@@ -287,4 +303,203 @@ fn adapter_overhead(c: &mut Criterion) {
 }
 
 criterion_group!(benches, adapter_overhead);
-criterion_main!(benches);
+
+fn main() {
+    if let Ok(probe) = std::env::var("OVERHEAD_PROBE") {
+        probe::run(&probe);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
+
+/// The in-process probe (see the module docs).
+mod probe {
+    use std::io::{Read as _, Write as _};
+    use std::net::TcpListener;
+    use std::time::{Duration, Instant, UNIX_EPOCH};
+
+    use reqwest::header::{AUTHORIZATION, HeaderValue};
+    use twitter_auth_core::Endpoints;
+    use twitter_auth_core::api::Credential;
+    use twitter_auth_core::oauth1::UserSigner;
+    use twitter_auth_core::oauth1_sign::{
+        ConsumerCredentials, ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
+    };
+    use twitter_auth_reqwest::{ApiClient, Client};
+
+    use super::{PATH, get};
+
+    /// What the responder answers, always.
+    const ANSWER: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+        content-length: 2\r\n\r\n{}";
+
+    /// Serves `ANSWER` to every request on every connection, forever (the probe exits).
+    fn responder() -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("a local address");
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                std::thread::spawn(move || {
+                    let _ = stream.set_nodelay(true);
+                    let mut buf = vec![0u8; 16 * 1024];
+                    let mut have = 0;
+                    loop {
+                        let Ok(n) = stream.read(&mut buf[have..]) else {
+                            return;
+                        };
+                        if n == 0 {
+                            return;
+                        }
+                        have += n;
+                        // Requests are GETs without a body: each ends with an empty line.
+                        while let Some(end) = buf[..have].windows(4).position(|w| w == b"\r\n\r\n")
+                        {
+                            if stream.write_all(ANSWER).is_err() {
+                                return;
+                            }
+                            buf.copy_within(end + 4..have, 0);
+                            have -= end + 4;
+                        }
+                    }
+                });
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    struct Sides {
+        runtime: tokio::runtime::Runtime,
+        url: String,
+        signer: UserSigner,
+        plain: reqwest::Client,
+        api: ApiClient,
+    }
+
+    impl Sides {
+        fn new() -> Self {
+            let base = responder();
+            let signer = UserSigner::new(
+                &ConsumerCredentials::new(
+                    ConsumerKey::new("xvz1evFS4wEEPTGEFPHBog"),
+                    ConsumerSecret::new("kAcSOqF21Fu85e7zjz7ZN2U4ZRhfV3WpwPAoE3Z7kBw"),
+                ),
+                &TokenCredentials::new(
+                    Token::new("370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb"),
+                    TokenSecret::new("LswwdoUaIvS8ltyTt5jkRh4J50vUPVVHtR2YPi5kE"),
+                ),
+            );
+            let endpoints = Endpoints::local(&base).expect("a loopback base");
+            let url = endpoints.api_url(PATH).to_string();
+            // The same settings as `twitter_auth_reqwest::Client::new`.
+            let plain = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(Duration::from_secs(10))
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("the TLS backend initializes");
+            let api = ApiClient::new(Client::new(endpoints), Credential::OAuth1(signer.clone()));
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("the runtime starts");
+            Self {
+                runtime,
+                url,
+                signer,
+                plain,
+                api,
+            }
+        }
+
+        /// `n` signed headers (both sides make them, so their cost cancels).
+        fn headers(&self, n: u64) -> Vec<HeaderValue> {
+            let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+            (0..n)
+                .map(|i| {
+                    let mut request = get(&self.url);
+                    self.signer
+                        .sign(&mut request, now, &format!("{i:032x}"))
+                        .expect("signs");
+                    request
+                        .headers_mut()
+                        .remove(AUTHORIZATION)
+                        .expect("signing sets Authorization")
+                })
+                .collect()
+        }
+
+        fn plain(&self, headers: Vec<HeaderValue>) {
+            self.runtime.block_on(async {
+                for header in headers {
+                    let response = self
+                        .plain
+                        .get(&self.url)
+                        .header(AUTHORIZATION, header)
+                        .send()
+                        .await
+                        .expect("the responder answers");
+                    assert_eq!(response.status(), 200);
+                    std::hint::black_box(response.bytes().await.expect("the body is read"));
+                }
+            });
+        }
+
+        fn adapter(&self, n: u64) {
+            self.runtime.block_on(async {
+                for _ in 0..n {
+                    let answer = self
+                        .api
+                        .send(get(&self.url))
+                        .await
+                        .expect("the responder answers");
+                    assert_eq!(answer.status(), 200);
+                    std::hint::black_box(answer);
+                }
+            });
+        }
+    }
+
+    pub(super) fn run(spec: &str) {
+        let (what, n) = spec.split_once(':').unwrap_or((spec, "1000"));
+        let n: u64 = n.parse().expect("OVERHEAD_PROBE=<plain|adapter|time>:<N>");
+        let sides = Sides::new();
+        // One of each first: both connections open.
+        sides.plain(sides.headers(1));
+        sides.adapter(1);
+        match what {
+            "plain" => {
+                let headers = sides.headers(n);
+                sides.plain(headers);
+            }
+            "adapter" => {
+                drop(sides.headers(n));
+                sides.adapter(n);
+            }
+            "time" => {
+                const BATCH: u64 = 200;
+                for round in 0..n {
+                    let mut plain = 0.0;
+                    let mut adapter = 0.0;
+                    for k in 0..2 {
+                        if (round + k) % 2 == 0 {
+                            let headers = sides.headers(BATCH);
+                            let start = Instant::now();
+                            sides.plain(headers);
+                            plain = start.elapsed().as_secs_f64() * 1e9 / BATCH as f64;
+                        } else {
+                            drop(sides.headers(BATCH));
+                            let start = Instant::now();
+                            sides.adapter(BATCH);
+                            adapter = start.elapsed().as_secs_f64() * 1e9 / BATCH as f64;
+                        }
+                    }
+                    println!("round {round} plain {plain:.1}");
+                    println!("round {round} adapter {adapter:.1}");
+                }
+            }
+            other => panic!("unknown probe {other}"),
+        }
+    }
+}

@@ -1,6 +1,9 @@
-//! The requests the benchmarks sign, and the three signers compared: this crate,
-//! `oauth1-request`, and the floor (HMAC-SHA1 alone over the precomputed base string, keyed per
-//! call). Shared by `benches/sign.rs` and `examples/sign_probe.rs`.
+//! The requests the benchmarks sign, and the signers compared: this crate; `oauth1-request`
+//! given the same raw URL and body (parsing, decoding and sorting inside the call) and, as a
+//! separate labelled variant, given a list decoded and sorted beforehand; and the floors,
+//! HMAC-SHA1 alone over the precomputed base string, keyed per call or from a prekeyed state (a
+//! reused `Signer` keeps its keyed state, so that is its floor). Shared by `benches/sign.rs`
+//! and `examples/sign_probe.rs`.
 
 #![allow(dead_code, unreachable_pub)]
 
@@ -53,6 +56,8 @@ pub struct Signers {
     pub ours: Signer,
     pub theirs: oauth::Builder<'static, oauth::HmacSha1>,
     pub floor_key: String,
+    /// The HMAC keyed once, as a `Signer` keeps it.
+    pub prekeyed: Hmac<Sha1>,
 }
 
 impl Signers {
@@ -79,10 +84,13 @@ impl Signers {
             .nonce(NONCE)
             .timestamp(NonZeroU64::new(TIMESTAMP))
             .version(true);
+        let floor_key = format!("{CONSUMER_SECRET}&{TOKEN_SECRET}");
+        let prekeyed = Hmac::<Sha1>::new_from_slice(floor_key.as_bytes()).unwrap();
         Self {
             ours,
             theirs,
-            floor_key: format!("{CONSUMER_SECRET}&{TOKEN_SECRET}"),
+            floor_key,
+            prekeyed,
         }
     }
 
@@ -114,6 +122,39 @@ impl Signers {
         let mut mac = Hmac::<Sha1>::new_from_slice(black_box(self.floor_key.as_bytes())).unwrap();
         mac.update(black_box(base_string.as_bytes()));
         mac.finalize().into_bytes().into()
+    }
+
+    /// HMAC-SHA1 alone over a precomputed base string, from a prekeyed state.
+    #[inline(never)]
+    pub fn floor_prekeyed(&self, base_string: &str) -> [u8; 20] {
+        let mut mac = black_box(&self.prekeyed).clone();
+        mac.update(black_box(base_string.as_bytes()));
+        mac.finalize().into_bytes().into()
+    }
+
+    /// `oauth1-request` given the raw URL and body that this crate gets: it splits the URL,
+    /// decodes the query and the body, sorts them (`ParameterList::new`) and signs, all inside
+    /// the call.
+    #[inline(never)]
+    pub fn theirs_raw(&self, method: &str, url: &str, body: &[u8]) -> String {
+        let (bare, query) = url.split_once('?').unwrap_or((url, ""));
+        let mut pairs = Vec::new();
+        decode_form(query.as_bytes(), &mut pairs);
+        decode_form(body, &mut pairs);
+        let params = oauth::ParameterList::new(pairs);
+        self.theirs.authorize(method, bare, &params)
+    }
+
+    /// [`theirs_raw`](Self::theirs_raw) on the X example.
+    #[inline(never)]
+    pub fn theirs_x_raw(&self) -> String {
+        self.theirs_raw("POST", black_box(X_URL), black_box(X_BODY))
+    }
+
+    /// [`theirs_raw`](Self::theirs_raw) on a case.
+    #[inline(never)]
+    pub fn theirs_case_raw(&self, case: &Case) -> String {
+        self.theirs_raw(case.method, black_box(&case.url), black_box(&case.body))
     }
 
     #[inline(never)]
@@ -148,6 +189,34 @@ pub fn x_base_string(signers: &Signers) -> String {
         .ours
         .base_string(&request, &OAuthParams::new(NONCE, TIMESTAMP))
         .unwrap()
+}
+
+/// Decodes an `application/x-www-form-urlencoded` string into pairs, as a caller of
+/// `oauth1-request` would before building its `ParameterList` (`+` is a space, `%XX` a byte,
+/// invalid UTF-8 replaced).
+pub fn decode_form(raw: &[u8], out: &mut Vec<(String, String)>) {
+    let decode = |s: &[u8]| -> String {
+        if s.contains(&b'+') {
+            let plus: Vec<u8> = s
+                .iter()
+                .map(|&b| if b == b'+' { b' ' } else { b })
+                .collect();
+            percent_encoding::percent_decode(&plus)
+                .decode_utf8_lossy()
+                .into_owned()
+        } else {
+            percent_encoding::percent_decode(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        }
+    };
+    for pair in raw.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
+        let (name, value) = match pair.iter().position(|&b| b == b'=') {
+            Some(i) => (&pair[..i], &pair[i + 1..]),
+            None => (pair, &pair[pair.len()..]),
+        };
+        out.push((decode(name), decode(value)));
+    }
 }
 
 fn case(method: &'static str, query: &[(String, String)], body: &[(String, String)]) -> Case {
@@ -243,9 +312,13 @@ pub fn check(signers: &Signers) {
     let theirs = signers.theirs_x();
     assert!(ours.contains(X_SIGNATURE), "{ours}");
     assert!(theirs.contains(X_SIGNATURE), "{theirs}");
+    assert_eq!(signers.theirs_x_raw(), theirs);
+    let base = x_base_string(signers);
+    assert_eq!(signers.floor(&base), signers.floor_prekeyed(&base));
     for case in [params_case(10), body_case(1024)] {
         let ours = signers.ours_case(&case);
         let theirs = signers.theirs_case(&case);
+        assert_eq!(signers.theirs_case_raw(&case), theirs);
         let sig = |h: &str| {
             h.split("oauth_signature=\"")
                 .nth(1)

@@ -49,6 +49,26 @@ proptest! {
         prop_assert!(CodeVerifier::new(verifier.secret()).is_ok());
     }
 
+    /// The inline fast path equals the general one: a verifier of any length is the reference
+    /// base64url of the bytes drawn, cut to its length, and its challenges (S256 and plain,
+    /// through clones and `new`) are the reference ones.
+    #[test]
+    fn inline_verifiers_and_challenges_equal_the_reference(seed: u64, len in 43usize..=128) {
+        let verifier = CodeVerifier::generate_with_len(&mut StdRng::seed_from_u64(seed), len).unwrap();
+        let mut bytes = vec![0u8; (len * 3).div_ceil(4)];
+        StdRng::seed_from_u64(seed).fill_bytes(&mut bytes);
+        let reference = reference_base64url(&bytes);
+        prop_assert_eq!(verifier.secret(), &reference[..len]);
+        let copy = verifier.clone();
+        drop(verifier);
+        prop_assert_eq!(copy.secret(), &reference[..len]);
+        let (s256, plain) = (copy.challenge(), copy.challenge_with(Method::Plain));
+        prop_assert_eq!(s256.as_str(), s256_reference(&reference[..len]));
+        prop_assert_eq!(plain.as_str(), &reference[..len]);
+        let restored = CodeVerifier::new(copy.secret()).unwrap().challenge();
+        prop_assert_eq!(restored.as_str(), s256.as_str());
+    }
+
     #[test]
     fn verify_accepts_the_challenge_of_any_valid_verifier(v in valid_verifier()) {
         let verifier = CodeVerifier::new(v.as_str()).unwrap();
