@@ -91,8 +91,8 @@ mod respond;
 mod server;
 
 pub use config::{
-    AccessLevel, App, Consent, DEMO_NATIVE_APP, DEMO_WEB_APP, MockConfig, OAuth2Client, RateLimits,
-    User, UserToken,
+    AccessLevel, AccessTokenSignature, App, Consent, DEMO_NATIVE_APP, DEMO_WEB_APP, MockConfig,
+    OAuth2Client, Profile, RateLimits, ServerLimits, User, UserToken,
 };
 pub use counters::Counters;
 pub use fault::{Fault, FaultKind};

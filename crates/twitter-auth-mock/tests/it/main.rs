@@ -6,6 +6,7 @@
 mod app_only;
 mod binary;
 mod connections;
+mod hardening;
 mod in_memory;
 mod limits_faults;
 mod oauth1;

@@ -44,6 +44,17 @@ pub(crate) fn fixture(name: &str) -> Value {
     serde_json::from_str(text).expect("fixture is JSON")
 }
 
+/// An HTTP `Date` as X writes it: RFC 7231 (`… GMT`) on v1.1 and OAuth answers, `… UTC` on
+/// v2 ones (contract §1.2: "Parse both"). Panics if it is neither.
+pub(crate) fn x_date(date: &str) -> std::time::SystemTime {
+    let rfc7231 = match date.strip_suffix(" UTC") {
+        Some(stem) => format!("{stem} GMT"),
+        None => date.to_owned(),
+    };
+    httpdate::parse_http_date(&rfc7231)
+        .unwrap_or_else(|e| panic!("{date:?} is not an HTTP date in GMT or UTC ({e})"))
+}
+
 /// One vector of a fixture, by id.
 pub(crate) fn vector(file: &str, id: &str) -> Value {
     fixture(file)["vectors"]
