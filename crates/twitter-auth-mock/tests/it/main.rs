@@ -5,6 +5,7 @@
 
 mod app_only;
 mod binary;
+mod closer_to_x;
 mod connections;
 mod hardening;
 mod in_memory;

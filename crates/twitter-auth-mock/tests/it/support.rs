@@ -32,13 +32,15 @@ pub(crate) const FORM_UTF8: &str = "application/x-www-form-urlencoded;charset=UT
 /// The plain form media type (contract §4.4).
 pub(crate) const FORM: &str = "application/x-www-form-urlencoded";
 
-/// A fixture copied from the published vectors (`/work/shared/vectors`), parsed.
+/// A fixture copied from the published vectors (`/work/shared/vectors`) or from a recorded X
+/// answer, parsed.
 pub(crate) fn fixture(name: &str) -> Value {
     let text = match name {
         "x-wire-samples" => include_str!("fixtures/x-wire-samples.json"),
         "oauth2-client-auth" => include_str!("fixtures/oauth2-client-auth.json"),
         "pkce" => include_str!("fixtures/pkce.json"),
         "x-docs-oauth1" => include_str!("fixtures/x-docs-oauth1.json"),
+        "tweepy-verify-credentials" => include_str!("fixtures/tweepy-verify-credentials.json"),
         other => panic!("no fixture {other}"),
     };
     serde_json::from_str(text).expect("fixture is JSON")
