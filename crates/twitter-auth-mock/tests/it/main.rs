@@ -7,6 +7,7 @@ mod app_only;
 mod binary;
 mod closer_to_x;
 mod connections;
+mod fuzz_seeds;
 mod hardening;
 mod in_memory;
 mod limits_faults;
