@@ -123,9 +123,10 @@ fn pending_pkce() -> PendingLogin {
     request.start(&endpoints(), now(), &mut Counter(16)).1
 }
 
-/// The body as JSON, if it is JSON.
+/// The body as JSON, if it is JSON. Read lossily: serde skips the fields a type ignores
+/// without checking their UTF-8, so the core may read a body whose other fields are not UTF-8.
 fn json(body: &[u8]) -> Option<serde_json::Value> {
-    serde_json::from_slice(body).ok()
+    serde_json::from_str(&String::from_utf8_lossy(body)).ok()
 }
 
 /// An HTTP-like answer: `STATUS` on the first line, header lines, an empty line, the body.
@@ -360,11 +361,22 @@ pub fn callback(data: &[u8]) {
     }
 }
 
-/// The query pairs of a URL (or of a bare query string).
+/// Every pair the callback could be read to carry: as a URL's query, as what follows its first
+/// `?`, or as a bare query string (the core accepts all three shapes), fragments left out. A
+/// callback accepted without the right pairs under every reading is a finding; one read
+/// another way than ours is not.
 fn query_pairs(input: &str) -> Vec<(String, String)> {
-    let query = input.split_once('?').map_or(input, |(_, q)| q);
-    let query = query.split_once('#').map_or(query, |(q, _)| q);
-    url::form_urlencoded::parse(query.as_bytes())
-        .into_owned()
+    let input = input.trim();
+    let without_fragment = |s: &str| s.split('#').next().unwrap_or_default().to_owned();
+    let mut readings = vec![
+        without_fragment(input.strip_prefix('?').unwrap_or(input)),
+        without_fragment(input.split_once('?').map_or("", |(_, q)| q)),
+    ];
+    if let Ok(url) = url::Url::parse(input) {
+        readings.push(url.query().unwrap_or_default().to_owned());
+    }
+    readings
+        .iter()
+        .flat_map(|query| url::form_urlencoded::parse(query.as_bytes()).into_owned())
         .collect()
 }

@@ -1,7 +1,7 @@
 //! `cargo xtask fuzz [--seconds N] [TARGET...]`: runs every cargo-fuzz target of `fuzz/` (or
 //! the ones named) for N seconds each (default 60), one after the other, and prints a Markdown
 //! table of executions, corpus and crashes per target, also saved to
-//! `<target dir>/fuzz-report.md`.
+//! `<target dir>/fuzz-report.md`. `FUZZ_TOOLCHAIN` names another toolchain than `nightly`.
 //!
 //! libFuzzer needs a nightly toolchain (`-Zsanitizer`) and cargo-fuzz. With nightly but no
 //! cargo-fuzz, this installs cargo-fuzz (pinned) as `ci` installs cargo-deny. Without nightly
@@ -110,7 +110,16 @@ fn all_targets(fuzz_dir: &Path) -> Result<Vec<String>, DynError> {
     Ok(targets)
 }
 
-/// `cargo +nightly <args>` through rustup's proxy (not `$CARGO`, which is the stable cargo
+/// The toolchain that fuzzes: `nightly`, or `$FUZZ_TOOLCHAIN` (a dated nightly, say; or a name
+/// that does not exist, to see what happens without one).
+fn toolchain() -> String {
+    std::env::var("FUZZ_TOOLCHAIN")
+        .ok()
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| "nightly".to_owned())
+}
+
+/// `cargo +<toolchain> <args>` through rustup's proxy (not `$CARGO`, which is the stable cargo
 /// itself and takes no `+toolchain`), from `fuzz_dir`.
 fn nightly<I, S>(fuzz_dir: &Path, args: I) -> Command
 where
@@ -118,7 +127,9 @@ where
     S: AsRef<std::ffi::OsStr>,
 {
     let mut cmd = Command::new("cargo");
-    cmd.arg("+nightly").args(args).current_dir(fuzz_dir);
+    cmd.arg(format!("+{}", toolchain()))
+        .args(args)
+        .current_dir(fuzz_dir);
     cmd
 }
 
@@ -141,9 +152,10 @@ fn fuzzing_unavailable(fuzz_dir: &Path) -> Option<String> {
             })
             .unwrap_or_else(|_| "rustup is not installed".to_owned());
         return Some(format!(
-            "no nightly toolchain (`cargo +nightly --version` failed; toolchains: {toolchains}). \
+            "no nightly toolchain (`cargo +{} --version` failed; toolchains: {toolchains}). \
              libFuzzer needs nightly (-Zsanitizer): `rustup toolchain install nightly`, then \
-             `cargo install cargo-fuzz`"
+             `cargo install cargo-fuzz`",
+            toolchain()
         ));
     }
     if succeeds(nightly(fuzz_dir, ["fuzz", "--version"])) {
