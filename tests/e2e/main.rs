@@ -4,6 +4,7 @@
 #[macro_use]
 mod adapters;
 mod app_only;
+mod fuzz_seeds;
 mod grants;
 mod oauth1;
 mod pkce;

@@ -8,11 +8,14 @@
 //!   verifications per second, and the reqwest adapter's overhead over plain reqwest, included),
 //!   callgrind instruction counts and allocation counts, printed as Markdown tables and saved
 //!   to `target/bench-report.md`.
+//! - `cargo xtask fuzz [--seconds N] [TARGET...]`: the cargo-fuzz targets of `fuzz/` (nightly),
+//!   or their properties over the seed corpus on stable when no nightly is available.
 //!
 //! No dependencies on purpose: this crate builds before anything else in CI.
 
 mod bench;
 mod ci;
+mod fuzz;
 mod tidy;
 
 use std::env;
@@ -39,6 +42,11 @@ Tasks:
                         as `adapter`; default --warm-up-time 1 --measurement-time 3 --noplot),
                         then callgrind instructions and allocations per signature; prints
                         Markdown tables and saves them to <target dir>/bench-report.md
+  fuzz [--seconds N] [TARGET...]
+                        every cargo-fuzz target of fuzz/ for N seconds (default 60) on
+                        nightly, with executions and crashes per target (saved to
+                        <target dir>/fuzz-report.md); without nightly, says so and checks
+                        the targets' properties over the seed corpus on stable
   help                  this text
 ";
 
@@ -51,6 +59,7 @@ fn main() -> ExitCode {
         Some("ci") => no_args("ci", &rest).and_then(|()| ci::run()),
         Some("tidy") => no_args("tidy", &rest).and_then(|()| tidy::run()),
         Some("bench") => bench::run(&rest),
+        Some("fuzz") => fuzz::run(&rest),
         Some("help" | "-h" | "--help") => {
             print!("{USAGE}");
             Ok(())

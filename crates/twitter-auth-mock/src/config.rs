@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::time::Duration;
 
 /// Everything the mock knows before its first request.
 ///
@@ -32,6 +33,12 @@ pub struct MockConfig {
     /// Seed of the token generator; `None` draws one from the operating system. A fixed seed
     /// makes every token, code and PIN reproducible.
     pub seed: Option<u64>,
+    /// How `oauth/access_token` checks its signature (X reportedly checks less than RFC 5849
+    /// asks: contract §2.3). [`AccessTokenSignature::Strict`] by default.
+    pub access_token_signature: AccessTokenSignature,
+    /// Timeouts, the connection cap and the body limit of the HTTP shell ([`MockX`](crate::MockX));
+    /// the sans-IO [`Handler`](crate::Handler) ignores them.
+    pub server: ServerLimits,
 }
 
 impl Default for MockConfig {
@@ -54,6 +61,8 @@ impl MockConfig {
             refresh_token_ttl: 180 * 24 * 3600,
             rate_limits: RateLimits::default(),
             seed: None,
+            access_token_signature: AccessTokenSignature::Strict,
+            server: ServerLimits::default(),
         }
     }
 
@@ -64,10 +73,27 @@ impl MockConfig {
     /// - [`DEMO_NATIVE_APP`]: a public OAuth 2.0 client (Native App) owned by bob;
     /// - both with OAuth 1.0a consumer keys, a pre-issued OAuth 1.0a access token for their owner,
     ///   and the callbacks `http://127.0.0.1:8765/callback` and `twauth://callback` (OAuth 1.0a
-    ///   `oob` needs no registration; X asks for `127.0.0.1` rather than `localhost`).
+    ///   `oob` needs no registration; X asks for `127.0.0.1` rather than `localhost`);
+    /// - alice has a filled-in profile and an email address, which the web app may read
+    ///   (`include_email`, `confirmed_email`); bob has an empty profile and no address.
     pub fn demo() -> Self {
-        let alice = User::new("1500000000000000001", "mock_alice", "Alice Mock");
-        let bob = User::new("1500000000000000002", "mock_bob", "Bob Mock");
+        let mut alice = User::new("1500000000000000001", "mock_alice", "Alice Mock");
+        alice.profile = Profile {
+            description: "A made-up account of the fake X.".to_owned(),
+            location: "Loopback".to_owned(),
+            url: Some("https://example.com/alice".to_owned()),
+            // 2022-01-07T08:05:56Z, the date of tweepy's recorded `2/users/me` answer.
+            created_at: 1_641_542_756,
+            followers: 10,
+            following: 11,
+            tweets: 540,
+            listed: 0,
+            likes: 1,
+            email: Some("mock_alice@example.com".to_owned()),
+            ..Profile::default()
+        };
+        let mut bob = User::new("1500000000000000002", "mock_bob", "Bob Mock");
+        bob.profile.created_at = 1_641_542_756;
         let callbacks = vec![
             "http://127.0.0.1:8765/callback".to_owned(),
             "twauth://callback".to_owned(),
@@ -90,6 +116,7 @@ impl MockConfig {
             }],
             suspended: false,
             desktop: false,
+            request_email: true,
         };
         let native = App {
             name: DEMO_NATIVE_APP.to_owned(),
@@ -109,6 +136,7 @@ impl MockConfig {
             }],
             suspended: false,
             desktop: false,
+            request_email: false,
         };
         Self {
             apps: vec![web, native],
@@ -129,6 +157,9 @@ impl MockConfig {
     /// assert!(broken.validate().is_err());
     /// ```
     pub fn validate(&self) -> Result<(), String> {
+        if self.server.max_connections == 0 {
+            return Err("server.max_connections is 0: no connection could be served".to_owned());
+        }
         for (i, app) in self.apps.iter().enumerate() {
             let earlier = &self.apps[..i];
             if earlier.iter().any(|a| a.consumer_key == app.consumer_key) {
@@ -206,6 +237,9 @@ pub struct App {
     pub suspended: bool,
     /// A desktop app accepts only the `oob` callback (code 417 otherwise).
     pub desktop: bool,
+    /// The app has X's "Request email from users" permission: `include_email=true` on
+    /// `verify_credentials` and `user.fields=confirmed_email` return the user's address.
+    pub request_email: bool,
 }
 
 impl App {
@@ -242,6 +276,7 @@ impl fmt::Debug for App {
             .field("user_tokens", &self.user_tokens)
             .field("suspended", &self.suspended)
             .field("desktop", &self.desktop)
+            .field("request_email", &self.request_email)
             .finish()
     }
 }
@@ -296,10 +331,12 @@ pub struct User {
     pub username: String,
     /// Display name.
     pub name: String,
+    /// What the v1.1 user object and the v2 `user.fields` show beyond the three above.
+    pub profile: Profile,
 }
 
 impl User {
-    /// A user.
+    /// A user with an empty [`Profile`].
     pub fn new(
         id: impl Into<String>,
         username: impl Into<String>,
@@ -309,8 +346,40 @@ impl User {
             id: id.into(),
             username: username.into(),
             name: name.into(),
+            profile: Profile::default(),
         }
     }
+}
+
+/// The parts of an account the resources show on request: the v1.1 user object of
+/// `verify_credentials.json` and the v2 `user.fields`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Profile {
+    /// Bio (`description`).
+    pub description: String,
+    /// Free-text location.
+    pub location: String,
+    /// The profile's link, if any.
+    pub url: Option<String>,
+    /// When the account was created, Unix seconds.
+    pub created_at: u64,
+    /// Protected (private) account.
+    pub protected: bool,
+    /// Verified account.
+    pub verified: bool,
+    /// Followers.
+    pub followers: u64,
+    /// Accounts followed.
+    pub following: u64,
+    /// Posts.
+    pub tweets: u64,
+    /// Lists the account is on.
+    pub listed: u64,
+    /// Posts liked.
+    pub likes: u64,
+    /// The account's confirmed email address, shown only to apps with
+    /// [`App::request_email`] (and, on v2, a token with `users.email`).
+    pub email: Option<String>,
 }
 
 /// An app's permission level, sent back in `x-access-level`.
@@ -359,35 +428,47 @@ pub struct RateLimits {
     /// Requests per window by endpoint, keyed `"METHOD /path"` with `:name` for path
     /// parameters, e.g. `"GET /2/users/by/username/:username"`.
     pub per_endpoint: BTreeMap<String, u32>,
+    /// 24-hour caps per app, by endpoint (same keys): answered in `x-app-limit-24hour-*`
+    /// headers, and a 429 once spent even while the 15-minute window has room (contract §7).
+    pub per_app_24h: BTreeMap<String, u32>,
+    /// 24-hour caps per user of an app, by endpoint: `x-user-limit-24hour-*` (contract §7).
+    pub per_user_24h: BTreeMap<String, u32>,
 }
 
 impl Default for RateLimits {
-    /// X's published limits for the endpoints the mock serves.
+    /// X's published limits for the endpoints the mock serves; `POST /2/tweets` also has 24-hour
+    /// caps of 10,000 per app (contract §7) and 100 per user (X's table as users quote it).
     fn default() -> Self {
-        let per_endpoint = [
-            ("GET /2/users/me", 75),
-            ("GET /1.1/account/verify_credentials.json", 75),
-            ("GET /2/users/by/username/:username", 300),
-            ("POST /2/tweets", 200),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
+        let map = |pairs: &[(&str, u32)]| {
+            pairs
+                .iter()
+                .map(|&(k, v)| (k.to_owned(), v))
+                .collect::<BTreeMap<_, _>>()
+        };
         Self {
             window: 900,
             default: 300,
-            per_endpoint,
+            per_endpoint: map(&[
+                ("GET /2/users/me", 75),
+                ("GET /1.1/account/verify_credentials.json", 75),
+                ("GET /2/users/by/username/:username", 300),
+                ("POST /2/tweets", 200),
+            ]),
+            per_app_24h: map(&[("POST /2/tweets", 10_000)]),
+            per_user_24h: map(&[("POST /2/tweets", 100)]),
         }
     }
 }
 
 impl RateLimits {
-    /// No practical limit anywhere (benchmarks).
+    /// No practical limit anywhere, and no 24-hour caps (benchmarks).
     pub fn unlimited() -> Self {
         Self {
             window: 900,
             default: u32::MAX,
             per_endpoint: BTreeMap::new(),
+            per_app_24h: BTreeMap::new(),
+            per_user_24h: BTreeMap::new(),
         }
     }
 
@@ -404,5 +485,54 @@ impl RateLimits {
             .get(endpoint)
             .copied()
             .unwrap_or(self.default)
+    }
+}
+
+/// How strictly `POST oauth/access_token` checks its OAuth 1.0a signature (contract §2.3).
+///
+/// RFC 5849 and X's docs sign this step with the consumer secret and the request-token secret.
+/// A user report says X does not check that signature (unverified), and python-twitter-v2 signs
+/// it without the request-token secret and reportedly works at X.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AccessTokenSignature {
+    /// The default: the signature must be made with the request-token secret, as the docs say.
+    /// A client that passes here passes at X whichever way X checks, and a client that forgets
+    /// the secret is caught rather than passed.
+    #[default]
+    Strict,
+    /// Also accepts a signature made with an empty token secret (the key `consumer_secret&`),
+    /// as python-twitter-v2 sends it. Everything else is checked as before: consumer key,
+    /// HMAC-SHA1, timestamp window, request token, verifier and nonce.
+    Lenient,
+}
+
+/// What the HTTP shell ([`MockX`](crate::MockX)) allows a connection, so that clients that
+/// stall or flood cannot hold it (contract §6.4 for the statuses).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerLimits {
+    /// A request head must be complete this long after the mock starts waiting for it: from
+    /// the connection's accept for its first request, from its first byte for the next ones.
+    /// Past it the connection is closed without an answer (slowloris).
+    pub header_read_timeout: Duration,
+    /// A kept-alive connection with no request in progress for this long is closed, and so is
+    /// one whose request body stops arriving for this long (after a `408 Request Timeout`).
+    pub idle_timeout: Duration,
+    /// Connections served at once. Past it the mock stops accepting: new connections wait in
+    /// the listen queue until one closes.
+    pub max_connections: usize,
+    /// Largest request body read, in bytes; a longer one is answered `413`, a body shorter
+    /// than its `Content-Length` (the client closed early) `400`.
+    pub max_body: usize,
+}
+
+impl Default for ServerLimits {
+    /// 10 s to send a head, 60 s idle, 1024 connections, 1 MiB bodies.
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 1024,
+            max_body: 1 << 20,
+        }
     }
 }

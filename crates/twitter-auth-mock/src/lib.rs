@@ -47,18 +47,23 @@
 //! | `GET /i/oauth2/authorize` | PKCE consent; redirects with `code` or `error=access_denied` |
 //! | `POST /2/oauth2/token` | `authorization_code` and `refresh_token` grants, rotating refresh tokens |
 //! | `POST /2/oauth2/revoke` | revokes an access or refresh token (`token_type_hint` required) |
-//! | `GET /2/users/me` | the user behind an OAuth 2.0 user token or OAuth 1.0a token |
-//! | `GET /1.1/account/verify_credentials.json` | the user behind an OAuth 1.0a token |
-//! | `GET /2/users/by/username/:username` | any credential, app-only included |
-//! | `POST /2/tweets` | JSON body; needs write access |
+//! | `GET /2/users/me` | the user behind an OAuth 2.0 user token or OAuth 1.0a token; `user.fields` |
+//! | `GET /1.1/account/verify_credentials.json` | the v1.1 user object; `include_entities`, `skip_status`, `include_email` |
+//! | `GET /2/users/by/username/:username` | any credential, app-only included; `user.fields` |
+//! | `POST /2/tweets` | JSON body; needs write access; 24-hour caps per app and per user |
 //!
 //! Every OAuth 1.0a request is checked for its signature (HMAC-SHA1 only; code 32), a timestamp
 //! within [`MockConfig::timestamp_window`] (code 135, with a `Date` header) and an unseen
 //! nonce; `oauth/request_token` also for a registered callback (415) and, for a
 //! [desktop](App::desktop) app, `oob` (417).
 //! Every API answer carries `x-rate-limit-limit/-remaining/-reset` ([`RateLimits`]); past the
-//! limit it is a 429. A test can [`inject`](MockX::inject) faults (a status, a delay, a dropped
-//! connection, a lost answer, a malformed body) and read [`Counters`].
+//! limit it is a 429 (failed and unauthenticated requests draw on buckets of their own). A
+//! parameter repeated in an API request is refused, as X refuses it; a v2 endpoint refuses
+//! query parameters and `user.fields` it does not know; v2 answers are dated in `UTC`, the
+//! others in `GMT`. A test can [`inject`](MockX::inject) faults (a status, a delay, a dropped
+//! connection, a lost answer, a malformed body) and read [`Counters`]. [`MockX`] closes
+//! connections that stall (header-read and idle timeouts) and serves a bounded number at once
+//! ([`ServerLimits`]).
 //!
 //! # Where X is silent, the mock chooses
 //!
@@ -77,6 +82,10 @@
 //!   sends them).
 //! - The app-only bearer is accepted at `oauth2/invalidate_token` as issued (`%2F` kept) or
 //!   decoded once (as X's API reference example sends it).
+//! - `oauth/access_token` needs the request-token secret unless
+//!   [`AccessTokenSignature::Lenient`] is chosen (X reportedly checks less).
+//!
+//! The crate's `README.md` lists every known difference from X that remains.
 //!
 //! The binary `twitter-auth-mock [--port N] [--consent page|approve|deny]` serves the demo world
 //! in the foreground and prints its credentials.
@@ -91,8 +100,8 @@ mod respond;
 mod server;
 
 pub use config::{
-    AccessLevel, App, Consent, DEMO_NATIVE_APP, DEMO_WEB_APP, MockConfig, OAuth2Client, RateLimits,
-    User, UserToken,
+    AccessLevel, AccessTokenSignature, App, Consent, DEMO_NATIVE_APP, DEMO_WEB_APP, MockConfig,
+    OAuth2Client, Profile, RateLimits, ServerLimits, User, UserToken,
 };
 pub use counters::Counters;
 pub use fault::{Fault, FaultKind};

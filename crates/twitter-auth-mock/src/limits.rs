@@ -93,4 +93,27 @@ impl RateLimiter {
             exceeded: false,
         }
     }
+
+    /// The bucket as [`charge`](Self::charge) would leave it, without counting a request.
+    pub(crate) fn peek(
+        &self,
+        now: u64,
+        window: u64,
+        limit: u32,
+        who: &str,
+        endpoint: &'static str,
+    ) -> Quota {
+        let (start, used) = self
+            .windows
+            .get(&(who.to_owned(), endpoint))
+            .copied()
+            .filter(|&(start, _)| now < start.saturating_add(window))
+            .unwrap_or((now, 0));
+        Quota {
+            limit,
+            remaining: limit.saturating_sub(used),
+            reset: start.saturating_add(window),
+            exceeded: used >= limit,
+        }
+    }
 }

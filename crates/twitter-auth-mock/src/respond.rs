@@ -106,6 +106,78 @@ pub(crate) fn oauth2_error(status: StatusCode, error: &str, description: &str) -
     )
 }
 
+/// An OAuth 2.0 error with the `errors` array X adds to some of them (contract §4.4, §6.2: an
+/// invalid code came back with `"errors":[…]`, one object whose fields nobody quoted; the mock
+/// puts the description in it as `message`, the way X's other error lists name theirs).
+pub(crate) fn oauth2_error_listed(status: StatusCode, error: &str, description: &str) -> Answer {
+    json(
+        status,
+        &json!({
+            "error": error,
+            "error_description": description,
+            "errors": [{ "message": description }],
+        }),
+    )
+}
+
+/// X's v2 `invalid-request` problem, with the list of what was wrong (each
+/// `{"parameters":{name:[values]},"message":…}`).
+pub(crate) fn invalid_request_v2(errors: Vec<Value>) -> Answer {
+    with_body(
+        StatusCode::BAD_REQUEST,
+        "application/problem+json",
+        json!({
+            "errors": errors,
+            "title": "Invalid Request",
+            "detail": "One or more parameters to your request was invalid.",
+            "type": "https://api.x.com/2/problems/invalid-request",
+            "status": 400,
+        })
+        .to_string()
+        .into_bytes(),
+    )
+}
+
+/// The families of X's answers, which decide how a request the mock refuses before its
+/// endpoint sees it (a repeated parameter) is answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Family {
+    /// OAuth 1.0a endpoints and the v1.1 API: `{"errors":[{"code":N,…}]}`.
+    V1,
+    /// `oauth2/token`, `oauth2/invalidate_token`: every bad request is a 403 code 99.
+    AppOnly,
+    /// `2/oauth2/token`, `2/oauth2/revoke`: `{"error":…,"error_description":…}`.
+    OAuth2,
+    /// The v2 API: problem documents.
+    V2,
+}
+
+/// A parameter repeated in the query or the form body. X "does not accept duplicate keys in
+/// API requests" (contract §1.2, X's docs); which error it answers is unverified, so each
+/// family says it its own way: v2 an `invalid-request` problem naming the parameter, OAuth 2.0
+/// `invalid_request` (RFC 6749 §3.1: parameters "MUST NOT be included more than once"),
+/// app-only code 99 (X's answer to any bad request there), v1.1 a 400 with code 44
+/// ("<name> parameter is invalid").
+pub(crate) fn duplicate_parameter(family: Family, name: &str, values: &[&str]) -> Answer {
+    match family {
+        Family::V2 => invalid_request_v2(vec![json!({
+            "parameters": { name: values },
+            "message": format!("Duplicate parameters are not allowed: the query parameter [{name}] is repeated"),
+        })]),
+        Family::OAuth2 => oauth2_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            &format!("Duplicate parameter [{name}]."),
+        ),
+        Family::AppOnly => code_99(),
+        Family::V1 => coded(
+            StatusCode::BAD_REQUEST,
+            44,
+            &format!("{name} parameter is invalid."),
+        ),
+    }
+}
+
 pub(crate) fn missing_parameter(name: &str) -> Answer {
     oauth2_error(
         StatusCode::BAD_REQUEST,

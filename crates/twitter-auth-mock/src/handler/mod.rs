@@ -21,7 +21,7 @@ use crate::config::{AccessLevel, Consent, MockConfig};
 use crate::counters::Counters;
 use crate::fault::{Fault, FaultKind};
 use crate::limits::{NonceWindow, Quota, RateLimiter};
-use crate::respond::{self, Answer};
+use crate::respond::{self, Answer, Family};
 
 /// What the server does with one request: answer it (maybe late) or close the connection.
 ///
@@ -108,6 +108,15 @@ struct State {
     refresh_tokens: HashMap<String, RefreshRecord>,
     /// (app, user) pairs that have approved the app (Sign in with X skips the page for them).
     approvals: Vec<(usize, String)>,
+    /// Each user's latest post through `POST /2/tweets` (the v1.1 user object's `status`).
+    last_tweets: HashMap<String, Tweet>,
+}
+
+/// A post, as the user objects show it.
+struct Tweet {
+    id: String,
+    text: String,
+    created_at: u64,
 }
 
 struct RequestTokenRecord {
@@ -228,6 +237,16 @@ impl Incoming {
         find(&self.query, name)
     }
 
+    /// The first parameter name that appears twice among the query and form-body parameters
+    /// (the parameters a signature covers), with every value it was given.
+    fn repeated_parameter(&self) -> Option<(&str, Vec<&str>)> {
+        let all = || self.query.iter().chain(&self.form);
+        let mut seen = std::collections::HashSet::new();
+        let name = all().map(|(n, _)| n.as_str()).find(|n| !seen.insert(*n))?;
+        let values = all().filter(|(n, _)| n == name).map(|(_, v)| v.as_str());
+        Some((name, values.collect()))
+    }
+
     fn form_param(&self, name: &str) -> Option<&str> {
         find(&self.form, name)
     }
@@ -343,6 +362,26 @@ impl Route {
             Self::UsersMe | Self::UserByUsername | Self::CreateTweet
         )
     }
+
+    /// How the endpoint's errors look.
+    fn family(self) -> Family {
+        match self {
+            _ if self.is_v2() => Family::V2,
+            Self::AppToken | Self::AppInvalidate => Family::AppOnly,
+            Self::TokenOAuth2 | Self::RevokeOAuth2 => Family::OAuth2,
+            _ => Family::V1,
+        }
+    }
+}
+
+/// Whether an answer to `path` is one of the v2 API's, whose `Date` ends in `UTC` (contract
+/// §1.2: tweepy's recordings of `2/users/me`; v1.1 and OAuth answers end in `GMT`). The v2
+/// OAuth 2.0 endpoints are not recorded; the mock keeps `GMT` there.
+fn dated_in_utc(route: Option<Route>, path: &str) -> bool {
+    match route {
+        Some(route) => route.is_v2(),
+        None => path.starts_with("/2/") && !path.starts_with("/2/oauth2/"),
+    }
 }
 
 /// The rate-limit key of a route; unknown paths share one.
@@ -361,6 +400,8 @@ fn username_of(path: &str) -> Option<&str> {
 struct Ctx {
     quota: Option<Quota>,
     access_level: Option<AccessLevel>,
+    /// 24-hour buckets charged, with the prefix of their headers (`x-app-limit-24hour`).
+    daily: Vec<(&'static str, Quota)>,
 }
 
 impl Handler {
@@ -496,6 +537,14 @@ impl Handler {
                 FaultKind::LoseResponse => lose_response = true,
             }
         }
+        // X refuses a repeated parameter in an API request (contract §1.2); browser pages are
+        // not API requests.
+        if answer.is_none()
+            && let Some(route) = route.filter(|r| r.endpoint().is_some())
+            && let Some((name, values)) = request.repeated_parameter()
+        {
+            answer = Some(respond::duplicate_parameter(route.family(), name, &values));
+        }
         let mut answer = match (answer, route) {
             (Some(answer), _) => answer,
             (None, Some(route)) => self.route(now, route, &request, &mut ctx),
@@ -505,7 +554,7 @@ impl Handler {
                 "Sorry, that page does not exist.",
             ),
         };
-        self.finish(now, route, ctx, &mut answer);
+        self.finish(now, route, ctx, Some(&request), &mut answer);
         Reply {
             delay,
             response: (!lose_response).then_some(answer),
@@ -514,9 +563,16 @@ impl Handler {
 
     /// Answers a request whose body was too large to read (the HTTP shell's limit).
     pub fn payload_too_large(&mut self, now: u64, path: &str) -> Response<Vec<u8>> {
+        self.unread_body(now, path, StatusCode::PAYLOAD_TOO_LARGE)
+    }
+
+    /// Answers a request whose body could not be read whole: `400 Bad Request` when it was
+    /// cut short (the client closed before `Content-Length` bytes), `408 Request Timeout`
+    /// when it stopped arriving, `413` when it was too large. The endpoint never sees it.
+    pub fn unread_body(&mut self, now: u64, path: &str, status: StatusCode) -> Response<Vec<u8>> {
         self.count(path);
-        let mut answer = respond::injected(StatusCode::PAYLOAD_TOO_LARGE, false);
-        self.finish(now, None, Ctx::default(), &mut answer);
+        let mut answer = respond::injected(status, false);
+        self.finish(now, None, Ctx::default(), None, &mut answer);
         answer
     }
 
@@ -524,16 +580,38 @@ impl Handler {
         *self.counters.requests.entry(path.to_owned()).or_default() += 1;
     }
 
-    /// What every API answer carries: rate-limit headers (from the bucket of unauthenticated
-    /// callers when no credential was known), the access level, and the mock's `Date`.
-    fn finish(&mut self, now: u64, route: Option<Route>, ctx: Ctx, answer: &mut Answer) {
+    /// What every API answer carries: rate-limit headers, the 24-hour ones where charged, the
+    /// access level, and the mock's `Date` (`UTC` on v2, `GMT` elsewhere).
+    ///
+    /// A request that no credential was accepted for draws on a bucket of failed requests:
+    /// one per app it names (by consumer key, client id or a token the app was issued), and
+    /// one for requests naming no known app. It never spends the bucket of the credential it
+    /// carries, so a forger cannot exhaust a user's limit and one client's failures do not
+    /// throttle another's.
+    fn finish(
+        &mut self,
+        now: u64,
+        route: Option<Route>,
+        ctx: Ctx,
+        request: Option<&Incoming>,
+        answer: &mut Answer,
+    ) {
         let is_page = route.is_some_and(|r| r.endpoint().is_none());
         if !is_page {
             let quota = match ctx.quota {
                 Some(quota) => quota,
-                None => self.charge(now, "anonymous", route_key(route)),
+                None => {
+                    let who = match request.and_then(|r| self.claimed_app(r)) {
+                        Some(app) => format!("failed:app:{}", self.config.apps[app].consumer_key),
+                        None => "failed:anonymous".to_owned(),
+                    };
+                    self.charge(now, &who, route_key(route))
+                }
             };
-            add_quota(answer, quota);
+            add_quota(answer, "x-rate-limit", quota);
+            for (prefix, quota) in ctx.daily {
+                add_quota(answer, prefix, quota);
+            }
         }
         if let Some(level) = ctx.access_level {
             answer.headers_mut().insert(
@@ -541,7 +619,32 @@ impl Handler {
                 HeaderValue::from_static(level.as_header()),
             );
         }
-        add_date(answer, now);
+        let path = request.map_or("", |r| r.path.as_str());
+        add_date(answer, now, dated_in_utc(route, path));
+    }
+
+    /// The app a request names, whether or not its credential is good: the consumer key of an
+    /// OAuth 1.0a header, the user of a Basic header (consumer key or client id), a bearer
+    /// token the app was issued, or a `client_id` parameter.
+    fn claimed_app(&self, request: &Incoming) -> Option<usize> {
+        if has_scheme(request, "oauth") {
+            let header = oauth1_sign::AuthorizationHeader::parse(request.authorization()?).ok()?;
+            return self.app_index_by_key(header.consumer_key()?);
+        }
+        if has_scheme(request, "basic") {
+            let (id, _) = basic_credentials(request)?;
+            return self
+                .app_index_by_key(&id)
+                .or_else(|| self.app_index_by_client(&id));
+        }
+        if has_scheme(request, "bearer") {
+            let token = request.authorization()?.split_once(' ')?.1.trim();
+            return self.state.app_of_bearer.get(token).copied().or_else(|| {
+                let record = self.state.access_tokens.get(token)?;
+                Some(self.state.grants[record.grant].app)
+            });
+        }
+        self.app_index_by_client(request.oauth2_param("client_id")?)
     }
 
     fn take_fault(&mut self, path: &str) -> Option<FaultKind> {
@@ -603,6 +706,56 @@ impl Handler {
         })
     }
 
+    /// Charges the 24-hour caps of `endpoint` for `user` of `app` (the user's first: a user
+    /// past their cap does not spend the app's). `Err` is the 429 to send, which X answers
+    /// even while the 15-minute window has room (contract §7).
+    fn limit_daily(
+        &mut self,
+        now: u64,
+        ctx: &mut Ctx,
+        route: Route,
+        app: usize,
+        user: &str,
+    ) -> Result<(), Answer> {
+        const DAY: u64 = 24 * 3600;
+        let Some(endpoint) = route.endpoint() else {
+            return Ok(());
+        };
+        let limits = &self.config.rate_limits;
+        let (user_limit, app_limit) = (
+            limits.per_user_24h.get(endpoint).copied(),
+            limits.per_app_24h.get(endpoint).copied(),
+        );
+        let app_key = format!("24h:app:{app}");
+        let mut exceeded = false;
+        if let Some(limit) = user_limit {
+            let quota =
+                self.limiter
+                    .charge(now, DAY, limit, &format!("24h:user:{app}:{user}"), endpoint);
+            exceeded = quota.exceeded;
+            ctx.daily.push(("x-user-limit-24hour", quota));
+        }
+        if let Some(limit) = app_limit {
+            let quota = if exceeded {
+                self.limiter.peek(now, DAY, limit, &app_key, endpoint)
+            } else {
+                self.limiter.charge(now, DAY, limit, &app_key, endpoint)
+            };
+            exceeded |= quota.exceeded;
+            ctx.daily.push(("x-app-limit-24hour", quota));
+        }
+        if !exceeded {
+            return Ok(());
+        }
+        self.counters.rate_limited += 1;
+        Err(respond::problem(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too Many Requests",
+            "about:blank",
+            "Too Many Requests",
+        ))
+    }
+
     fn app_index_by_key(&self, consumer_key: &str) -> Option<usize> {
         self.config
             .apps
@@ -635,25 +788,31 @@ impl Handler {
             now.saturating_mul(1000)
         ))
     }
-
-    fn user_json(&self, user_id: &str) -> Option<serde_json::Value> {
-        let user = self.config.user(user_id)?;
-        Some(serde_json::json!({ "id": user.id, "name": user.name, "username": user.username }))
-    }
 }
 
-fn add_date(answer: &mut Answer, now: u64) {
-    let date = httpdate::fmt_http_date(std::time::UNIX_EPOCH + Duration::from_secs(now));
+/// `Date` from the handler's clock: RFC 7231 (`… GMT`), or with `UTC` in place of `GMT` as
+/// X's v2 API writes it.
+fn add_date(answer: &mut Answer, now: u64, utc: bool) {
+    let mut date = httpdate::fmt_http_date(std::time::UNIX_EPOCH + Duration::from_secs(now));
+    if utc && let Some(stem) = date.strip_suffix("GMT") {
+        date = format!("{stem}UTC");
+    }
     if let Ok(value) = HeaderValue::from_str(&date) {
         answer.headers_mut().insert(header::DATE, value);
     }
 }
 
-fn add_quota(answer: &mut Answer, quota: Quota) {
+/// `<prefix>-limit`, `<prefix>-remaining`, `<prefix>-reset`.
+fn add_quota(answer: &mut Answer, prefix: &str, quota: Quota) {
     let headers = answer.headers_mut();
-    headers.insert("x-rate-limit-limit", HeaderValue::from(quota.limit));
-    headers.insert("x-rate-limit-remaining", HeaderValue::from(quota.remaining));
-    headers.insert("x-rate-limit-reset", HeaderValue::from(quota.reset));
+    let mut add = |suffix: &str, value: HeaderValue| {
+        if let Ok(name) = header::HeaderName::try_from(format!("{prefix}-{suffix}")) {
+            headers.insert(name, value);
+        }
+    };
+    add("limit", HeaderValue::from(quota.limit));
+    add("remaining", HeaderValue::from(quota.remaining));
+    add("reset", HeaderValue::from(quota.reset));
 }
 
 /// Client credentials from `Authorization: Basic`, each half percent-decoded (X's docs

@@ -362,8 +362,9 @@ impl Handler {
                 .unwrap_or("code");
             return respond::missing_parameter(missing);
         };
-        let invalid =
-            || respond::oauth2_error(StatusCode::BAD_REQUEST, "invalid_request", INVALID_CODE);
+        let invalid = || {
+            respond::oauth2_error_listed(StatusCode::BAD_REQUEST, "invalid_request", INVALID_CODE)
+        };
         let Some(record) = self.state.codes.get_mut(code) else {
             return invalid();
         };
@@ -390,8 +391,13 @@ impl Handler {
         let Some(token) = request.oauth2_param("refresh_token") else {
             return respond::missing_parameter("refresh_token");
         };
-        let invalid =
-            || respond::oauth2_error(StatusCode::BAD_REQUEST, "invalid_request", INVALID_REFRESH);
+        let invalid = || {
+            respond::oauth2_error_listed(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                INVALID_REFRESH,
+            )
+        };
         let Some(record) = self.state.refresh_tokens.get_mut(token) else {
             return invalid();
         };

@@ -12,10 +12,10 @@ use twitter_auth_mock::{Fault, FaultKind, MockConfig, MockX};
 use crate::support::{FORM, FORM_UTF8, Mock, OAuth1, basic, form, text};
 
 /// How long a test waits for the mock to answer or close before calling it a hang.
-const PATIENCE: Duration = Duration::from_secs(10);
+pub(crate) const PATIENCE: Duration = Duration::from_secs(10);
 
 /// A connection to the mock with a read timeout, so a hang fails the test instead of stalling it.
-fn connect(addr: SocketAddr) -> TcpStream {
+pub(crate) fn connect(addr: SocketAddr) -> TcpStream {
     let stream = TcpStream::connect(addr).expect("the mock accepts connections");
     stream
         .set_read_timeout(Some(PATIENCE))
@@ -24,7 +24,7 @@ fn connect(addr: SocketAddr) -> TcpStream {
 }
 
 /// A complete HTTP/1.1 request (keep-alive: the server, not the request, decides to close).
-fn http_request(
+pub(crate) fn http_request(
     addr: SocketAddr,
     method: &str,
     path: &str,
@@ -43,7 +43,7 @@ fn http_request(
 
 /// Reads until the peer closes the connection (EOF) or resets it; a timeout is a failure.
 /// Returns every byte that arrived before that.
-fn read_until_closed(stream: &mut TcpStream) -> Vec<u8> {
+pub(crate) fn read_until_closed(stream: &mut TcpStream) -> Vec<u8> {
     let mut received = Vec::new();
     let mut buffer = [0_u8; 4096];
     loop {
@@ -71,7 +71,7 @@ fn read_until_closed(stream: &mut TcpStream) -> Vec<u8> {
 
 /// Reads one answer on a keep-alive connection: the head, then `Content-Length` bytes of body.
 /// Returns the status and the body.
-fn read_one_answer(stream: &mut TcpStream) -> (u16, Vec<u8>) {
+pub(crate) fn read_one_answer(stream: &mut TcpStream) -> (u16, Vec<u8>) {
     let mut received = Vec::new();
     let mut buffer = [0_u8; 4096];
     let head_end = loop {

@@ -12,7 +12,7 @@ use twitter_auth_mock::{
 
 use crate::support::{
     ALICE_ID, BOB_ID, CALLBACK, OAuth1, PkceRequest, basic, bearer, form, nonce, query_of, text,
-    vector,
+    vector, x_date,
 };
 
 /// Where the in-memory requests go: the handler signs and checks absolute URIs as given.
@@ -178,6 +178,7 @@ fn the_published_request_token_signature_is_accepted() {
         user_tokens: Vec::new(),
         suspended: false,
         desktop: false,
+        request_email: false,
     });
     let mut x = Handler::new(config);
     let header = text(&example["expected"], "authorization_header");
@@ -411,7 +412,7 @@ fn every_answer_is_dated_by_the_handler_clock() {
     for now in [T, T + 12_345] {
         let response = call(&mut x, now, get("/2/users/me", None));
         let date = response.headers()["date"].to_str().expect("ASCII");
-        let at = httpdate::parse_http_date(date).expect("an HTTP date");
+        let at = x_date(date);
         assert_eq!(at, UNIX_EPOCH + Duration::from_secs(now));
     }
 }
@@ -696,7 +697,7 @@ fn unknown_paths_and_faulty_answers_are_dated_and_carry_rate_limit_headers() {
         assert!(reset > now, "{what}: reset {reset}");
         // `Date` is the handler's clock, to the second.
         let date = response.headers()["date"].to_str().expect("ASCII");
-        let at = httpdate::parse_http_date(date).expect("an HTTP date");
+        let at = x_date(date);
         assert_eq!(at, UNIX_EPOCH + Duration::from_secs(now), "{what}");
     }
     assert_eq!(x.counters().faults, 3);

@@ -413,8 +413,7 @@ fn unknown_paths_and_faulty_answers_carry_rate_limit_headers_and_the_mocks_date(
         let date = answer
             .header("date")
             .unwrap_or_else(|| panic!("{what}: no Date in {answer:?}"));
-        let at = httpdate::parse_http_date(date)
-            .unwrap_or_else(|e| panic!("{what}: {date} is not an HTTP date ({e})"))
+        let at = crate::support::x_date(date)
             .duration_since(UNIX_EPOCH)
             .expect("after 1970")
             .as_secs();

@@ -5,7 +5,10 @@
 
 mod app_only;
 mod binary;
+mod closer_to_x;
 mod connections;
+mod fuzz_seeds;
+mod hardening;
 mod in_memory;
 mod limits_faults;
 mod oauth1;

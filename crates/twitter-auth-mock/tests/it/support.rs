@@ -32,16 +32,29 @@ pub(crate) const FORM_UTF8: &str = "application/x-www-form-urlencoded;charset=UT
 /// The plain form media type (contract §4.4).
 pub(crate) const FORM: &str = "application/x-www-form-urlencoded";
 
-/// A fixture copied from the published vectors (`/work/shared/vectors`), parsed.
+/// A fixture copied from the published vectors (`/work/shared/vectors`) or from a recorded X
+/// answer, parsed.
 pub(crate) fn fixture(name: &str) -> Value {
     let text = match name {
         "x-wire-samples" => include_str!("fixtures/x-wire-samples.json"),
         "oauth2-client-auth" => include_str!("fixtures/oauth2-client-auth.json"),
         "pkce" => include_str!("fixtures/pkce.json"),
         "x-docs-oauth1" => include_str!("fixtures/x-docs-oauth1.json"),
+        "tweepy-verify-credentials" => include_str!("fixtures/tweepy-verify-credentials.json"),
         other => panic!("no fixture {other}"),
     };
     serde_json::from_str(text).expect("fixture is JSON")
+}
+
+/// An HTTP `Date` as X writes it: RFC 7231 (`… GMT`) on v1.1 and OAuth answers, `… UTC` on
+/// v2 ones (contract §1.2: "Parse both"). Panics if it is neither.
+pub(crate) fn x_date(date: &str) -> std::time::SystemTime {
+    let rfc7231 = match date.strip_suffix(" UTC") {
+        Some(stem) => format!("{stem} GMT"),
+        None => date.to_owned(),
+    };
+    httpdate::parse_http_date(&rfc7231)
+        .unwrap_or_else(|e| panic!("{date:?} is not an HTTP date in GMT or UTC ({e})"))
 }
 
 /// One vector of a fixture, by id.
