@@ -249,11 +249,16 @@ impl RedisStore {
             return Ok(None);
         };
         let json = self.sealer.open(redis_key, &value)?;
+        // serde_json's messages can quote the value they choke on (a token): only where.
         serde_json::from_slice(&json)
             .map(Some)
             .map_err(|e| StoreError::Backend {
-                what: "a stored grant does not parse".to_owned(),
-                source: Some(Box::new(e)),
+                what: format!(
+                    "a stored grant does not parse (at {}:{})",
+                    e.line(),
+                    e.column()
+                ),
+                source: None,
             })
     }
 

@@ -327,3 +327,40 @@ fn debug_shows_neither_the_password_nor_the_keys() {
         "a brace would break the hash tags"
     );
 }
+
+#[test]
+fn a_value_that_does_not_parse_is_reported_without_quoting_it() {
+    let Some(server) = RedisServer::start(false) else {
+        return;
+    };
+    let clear = RedisStore::open(&server.url(), Sealer::plaintext_insecure())
+        .unwrap()
+        .with_prefix("bad")
+        .unwrap();
+    let k = key("mallory");
+    let lease = clear.try_lease(&k, TTL).unwrap().unwrap();
+    clear.save(&lease, None, &grant(&k, 1, 5)).unwrap();
+    clear.release(lease).unwrap();
+    // Overwrite the stored value with JSON whose wrong-typed field is a token.
+    let client = redis::Client::open(server.url()).unwrap();
+    let mut conn = client.get_connection().unwrap();
+    let names: Vec<Vec<u8>> = redis::cmd("KEYS")
+        .arg("bad:*grant*")
+        .query(&mut conn)
+        .unwrap();
+    let bad = br#"{"key":"mallory","generation":"TOKEN-SECRET-TEXT","tokens":{}}"#;
+    let _: () = redis::cmd("HSET")
+        .arg(&names[0])
+        .arg("v")
+        .arg(&bad[..])
+        .query(&mut conn)
+        .unwrap();
+    let error = clear.load(&k).expect_err("not a grant");
+    let mut shown = format!("{error} {error:?}");
+    let mut source = std::error::Error::source(&error);
+    while let Some(e) = source {
+        shown.push_str(&e.to_string());
+        source = e.source();
+    }
+    assert!(!shown.contains("TOKEN-SECRET"), "{shown}");
+}
