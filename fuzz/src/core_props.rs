@@ -5,8 +5,8 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ::twitter_auth_core::oauth1::{
-    Callback, InvalidateToken, PendingAuthorization, RequestToken, UserCredentials, UserSigner,
-    VerifyCredentials,
+    Callback, InvalidateTokenExchange, PendingLogin, RequestToken, UserCredentials, UserSigner,
+    VerifyCredentialsExchange,
 };
 use ::twitter_auth_core::oauth1_sign::rand_core::{CryptoRng, RngCore};
 use ::twitter_auth_core::oauth1_sign::{
@@ -14,7 +14,7 @@ use ::twitter_auth_core::oauth1_sign::{
 };
 use ::twitter_auth_core::oauth2::{
     AppOnly, AppOnlyBearer, AuthorizeRequest, Client, PendingLogin, RevokeToken, Scopes, TokenSet,
-    UsersMe, refresh, revoke,
+    UsersMeExchange, refresh, revoke,
 };
 use ::twitter_auth_core::rate_limit::RateLimit;
 use ::twitter_auth_core::retry::{Decision, Outcome, RetryPolicy};
@@ -76,7 +76,7 @@ fn response(status: u16, headers: &[(&str, &str)], body: &[u8]) -> HttpResponse 
 }
 
 /// A pending OAuth 1.0a login, from the canned answer X gives `oauth/request_token`.
-fn pending_oauth1() -> PendingAuthorization {
+fn pending_oauth1() -> PendingLogin {
     let exchange =
         RequestToken::new(Callback::url("http://127.0.0.1:8765/callback").expect("a URL"))
             .exchange(&app(), &endpoints(), now(), "nonce")
@@ -195,14 +195,14 @@ pub fn finish(data: &[u8]) {
     }
     let signer = UserSigner::new(&app(), &user_token());
     let exchange =
-        VerifyCredentials::new(&endpoints(), &signer, now(), "nonce").expect("a request");
+        VerifyCredentialsExchange::new(&endpoints(), &signer, now(), "nonce").expect("a request");
     let result = exchange.finish(now(), answer());
     refused("verify credentials", result.is_ok());
     if let Ok(user) = result {
         let id = field("id_str");
         assert_eq!(Some(user.id.as_str()), id, "a user that is not the body's");
     }
-    let exchange = InvalidateToken::new(&endpoints(), &app(), &user_token(), now(), "nonce")
+    let exchange = InvalidateTokenExchange::new(&endpoints(), &app(), &user_token(), now(), "nonce")
         .expect("a request");
     refused("invalidate token", exchange.finish(now(), answer()).is_ok());
 
@@ -264,7 +264,7 @@ pub fn finish(data: &[u8]) {
         let exchange = revoke(&client(), &endpoints(), token).expect("a request");
         refused("revoke", exchange.finish(now(), answer()).is_ok());
     }
-    let exchange = UsersMe::new(&endpoints(), &tokens()).expect("a request");
+    let exchange = UsersMeExchange::new(&endpoints(), &tokens()).expect("a request");
     let result = exchange.finish(now(), answer());
     refused("users/me", result.is_ok());
     if let Ok(user) = result {

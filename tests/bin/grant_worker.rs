@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use twitter_auth_core::grant::{GrantSettings, UserKey};
-use twitter_auth_core::oauth2::Client as OAuth2Client;
+use twitter_auth_core::oauth2::App as OAuth2Client;
 use twitter_auth_core::{ClientId, Endpoints};
 use twitter_auth_redis::{RedisStore, Sealer};
 use twitter_auth_std::{BlockingTokenStore, Clock, FileStore, TokenStore};
@@ -141,7 +141,7 @@ fn usage() -> ExitCode {
 /// One `2/users/me` for `key`: the user id X answered with.
 fn whoami(grants: &Grants, key: &UserKey) -> Result<String, Error> {
     let api = grants.api(key)?;
-    let url = api.client().endpoints().api_url("2/users/me");
+    let url = api.transport().endpoints().api_url("2/users/me");
     let request = http::Request::get(url.as_str())
         .body(Vec::new())
         .expect("a valid request");
@@ -271,7 +271,7 @@ fn tasks_mode(
                     let key = UserKey::new(id.to_string()).expect("a key");
                     let answer = async {
                         let api = grants.api(&key).await?;
-                        let url = api.client().endpoints().api_url("2/users/me");
+                        let url = api.transport().endpoints().api_url("2/users/me");
                         let request = http::Request::get(url.as_str())
                             .body(Vec::new())
                             .expect("a valid request");

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use twitter_auth_core::grant::UserKey;
-use twitter_auth_core::oauth2::Client as OAuth2Client;
+use twitter_auth_core::oauth2::App as OAuth2Client;
 use twitter_auth_core::{ClientId, Endpoints};
 use twitter_auth_std::{Clock, FileStore};
 use twitter_auth_ureq::{Client, Grants};
@@ -70,7 +70,7 @@ fn main() -> ExitCode {
         eprintln!("store-worker: the start signal never came (stdin closed)");
         return ExitCode::FAILURE;
     }
-    let url = api.client().endpoints().api_url("2/users/me");
+    let url = api.transport().endpoints().api_url("2/users/me");
     for i in 0..n {
         let request = http::Request::get(url.as_str())
             .body(Vec::new())

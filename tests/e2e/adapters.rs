@@ -16,14 +16,14 @@ use rand::rngs::StdRng;
 use twitter_auth_core::api::Credential;
 use twitter_auth_core::grant::{Loaded, LoginRequired, Saved, StoredGrant, UserKey};
 use twitter_auth_core::oauth1::{
-    AuthorizeKind, Callback, RequestToken, UserCredentials, UserSigner, VerifyCredentials,
+    AuthorizeKind, Callback, RequestToken, UserCredentials, UserSigner, VerifyCredentialsExchange,
 };
 use twitter_auth_core::oauth1_sign::{
     ConsumerCredentials, ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
 };
 use twitter_auth_core::oauth2::{
     self, AppOnly, AuthorizeRequest, Client as OAuth2Client, RevokeToken, Scope, Scopes, TokenSet,
-    UsersMe,
+    UsersMeExchange,
 };
 use twitter_auth_core::retry::RetryPolicy;
 use twitter_auth_core::{ClientId, ClientSecret, Error, HttpRequest, Replay};
@@ -133,7 +133,7 @@ pub(crate) fn pkce_login_with<A: Adapter>(
     let now = x.now();
     let (url, pending) = AuthorizeRequest::new(client, REDIRECT, scopes)
         .expect("an authorize request")
-        .start(&endpoints, now, &mut StdRng::seed_from_u64(seed));
+        .start(now, &mut StdRng::seed_from_u64(seed));
     let callback = location(&browse(url.as_str()));
     let code = pending.on_callback(&callback, now).expect("a code");
     a.execute(code.exchange(client, &endpoints).expect("a step"))
@@ -160,12 +160,12 @@ fn app_only_flow<A: Adapter>() {
     let app = AppOnly::new(consumer.key, consumer.secret);
     let endpoints = x.endpoints();
     let bearer = a
-        .execute(app.obtain(&endpoints).expect("a step"))
+        .execute(app.obtain().expect("a step"))
         .expect("a bearer");
     let api = adapter::<A>(&x, RetryPolicy::new()).api(Credential::AppOnly(bearer.clone()));
     let answer = A::send(&api, get(&x, "2/users/by/username/mock_bob")).expect("an answer");
     assert_eq!(answer.status(), 200, "{}", A::NAME);
-    a.execute(app.invalidate_basic(&endpoints, &bearer).expect("a step"))
+    a.execute(app.invalidate_basic(&bearer).expect("a step"))
         .expect("invalidated");
     let answer = A::send(&api, get(&x, "2/users/by/username/mock_bob")).expect("an answer");
     assert_eq!(answer.status(), 401, "{}: a dead bearer", A::NAME);
@@ -178,16 +178,16 @@ fn pkce_flow<A: Adapter>(client_of: fn(&Loopback) -> OAuth2Client) {
     let tokens = pkce_login(&x, &a, &client, 1);
     let endpoints = x.endpoints();
     let me = a
-        .execute(UsersMe::new(&endpoints, &tokens).expect("a step"))
+        .execute(UsersMeExchange::new(&endpoints, &tokens).expect("a step"))
         .expect("users/me");
     assert_eq!(me.username, x.mock().config().users[0].username);
     let rotated = a
-        .execute(oauth2::refresh(&client, &endpoints, &tokens).expect("a step"))
+        .execute(client.refresh(&tokens).expect("a step"))
         .expect("refreshed");
     let api = adapter::<A>(&x, RetryPolicy::new()).api(Credential::OAuth2(rotated.clone()));
     assert_eq!(whoami::<A>(&x, &api), x.mock().config().users[0].username);
     let refresh = rotated.refresh_token().expect("refreshable");
-    a.execute(oauth2::revoke(&client, &endpoints, RevokeToken::Refresh(refresh)).expect("a step"))
+    a.execute(client.revoke(RevokeToken::Refresh(refresh)).expect("a step"))
         .expect("revoked");
     let answer = A::send(&api, get(&x, "2/users/me")).expect("an answer");
     assert_eq!(answer.status(), 401, "{}: revoked", A::NAME);
@@ -230,7 +230,7 @@ fn oauth1_flow<A: Adapter>(kind: AuthorizeKind, pin: bool) {
         .expect("an access token");
     let signer = UserSigner::new(&consumer, &user.token);
     let me = a
-        .execute(VerifyCredentials::new(&endpoints, &signer, x.now(), &nonce()).expect("a step"))
+        .execute(VerifyCredentialsExchange::new(&endpoints, &signer, x.now(), &nonce()).expect("a step"))
         .expect("verified credentials");
     assert_eq!(me.screen_name, x.mock().config().users[0].username);
     let api = adapter::<A>(&x, RetryPolicy::new()).api(Credential::OAuth1(signer));
@@ -279,13 +279,13 @@ fn app_only_invalidate_signed<A: Adapter>() {
     let app = AppOnly::new(consumer.key, consumer.secret);
     let endpoints = x.endpoints();
     let bearer = a
-        .execute(app.obtain(&endpoints).expect("a step"))
+        .execute(app.obtain().expect("a step"))
         .expect("a bearer");
     let api = adapter::<A>(&x, RetryPolicy::new()).api(Credential::AppOnly(bearer.clone()));
     let answer = A::send(&api, get(&x, "2/users/by/username/mock_bob")).expect("an answer");
     assert_eq!(answer.status(), 200, "{}: a live bearer", A::NAME);
     let step = app
-        .invalidate_signed(&endpoints, &bearer, &owner_token(&x), x.now(), &nonce())
+        .invalidate_signed(&bearer, &owner_token(&x), x.now(), &nonce())
         .expect("a step");
     a.execute(step)
         .unwrap_or_else(|e| panic!("{}: the signed invalidation failed: {e:?}", A::NAME));
@@ -307,7 +307,7 @@ fn signed_step_sent_once<A: Adapter>() {
     let app = AppOnly::new(consumer.key, consumer.secret);
     let endpoints = x.endpoints();
     let bearer = a
-        .execute(app.obtain(&endpoints).expect("a step"))
+        .execute(app.obtain().expect("a step"))
         .expect("a bearer");
     x.mock().inject(Fault::new(
         "/oauth2/invalidate_token",
@@ -315,7 +315,7 @@ fn signed_step_sent_once<A: Adapter>() {
         FaultKind::RateLimited { reset_after: 400 },
     ));
     let step = app
-        .invalidate_signed(&endpoints, &bearer, &owner_token(&x), x.now(), &nonce())
+        .invalidate_signed(&bearer, &owner_token(&x), x.now(), &nonce())
         .expect("a step");
     match a.execute(step) {
         Err(Failure::Core(Error::X {
@@ -1074,7 +1074,7 @@ fn malformed_answer<A: Adapter>() {
     let app = AppOnly::new(consumer.key, consumer.secret);
     x.mock()
         .inject(Fault::new("/oauth2/token", 1, FaultKind::MalformedBody));
-    match a.execute(app.obtain(&x.endpoints()).expect("a step")) {
+    match a.execute(app.obtain().expect("a step")) {
         Err(Failure::Core(Error::Malformed { .. })) => {}
         other => panic!(
             "{}: expected a malformed-answer error, got {other:?}",
@@ -1412,7 +1412,7 @@ fn redirecting(target: &RedirectTarget) -> (Loopback, HttpRequest) {
         Scopes::from([Scope::UsersRead]),
     )
     .expect("an authorize request")
-    .start(&x.endpoints(), x.now(), &mut StdRng::seed_from_u64(3));
+    .start(x.now(), &mut StdRng::seed_from_u64(3));
     let request = http::Request::get(url.as_str())
         .body(Vec::new())
         .expect("a request");

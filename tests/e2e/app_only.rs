@@ -32,7 +32,7 @@ fn obtain_use_and_invalidate_with_basic() {
     let mut x = Loopback::start(MockConfig::default());
     let app = app_only(x.config());
     let bearer = x
-        .run(app.obtain(&x.endpoints()).expect("a step"))
+        .run(app.obtain().expect("a step"))
         .expect("a bearer");
     assert!(
         bearer
@@ -43,7 +43,7 @@ fn obtain_use_and_invalidate_with_basic() {
     );
     assert_eq!(lookup(&mut x, &bearer).status(), 200);
     let again = x
-        .run(app.obtain(&x.endpoints()).expect("a step"))
+        .run(app.obtain().expect("a step"))
         .expect("a bearer");
     assert_eq!(
         again.authorization_header(),
@@ -52,7 +52,7 @@ fn obtain_use_and_invalidate_with_basic() {
     );
 
     let step = app
-        .invalidate_basic(&x.endpoints(), &bearer)
+        .invalidate_basic(&bearer)
         .expect("a step");
     x.run(step).expect("X invalidates it");
     assert_eq!(lookup(&mut x, &bearer).status(), 401);
@@ -66,12 +66,10 @@ fn invalidate_signed_by_the_app_owner() {
     let owner = x.config().app(DEMO_WEB_APP).expect("web app").user_tokens[0].clone();
     let owner = TokenCredentials::new(Token::new(owner.token), TokenSecret::new(owner.secret));
     let bearer = x
-        .run(app.obtain(&x.endpoints()).expect("a step"))
+        .run(app.obtain().expect("a step"))
         .expect("a bearer");
     let step = app
-        .invalidate_signed(
-            &x.endpoints(),
-            &bearer,
+        .invalidate_signed(&bearer,
             &owner,
             x.now(),
             "e2e-invalidate-nonce",
@@ -85,7 +83,7 @@ fn invalidate_signed_by_the_app_owner() {
 fn wrong_keys_are_code_99() {
     let mut x = Loopback::start(MockConfig::default());
     let app = AppOnly::new(ConsumerKey::new("nobody"), ConsumerSecret::new("nothing"));
-    match x.run(app.obtain(&x.endpoints()).expect("a step")) {
+    match x.run(app.obtain().expect("a step")) {
         Err(Error::X {
             status: 403,
             errors,

@@ -6,13 +6,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use twitter_auth_core::oauth1::{
-    AuthorizeKind, Callback, InvalidateToken, RequestToken, UserCredentials, UserSigner,
-    VerifyCredentials,
+    AuthorizeKind, Callback, InvalidateTokenExchange, RequestToken, UserCredentials, UserSigner,
+    VerifyCredentialsExchange,
 };
 use twitter_auth_core::oauth1_sign::{
     ConsumerCredentials, ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
 };
-use twitter_auth_core::oauth2::UsersMe;
+use twitter_auth_core::oauth2::UsersMeExchange;
 use twitter_auth_core::{Error, Exchange as _};
 use twitter_auth_mock::{DEMO_WEB_APP, MockConfig, pin_from_page};
 use twitter_auth_tests::{InMemory, Loopback, Transport, follow_consent};
@@ -55,7 +55,7 @@ fn three_legged<T: Transport>(x: &mut T, kind: AuthorizeKind) -> UserCredentials
 
 fn verify<T: Transport>(x: &mut T, user: &UserCredentials) -> Result<String, Error> {
     let signer = UserSigner::new(&web_app(x.config()), &user.token);
-    let step = VerifyCredentials::new(&x.endpoints(), &signer, x.now(), &nonce())?;
+    let step = VerifyCredentialsExchange::new(&x.endpoints(), &signer, x.now(), &nonce())?;
     x.run(step).map(|u| u.screen_name)
 }
 
@@ -77,7 +77,7 @@ fn oauth1_lifecycle<T: Transport>(x: &mut T) {
 
     // The same token answers on API v2 in OAuth 1.0a user context.
     let signer = UserSigner::new(&web_app(x.config()), &user.token);
-    let step = UsersMe::oauth1(&x.endpoints(), &signer, x.now(), &nonce()).expect("a step");
+    let step = UsersMeExchange::oauth1(&x.endpoints(), &signer, x.now(), &nonce()).expect("a step");
     assert_eq!(
         x.run(step).expect("v2 accepts it").username,
         signed_in.username
@@ -87,7 +87,7 @@ fn oauth1_lifecycle<T: Transport>(x: &mut T) {
     let again = three_legged(x, AuthorizeKind::Authenticate);
     assert_eq!(again.token.token.as_str(), user.token.token.as_str());
 
-    let step = InvalidateToken::new(
+    let step = InvalidateTokenExchange::new(
         &x.endpoints(),
         &web_app(x.config()),
         &user.token,
@@ -163,7 +163,7 @@ fn a_signer_learns_the_servers_clock_from_a_135() {
     let client_now = x.now();
     x.advance(Duration::from_secs(600));
     let step =
-        VerifyCredentials::new(&x.endpoints(), &signer, client_now, &nonce()).expect("a step");
+        VerifyCredentialsExchange::new(&x.endpoints(), &signer, client_now, &nonce()).expect("a step");
     let response = x.send(step.request()).expect("an answer");
     assert_eq!(response.status(), 401);
     assert!(
@@ -171,7 +171,7 @@ fn a_signer_learns_the_servers_clock_from_a_135() {
         "the 135 and its Date teach the offset"
     );
     let step =
-        VerifyCredentials::new(&x.endpoints(), &signer, client_now, &nonce()).expect("a step");
+        VerifyCredentialsExchange::new(&x.endpoints(), &signer, client_now, &nonce()).expect("a step");
     assert!(
         x.run(step).is_ok(),
         "re-signed with X's time, the request passes"

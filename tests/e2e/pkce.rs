@@ -6,7 +6,7 @@ use std::time::Duration;
 use rand::SeedableRng as _;
 use rand::rngs::StdRng;
 use twitter_auth_core::oauth2::{
-    self, AuthorizeRequest, Client, Freshness, RevokeToken, Scope, Scopes, TokenSet, UsersMe,
+    self, AuthorizeRequest, Client, Freshness, RevokeToken, Scope, Scopes, TokenSet, UsersMeExchange,
 };
 use twitter_auth_core::{ClientId, ClientSecret, Error};
 use twitter_auth_mock::{Consent, DEMO_NATIVE_APP, DEMO_WEB_APP, MockConfig};
@@ -37,7 +37,7 @@ fn log_in<T: Transport>(x: &mut T, client: &Client, scopes: Scopes, seed: u64) -
     let mut rng = StdRng::seed_from_u64(seed);
     let (url, pending) = AuthorizeRequest::new(client, REDIRECT, scopes)
         .expect("a valid authorize request")
-        .start(&endpoints, x.now(), &mut rng);
+        .start(x.now(), &mut rng);
     let callback = follow_consent(x, url.as_str());
     assert!(
         callback.starts_with(REDIRECT),
@@ -55,7 +55,7 @@ fn log_in<T: Transport>(x: &mut T, client: &Client, scopes: Scopes, seed: u64) -
 }
 
 fn whoami<T: Transport>(x: &mut T, tokens: &TokenSet) -> Result<String, Error> {
-    let step = UsersMe::new(&x.endpoints(), tokens)?;
+    let step = UsersMeExchange::new(&x.endpoints(), tokens)?;
     x.run(step).map(|user| user.username)
 }
 
@@ -78,7 +78,7 @@ fn pkce_lifecycle<T: Transport>(x: &mut T, client: &Client) {
     // Two hours later the access token is dead, at X and by the token set's own account.
     x.advance(Duration::from_secs(7200));
     assert_eq!(
-        tokens.status(x.now(), oauth2::DEFAULT_REFRESH_MARGIN),
+        tokens.freshness(x.now(), oauth2::DEFAULT_REFRESH_MARGIN),
         Freshness::Expired
     );
     assert!(
@@ -158,13 +158,12 @@ fn a_confidential_client_without_its_secret_is_told_so() {
     let client = Client::public(ClientId::new(app.client_id().expect("client id")));
     let endpoints = x.endpoints();
     let mut rng = StdRng::seed_from_u64(2);
-    let (url, pending) = AuthorizeRequest::new(&client, REDIRECT, full_scopes())
+    let (url, pending) = client.authorize(REDIRECT, full_scopes())
         .expect("a valid authorize request")
-        .start(&endpoints, x.now(), &mut rng);
+        .start(x.now(), &mut rng);
     let callback = follow_consent(&mut x, url.as_str());
     let code = pending.on_callback(&callback, x.now()).expect("a code");
-    let step = code
-        .exchange(&client, &endpoints)
+    let step = client.exchange(code)
         .expect("an exchange step");
     match x.run(step) {
         Err(Error::OAuth2 { status: 401, error }) => {
@@ -190,7 +189,7 @@ fn without_offline_access_there_is_no_refresh_token() {
     );
     assert!(!tokens.can_refresh());
     assert!(matches!(
-        oauth2::refresh(&client, &x.endpoints(), &tokens),
+        client.refresh(&tokens),
         Err(Error::NoRefreshToken)
     ));
 }
@@ -203,9 +202,9 @@ fn a_denied_consent_is_a_typed_error() {
     });
     let client = public_client(x.config());
     let mut rng = StdRng::seed_from_u64(4);
-    let (url, pending) = AuthorizeRequest::new(&client, REDIRECT, full_scopes())
+    let (url, pending) = client.authorize(REDIRECT, full_scopes())
         .expect("a valid authorize request")
-        .start(&x.endpoints(), x.now(), &mut rng);
+        .start(x.now(), &mut rng);
     let callback = follow_consent(&mut x, url.as_str());
     assert!(matches!(
         pending.on_callback(&callback, x.now()),
@@ -219,14 +218,13 @@ fn a_code_used_after_30_seconds_is_refused() {
     let client = public_client(x.config());
     let endpoints = x.endpoints();
     let mut rng = StdRng::seed_from_u64(5);
-    let (url, pending) = AuthorizeRequest::new(&client, REDIRECT, full_scopes())
+    let (url, pending) = client.authorize(REDIRECT, full_scopes())
         .expect("a valid authorize request")
-        .start(&endpoints, x.now(), &mut rng);
+        .start(x.now(), &mut rng);
     let callback = follow_consent(&mut x, url.as_str());
     let code = pending.on_callback(&callback, x.now()).expect("a code");
     x.advance(Duration::from_secs(31));
-    let step = code
-        .exchange(&client, &endpoints)
+    let step = client.exchange(code)
         .expect("an exchange step");
     match x.run(step) {
         Err(Error::OAuth2 { status: 400, error }) => assert_eq!(error.error, "invalid_request"),

@@ -205,7 +205,7 @@ fn mock_values_never_print_secrets() {
         ConsumerKey::new(app.consumer_key.clone()),
         ConsumerSecret::new(app.consumer_secret.clone()),
     )
-    .obtain(&endpoints)
+    .obtain()
     .expect("a step");
     let reply = x.handle(now, step.request().clone());
     let body: serde_json::Value = {
@@ -503,8 +503,8 @@ fn sentinel_tokens(expires_at: u64) -> twitter_auth_core::oauth2::TokenSet {
 }
 
 /// A confidential OAuth 2.0 client whose secret is a sentinel.
-fn sentinel_client() -> twitter_auth_core::oauth2::Client {
-    twitter_auth_core::oauth2::Client::confidential(
+fn sentinel_client() -> twitter_auth_core::oauth2::App {
+    twitter_auth_core::oauth2::App::confidential(
         twitter_auth_core::ClientId::new("leakScanClientId"),
         twitter_auth_core::ClientSecret::new("SENTINELclientSECRET"),
     )

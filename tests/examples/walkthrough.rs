@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use rand::SeedableRng as _;
 use twitter_auth_core::oauth1::{
-    AuthorizeKind, Callback, RequestToken, UserSigner, VerifyCredentials,
+    AuthorizeKind, Callback, RequestToken, UserSigner, VerifyCredentialsExchange,
 };
 use twitter_auth_core::oauth1_sign::{self, ConsumerCredentials, ConsumerKey, ConsumerSecret};
 use twitter_auth_core::oauth2::{
-    self, AppOnly, AuthorizeRequest, Client, RevokeToken, Scope, Scopes, UsersMe,
+    self, AppOnly, AuthorizeRequest, Client, RevokeToken, Scope, Scopes, UsersMeExchange,
 };
 use twitter_auth_core::{ClientId, ClientSecret};
 use twitter_auth_mock::{DEMO_NATIVE_APP, DEMO_WEB_APP, MockConfig, pin_from_page};
@@ -37,7 +37,7 @@ fn pkce(x: &mut Loopback, client: &Client, rng: &mut rand::rngs::StdRng) -> Outc
     let endpoints = x.endpoints();
     let scopes = Scopes::from([Scope::TweetRead, Scope::UsersRead, Scope::OfflineAccess]);
     let (url, pending) = AuthorizeRequest::new(client, "http://127.0.0.1:8765/callback", scopes)?
-        .start(&endpoints, x.now(), rng);
+        .start(x.now(), rng);
     println!(
         "  authorize URL   {}…",
         &url.as_str()[..80.min(url.as_str().len())]
@@ -58,7 +58,7 @@ fn pkce(x: &mut Loopback, client: &Client, rng: &mut rand::rngs::StdRng) -> Outc
             .map(|s| s.as_str())
             .collect::<Vec<_>>()
     );
-    let me = x.run(UsersMe::new(&endpoints, &tokens)?)?;
+    let me = x.run(UsersMeExchange::new(&endpoints, &tokens)?)?;
     println!("  2/users/me      @{} (id {})", me.username, me.id.as_str());
     x.advance(Duration::from_secs(7200));
     println!("  two hours pass  the access token has expired");
@@ -115,7 +115,7 @@ fn oauth1(x: &mut Loopback, pin: bool, rng: &mut rand::rngs::StdRng) -> Outcome 
         user.screen_name.as_deref().unwrap_or("?")
     );
     let signer = UserSigner::new(&app, &user.token);
-    let me = x.run(VerifyCredentials::new(
+    let me = x.run(VerifyCredentialsExchange::new(
         &endpoints,
         &signer,
         x.now(),
@@ -134,7 +134,7 @@ fn app_only(x: &mut Loopback) -> Outcome {
         ConsumerKey::new(app.consumer_key.clone()),
         ConsumerSecret::new(app.consumer_secret.clone()),
     );
-    let bearer = x.run(app.obtain(&x.endpoints())?)?;
+    let bearer = x.run(app.obtain()?)?;
     println!(
         "  bearer token    {}",
         redact(
@@ -144,7 +144,7 @@ fn app_only(x: &mut Loopback) -> Outcome {
                 .trim_start_matches("Bearer ")
         )
     );
-    x.run(app.invalidate_basic(&x.endpoints(), &bearer)?)?;
+    x.run(app.invalidate_basic(&bearer)?)?;
     println!("  invalidated     the bearer no longer works");
     Ok(())
 }

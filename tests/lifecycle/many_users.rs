@@ -112,7 +112,7 @@ fn the_refresh_job_refreshes_a_thousand_users_once_each_while_api_calls_run() {
                 let other = grants(x, dir);
                 for i in (t..100).step_by(4) {
                     let api = other.api(&key(FIRST_ID + i)).expect("a grant");
-                    let url = api.client().endpoints().api_url("2/users/me");
+                    let url = api.transport().endpoints().api_url("2/users/me");
                     let request = http::Request::get(url.as_str()).body(Vec::new()).unwrap();
                     assert_eq!(api.send(request).expect("an answer").status(), 200);
                 }
@@ -274,7 +274,7 @@ fn the_hot_path_reads_no_store_and_takes_no_lease() {
     for round in 0..50 {
         for i in 0..USERS {
             let api = cold.api(&key(FIRST_ID + i)).unwrap();
-            let url = api.client().endpoints().api_url("2/users/me");
+            let url = api.transport().endpoints().api_url("2/users/me");
             let request = http::Request::get(url.as_str()).body(Vec::new()).unwrap();
             assert_eq!(api.send(request).unwrap().status(), 200, "round {round}");
         }

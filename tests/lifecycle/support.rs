@@ -59,12 +59,12 @@ impl Clock for XClock {
 }
 
 /// The demo native app's public client.
-pub(crate) fn public_client(x: &MockX) -> oauth2::Client {
+pub(crate) fn public_client(x: &MockX) -> oauth2::App {
     let app = x
         .config()
         .app(DEMO_NATIVE_APP)
         .expect("the demo native app");
-    oauth2::Client::public(ClientId::new(app.client_id().expect("an OAuth 2.0 client")))
+    oauth2::App::public(ClientId::new(app.client_id().expect("an OAuth 2.0 client")))
 }
 
 /// The blocking adapter's grants in `dir`, on the fake X's clock.
@@ -82,10 +82,10 @@ pub(crate) fn login(x: &MockX, grants: &Grants, id: u64) {
     );
     let client = public_client(x);
     let scopes = Scopes::from([Scope::TweetRead, Scope::UsersRead, Scope::OfflineAccess]);
-    let http = grants.client();
-    let (url, pending) = AuthorizeRequest::new(&client, REDIRECT, scopes)
+    let http = grants.transport();
+    let (url, pending) = client.authorize(REDIRECT, scopes)
         .expect("an authorize request")
-        .start(http.endpoints(), http.clock().now(), &mut rand::rng());
+        .start(http.clock().now(), &mut rand::rng());
     let request = http::Request::get(url.as_str())
         .body(Vec::new())
         .expect("a request");
@@ -98,7 +98,7 @@ pub(crate) fn login(x: &MockX, grants: &Grants, id: u64) {
         .on_callback(callback, http.clock().now())
         .expect("a code");
     let tokens = http
-        .execute(code.exchange(&client, http.endpoints()).expect("a step"))
+        .execute(client.exchange(code).expect("a step"))
         .expect("the code exchange");
     grants.login(&key(id), tokens).expect("the grant is stored");
 }

@@ -111,7 +111,7 @@ pub trait Adapter: Sized {
     /// with `client` through this transport, with `settings`.
     fn grants_with<S>(
         self,
-        client: oauth2::Client,
+        client: oauth2::App,
         store: Arc<S>,
         settings: GrantSettings,
     ) -> Self::Grants
@@ -119,7 +119,7 @@ pub trait Adapter: Sized {
         S: TokenStore + BlockingTokenStore + 'static;
 
     /// [`grants_with`](Self::grants_with) the default settings.
-    fn grants<S>(self, client: oauth2::Client, store: Arc<S>) -> Self::Grants
+    fn grants<S>(self, client: oauth2::App, store: Arc<S>) -> Self::Grants
     where
         S: TokenStore + BlockingTokenStore + 'static,
     {
@@ -222,7 +222,7 @@ impl Adapter for Ureq {
 
     fn grants_with<S>(
         self,
-        client: oauth2::Client,
+        client: oauth2::App,
         store: Arc<S>,
         settings: GrantSettings,
     ) -> Self::Grants
@@ -422,7 +422,7 @@ impl Adapter for Reqwest {
 
     fn grants_with<S>(
         self,
-        client: oauth2::Client,
+        client: oauth2::App,
         store: Arc<S>,
         settings: GrantSettings,
     ) -> Self::Grants

@@ -12,7 +12,7 @@ use twitter_auth_core::api::Credential;
 use twitter_auth_core::grant::{LoginRequired, UserKey};
 use twitter_auth_core::http;
 use twitter_auth_core::oauth1::{
-    AuthorizeKind, Callback, RequestToken, UserCredentials, UserSigner, VerifyCredentials,
+    AuthorizeKind, Callback, RequestToken, UserCredentials, UserSigner, VerifyCredentialsExchange,
 };
 use twitter_auth_core::oauth1_sign::{
     self, ConsumerCredentials, ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
@@ -416,7 +416,7 @@ impl Demo {
         );
         let signer = UserSigner::new(&consumer, &user.token);
         let nonce = self.nonce();
-        let me = driver.execute(VerifyCredentials::new(
+        let me = driver.execute(VerifyCredentialsExchange::new(
             &endpoints,
             &signer,
             self.now(),
@@ -437,7 +437,7 @@ impl Demo {
         let consumer = self.consumer()?;
         let app = AppOnly::new(consumer.key, consumer.secret);
         let endpoints = self.endpoints.clone();
-        let bearer = driver.execute(app.obtain(&endpoints)?)?;
+        let bearer = driver.execute(app.obtain()?)?;
         self.say(
             "token obtained",
             format!("bearer {}", redact(bearer.token().secret())),
@@ -454,7 +454,7 @@ impl Demo {
                 body["data"]["id"].as_str().unwrap_or("?")
             ),
         );
-        driver.execute(app.invalidate_basic(&endpoints, &bearer)?)?;
+        driver.execute(app.invalidate_basic(&bearer)?)?;
         let answer = api.send(get(&endpoints, "2/users/by/username/mock_bob")?)?;
         check_status(&answer, 401, "an invalidated bearer")?;
         self.say("invalidated", "the bearer is refused now (HTTP 401)");
@@ -469,7 +469,7 @@ impl Demo {
         let scopes = Scopes::from([Scope::TweetRead, Scope::UsersRead, Scope::OfflineAccess]);
         let now = self.now();
         let (url, pending) =
-            AuthorizeRequest::new(client, REDIRECT, scopes)?.start(&endpoints, now, &mut self.rng);
+            AuthorizeRequest::new(client, REDIRECT, scopes)?.start(now, &mut self.rng);
         self.say("authorize URL", &url);
         let location = self.consent(url.as_str())?;
         self.say(

@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime};
 use twitter_auth_core::Endpoints;
 use twitter_auth_core::oauth1::{AuthorizeKind, Callback, RequestToken, UserCredentials};
 use twitter_auth_core::oauth1_sign::{ConsumerCredentials, ConsumerKey, ConsumerSecret};
-use twitter_auth_core::oauth2::{AuthorizeRequest, Scopes, UsersMe};
+use twitter_auth_core::oauth2::{AuthorizeRequest, Scopes, UsersMeExchange};
 use twitter_auth_std::{LoopbackReceiver, read_pasted_redirect};
 
 use crate::error::{CliError, error_chain};
@@ -263,9 +263,7 @@ fn oauth2(args: &Oauth2Args) -> Result<(), CliError> {
     let redirect = receiver
         .as_ref()
         .map_or_else(|| args.redirect.clone(), LoopbackReceiver::redirect_uri);
-    let (url, pending) = AuthorizeRequest::new(&client, &redirect, scopes)?.start(
-        &endpoints,
-        SystemTime::now(),
+    let (url, pending) = client.authorize(&redirect, scopes)?.start(SystemTime::now(),
         &mut rand::rng(),
     );
     send_user_to(url.as_str(), &args.browser);
@@ -281,7 +279,7 @@ fn oauth2(args: &Oauth2Args) -> Result<(), CliError> {
         .on_callback(callback.url(), SystemTime::now())
         .map_err(callback_error)?;
     let http = net::client(endpoints.clone());
-    let tokens = http.execute(code.exchange(&client, &endpoints)?)?;
+    let tokens = http.execute(client.exchange(code)?)?;
     ui::register(tokens.access_token().secret());
     if let Some(refresh) = tokens.refresh_token() {
         ui::register(refresh.secret());
@@ -298,7 +296,7 @@ fn oauth2(args: &Oauth2Args) -> Result<(), CliError> {
         );
     }
     let user = http
-        .execute(UsersMe::new(&endpoints, &tokens)?)
+        .execute(UsersMeExchange::new(&endpoints, &tokens)?)
         .map(|user| (user.username, user.id.as_str().to_owned()))
         .map_err(CliError::from);
     report_login(&settings, &settings.paths.grant_file(), "oauth2", user);
@@ -420,7 +418,7 @@ fn oauth1(args: &Oauth1Args) -> Result<(), CliError> {
         )),
         None => {
             let signer = twitter_auth_core::oauth1::UserSigner::new(&app, &user.token);
-            UsersMe::oauth1(&endpoints, &signer, SystemTime::now(), &nonce())
+            UsersMeExchange::oauth1(&endpoints, &signer, SystemTime::now(), &nonce())
                 .map_err(CliError::from)
                 .and_then(|step| http.execute(step).map_err(CliError::from))
                 .map(|me| (me.username, me.id.as_str().to_owned()))

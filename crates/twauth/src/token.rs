@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use twitter_auth_core::api::Credential;
 use twitter_auth_core::grant::LoginRequired;
-use twitter_auth_core::oauth1::InvalidateToken;
+use twitter_auth_core::oauth1::InvalidateTokenExchange;
 use twitter_auth_core::oauth1_sign::{
     ConsumerCredentials, ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
 };
@@ -166,7 +166,7 @@ fn app_only(args: &AppOnlyArgs) -> Result<(), CliError> {
         ConsumerKey::new(key.clone()),
         ConsumerSecret::new(secret.clone()),
     );
-    let bearer = client.execute(app.obtain(&endpoints)?)?;
+    let bearer = client.execute(app.obtain()?)?;
     let token = bearer.token().secret().to_owned();
     ui::register(&token);
     let saved_to = if args.save {
@@ -200,15 +200,15 @@ fn app_only(args: &AppOnlyArgs) -> Result<(), CliError> {
 
 /// The OAuth 2.0 client (public, or confidential with a client secret), if a client id is
 /// known.
-pub(crate) fn oauth2_client(settings: &Settings) -> Option<oauth2::Client> {
+pub(crate) fn oauth2_client(settings: &Settings) -> Option<oauth2::App> {
     let id = ClientId::new(settings.get(Field::ClientId)?);
     Some(match settings.get(Field::ClientSecret) {
-        Some(secret) => oauth2::Client::confidential(id, ClientSecret::new(secret)),
-        None => oauth2::Client::public(id),
+        Some(secret) => oauth2::App::confidential(id, ClientSecret::new(secret)),
+        None => oauth2::App::public(id),
     })
 }
 
-pub(crate) fn need_client(settings: &Settings) -> Result<oauth2::Client, CliError> {
+pub(crate) fn need_client(settings: &Settings) -> Result<oauth2::App, CliError> {
     oauth2_client(settings).ok_or_else(|| {
         CliError::new(
             "no OAuth 2.0 client id: give --client-id (or TWAUTH_CLIENT_ID), and \
@@ -368,7 +368,7 @@ fn invalidate_app_only(args: &InvalidateAppOnlyArgs) -> Result<(), CliError> {
     )?;
     let bearer = AppOnlyBearer::new(BearerToken::new(token))?;
     let app = AppOnly::new(ConsumerKey::new(key), ConsumerSecret::new(secret));
-    net::client(endpoints.clone()).execute(app.invalidate_basic(&endpoints, &bearer)?)?;
+    net::client(endpoints.clone()).execute(app.invalidate_basic(&bearer)?)?;
     let removed = forget(&settings, Field::BearerToken, token, |p| {
         &mut p.bearer_token
     })?;
@@ -403,7 +403,7 @@ fn invalidate_oauth1(args: &InvalidateOauth1Args) -> Result<(), CliError> {
     let app = ConsumerCredentials::new(ConsumerKey::new(key), ConsumerSecret::new(secret));
     let owner = TokenCredentials::new(Token::new(token), TokenSecret::new(token_secret));
     let nonce = oauth1_sign::generate_nonce(&mut rand::rng());
-    net::client(endpoints.clone()).execute(InvalidateToken::new(
+    net::client(endpoints.clone()).execute(InvalidateTokenExchange::new(
         &endpoints,
         &app,
         &owner,

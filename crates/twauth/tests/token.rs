@@ -111,7 +111,7 @@ fn log_in(mock: &MockX, client: &Client, scopes: Scopes) -> TokenSet {
     let now = UNIX_EPOCH + Duration::from_secs(mock.now());
     let (url, pending) = AuthorizeRequest::new(client, REDIRECT, scopes)
         .expect("an authorize request")
-        .start(&endpoints, now, &mut StdRng::seed_from_u64(7));
+        .start(now, &mut StdRng::seed_from_u64(7));
     let browser: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)

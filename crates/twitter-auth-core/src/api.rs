@@ -13,7 +13,7 @@
 //! let mut credential = Credential::AppOnly(bearer);
 //! let mut request = http::Request::get("https://api.x.com/2/users/by/username/xdevelopers")
 //!     .body(Vec::new())?;
-//! credential.authorize(&mut request, now, "unused-nonce")?;
+//! credential.authorize(&mut request, now, &mut rand::rng())?; // a bearer draws nothing
 //! assert_eq!(request.headers()["authorization"], "Bearer AAAA%2FAAA%3DAAAAAAAA");
 //!
 //! let answer = http::Response::builder().status(200).body(Vec::new())?;
@@ -61,22 +61,23 @@ pub enum AfterAnswer {
 }
 
 impl Credential {
-    /// Sets the request's `Authorization` header: a signature (with `nonce` and `now`) or the
-    /// bearer token. The header is marked sensitive.
+    /// Sets the request's `Authorization` header: a signature (at `now`, its nonce drawn from
+    /// `rng`, a cryptographically secure RNG) or the bearer token. The header is marked
+    /// sensitive.
     ///
     /// # Errors
     ///
     /// [`Error::InvalidUrl`] unless the URL is `https`, or `http` to a loopback host: a
     /// credential never travels in clear.
-    pub fn authorize(
+    pub fn authorize<R: rand_core::CryptoRng + ?Sized>(
         &self,
         request: &mut HttpRequest,
         now: SystemTime,
-        nonce: &str,
+        rng: &mut R,
     ) -> Result<(), Error> {
         crate::endpoints::may_carry_credentials(request.uri())?;
         let header = match self {
-            Self::OAuth1(signer) => return signer.sign(request, now, nonce),
+            Self::OAuth1(signer) => return signer.sign(request, now, rng),
             Self::AppOnly(bearer) => bearer.authorization_header(),
             Self::OAuth2(tokens) => tokens.authorization_header(),
         };
@@ -84,8 +85,7 @@ impl Credential {
         Ok(())
     }
 
-    /// A copy of `request` authorized for one attempt: [`authorize`](Self::authorize) with a
-    /// fresh nonce from `rng` (only OAuth 1.0a signatures use it).
+    /// A copy of `request` authorized for one attempt ([`authorize`](Self::authorize)).
     ///
     /// # Errors
     ///
@@ -97,7 +97,7 @@ impl Credential {
         rng: &mut R,
     ) -> Result<HttpRequest, Error> {
         let mut authorized = request.clone();
-        self.authorize(&mut authorized, now, &oauth1_sign::generate_nonce(rng))?;
+        self.authorize(&mut authorized, now, rng)?;
         Ok(authorized)
     }
 

@@ -84,8 +84,38 @@ pub enum ErrorKind {
     Protocol,
     /// The user refused, or took too long.
     User,
-    /// The caller's input or use of the API is wrong.
+    /// The caller's input is wrong (a malformed URL, token or key).
     Local,
+    /// The calling code used the API wrongly ([`Error::Misuse`]): a bug to fix, not a condition
+    /// to handle at run time.
+    Misuse,
+}
+
+/// A call the API cannot serve as made: a mistake in the calling code, not in X's answer, the
+/// user's doing or the data. Kept apart from protocol errors (as rustls keeps its API misuse
+/// apart) so a caller can treat it as a bug.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Misuse {
+    /// An authorize request without a scope (X refuses it).
+    #[error("at least one scope is needed")]
+    NoScope,
+    /// An extra authorize parameter that the flow sets itself.
+    #[error("the authorize parameter {name} is set by the flow")]
+    FlowParameter {
+        /// The parameter.
+        name: &'static str,
+    },
+    /// A PKCE verifier length outside RFC 7636's 43..=128.
+    #[error("a PKCE verifier is 43 to 128 characters, not {len}")]
+    VerifierLength {
+        /// The length asked for.
+        len: usize,
+    },
+    /// A code exchange with another app than the one that started the login (another id, or
+    /// public where it was confidential, or the reverse: X would answer `unauthorized_client`).
+    #[error("the app is not the one that started this login (id, or public/confidential kind)")]
+    ClientMismatch,
 }
 
 /// Everything that can go wrong in a flow. Messages never contain tokens or secrets: only X's
@@ -170,10 +200,9 @@ pub enum Error {
     /// granted).
     #[error("no refresh token: the login did not grant offline.access")]
     NoRefreshToken,
-    /// A code exchange with another client than the one that started the login (another id, or
-    /// public where it was confidential, or the reverse: X would answer `unauthorized_client`).
-    #[error("the client is not the one that started this login (id, or public/confidential kind)")]
-    ClientMismatch,
+    /// The calling code used the API wrongly (see [`Misuse`]).
+    #[error("API misuse: {0}")]
+    Misuse(#[from] Misuse),
     /// A token given by the caller that cannot go in an `Authorization` header.
     #[error("the token is empty or holds characters a bearer token cannot")]
     InvalidToken,
@@ -233,11 +262,11 @@ impl Error {
             | Self::MissingCallbackParameter { .. }
             | Self::InvalidUrl { .. }
             | Self::NoRefreshToken
-            | Self::ClientMismatch
             | Self::InvalidToken
             | Self::InvalidKey { .. }
             | Self::Sign(_)
             | Self::Pkce(_) => ErrorKind::Local,
+            Self::Misuse(_) => ErrorKind::Misuse,
         }
     }
 
@@ -287,7 +316,7 @@ impl Error {
                 Some("logins must be completed within their lifetime (10 minutes by default)")
             }
             Self::NoRefreshToken => Some("ask for the offline.access scope to get refresh tokens"),
-            Self::ClientMismatch => Some(
+            Self::Misuse(Misuse::ClientMismatch) => Some(
                 "exchange the code with the same client id and kind (public or confidential) that started the login",
             ),
             Self::MayHaveBeenConsumed => {

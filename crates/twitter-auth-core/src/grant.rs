@@ -82,7 +82,7 @@ use core::fmt;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::oauth2::{self, Freshness, RefreshExchange, RevokeExchange, RevokeToken, TokenSet};
-use crate::{Endpoints, Error, Exchange, HttpRequest, HttpResponse, Replay, UnixTime};
+use crate::{Error, Exchange, HttpRequest, HttpResponse, Replay, UnixTime};
 
 /// The longest [`UserKey`], in bytes.
 pub const MAX_KEY_LEN: usize = 1024;
@@ -292,7 +292,7 @@ impl StoredGrant {
             return false;
         }
         match reason {
-            RefreshReason::IfDue => self.tokens.status(now, margin) != Freshness::Fresh,
+            RefreshReason::IfDue => self.tokens.freshness(now, margin) != Freshness::Fresh,
             RefreshReason::Replace { generation } => self.generation <= generation,
         }
     }
@@ -311,7 +311,7 @@ impl StoredGrant {
     #[must_use]
     pub fn login_required(&self, now: SystemTime) -> Option<LoginRequired> {
         self.lost.or_else(|| {
-            let expired = self.tokens.status(now, Duration::ZERO) == Freshness::Expired;
+            let expired = self.tokens.freshness(now, Duration::ZERO) == Freshness::Expired;
             (expired && !self.tokens.can_refresh()).then_some(LoginRequired::NoRefreshToken)
         })
     }
@@ -615,8 +615,7 @@ impl Step {
 pub struct GrantTask {
     key: UserKey,
     purpose: Purpose,
-    client: oauth2::Client,
-    endpoints: Endpoints,
+    app: oauth2::App,
     settings: GrantSettings,
     state: State,
     /// When the first lease attempt was made, and how many were refused.
@@ -650,15 +649,13 @@ impl GrantTask {
     fn new(
         key: UserKey,
         purpose: Purpose,
-        client: oauth2::Client,
-        endpoints: Endpoints,
+        app: oauth2::App,
         settings: GrantSettings,
     ) -> Self {
         Self {
             key,
             purpose,
-            client,
-            endpoints,
+            app,
             settings,
             state: State::Lease,
             first_try: None,
@@ -684,11 +681,10 @@ impl GrantTask {
     #[must_use]
     pub fn refresh_if_due(
         key: UserKey,
-        client: oauth2::Client,
-        endpoints: Endpoints,
+        app: oauth2::App,
         settings: GrantSettings,
     ) -> Self {
-        Self::refresh(key, RefreshReason::IfDue, client, endpoints, settings)
+        Self::refresh(key, RefreshReason::IfDue, app, settings)
     }
 
     /// Refreshes `key`'s grant for `reason`.
@@ -696,11 +692,10 @@ impl GrantTask {
     pub fn refresh(
         key: UserKey,
         reason: RefreshReason,
-        client: oauth2::Client,
-        endpoints: Endpoints,
+        app: oauth2::App,
         settings: GrantSettings,
     ) -> Self {
-        Self::new(key, Purpose::Refresh(reason), client, endpoints, settings)
+        Self::new(key, Purpose::Refresh(reason), app, settings)
     }
 
     /// Stores a new login's token set for `key`, one generation above whatever was there (a
@@ -709,17 +704,10 @@ impl GrantTask {
     pub fn login(
         key: UserKey,
         tokens: TokenSet,
-        client: oauth2::Client,
-        endpoints: Endpoints,
+        app: oauth2::App,
         settings: GrantSettings,
     ) -> Self {
-        Self::new(
-            key,
-            Purpose::Login(Box::new(tokens)),
-            client,
-            endpoints,
-            settings,
-        )
+        Self::new(key, Purpose::Login(Box::new(tokens)), app, settings)
     }
 
     /// Logs `key` out: revokes the refresh token (which ends the grant) and the access token
@@ -728,11 +716,10 @@ impl GrantTask {
     #[must_use]
     pub fn logout(
         key: UserKey,
-        client: oauth2::Client,
-        endpoints: Endpoints,
+        app: oauth2::App,
         settings: GrantSettings,
     ) -> Self {
-        Self::new(key, Purpose::Logout, client, endpoints, settings)
+        Self::new(key, Purpose::Logout, app, settings)
     }
 
     /// A set X issued that an earlier task could not save: it is committed if it is still the
@@ -1087,7 +1074,7 @@ impl GrantTask {
         let current = self.current.as_ref().ok_or(Error::LoginRequired {
             reason: LoginRequired::NoGrant,
         })?;
-        oauth2::refresh(&self.client, &self.endpoints, &current.tokens)
+        self.app.refresh(&current.tokens)
     }
 
     /// After a load, with any successor committed.
@@ -1110,7 +1097,7 @@ impl GrantTask {
             Purpose::Logout => match current {
                 None => self.release_with(Ok(GrantOutcome::LoggedOut)),
                 Some(grant) => {
-                    let revoke = |token| oauth2::revoke(&self.client, &self.endpoints, token);
+                    let revoke = |token| self.app.revoke(token);
                     let mut steps = Vec::new();
                     // Sent from the end: the refresh token first (revoking it ends the grant at
                     // X, so a failure after it leaves nothing usable), then the access token.
@@ -1135,7 +1122,7 @@ impl GrantTask {
                 if let Some(reason) = grant.lost {
                     return self.release_with(Err(login_required(reason)));
                 }
-                let expired = grant.tokens.status(now, Duration::ZERO) == Freshness::Expired;
+                let expired = grant.tokens.freshness(now, Duration::ZERO) == Freshness::Expired;
                 if !grant.tokens.can_refresh() {
                     return self.release_with(
                         if expired || matches!(reason, RefreshReason::Replace { .. }) {

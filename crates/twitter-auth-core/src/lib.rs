@@ -10,8 +10,8 @@
 //! | flow | module | walk-through |
 //! |---|---|---|
 //! | OAuth 1.0a user context (sign any request) | [`oauth1::UserSigner`] | [`oauth1`] |
-//! | OAuth 1.0a 3-legged, PIN (`oob`), Sign in with X | [`oauth1::RequestToken`] → [`oauth1::PendingAuthorization`] | [`oauth1`] |
-//! | Verify credentials (`1.1/account/verify_credentials.json`), invalidate | [`oauth1::VerifyCredentials`], [`oauth1::InvalidateToken`] | [`oauth1`] |
+//! | OAuth 1.0a 3-legged, PIN (`oob`), Sign in with X | [`oauth1::RequestToken`] → [`oauth1::PendingLogin`] | [`oauth1`] |
+//! | Verify credentials (`1.1/account/verify_credentials.json`), invalidate | [`oauth1::VerifyCredentialsExchange`], [`oauth1::InvalidateTokenExchange`] | [`oauth1`] |
 //! | OAuth 2.0 app-only bearer; Authorization Code with PKCE, refresh, revoke; `2/users/me` | [`oauth2`] | [`oauth2`] |
 //! | Calling the API with any credential (authorize, re-sign after 135, refresh after 401) | [`api`] | [`api`] |
 //! | Rate limits, retry decisions, clock skew | [`rate_limit`], [`retry`], [`skew`] | in each module |
@@ -83,7 +83,7 @@ mod time;
 
 pub use endpoints::Endpoints;
 pub use error::{
-    Error, ErrorKind, OAuth2Error, Problem, TRANSPORT_HINT, TransportError, XApiError,
+    Error, ErrorKind, Misuse, OAuth2Error, Problem, TRANSPORT_HINT, TransportError, XApiError,
 };
 pub use exchange::{Exchange, HttpRequest, HttpResponse, Replay};
 pub use response::error_from_response;

@@ -82,7 +82,7 @@ fn main() {
         .unwrap()
         .client_id()
         .unwrap();
-    let app = oauth2::Client::public(ClientId::new(app_id));
+    let app = oauth2::App::public(ClientId::new(app_id));
     let http = Client::new(Endpoints::local(x.base_url()).unwrap())
         .with_clock(Arc::new(XClock(Arc::clone(&x))));
     let dir = std::env::temp_dir().join(format!("twitter-auth-bench-{}", std::process::id()));
@@ -105,15 +105,15 @@ fn main() {
         assert!(x.with_handler(|h| h.sign_in(&id.to_string())));
         for g in &grants {
             let (url, pending) =
-                AuthorizeRequest::new(&app, "http://127.0.0.1:8765/callback", scopes.clone())
+                app.authorize("http://127.0.0.1:8765/callback", scopes.clone())
                     .unwrap()
-                    .start(http.endpoints(), http.clock().now(), &mut rand::rng());
+                    .start(http.clock().now(), &mut rand::rng());
             let get = http::Request::get(url.as_str()).body(Vec::new()).unwrap();
             let consent = http.round_trip(&get, Replay::Safe).unwrap();
             let callback = consent.headers()["location"].to_str().unwrap();
             let code = pending.on_callback(callback, http.clock().now()).unwrap();
             let tokens = http
-                .execute(code.exchange(&app, http.endpoints()).unwrap())
+                .execute(app.exchange(code).unwrap())
                 .unwrap();
             g.login(&UserKey::new(id.to_string()).unwrap(), tokens)
                 .unwrap();

@@ -12,7 +12,7 @@ use twitter_auth_std::FileStore;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let app = oauth2::Client::confidential(ClientId::new("YOUR_ID"), ClientSecret::new("SECRET"));
+    let app = oauth2::App::confidential(ClientId::new("YOUR_ID"), ClientSecret::new("SECRET"));
     // Every instance of the service may share the directory (or use twitter-auth-redis).
     let grants = Grants::new(
         Client::new(Endpoints::x()),

@@ -13,10 +13,10 @@ use twitter_auth_core::grant::{
     Next, RefreshJob, RefreshReason, StoreFailed, StoredGrant, UserKey,
 };
 use twitter_auth_core::oauth2::{self, Scopes, TokenSet};
-use twitter_auth_core::{HttpRequest, HttpResponse, UnixTime};
+use twitter_auth_core::{Endpoints, HttpRequest, HttpResponse, UnixTime};
 use twitter_auth_std::{StoreError, TokenStore};
 
-use crate::{ApiClient, Client, Error, Kind, lock, read, write};
+use crate::{ApiClient, Transport, Error, Kind, lock, read, write};
 
 /// What a [`Grants::refresh_due`] run did, key by key.
 pub type RefreshReport = grant::RefreshReport<Error>;
@@ -36,8 +36,10 @@ pub struct Grants {
 
 #[derive(Debug)]
 struct Inner {
-    client: Client,
-    oauth2: oauth2::Client,
+    transport: Transport,
+    app: oauth2::App,
+    /// The app's hosts, shared with every API client.
+    endpoints: Arc<Endpoints>,
     store: Arc<dyn TokenStore>,
     settings: GrantSettings,
     slots: Mutex<HashMap<UserKey, Arc<Slot>>>,
@@ -65,13 +67,14 @@ pub(crate) struct UserHandle {
 }
 
 impl Grants {
-    /// Grants in `store`, refreshed with `oauth2` (the app's client id, and secret if
-    /// confidential) through `client`, with [`GrantSettings::default`].
-    pub fn new(client: Client, oauth2: oauth2::Client, store: Arc<dyn TokenStore>) -> Self {
+    /// Grants in `store` of the users of `app` (its client id, its secret if confidential,
+    /// and its hosts), refreshed through `transport`, with [`GrantSettings::default`].
+    pub fn new(transport: Transport, app: oauth2::App, store: Arc<dyn TokenStore>) -> Self {
         Self {
             inner: Arc::new(Inner {
-                client,
-                oauth2,
+                transport,
+                endpoints: Arc::new(app.endpoints().clone()),
+                app,
                 store,
                 settings: GrantSettings::default(),
                 slots: Mutex::default(),
@@ -83,7 +86,7 @@ impl Grants {
     #[must_use]
     pub fn with_settings(self, settings: GrantSettings) -> Self {
         let i = &self.inner;
-        let mut fresh = Self::new(i.client.clone(), i.oauth2.clone(), Arc::clone(&i.store));
+        let mut fresh = Self::new(i.transport.clone(), i.app.clone(), Arc::clone(&i.store));
         if let Some(inner) = Arc::get_mut(&mut fresh.inner) {
             inner.settings = settings;
         }
@@ -91,8 +94,13 @@ impl Grants {
     }
 
     /// The transport.
-    pub fn client(&self) -> &Client {
-        &self.inner.client
+    pub fn transport(&self) -> &Transport {
+        &self.inner.transport
+    }
+
+    /// The app whose users these are.
+    pub fn app(&self) -> &oauth2::App {
+        &self.inner.app
     }
 
     /// The store.
@@ -108,8 +116,7 @@ impl Grants {
         let task = GrantTask::login(
             key.clone(),
             tokens,
-            inner.oauth2.clone(),
-            inner.client.endpoints().clone(),
+            inner.app.clone(),
             inner.settings,
         );
         handle.clone().run_task(task).await?;
@@ -145,7 +152,7 @@ impl Grants {
         within: Duration,
         workers: usize,
     ) -> Result<RefreshReport, Error> {
-        let clock = self.inner.client.clock();
+        let clock = self.inner.transport.clock();
         let settings = self.inner.settings.with_margin_at_least(within);
         let due_by = clock.now() + settings.margin;
         let keys = self.inner.store.expiring_before(due_by).await?;
@@ -154,7 +161,7 @@ impl Grants {
         for _ in 0..workers.max(1) {
             let (grants, job) = (self.clone(), Arc::clone(&job));
             running.spawn(async move {
-                let clock = grants.inner.client.clock();
+                let clock = grants.inner.transport.clock();
                 loop {
                     let next = lock(&job).next(clock.now());
                     match next {
@@ -214,7 +221,8 @@ impl Grants {
 
     fn api_client(&self, handle: UserHandle) -> ApiClient {
         ApiClient {
-            client: self.inner.client.clone(),
+            transport: self.inner.transport.clone(),
+            endpoints: Arc::clone(&self.inner.endpoints),
             kind: Kind::User(handle),
         }
     }
@@ -248,14 +256,14 @@ impl UserHandle {
 
     pub(crate) async fn send(
         &self,
-        client: &Client,
+        transport: &Transport,
         request: HttpRequest,
     ) -> Result<HttpResponse, Error> {
         let settings = &self.grants.settings;
         let mut attempt = 0;
         loop {
             let mut grant = self.current().await?;
-            let now = client.clock().now();
+            let now = transport.clock().now();
             if self.slot.has_unsaved.load(Relaxed)
                 || grant.needs_task(RefreshReason::IfDue, now, settings.margin)
             {
@@ -263,7 +271,7 @@ impl UserHandle {
                 grant = self.current().await?;
             }
             let prepare = || Ok(authorized_user(&request, grant.tokens())?);
-            let answer = client
+            let answer = transport
                 .attempts(prepare, replay_for_bearer(&request))
                 .await?;
             if !refused_access(&answer, grant.tokens(), attempt) {
@@ -293,7 +301,7 @@ impl UserHandle {
         let task = tokio::spawn(async move {
             let _flight = handle.slot.flight.lock().await;
             let settings = &settings;
-            let now = handle.grants.client.clock().now();
+            let now = handle.grants.transport.clock().now();
             if !handle.slot.has_unsaved.load(Relaxed)
                 && let Some(grant) = handle.cached()
                 && grant.tokens().can_refresh()
@@ -304,8 +312,7 @@ impl UserHandle {
             let task = GrantTask::refresh(
                 handle.slot.key.clone(),
                 reason,
-                handle.grants.oauth2.clone(),
-                handle.grants.client.endpoints().clone(),
+                handle.grants.app.clone(),
                 *settings,
             );
             handle.pump(task).await
@@ -327,7 +334,7 @@ impl UserHandle {
     async fn pump(&self, task: GrantTask) -> Result<GrantOutcome, Error> {
         let unsaved = lock(&self.slot.unsaved).take();
         let mut task = task.with_unsaved(unsaved);
-        let (store, client) = (&*self.grants.store, &self.grants.client);
+        let (store, transport) = (&*self.grants.store, &self.grants.transport);
         let mut lease = None;
         let (mut store_error, mut send_error) = (None::<StoreError>, None::<Error>);
         let mut failed = |e: StoreError| {
@@ -352,7 +359,7 @@ impl UserHandle {
                 Next::Load => {
                     let loaded = store.load(&self.slot.key).await;
                     let loaded = loaded.map_err(&mut failed);
-                    task.loaded(loaded, client.clock().now());
+                    task.loaded(loaded, transport.clock().now());
                 }
                 Next::Save { grant, expected } => {
                     let saved = match &lease {
@@ -360,7 +367,7 @@ impl UserHandle {
                         None => Err(StoreError::WrongLease),
                     };
                     let saved = saved.map_err(&mut failed);
-                    task.saved(saved, client.clock().now());
+                    task.saved(saved, transport.clock().now());
                 }
                 Next::Salvage { grant } => {
                     let kept = store.salvage(grant).await;
@@ -373,8 +380,8 @@ impl UserHandle {
                     };
                     task.deleted(deleted.map_err(&mut failed));
                 }
-                Next::Send { request, replay } => match client.round_trip(request, replay).await {
-                    Ok(answer) => task.answered(answer, client.clock().now()),
+                Next::Send { request, replay } => match transport.round_trip(request, replay).await {
+                    Ok(answer) => task.answered(answer, transport.clock().now()),
                     Err(e) => {
                         task.send_failed(crate::failure_of(&e).into());
                         send_error = Some(e);
@@ -427,8 +434,7 @@ impl UserHandle {
         let g = &self.grants;
         let task = GrantTask::logout(
             self.slot.key.clone(),
-            g.oauth2.clone(),
-            g.client.endpoints().clone(),
+            g.app.clone(),
             g.settings,
         );
         self.clone().run_task(task).await?;

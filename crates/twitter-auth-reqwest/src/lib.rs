@@ -14,25 +14,25 @@
 //! use twitter_auth_core::oauth1_sign::{ConsumerKey, ConsumerSecret};
 //! use twitter_auth_core::oauth2::AppOnly;
 //! use twitter_auth_core::Endpoints;
-//! use twitter_auth_reqwest::{ApiClient, Client};
+//! use twitter_auth_reqwest::{ApiClient, Transport};
 //!
 //! # let x = twitter_auth_mock::MockX::start(Default::default())?;
 //! # let (key, secret) = (x.config().apps[0].consumer_key.clone(), x.config().apps[0].consumer_secret.clone());
 //! # tokio::runtime::Runtime::new()?.block_on(async {
 //! let endpoints = Endpoints::local(x.base_url())?; // `Endpoints::x()` for the real X
-//! let client = Client::new(endpoints);
+//! let client = Transport::new(endpoints);
 //!
 //! // Any flow step of the core is one `execute`.
 //! let app = AppOnly::new(ConsumerKey::new(key), ConsumerSecret::new(secret));
-//! let bearer = client.execute(app.obtain(client.endpoints())?).await?;
+//! let bearer = client.execute(app.obtain()?).await?;
 //!
 //! // An API client authorizes every request it sends.
 //! let api = ApiClient::new(client, Credential::AppOnly(bearer));
-//! let url = api.client().endpoints().api_url("2/users/by/username/mock_bob");
+//! let url = api.transport().endpoints().api_url("2/users/by/username/mock_bob");
 //! let request = twitter_auth_core::http::Request::get(url.as_str()).body(Vec::new())?;
 //! let answer = api.send(request).await?;
 //! assert_eq!(answer.status(), 200);
-//! assert!(api.client().rate_limit().is_some());
+//! assert!(api.transport().rate_limit().is_some());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! # })?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -59,7 +59,7 @@ mod grants;
 
 pub use grants::{Grants, RefreshReport};
 
-/// The RNG [`Client::start_login`] draws from (`rand::rng()`), for callers of
+/// The RNG [`Transport::start_login`] draws from (`rand::rng()`), for callers of
 /// [`AuthorizeRequest::start`] who want no `rand` dependency of their own.
 pub use rand;
 pub use reqwest;
@@ -85,7 +85,7 @@ pub enum Error {
     NotAGrant,
     /// The HTTP client followed a redirect: give `with_client` one built with
     /// `redirect::Policy::none()`.
-    #[error("the HTTP client followed a redirect; it must not (redirect::Policy::none())")]
+    #[error("the HTTP transport followed a redirect; it must not (redirect::Policy::none())")]
     Redirected,
     /// The runtime shut down before a refresh task finished, or the task panicked (the store
     /// keeps whatever was last saved).
@@ -155,15 +155,14 @@ impl AsyncClock for TokioClock {
 ///
 /// Clones are cheap and share the connection pool and the rate-limit record.
 #[derive(Clone, Debug)]
-pub struct Client {
+pub struct Transport {
     http: reqwest::Client,
-    endpoints: Arc<Endpoints>,
     policy: RetryPolicy,
     clock: Arc<dyn AsyncClock>,
     rate_limit: Arc<Mutex<Option<RateLimit>>>,
 }
 
-impl Client {
+impl Transport {
     /// A client with its own reqwest client: rustls (verified against the platform's roots),
     /// no redirects, connect timeout 10 s, whole request 30 s, and no retries (see
     /// [`with_policy`](Self::with_policy)).
@@ -171,14 +170,14 @@ impl Client {
     /// # Panics
     ///
     /// As [`reqwest::Client::new`]: if the TLS backend cannot be initialized.
-    pub fn new(endpoints: Endpoints) -> Self {
+    pub fn new() -> Self {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(30))
             .build()
             .expect("the TLS backend initializes");
-        Self::with_client(endpoints, http)
+        Self::with_client(http)
     }
 
     /// A client on the caller's reqwest client, whose settings are kept as they are (give it
@@ -186,10 +185,9 @@ impl Client {
     /// `redirect(reqwest::redirect::Policy::none())`: reqwest cannot turn redirects off per
     /// request, and a followed redirect would hide the answer from the core and may carry a
     /// request elsewhere.
-    pub fn with_client(endpoints: Endpoints, http: reqwest::Client) -> Self {
+    pub fn with_client(http: reqwest::Client) -> Self {
         Self {
             http,
-            endpoints: Arc::new(endpoints),
             policy: RetryPolicy::new(),
             clock: Arc::new(TokioClock),
             rate_limit: Arc::new(Mutex::new(None)),
@@ -211,11 +209,6 @@ impl Client {
         self
     }
 
-    /// Where requests go.
-    pub fn endpoints(&self) -> &Endpoints {
-        &self.endpoints
-    }
-
     /// The clock in use.
     pub fn clock(&self) -> &dyn AsyncClock {
         &*self.clock
@@ -226,11 +219,11 @@ impl Client {
         lock(&self.rate_limit).clone()
     }
 
-    /// Starts a login on this client's endpoints and clock, with a verifier and `state` from
+    /// Starts a login on this transport's clock, with a verifier and `state` from
     /// the operating system's RNG (`rand::rng()`): the URL to send the user to, and the
     /// pending login to keep in that browser's session (see [`PendingLogin`]).
     pub fn start_login(&self, request: AuthorizeRequest) -> (Url, PendingLogin) {
-        request.start(&self.endpoints, self.clock.now(), &mut rand::rng())
+        request.start(&mut rand::rng())
     }
 
     /// Runs one flow step: sends its request (retrying as the policy and the step allow) and
@@ -266,7 +259,7 @@ impl Client {
             let request = reqwest::Request::try_from(request).map_err(transport(&to))?;
             let result = self.send(request, &to).await;
             if let Err(Error::Redirected) = result {
-                return result; // a misconfigured client: retrying cannot help
+                return result; // a misconfigured transport: retrying cannot help
             }
             let now = self.clock.now();
             let outcome = match &result {
@@ -318,7 +311,9 @@ pub(crate) fn failure_of(error: &Error) -> TransportFailure {
 /// expiry and once after a 401, get one from [`Grants::api`].
 #[derive(Debug)]
 pub struct ApiClient {
-    client: Client,
+    transport: Transport,
+    /// Where `get_json` and `me` resolve paths.
+    endpoints: Arc<Endpoints>,
     kind: Kind,
 }
 
@@ -332,18 +327,25 @@ enum Kind {
 }
 
 impl ApiClient {
-    /// An API client for an OAuth 1.0a or app-only credential (an OAuth 2.0 token set given
-    /// here is used until it expires, never refreshed: see [`Grants`]).
-    pub fn new(client: Client, credential: Credential) -> Self {
+    /// An API client for an OAuth 1.0a or app-only credential of the app at `endpoints` (an
+    /// OAuth 2.0 token set given here is used until it expires, never refreshed: see
+    /// [`Grants`]).
+    pub fn new(transport: Transport, endpoints: &Endpoints, credential: Credential) -> Self {
         Self {
-            client,
+            transport,
+            endpoints: Arc::new(endpoints.clone()),
             kind: Kind::Fixed(Box::new(RwLock::new(credential))),
         }
     }
 
     /// The transport.
-    pub fn client(&self) -> &Client {
-        &self.client
+    pub fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
+    /// The hosts the credential belongs to.
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
     }
 
     /// The credential as it stands (after any refresh or learnt clock offset); `None` for a
@@ -360,15 +362,15 @@ impl ApiClient {
     pub async fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
         let credential = match &self.kind {
             Kind::Fixed(credential) => credential,
-            Kind::User(user) => return user.send(&self.client, request).await,
+            Kind::User(user) => return user.send(&self.transport, request).await,
         };
-        let clock = &self.client.clock;
+        let clock = &self.transport.clock;
         let mut attempt = 0;
         loop {
             let prepare =
                 || Ok(read(credential).authorized(&request, clock.now(), &mut rand::rng())?);
             let replay = replay_for(&request, &read(credential));
-            let answer = self.client.attempts(prepare, replay).await?;
+            let answer = self.transport.attempts(prepare, replay).await?;
             let after = write(credential).after_answer(&answer, clock.now(), attempt);
             if after != AfterAnswer::Resign {
                 return Ok(answer); // a fixed token set has nothing to refresh with
@@ -385,13 +387,13 @@ impl ApiClient {
 
     /// `GET {api}/{path}` (e.g. `2/users/by/username/XDevelopers`), X's JSON answer as `T`.
     pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, Error> {
-        let request = api::request(self.client.endpoints(), http::Method::GET, path)?;
+        let request = api::request(&self.endpoints, http::Method::GET, path)?;
         self.json(request).await
     }
 
     /// Who the user is: `GET 2/users/me` (needs `tweet.read` and `users.read`).
     pub async fn me(&self) -> Result<User, Error> {
-        let answer = self.send(api::users_me(self.client.endpoints())?).await?;
+        let answer = self.send(api::users_me(&self.endpoints)?).await?;
         Ok(api::read_user(&answer)?)
     }
 }

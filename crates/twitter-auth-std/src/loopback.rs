@@ -15,7 +15,7 @@
 //! # impl Pending { fn matches(&self, _: &str) -> bool { true } }
 //! # let pending = Pending;
 //! // 3. Wait for X's redirect to this login (at most 5 minutes by default): `matches` of the
-//! //    core's `PendingLogin` (OAuth 2.0) or `PendingAuthorization` (OAuth 1.0a) tells which
+//! //    core's `PendingLogin` (OAuth 2.0) or `PendingLogin` (OAuth 1.0a) tells which
 //! //    callback that is. Then let the core check it: `pending.on_callback(callback.url(), now)`.
 //! let callback = receiver.receive_matching(|url| pending.matches(url))?;
 //! # let _ = callback;
@@ -190,7 +190,7 @@ impl LoopbackReceiver {
     /// Blocks until the callback of this login arrives or the timeout passes, then stops
     /// listening. `accept` is given each callback's full URL and says whether it belongs to the
     /// login in progress: pass the core's `|url| pending.matches(url)` (`PendingLogin` for OAuth
-    /// 2.0, `PendingAuthorization` for OAuth 1.0a).
+    /// 2.0, `PendingLogin` for OAuth 1.0a).
     ///
     /// Every connection is served on its own short-lived thread. A request is answered 400
     /// unless its `Host` header is the redirect URI's host and port (for `localhost`, also

@@ -31,12 +31,10 @@ const REDIRECT: &str = "http://127.0.0.1:8765/callback";
 const ROUNDS: usize = 15;
 const PER_ROUND: usize = 300;
 
-fn login(x: &MockX, http: &Client, app: &oauth2::Client, id: u64) -> TokenSet {
+fn login(x: &MockX, http: &Client, app: &oauth2::App, id: u64) -> TokenSet {
     assert!(x.with_handler(|h| h.sign_in(&id.to_string())));
     let scopes = Scopes::from([Scope::UsersRead, Scope::TweetRead, Scope::OfflineAccess]);
-    let (url, pending) = AuthorizeRequest::new(app, REDIRECT, scopes).unwrap().start(
-        http.endpoints(),
-        SystemTime::now(),
+    let (url, pending) = AuthorizeRequest::new(app, REDIRECT, scopes).unwrap().start(SystemTime::now(),
         &mut rand::rng(),
     );
     let get = http::Request::get(url.as_str()).body(Vec::new()).unwrap();
@@ -84,7 +82,7 @@ fn main() {
         .unwrap()
         .client_id()
         .unwrap();
-    let app = oauth2::Client::public(ClientId::new(app_id));
+    let app = oauth2::App::public(ClientId::new(app_id));
     let http = Client::new(Endpoints::local(x.base_url()).unwrap());
     let grants = Grants::new(http.clone(), app.clone(), Arc::new(MemoryStore::new()));
     eprintln!("logging in {USERS} users…");

@@ -11,16 +11,16 @@ use twitter_auth_ureq::{Client, Grants};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = Client::new(Endpoints::x()); // the transport, for every user
-    let app = oauth2::Client::public(ClientId::new("YOUR_CLIENT_ID")); // or oauth2::Client::confidential(id, secret)
+    let app = oauth2::App::public(ClientId::new("YOUR_CLIENT_ID")); // or oauth2::App::confidential(id, secret)
     let receiver = LoopbackReceiver::bind("http://127.0.0.1:8765/callback")?; // listen before the browser
     let scopes = Scopes::from([Scope::TweetRead, Scope::UsersRead, Scope::OfflineAccess]);
     // The PKCE verifier and the state come from the operating system's RNG.
-    let login = AuthorizeRequest::new(&app, &receiver.redirect_uri(), scopes)?;
+    let login = app.authorize(&receiver.redirect_uri(), scopes)?;
     let (url, pending) = client.start_login(login);
     println!("open {url}");
     let callback = receiver.receive_matching(|url| pending.matches(url))?;
     let code = pending.verify_callback(callback.url(), SystemTime::now())?;
-    let tokens = client.execute(code.exchange(&app, client.endpoints())?)?;
+    let tokens = client.execute(app.exchange(code)?)?;
     // One directory holds every user's grant; the key is yours (here: one local user).
     let grants = Grants::new(client, app, Arc::new(FileStore::new("tokens")));
     // Stored before use; refreshed before expiry and once after a 401, once for all threads

@@ -12,10 +12,10 @@ use twitter_auth_core::grant::{
     Next, RefreshJob, RefreshReason, StoreFailed, StoredGrant, UserKey,
 };
 use twitter_auth_core::oauth2::{self, Scopes, TokenSet};
-use twitter_auth_core::{HttpRequest, HttpResponse, UnixTime};
+use twitter_auth_core::{Endpoints, HttpRequest, HttpResponse, UnixTime};
 use twitter_auth_std::{BlockingTokenStore, StoreError, failpoint};
 
-use crate::{ApiClient, Client, Error, Kind, lock, read, write};
+use crate::{ApiClient, Transport, Error, Kind, lock, read, write};
 
 /// What a [`Grants::refresh_due`] run did, key by key.
 pub type RefreshReport = grant::RefreshReport<Error>;
@@ -35,8 +35,10 @@ pub struct Grants {
 
 #[derive(Debug)]
 struct Inner {
-    client: Client,
-    oauth2: oauth2::Client,
+    transport: Transport,
+    app: oauth2::App,
+    /// The app's hosts, shared with every API client.
+    endpoints: Arc<Endpoints>,
     store: Arc<dyn BlockingTokenStore>,
     settings: GrantSettings,
     slots: Mutex<HashMap<UserKey, Arc<Slot>>>,
@@ -64,13 +66,14 @@ pub(crate) struct UserHandle {
 }
 
 impl Grants {
-    /// Grants in `store`, refreshed with `oauth2` (the app's client id, and secret if
-    /// confidential) through `client`, with [`GrantSettings::default`].
-    pub fn new(client: Client, oauth2: oauth2::Client, store: Arc<dyn BlockingTokenStore>) -> Self {
+    /// Grants in `store` of the users of `app` (its client id, its secret if confidential,
+    /// and its hosts), refreshed through `transport`, with [`GrantSettings::default`].
+    pub fn new(transport: Transport, app: oauth2::App, store: Arc<dyn BlockingTokenStore>) -> Self {
         Self {
             inner: Arc::new(Inner {
-                client,
-                oauth2,
+                transport,
+                endpoints: Arc::new(app.endpoints().clone()),
+                app,
                 store,
                 settings: GrantSettings::default(),
                 slots: Mutex::default(),
@@ -84,8 +87,9 @@ impl Grants {
         let inner = &self.inner;
         Self {
             inner: Arc::new(Inner {
-                client: inner.client.clone(),
-                oauth2: inner.oauth2.clone(),
+                transport: inner.transport.clone(),
+                app: inner.app.clone(),
+                endpoints: Arc::clone(&inner.endpoints),
                 store: Arc::clone(&inner.store),
                 settings,
                 slots: Mutex::default(),
@@ -94,8 +98,13 @@ impl Grants {
     }
 
     /// The transport.
-    pub fn client(&self) -> &Client {
-        &self.inner.client
+    pub fn transport(&self) -> &Transport {
+        &self.inner.transport
+    }
+
+    /// The app whose users these are.
+    pub fn app(&self) -> &oauth2::App {
+        &self.inner.app
     }
 
     /// The store.
@@ -111,8 +120,7 @@ impl Grants {
         let task = GrantTask::login(
             key.clone(),
             tokens,
-            inner.oauth2.clone(),
-            inner.client.endpoints().clone(),
+            inner.app.clone(),
             inner.settings,
         );
         handle.run_task(task)?;
@@ -144,7 +152,7 @@ impl Grants {
     ///
     /// Only if the store cannot list the keys; each key's own failure is in the report.
     pub fn refresh_due(&self, within: Duration, workers: usize) -> Result<RefreshReport, Error> {
-        let clock = self.inner.client.clock();
+        let clock = self.inner.transport.clock();
         let settings = self.inner.settings.with_margin_at_least(within);
         let due_by = clock.now() + settings.margin;
         let keys = self.inner.store.expiring_before(due_by)?;
@@ -208,7 +216,8 @@ impl Grants {
 
     fn api_client(&self, handle: UserHandle) -> ApiClient {
         ApiClient {
-            client: self.inner.client.clone(),
+            transport: self.inner.transport.clone(),
+            endpoints: Arc::clone(&self.inner.endpoints),
             kind: Kind::User(handle),
         }
     }
@@ -237,14 +246,14 @@ impl UserHandle {
 
     pub(crate) fn send(
         &self,
-        client: &Client,
+        transport: &Transport,
         request: HttpRequest,
     ) -> Result<HttpResponse, Error> {
         let settings = &self.grants.settings;
         let mut attempt = 0;
         loop {
             let mut grant = self.current()?;
-            let now = client.clock().now();
+            let now = transport.clock().now();
             if self.slot.has_unsaved.load(Relaxed)
                 || grant.needs_task(RefreshReason::IfDue, now, settings.margin)
             {
@@ -253,7 +262,7 @@ impl UserHandle {
             }
             let prepare = || Ok(authorized_user(&request, grant.tokens())?);
             let replay = replay_for_bearer(&request);
-            let answer = client.attempts(prepare, replay)?;
+            let answer = transport.attempts(prepare, replay)?;
             if !refused_access(&answer, grant.tokens(), attempt) {
                 return Ok(answer);
             }
@@ -276,7 +285,7 @@ impl UserHandle {
         settings: &GrantSettings,
     ) -> Result<GrantOutcome, Error> {
         let _flight = lock(&self.slot.flight);
-        let now = self.grants.client.clock().now();
+        let now = self.grants.transport.clock().now();
         if !self.slot.has_unsaved.load(Relaxed)
             && let Some(grant) = read(&self.slot.grant).as_ref()
             && grant.tokens().can_refresh()
@@ -287,8 +296,7 @@ impl UserHandle {
         let task = GrantTask::refresh(
             self.slot.key.clone(),
             reason,
-            self.grants.oauth2.clone(),
-            self.grants.client.endpoints().clone(),
+            self.grants.app.clone(),
             *settings,
         );
         self.pump(task)
@@ -305,7 +313,7 @@ impl UserHandle {
     fn pump(&self, task: GrantTask) -> Result<GrantOutcome, Error> {
         let unsaved = lock(&self.slot.unsaved).take();
         let mut task = task.with_unsaved(unsaved);
-        let (store, client) = (&*self.grants.store, &self.grants.client);
+        let (store, transport) = (&*self.grants.store, &self.grants.transport);
         let mut lease = None;
         let (mut store_error, mut send_error) = (None::<StoreError>, None::<Error>);
         let mut failed = |e: StoreError| {
@@ -329,7 +337,7 @@ impl UserHandle {
                 Next::Wait(wait) => std::thread::sleep(wait),
                 Next::Load => {
                     let loaded = store.load(task.key()).map_err(&mut failed);
-                    task.loaded(loaded, client.clock().now());
+                    task.loaded(loaded, transport.clock().now());
                 }
                 Next::Save { grant, expected } => {
                     let intent = grant.refresh_intent().is_some();
@@ -343,7 +351,7 @@ impl UserHandle {
                     if intent && saved.is_ok() {
                         failpoint("after-intent");
                     }
-                    task.saved(saved.map_err(&mut failed), client.clock().now());
+                    task.saved(saved.map_err(&mut failed), transport.clock().now());
                 }
                 Next::Salvage { grant } => {
                     let kept = store.salvage(grant);
@@ -356,10 +364,10 @@ impl UserHandle {
                     };
                     task.deleted(deleted.map_err(&mut failed));
                 }
-                Next::Send { request, replay } => match client.round_trip(request, replay) {
+                Next::Send { request, replay } => match transport.round_trip(request, replay) {
                     Ok(answer) => {
                         failpoint("answered");
-                        task.answered(answer, client.clock().now());
+                        task.answered(answer, transport.clock().now());
                     }
                     Err(e) => {
                         task.send_failed(crate::failure_of(&e).into());
@@ -413,8 +421,7 @@ impl UserHandle {
         let g = &self.grants;
         let task = GrantTask::logout(
             self.slot.key.clone(),
-            g.oauth2.clone(),
-            g.client.endpoints().clone(),
+            g.app.clone(),
             g.settings,
         );
         self.run_task(task)?;

@@ -12,23 +12,23 @@
 //! use twitter_auth_core::oauth1_sign::{ConsumerKey, ConsumerSecret};
 //! use twitter_auth_core::oauth2::AppOnly;
 //! use twitter_auth_core::Endpoints;
-//! use twitter_auth_ureq::{ApiClient, Client};
+//! use twitter_auth_ureq::{ApiClient, Transport};
 //!
 //! # let x = twitter_auth_mock::MockX::start(Default::default())?;
 //! # let (key, secret) = (x.config().apps[0].consumer_key.clone(), x.config().apps[0].consumer_secret.clone());
 //! let endpoints = Endpoints::local(x.base_url())?; // `Endpoints::x()` for the real X
-//! let client = Client::new(endpoints);
+//! let client = Transport::new(endpoints);
 //!
 //! // Any flow step of the core is one `execute`.
 //! let app = AppOnly::new(ConsumerKey::new(key), ConsumerSecret::new(secret));
-//! let bearer = client.execute(app.obtain(client.endpoints())?)?;
+//! let bearer = client.execute(app.obtain()?)?;
 //!
 //! // An API client authorizes every request it sends.
 //! let api = ApiClient::new(client, Credential::AppOnly(bearer));
-//! let url = api.client().endpoints().api_url("2/users/by/username/mock_bob");
+//! let url = api.transport().endpoints().api_url("2/users/by/username/mock_bob");
 //! let answer = api.send(twitter_auth_core::http::Request::get(url.as_str()).body(Vec::new())?)?;
 //! assert_eq!(answer.status(), 200);
-//! assert!(api.client().rate_limit().is_some());
+//! assert!(api.transport().rate_limit().is_some());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -41,24 +41,24 @@
 //! use twitter_auth_core::oauth2::{self, AuthorizeRequest, Scope, Scopes};
 //! use twitter_auth_core::{ClientId, Endpoints, http};
 //! use twitter_auth_std::MemoryStore; // `FileStore::new(dir)` keeps grants between runs
-//! use twitter_auth_ureq::{Client, Grants};
+//! use twitter_auth_ureq::{Transport, Grants};
 //!
 //! # let x = twitter_auth_mock::MockX::start(Default::default())?;
 //! # let id = x.config().app(twitter_auth_mock::DEMO_NATIVE_APP).unwrap().client_id().unwrap();
-//! let client = Client::new(Endpoints::local(x.base_url())?); // `Endpoints::x()` for X
-//! let app = oauth2::Client::public(ClientId::new(id));
+//! let client = Transport::new(Endpoints::local(x.base_url())?); // `Endpoints::x()` for X
+//! let app = oauth2::App::public(ClientId::new(id));
 //! let grants = Grants::new(client.clone(), app.clone(), Arc::new(MemoryStore::new()));
 //!
 //! // A user logs in (keep `pending` in the browser's session); the fake X approves at once and
 //! // redirects to the callback.
 //! let scopes = Scopes::from([Scope::UsersRead, Scope::TweetRead, Scope::OfflineAccess]);
-//! let login = AuthorizeRequest::new(&app, "http://127.0.0.1:8765/callback", scopes)?;
+//! let login = app.authorize("http://127.0.0.1:8765/callback", scopes)?;
 //! let (url, pending) = client.start_login(login); // verifier and state from the OS RNG
 //! # let consent = http::Request::get(url.as_str()).body(Vec::new())?;
 //! # let consent = client.round_trip(&consent, twitter_auth_core::Replay::Safe)?;
 //! # let callback = consent.headers()["location"].to_str()?;
 //! let code = pending.verify_callback(callback, SystemTime::now())?;
-//! let tokens = client.execute(code.exchange(&app, client.endpoints())?)?;
+//! let tokens = client.execute(app.exchange(code)?)?;
 //! let key = UserKey::new("1072250532645998596")?; // the X user id, or the app's own key
 //! grants.login(&key, tokens)?;
 //!
@@ -91,7 +91,7 @@ mod grants;
 
 pub use grants::{Grants, RefreshReport};
 
-/// The RNG [`Client::start_login`] draws from (`rand::rng()`), for callers of
+/// The RNG [`Transport::start_login`] draws from (`rand::rng()`), for callers of
 /// [`AuthorizeRequest::start`] who want no `rand` dependency of their own.
 pub use rand;
 pub use twitter_auth_core;
@@ -153,18 +153,17 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Sends the core's requests: no redirects, every status to the core, timeouts, retries by the
 /// core's [`RetryPolicy`], and the latest [`RateLimit`] kept.
 ///
-/// Clones are cheap and share the connection pool and the rate-limit record: one `Client`
+/// Clones are cheap and share the connection pool and the rate-limit record: one `Transport`
 /// serves every user of an app.
 #[derive(Clone)]
-pub struct Client {
+pub struct Transport {
     agent: ureq::Agent,
-    endpoints: Arc<Endpoints>,
     policy: RetryPolicy,
     clock: Arc<dyn Clock>,
     rate_limit: Arc<Mutex<Option<RateLimit>>>,
 }
 
-impl Client {
+impl Transport {
     /// A client with its own agent: rustls (verified), and each phase of a request bounded:
     /// connect 10 s, send 5 s + 5 s, answer 10 s + body 5 s (35 s at most in all), and no
     /// retries (see [`with_policy`](Self::with_policy)).
@@ -172,7 +171,7 @@ impl Client {
     /// Not ureq's `timeout_global`: with it, ureq resolves the host in a new thread on every
     /// request (about 150 µs each, even on a pooled connection). Name resolution is left to
     /// the system resolver's own timeouts.
-    pub fn new(endpoints: Endpoints) -> Self {
+    pub fn new() -> Self {
         let secs = |s| Some(Duration::from_secs(s));
         let agent = ureq::Agent::config_builder()
             .timeout_connect(secs(10))
@@ -182,15 +181,14 @@ impl Client {
             .timeout_recv_body(secs(5))
             .build()
             .into();
-        Self::with_agent(endpoints, agent)
+        Self::with_agent(agent)
     }
 
     /// A client on the caller's agent (its timeouts and TLS settings are kept; redirects and
     /// status-as-error are turned off per request).
-    pub fn with_agent(endpoints: Endpoints, agent: ureq::Agent) -> Self {
+    pub fn with_agent(agent: ureq::Agent) -> Self {
         Self {
             agent,
-            endpoints: Arc::new(endpoints),
             policy: RetryPolicy::new(),
             clock: Arc::new(SystemClock),
             rate_limit: Arc::new(Mutex::new(None)),
@@ -212,11 +210,6 @@ impl Client {
         self
     }
 
-    /// Where requests go.
-    pub fn endpoints(&self) -> &Endpoints {
-        &self.endpoints
-    }
-
     /// The clock in use.
     pub fn clock(&self) -> &dyn Clock {
         &*self.clock
@@ -227,11 +220,11 @@ impl Client {
         lock(&self.rate_limit).clone()
     }
 
-    /// Starts a login on this client's endpoints and clock, with a verifier and `state` from
+    /// Starts a login on this transport's clock, with a verifier and `state` from
     /// the operating system's RNG (`rand::rng()`): the URL to send the user to, and the
     /// pending login to keep in that browser's session (see [`PendingLogin`]).
     pub fn start_login(&self, request: AuthorizeRequest) -> (Url, PendingLogin) {
-        request.start(&self.endpoints, self.clock.now(), &mut rand::rng())
+        request.start(&mut rand::rng())
     }
 
     /// Runs one flow step: sends its request (retrying as the policy and the step allow) and
@@ -319,10 +312,9 @@ pub(crate) fn failure_of(error: &Error) -> TransportFailure {
     }
 }
 
-impl std::fmt::Debug for Client {
+impl std::fmt::Debug for Transport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client")
-            .field("endpoints", &self.endpoints)
+        f.debug_struct("Transport")
             .field("policy", &self.policy)
             .finish_non_exhaustive()
     }
@@ -333,7 +325,9 @@ impl std::fmt::Debug for Client {
 /// expiry and once after a 401, get one from [`Grants::api`].
 #[derive(Debug)]
 pub struct ApiClient {
-    client: Client,
+    transport: Transport,
+    /// Where `get_json` and `me` resolve paths.
+    endpoints: Arc<Endpoints>,
     kind: Kind,
 }
 
@@ -347,18 +341,25 @@ enum Kind {
 }
 
 impl ApiClient {
-    /// An API client for an OAuth 1.0a or app-only credential (an OAuth 2.0 token set given
-    /// here is used until it expires, never refreshed: see [`Grants`]).
-    pub fn new(client: Client, credential: Credential) -> Self {
+    /// An API client for an OAuth 1.0a or app-only credential of the app at `endpoints` (an
+    /// OAuth 2.0 token set given here is used until it expires, never refreshed: see
+    /// [`Grants`]).
+    pub fn new(transport: Transport, endpoints: &Endpoints, credential: Credential) -> Self {
         Self {
-            client,
+            transport,
+            endpoints: Arc::new(endpoints.clone()),
             kind: Kind::Fixed(Box::new(RwLock::new(credential))),
         }
     }
 
     /// The transport.
-    pub fn client(&self) -> &Client {
-        &self.client
+    pub fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
+    /// The hosts the credential belongs to.
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
     }
 
     /// The credential as it stands (after any refresh or learnt clock offset); `None` for a
@@ -375,15 +376,15 @@ impl ApiClient {
     pub fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
         let credential = match &self.kind {
             Kind::Fixed(credential) => credential,
-            Kind::User(user) => return user.send(&self.client, request),
+            Kind::User(user) => return user.send(&self.transport, request),
         };
-        let clock = &self.client.clock;
+        let clock = &self.transport.clock;
         let mut attempt = 0;
         loop {
             let prepare =
                 || Ok(read(credential).authorized(&request, clock.now(), &mut rand::rng())?);
             let replay = replay_for(&request, &read(credential));
-            let answer = self.client.attempts(prepare, replay)?;
+            let answer = self.transport.attempts(prepare, replay)?;
             let after = write(credential).after_answer(&answer, clock.now(), attempt);
             if after != AfterAnswer::Resign {
                 return Ok(answer); // a fixed token set has nothing to refresh with
@@ -400,13 +401,13 @@ impl ApiClient {
 
     /// `GET {api}/{path}` (e.g. `2/users/by/username/XDevelopers`), X's JSON answer as `T`.
     pub fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, Error> {
-        let request = api::request(self.client.endpoints(), http::Method::GET, path)?;
+        let request = api::request(&self.endpoints, http::Method::GET, path)?;
         self.json(request)
     }
 
     /// Who the user is: `GET 2/users/me` (needs `tweet.read` and `users.read`).
     pub fn me(&self) -> Result<User, Error> {
-        let answer = self.send(api::users_me(self.client.endpoints())?)?;
+        let answer = self.send(api::users_me(&self.endpoints)?)?;
         Ok(api::read_user(&answer)?)
     }
 }

@@ -35,15 +35,13 @@ fn start_login_verify_callback_and_typed_calls() -> Result {
     let client = Client::new(Endpoints::local(mock.base_url())?)
         .with_clock(Arc::new(MockClock(Arc::clone(&mock))));
     let app = mock.config().app(DEMO_WEB_APP).ok_or("the demo web app")?;
-    let web = oauth2::Client::confidential(
+    let web = oauth2::App::confidential(
         ClientId::new(app.client_id().ok_or("OAuth 2.0")?),
         ClientSecret::new(app.client_secret().ok_or("confidential")?),
     );
     let scopes = Scopes::from([Scope::TweetRead, Scope::UsersRead, Scope::OfflineAccess]);
-    let (url, pending) = client.start_login(AuthorizeRequest::new(&web, REDIRECT, scopes.clone())?);
-    let (_, other) = AuthorizeRequest::new(&web, REDIRECT, scopes)?.start(
-        client.endpoints(),
-        client.clock().now(),
+    let (url, pending) = client.start_login(web.authorize(REDIRECT, scopes.clone())?);
+    let (_, other) = web.authorize(REDIRECT, scopes)?.start(client.clock().now(),
         &mut reexported::rng(),
     );
     assert_ne!(pending.state().secret(), other.state().secret());
@@ -56,7 +54,7 @@ fn start_login_verify_callback_and_typed_calls() -> Result {
         .expect_err("a forged state is refused");
     let pending = refused.into_pending().ok_or("the login is kept")?;
     let code = pending.verify_callback(callback, client.clock().now())?;
-    let tokens = client.execute(code.exchange(&web, client.endpoints())?)?;
+    let tokens = client.execute(web.exchange(code)?)?;
     let grants = Grants::new(client, web, Arc::new(MemoryStore::new()));
     let api = grants.login(&UserKey::new("alice")?, tokens)?;
 

@@ -31,7 +31,7 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::{get, post};
 use twitter_auth_core::grant::UserKey;
-use twitter_auth_core::oauth2::{self, AuthorizeRequest, Scope, Scopes, UsersMe};
+use twitter_auth_core::oauth2::{self, AuthorizeRequest, Scope, Scopes, UsersMeExchange};
 use twitter_auth_core::retry::RetryPolicy;
 use twitter_auth_core::{ClientId, ClientSecret, Endpoints, Error as XError};
 use twitter_auth_mock::{Consent, DEMO_WEB_APP, MockConfig, MockX};
@@ -46,7 +46,7 @@ use session::{Session, Sessions, User};
 /// What the handlers share.
 struct App {
     client: Client,
-    oauth2: oauth2::Client,
+    oauth2: oauth2::App,
     grants: Grants,
     redirect_uri: String,
     sessions: Sessions,
@@ -123,7 +123,7 @@ pub fn serve(
             let mock = Arc::new(MockX::start(world)?);
             let client = Client::new(Endpoints::local(mock.base_url())?)
                 .with_clock(Arc::new(MockClock(Arc::clone(&mock))));
-            (client, oauth2::Client::confidential(id, secret), Some(mock))
+            (client, oauth2::App::confidential(id, secret), Some(mock))
         }
         XApp::Registered {
             endpoints,
@@ -131,7 +131,7 @@ pub fn serve(
             secret,
         } => (
             Client::new(*endpoints),
-            oauth2::Client::confidential(id, secret),
+            oauth2::App::confidential(id, secret),
             None,
         ),
     };
@@ -199,7 +199,7 @@ async fn home(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
 
 async fn login(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     let scopes = Scopes::from([Scope::TweetRead, Scope::UsersRead, Scope::OfflineAccess]);
-    let request = match AuthorizeRequest::new(&app.oauth2, &app.redirect_uri, scopes) {
+    let request = match app.oauth2.authorize(&app.redirect_uri, scopes) {
         Ok(request) => request,
         Err(e) => return message(StatusCode::INTERNAL_SERVER_ERROR, "Cannot log in", &e, None),
     };
@@ -255,11 +255,11 @@ async fn callback(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri) -> 
 async fn sign_in(app: &App, code: oauth2::AuthorizedCode) -> Result<User, Error> {
     let tokens = app
         .client
-        .execute(code.exchange(&app.oauth2, app.client.endpoints())?)
+        .execute(app.oauth2.exchange(code)?)
         .await?;
     let me = app
         .client
-        .execute(UsersMe::new(app.client.endpoints(), &tokens)?)
+        .execute(UsersMeExchange::new(app.client.endpoints(), &tokens)?)
         .await?;
     let key = UserKey::new(me.id.as_str())?;
     app.grants.login(&key, tokens).await?;

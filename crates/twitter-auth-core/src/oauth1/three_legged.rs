@@ -3,10 +3,12 @@
 
 use std::time::{Duration, SystemTime};
 
-use oauth1_sign::{ConsumerCredentials, OAuthParams, Token, TokenCredentials, TokenSecret};
+use oauth1_sign::{OAuthParams, Token, TokenCredentials, TokenSecret};
+use rand_core::CryptoRng;
 use subtle::ConstantTimeEq;
 use url::Url;
 
+use super::app::App;
 use super::user::{UserCredentials, age};
 use crate::exchange::build;
 use crate::response::{ensure_success, field, form};
@@ -83,7 +85,8 @@ pub enum AuthorizeKind {
     Authenticate,
 }
 
-/// Step 1: ask X for a request token.
+/// Step 1's options: where X sends the user back, the access asked for, and how long the
+/// pending login lives. [`App::request_token`] takes it (or a bare [`Callback`]).
 #[derive(Clone, Debug)]
 pub struct RequestToken {
     callback: Callback,
@@ -115,32 +118,35 @@ impl RequestToken {
         self
     }
 
-    /// Builds `POST oauth/request_token`, signed by the app alone with `oauth_callback`.
-    ///
-    /// `now` is the timestamp X will check: pass a clock corrected by
-    /// the offset from X's `Date` header (see [`skew`](crate::skew)) if X rejected an earlier one
-    /// (code 135).
-    pub fn exchange(
+    /// See [`App::request_token`].
+    pub(crate) fn exchange<R: CryptoRng + ?Sized>(
         self,
-        app: &ConsumerCredentials,
-        endpoints: &Endpoints,
+        app: &App,
         now: SystemTime,
-        nonce: &str,
+        rng: &mut R,
     ) -> Result<RequestTokenExchange, Error> {
-        let mut url = endpoints.oauth1_url("oauth/request_token");
+        let mut url = app.endpoints().oauth1_url("oauth/request_token");
         if let Some(access) = self.access_type {
             url.query_pairs_mut()
                 .append_pair("x_auth_access_type", access.as_str());
         }
         let mut request = build(http::Method::POST, &url, &[], Vec::new())?;
-        let signer = super::UserSigner::app(app);
-        let oauth = OAuthParams::new(nonce, signer.timestamp(now)).callback(self.callback.as_str());
+        let signer = super::UserSigner::app(app.consumer());
+        let nonce = oauth1_sign::generate_nonce(rng);
+        let oauth =
+            OAuthParams::new(&nonce, signer.timestamp(now)).callback(self.callback.as_str());
         signer.sign_with(&mut request, &oauth)?;
         Ok(RequestTokenExchange {
             request,
             callback: self.callback,
             lifetime: self.lifetime,
         })
+    }
+}
+
+impl From<Callback> for RequestToken {
+    fn from(callback: Callback) -> Self {
+        Self::new(callback)
     }
 }
 
@@ -159,7 +165,7 @@ impl core::fmt::Debug for RequestTokenExchange {
 }
 
 impl Exchange for RequestTokenExchange {
-    type Output = PendingAuthorization;
+    type Output = PendingLogin;
 
     fn request(&self) -> &HttpRequest {
         &self.request
@@ -174,7 +180,7 @@ impl Exchange for RequestTokenExchange {
         self,
         now: SystemTime,
         response: HttpResponse,
-    ) -> Result<PendingAuthorization, Error> {
+    ) -> Result<PendingLogin, Error> {
         ensure_success(&response)?;
         // Form-encoded whatever the Content-Type says (contract §2.1).
         let pairs = form(
@@ -190,7 +196,7 @@ impl Exchange for RequestTokenExchange {
         let secret = non_empty(&pairs, "oauth_token_secret").ok_or(Error::Malformed {
             what: "the request-token answer has no oauth_token_secret",
         })?;
-        Ok(PendingAuthorization {
+        Ok(PendingLogin {
             request_token: TokenCredentials::new(Token::new(token), TokenSecret::new(secret)),
             callback: self.callback.as_str().to_owned(),
             created_at: UnixTime::from_system(now),
@@ -209,21 +215,21 @@ impl Exchange for RequestTokenExchange {
 /// process. A store that keeps it must hand it out once (remove it when loading it).
 ///
 /// ```compile_fail,E0382
-/// # fn f(p: twitter_auth_core::oauth1::PendingAuthorization, now: std::time::SystemTime) {
+/// # fn f(p: twitter_auth_core::oauth1::PendingLogin, now: std::time::SystemTime) {
 /// let first = p.with_pin("1234567", now);
 /// let second = p.with_pin("1234567", now); // `p` was moved by the first callback
 /// # }
 /// ```
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
-#[must_use = "send the user to `authorize_url`, then pass the callback to `on_callback`"]
-pub struct PendingAuthorization {
+#[must_use = "send the user to `App::authorize_url`, then pass the callback to `on_callback`"]
+pub struct PendingLogin {
     request_token: TokenCredentials,
     callback: String,
     created_at: UnixTime,
     lifetime_secs: u64,
 }
 
-impl PendingAuthorization {
+impl PendingLogin {
     /// The request token (public: it is in the authorize URL).
     pub fn request_token(&self) -> &Token {
         &self.request_token.token
@@ -244,14 +250,8 @@ impl PendingAuthorization {
         self.callback == "oob"
     }
 
-    /// The page to send the user to.
-    pub fn authorize_url(&self, endpoints: &Endpoints, kind: AuthorizeKind) -> Url {
-        self.authorize_url_with(endpoints, kind, false, None)
-    }
-
-    /// The page to send the user to, with `force_login=true` (ask for credentials even when
-    /// signed in) and a `screen_name` to prefill.
-    pub fn authorize_url_with(
+    /// See [`App::authorize_url_with`].
+    pub(crate) fn authorize_url_at(
         &self,
         endpoints: &Endpoints,
         kind: AuthorizeKind,
@@ -309,7 +309,7 @@ impl PendingAuthorization {
         self,
         callback: &str,
         now: SystemTime,
-    ) -> Result<VerifiedAuthorization, Error> {
+    ) -> Result<AuthorizedToken, Error> {
         self.check_expiry(now)?;
         let pairs = callback_pairs(callback);
         if let Some(denied) = field(&pairs, "denied") {
@@ -331,20 +331,20 @@ impl PendingAuthorization {
             .ok_or(Error::MissingCallbackParameter {
                 name: "oauth_verifier",
             })?;
-        Ok(VerifiedAuthorization {
+        Ok(AuthorizedToken {
             request_token: self.request_token,
             verifier: Verifier::new(verifier),
         })
     }
 
     /// Step 3 (PIN flow): takes the PIN the user typed (surrounding spaces ignored).
-    pub fn with_pin(self, pin: &str, now: SystemTime) -> Result<VerifiedAuthorization, Error> {
+    pub fn with_pin(self, pin: &str, now: SystemTime) -> Result<AuthorizedToken, Error> {
         self.check_expiry(now)?;
         let pin = pin.trim();
         if pin.is_empty() {
             return Err(Error::MissingCallbackParameter { name: "PIN" });
         }
-        Ok(VerifiedAuthorization {
+        Ok(AuthorizedToken {
             request_token: self.request_token,
             verifier: Verifier::new(pin),
         })
@@ -371,26 +371,26 @@ fn callback_pairs(callback: &str) -> Vec<(String, String)> {
 
 /// The verifier, ready to be traded for the user's access token.
 #[derive(Debug)]
-#[must_use = "call `access_token` to get the user's credentials"]
-pub struct VerifiedAuthorization {
+#[must_use = "pass it to `App::access_token` to get the user's credentials"]
+pub struct AuthorizedToken {
     request_token: TokenCredentials,
     verifier: Verifier,
 }
 
-impl VerifiedAuthorization {
-    /// Step 4: builds `POST oauth/access_token`, signed with the request token and its secret
-    /// and carrying `oauth_verifier`.
-    pub fn access_token(
+impl AuthorizedToken {
+    /// See [`App::access_token`].
+    pub(crate) fn exchange<R: CryptoRng + ?Sized>(
         self,
-        app: &ConsumerCredentials,
-        endpoints: &Endpoints,
+        app: &App,
         now: SystemTime,
-        nonce: &str,
+        rng: &mut R,
     ) -> Result<AccessTokenExchange, Error> {
-        let url = endpoints.oauth1_url("oauth/access_token");
+        let url = app.endpoints().oauth1_url("oauth/access_token");
         let mut request = build(http::Method::POST, &url, &[], Vec::new())?;
-        let signer = super::UserSigner::new(app, &self.request_token);
-        let oauth = OAuthParams::new(nonce, signer.timestamp(now)).verifier(self.verifier.secret());
+        let signer = app.signer(&self.request_token);
+        let nonce = oauth1_sign::generate_nonce(rng);
+        let oauth =
+            OAuthParams::new(&nonce, signer.timestamp(now)).verifier(self.verifier.secret());
         signer.sign_with(&mut request, &oauth)?;
         Ok(AccessTokenExchange {
             request,
@@ -407,7 +407,7 @@ impl VerifiedAuthorization {
 #[must_use = "send the request, then call `finish` with the response"]
 pub struct AccessTokenExchange {
     request: HttpRequest,
-    verified: VerifiedAuthorization,
+    verified: AuthorizedToken,
 }
 
 impl core::fmt::Debug for AccessTokenExchange {
@@ -419,16 +419,18 @@ impl core::fmt::Debug for AccessTokenExchange {
 impl AccessTokenExchange {
     /// Signs the same step again with a fresh nonce and X's clock (`skew` from the rejected
     /// answer): only after X rejected the timestamp, when the verifier is provably unspent.
-    pub fn resign(
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Sign`] if signing fails.
+    pub fn resign<R: CryptoRng + ?Sized>(
         self,
-        app: &ConsumerCredentials,
-        endpoints: &Endpoints,
+        app: &App,
         skew: crate::skew::ClockSkew,
         now: SystemTime,
-        nonce: &str,
+        rng: &mut R,
     ) -> Result<Self, Error> {
-        self.verified
-            .access_token(app, endpoints, skew.apply(now), nonce)
+        self.verified.exchange(app, skew.apply(now), rng)
     }
 }
 

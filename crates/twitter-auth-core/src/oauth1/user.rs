@@ -5,6 +5,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::header::{AUTHORIZATION, CONTENT_TYPE};
 use oauth1_sign::{ConsumerCredentials, OAuthParams, Request, Signer, TokenCredentials};
+use rand_core::CryptoRng;
+use subtle::ConstantTimeEq as _;
+
+use super::app::App;
 
 use crate::exchange::build;
 use crate::response::{ensure_success, json};
@@ -29,19 +33,21 @@ pub struct UserCredentials {
 ///
 /// ```
 /// use std::time::{Duration, UNIX_EPOCH};
+/// use rand::SeedableRng as _;
 /// use twitter_auth_core::oauth1::UserSigner;
 /// use twitter_auth_core::oauth1_sign::{ConsumerCredentials, ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret};
 ///
 /// let app = ConsumerCredentials::new(ConsumerKey::new("ck"), ConsumerSecret::new("cs"));
 /// let user = TokenCredentials::new(Token::new("t"), TokenSecret::new("ts"));
 /// let mut signer = UserSigner::new(&app, &user);
+/// let mut rng = rand::rngs::StdRng::seed_from_u64(7); // in an app: `rand::rng()`
 /// let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
 ///
 /// // A JSON post: only the URL's query and the protocol parameters are signed.
 /// let mut request = http::Request::post("https://api.x.com/2/tweets")
 ///     .header("content-type", "application/json")
 ///     .body(br#"{"text":"hello"}"#.to_vec())?;
-/// signer.sign(&mut request, now, "nonce")?;
+/// signer.sign(&mut request, now, &mut rng)?;
 /// assert!(request.headers()["authorization"].to_str()?.starts_with("OAuth oauth_consumer_key=\"ck\""));
 ///
 /// // X answers 401 with code 135 and its own Date: learn the offset, sign again, send again.
@@ -50,9 +56,9 @@ pub struct UserCredentials {
 ///     .header("date", "Tue, 14 Nov 2023 22:14:20 GMT")
 ///     .body(br#"{"errors":[{"code":135,"message":"Timestamp out of bounds."}]}"#.to_vec())?;
 /// if signer.learn_clock(&rejected, now) {
-///     signer.sign(&mut request, now, "nonce2")?;
+///     signer.sign(&mut request, now, &mut rng)?;
 /// }
-/// assert_eq!(signer.clock_offset(), 60);
+/// assert_eq!(signer.skew().seconds(), 60);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug)]
@@ -79,27 +85,18 @@ impl UserSigner {
         }
     }
 
-    /// Applies `seconds` (X's clock minus the local one) to every later timestamp.
+    /// Applies a measured [`ClockSkew`](crate::skew::ClockSkew) (X's clock minus the local one)
+    /// to every later timestamp. [`learn_clock`](Self::learn_clock) sets it from X's answer.
     #[must_use]
-    pub const fn with_clock_offset(mut self, seconds: i64) -> Self {
-        self.offset = seconds;
+    pub const fn with_skew(mut self, skew: crate::skew::ClockSkew) -> Self {
+        self.offset = skew.seconds();
         self
     }
 
-    /// Sets the offset to X's clock in place.
-    pub const fn set_clock_offset(&mut self, seconds: i64) {
-        self.offset = seconds;
-    }
-
-    /// The offset to X's clock, in seconds.
-    pub const fn clock_offset(&self) -> i64 {
-        self.offset
-    }
-
-    /// Applies a measured [`ClockSkew`](crate::skew::ClockSkew) to every later timestamp.
+    /// The offset to X's clock now applied.
     #[must_use]
-    pub const fn with_skew(self, skew: crate::skew::ClockSkew) -> Self {
-        self.with_clock_offset(skew.seconds())
+    pub const fn skew(&self) -> crate::skew::ClockSkew {
+        crate::skew::ClockSkew::from_seconds(self.offset)
     }
 
     /// After X rejected a request's timestamp (v1.1 error 135), learns X's clock from the
@@ -129,13 +126,20 @@ impl UserSigner {
     ///
     /// The URL's query is signed, and the body when its `Content-Type` is
     /// `application/x-www-form-urlencoded`; JSON and multipart bodies are not signed.
-    pub fn sign(
+    ///
+    /// `oauth_nonce` is drawn from `rng`, a cryptographically secure RNG.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Sign`] if the request cannot be signed (a URL or body it cannot parse).
+    pub fn sign<R: CryptoRng + ?Sized>(
         &self,
         request: &mut HttpRequest,
         now: SystemTime,
-        nonce: &str,
+        rng: &mut R,
     ) -> Result<(), Error> {
-        self.sign_with(request, &OAuthParams::new(nonce, self.timestamp(now)))
+        let nonce = oauth1_sign::generate_nonce(rng);
+        self.sign_with(request, &OAuthParams::new(&nonce, self.timestamp(now)))
     }
 
     pub(crate) fn sign_with(
@@ -174,33 +178,33 @@ pub struct V1User {
 /// `GET 1.1/account/verify_credentials.json`, signed in user context: proves the credentials
 /// work and says whose they are.
 #[must_use = "send the request, then call `finish` with the response"]
-pub struct VerifyCredentials {
+pub struct VerifyCredentialsExchange {
     request: HttpRequest,
 }
 
-impl VerifyCredentials {
+impl VerifyCredentialsExchange {
     /// Builds the signed request (`include_entities=false&skip_status=true`, as twurl sends).
-    pub fn new(
+    pub(crate) fn new<R: CryptoRng + ?Sized>(
         endpoints: &Endpoints,
         signer: &UserSigner,
         now: SystemTime,
-        nonce: &str,
+        rng: &mut R,
     ) -> Result<Self, Error> {
         let mut url = endpoints.api_url("1.1/account/verify_credentials.json");
         url.set_query(Some("include_entities=false&skip_status=true"));
         let mut request = build(http::Method::GET, &url, &[], Vec::new())?;
-        signer.sign(&mut request, now, nonce)?;
+        signer.sign(&mut request, now, rng)?;
         Ok(Self { request })
     }
 }
 
-impl core::fmt::Debug for VerifyCredentials {
+impl core::fmt::Debug for VerifyCredentialsExchange {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        crate::oauth2::debug_exchange(f, "VerifyCredentials", &self.request)
+        crate::oauth2::debug_exchange(f, "VerifyCredentialsExchange", &self.request)
     }
 }
 
-impl Exchange for VerifyCredentials {
+impl Exchange for VerifyCredentialsExchange {
     type Output = V1User;
 
     fn request(&self) -> &HttpRequest {
@@ -240,25 +244,22 @@ pub(crate) fn age(now: SystemTime, created: crate::UnixTime) -> Duration {
 
 /// `POST 1.1/oauth/invalidate_token`: revokes a user's access token, signed with that token.
 #[must_use = "send the request, then call `finish` with the response"]
-pub struct InvalidateToken {
+pub struct InvalidateTokenExchange {
     request: HttpRequest,
     token: oauth1_sign::Token,
 }
 
-impl InvalidateToken {
-    /// Builds the request, signed in user context with the token to invalidate. Pass a `now`
-    /// corrected by [`ClockSkew::apply`](crate::skew::ClockSkew::apply) once X has rejected a
-    /// timestamp.
-    pub fn new(
-        endpoints: &Endpoints,
-        app: &ConsumerCredentials,
+impl InvalidateTokenExchange {
+    /// See [`App::invalidate_token`].
+    pub(crate) fn new<R: CryptoRng + ?Sized>(
+        app: &App,
         token: &TokenCredentials,
         now: SystemTime,
-        nonce: &str,
+        rng: &mut R,
     ) -> Result<Self, Error> {
-        let url = endpoints.api_url("1.1/oauth/invalidate_token");
+        let url = app.endpoints().api_url("1.1/oauth/invalidate_token");
         let mut request = build(http::Method::POST, &url, &[], Vec::new())?;
-        UserSigner::new(app, token).sign(&mut request, now, nonce)?;
+        app.signer(token).sign(&mut request, now, rng)?;
         Ok(Self {
             request,
             token: token.token.clone(),
@@ -266,13 +267,13 @@ impl InvalidateToken {
     }
 }
 
-impl core::fmt::Debug for InvalidateToken {
+impl core::fmt::Debug for InvalidateTokenExchange {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        crate::oauth2::debug_exchange(f, "InvalidateToken", &self.request)
+        crate::oauth2::debug_exchange(f, "InvalidateTokenExchange", &self.request)
     }
 }
 
-impl Exchange for InvalidateToken {
+impl Exchange for InvalidateTokenExchange {
     type Output = ();
 
     fn request(&self) -> &HttpRequest {
@@ -295,7 +296,8 @@ impl Exchange for InvalidateToken {
             response.body(),
             "invalidate_token did not echo an access_token",
         )?;
-        if body.access_token == self.token.as_str() {
+        // Constant time, as every comparison of a secret.
+        if bool::from(body.access_token.as_bytes().ct_eq(self.token.as_str().as_bytes())) {
             Ok(())
         } else {
             Err(Error::Malformed {

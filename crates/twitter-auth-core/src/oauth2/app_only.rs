@@ -5,6 +5,7 @@ use std::time::SystemTime;
 
 use http::header::{AUTHORIZATION, CONTENT_TYPE};
 use http::{HeaderValue, Method};
+use rand_core::CryptoRng;
 use subtle::ConstantTimeEq as _;
 
 use super::client::{
@@ -28,13 +29,13 @@ const TOKEN_CONTENT_TYPE: &str = "application/x-www-form-urlencoded;charset=UTF-
 /// ```
 /// use twitter_auth_core::oauth2::AppOnly;
 /// use twitter_auth_core::oauth1_sign::{ConsumerKey, ConsumerSecret};
-/// use twitter_auth_core::{Endpoints, Exchange};
+/// use twitter_auth_core::Exchange;
 ///
 /// let app = AppOnly::new(
 ///     ConsumerKey::new("xvz1evFS4wEEPTGEFPHBog"),
 ///     ConsumerSecret::new("L8qq9PZyRg6ieKGEKhZolGC0vJWLw8iEJ88DRdyOg"),
 /// );
-/// let step = app.obtain(&Endpoints::x())?;
+/// let step = app.obtain()?;
 /// assert_eq!(step.request().uri(), "https://api.x.com/oauth2/token");
 /// assert_eq!(step.request().body(), b"grant_type=client_credentials");
 /// # Ok::<(), twitter_auth_core::Error>(())
@@ -42,15 +43,30 @@ const TOKEN_CONTENT_TYPE: &str = "application/x-www-form-urlencoded;charset=UTF-
 #[derive(Clone, Debug)]
 pub struct AppOnly {
     consumer: ConsumerCredentials,
+    endpoints: Endpoints,
 }
 
 impl AppOnly {
-    /// The app's API key ("consumer key") and API key secret.
+    /// The app's API key ("consumer key") and API key secret, at X's hosts.
     #[must_use]
-    pub const fn new(key: ConsumerKey, secret: ConsumerSecret) -> Self {
+    pub fn new(key: ConsumerKey, secret: ConsumerSecret) -> Self {
         Self {
             consumer: ConsumerCredentials::new(key, secret),
+            endpoints: Endpoints::x(),
         }
+    }
+
+    /// The same app at other hosts (default: [`Endpoints::x`]).
+    #[must_use]
+    pub fn with_endpoints(mut self, endpoints: Endpoints) -> Self {
+        self.endpoints = endpoints;
+        self
+    }
+
+    /// The hosts this app talks to.
+    #[must_use]
+    pub const fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
     }
 
     /// The app's credentials.
@@ -77,18 +93,18 @@ impl AppOnly {
     /// # Errors
     ///
     /// [`Error::InvalidUrl`] if the request cannot be built.
-    pub fn obtain(&self, endpoints: &Endpoints) -> Result<ObtainBearer, Error> {
+    pub fn obtain(&self) -> Result<BearerExchange, Error> {
         let headers = [
             (AUTHORIZATION, self.basic()?),
             (CONTENT_TYPE, HeaderValue::from_static(TOKEN_CONTENT_TYPE)),
         ];
         let request = build(
             Method::POST,
-            &endpoints.api_url("oauth2/token"),
+            &self.endpoints.api_url("oauth2/token"),
             &headers,
             b"grant_type=client_credentials".to_vec(),
         )?;
-        Ok(ObtainBearer { request })
+        Ok(BearerExchange { request })
     }
 
     /// Invalidates `bearer` the way X's application-only guide does (contract §3.3): `POST
@@ -103,11 +119,7 @@ impl AppOnly {
     /// # Errors
     ///
     /// [`Error::InvalidUrl`] if the request cannot be built.
-    pub fn invalidate_basic(
-        &self,
-        endpoints: &Endpoints,
-        bearer: &AppOnlyBearer,
-    ) -> Result<InvalidateBearer, Error> {
+    pub fn invalidate_basic(&self, bearer: &AppOnlyBearer) -> Result<InvalidateBearerExchange, Error> {
         let headers = [
             (AUTHORIZATION, self.basic()?),
             (CONTENT_TYPE, HeaderValue::from_static(FORM_CONTENT_TYPE)),
@@ -117,11 +129,11 @@ impl AppOnly {
             .into_body();
         let request = build(
             Method::POST,
-            &endpoints.api_url("oauth2/invalidate_token"),
+            &self.endpoints.api_url("oauth2/invalidate_token"),
             &headers,
             body,
         )?;
-        Ok(InvalidateBearer {
+        Ok(InvalidateBearerExchange {
             request,
             token: bearer.token.clone(),
             replay: Replay::Safe,
@@ -132,34 +144,34 @@ impl AppOnly {
     /// {api}/oauth2/invalidate_token?access_token=<token>`, no body, signed with OAuth 1.0a by
     /// the app's consumer credentials and the **app owner's** access token (`owner`).
     ///
-    /// `now` is the signature's timestamp and `nonce` its `oauth_nonce` (draw it with
-    /// [`oauth1_sign::generate_nonce`](crate::oauth1_sign::generate_nonce)).
+    /// `now` is the signature's timestamp; its `oauth_nonce` is drawn from `rng`, a
+    /// cryptographically secure RNG (`rand::rng()`, re-exported by the adapters).
     ///
     /// # Errors
     ///
     /// [`Error::Sign`] if signing fails; [`Error::InvalidUrl`] if the request cannot be built.
-    pub fn invalidate_signed(
+    pub fn invalidate_signed<R: CryptoRng + ?Sized>(
         &self,
-        endpoints: &Endpoints,
         bearer: &AppOnlyBearer,
         owner: &TokenCredentials,
         now: SystemTime,
-        nonce: &str,
-    ) -> Result<InvalidateBearer, Error> {
-        let mut url = endpoints.api_url("oauth2/invalidate_token");
+        rng: &mut R,
+    ) -> Result<InvalidateBearerExchange, Error> {
+        let mut url = self.endpoints.api_url("oauth2/invalidate_token");
         let query = Form::new()
             .with("access_token", bearer.token.secret())
             .into_string();
         url.set_query(Some(&query));
         let signer = Signer::new(&self.consumer, Some(owner));
-        let params = OAuthParams::new(nonce, UnixTime::from_system(now).as_secs());
+        let nonce = oauth1_sign::generate_nonce(rng);
+        let params = OAuthParams::new(&nonce, UnixTime::from_system(now).as_secs());
         let header = signer.authorization(&Request::new("POST", url.as_str()), &params)?;
-        let mut header = HeaderValue::from_str(&header).map_err(|_| Error::InvalidUrl {
-            reason: "an Authorization header value is not valid HTTP",
+        let mut header = HeaderValue::from_str(&header).map_err(|_| Error::Malformed {
+            what: "the signed Authorization header is not a valid header value",
         })?;
         header.set_sensitive(true);
         let request = build(Method::POST, &url, &[(AUTHORIZATION, header)], Vec::new())?;
-        Ok(InvalidateBearer {
+        Ok(InvalidateBearerExchange {
             request,
             token: bearer.token.clone(),
             // Signed: a nonce must not repeat, so a retry needs a new signature.
@@ -176,6 +188,8 @@ impl AppOnly {
 #[derive(Clone, Debug)]
 pub struct AppOnlyBearer {
     token: BearerToken,
+    /// `Bearer <token>`, built and checked once.
+    authorization: HeaderValue,
 }
 
 impl AppOnlyBearer {
@@ -186,11 +200,14 @@ impl AppOnlyBearer {
     /// [`Error::InvalidToken`] if it cannot go in an `Authorization` header (empty, or not
     /// visible ASCII).
     pub fn new(token: BearerToken) -> Result<Self, Error> {
-        if is_bearer_token(token.secret()) {
-            Ok(Self { token })
-        } else {
-            Err(Error::InvalidToken)
+        if !is_bearer_token(token.secret()) {
+            return Err(Error::InvalidToken);
         }
+        let authorization = bearer_authorization(token.secret())?;
+        Ok(Self {
+            token,
+            authorization,
+        })
     }
 
     /// The token.
@@ -202,10 +219,7 @@ impl AppOnlyBearer {
     /// `Bearer <token>`, marked sensitive.
     #[must_use]
     pub fn authorization_header(&self) -> HeaderValue {
-        // Checked at construction, so this cannot fail; an unusable header is the total
-        // fallback (X would answer 401).
-        bearer_authorization(self.token.secret())
-            .unwrap_or_else(|_| HeaderValue::from_static("Bearer"))
+        self.authorization.clone()
     }
 }
 
@@ -224,13 +238,13 @@ impl<'de> serde::Deserialize<'de> for AppOnlyBearer {
 /// The round trip of [`AppOnly::obtain`]; yields the app's bearer token. Safe to replay: X
 /// answers with the same token.
 #[must_use = "an exchange does nothing until its request is sent and finish is called"]
-pub struct ObtainBearer {
+pub struct BearerExchange {
     request: HttpRequest,
 }
 
-impl fmt::Debug for ObtainBearer {
+impl fmt::Debug for BearerExchange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        debug_exchange(f, "ObtainBearer", &self.request)
+        debug_exchange(f, "BearerExchange", &self.request)
     }
 }
 
@@ -240,7 +254,7 @@ struct BearerResponse {
     access_token: Option<BearerToken>,
 }
 
-impl Exchange for ObtainBearer {
+impl Exchange for BearerExchange {
     type Output = AppOnlyBearer;
 
     fn request(&self) -> &HttpRequest {
@@ -273,15 +287,15 @@ impl Exchange for ObtainBearer {
 /// The round trip of [`AppOnly::invalidate_basic`] and [`AppOnly::invalidate_signed`]. Safe
 /// to replay (invalidating twice leaves the token invalid).
 #[must_use = "an exchange does nothing until its request is sent and finish is called"]
-pub struct InvalidateBearer {
+pub struct InvalidateBearerExchange {
     request: HttpRequest,
     token: BearerToken,
     replay: Replay,
 }
 
-impl fmt::Debug for InvalidateBearer {
+impl fmt::Debug for InvalidateBearerExchange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        debug_exchange(f, "InvalidateBearer", &self.request)
+        debug_exchange(f, "InvalidateBearerExchange", &self.request)
     }
 }
 
@@ -290,7 +304,7 @@ struct InvalidateResponse {
     access_token: Option<BearerToken>,
 }
 
-impl Exchange for InvalidateBearer {
+impl Exchange for InvalidateBearerExchange {
     type Output = ();
 
     fn request(&self) -> &HttpRequest {

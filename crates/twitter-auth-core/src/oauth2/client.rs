@@ -1,5 +1,6 @@
-//! Who is asking: an OAuth 2.0 client's identity, how it authenticates at X's token and revoke
-//! endpoints (contract §4.4), and the encoders those requests share.
+//! Who is asking: an OAuth 2.0 app's identity and X's hosts, how it authenticates at X's token
+//! and revoke endpoints (contract §4.4), the steps it builds, and the encoders those requests
+//! share.
 
 use core::fmt;
 
@@ -9,10 +10,18 @@ use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName};
 use http::{HeaderValue, Method};
 use zeroize::Zeroizing;
 
+use super::pkce_login::{AuthorizeRequest, AuthorizedCode, CodeExchange};
+use super::revoke::{RevokeExchange, RevokeToken};
+use super::scope::Scopes;
+use super::token::{RefreshExchange, TokenSet};
+use super::users_me::UsersMeExchange;
 use crate::exchange::{FORM_CONTENT_TYPE, build};
-use crate::{ClientId, ClientSecret, Error, HttpRequest};
+use crate::{ClientId, ClientSecret, Endpoints, Error, HttpRequest};
 
-/// An OAuth 2.0 client as X's developer portal registers it.
+/// An OAuth 2.0 app as X's developer portal registers it (its client id, and its secret if it
+/// is confidential), with the hosts it talks to: every step of the flow is one of its methods
+/// ([`authorize`](Self::authorize), [`exchange`](Self::exchange), [`refresh`](Self::refresh),
+/// [`revoke`](Self::revoke), [`users_me`](Self::users_me)).
 ///
 /// - **Public** (Native App, Single Page App): no secret; `client_id` travels in the body of
 ///   every token and revoke request.
@@ -24,27 +33,122 @@ use crate::{ClientId, ClientSecret, Error, HttpRequest};
 /// Choosing the wrong kind is the classic X failure: 401 `unauthorized_client` "Missing valid
 /// authorization header".
 ///
+/// It talks to X's own hosts ([`Endpoints::x`]) unless [`with_endpoints`](Self::with_endpoints)
+/// names others (a fake X on a loopback port, for instance).
+///
 /// `Debug` redacts the secret.
+///
+/// ```
+/// use twitter_auth_core::oauth2::{App, Scope, Scopes};
+/// use twitter_auth_core::ClientId;
+/// use rand::SeedableRng as _;
+///
+/// let app = App::public(ClientId::new("rG9n6402A3dbUJKzXTNX4oWHJ"));
+/// let login = app.authorize("https://app.example/cb", Scopes::from([Scope::UsersRead]))?;
+/// let mut rng = rand::rngs::StdRng::seed_from_u64(7); // in an app: `rand::rng()`
+/// let (url, _pending) = login.start(std::time::SystemTime::now(), &mut rng);
+/// assert!(url.as_str().starts_with("https://x.com/i/oauth2/authorize?"));
+/// # Ok::<(), twitter_auth_core::Error>(())
+/// ```
 #[derive(Clone, Debug)]
-pub struct Client {
+pub struct App {
     id: ClientId,
     secret: Option<ClientSecret>,
+    endpoints: Endpoints,
 }
 
-impl Client {
-    /// A public client: PKCE only, no secret.
+impl App {
+    /// A public client (Native App, Single Page App): PKCE only, no secret.
     #[must_use]
-    pub const fn public(id: ClientId) -> Self {
-        Self { id, secret: None }
+    pub fn public(id: ClientId) -> Self {
+        Self {
+            id,
+            secret: None,
+            endpoints: Endpoints::x(),
+        }
     }
 
-    /// A confidential client, which authenticates with its secret.
+    /// A confidential client (Web App, Automated App or Bot), which authenticates with its
+    /// secret.
     #[must_use]
-    pub const fn confidential(id: ClientId, secret: ClientSecret) -> Self {
+    pub fn confidential(id: ClientId, secret: ClientSecret) -> Self {
         Self {
             id,
             secret: Some(secret),
+            endpoints: Endpoints::x(),
         }
+    }
+
+    /// The same app at other hosts (default: [`Endpoints::x`]).
+    #[must_use]
+    pub fn with_endpoints(mut self, endpoints: Endpoints) -> Self {
+        self.endpoints = endpoints;
+        self
+    }
+
+    /// The hosts this app talks to.
+    #[must_use]
+    pub const fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
+    }
+
+    /// Step 1 of a login: what the authorize URL asks for, returning to `redirect_uri` with
+    /// `scopes`; [`AuthorizeRequest::start`] draws the PKCE verifier and `state` and gives the
+    /// URL with the [`PendingLogin`](super::PendingLogin) to keep.
+    ///
+    /// `redirect_uri` is sent exactly as given: X compares it with the registered callback
+    /// character for character (trailing slash included), and the code exchange repeats it.
+    /// X requires at least one scope; `/2/users/me` needs `tweet.read` and `users.read`, and a
+    /// refresh token needs `offline.access`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidUrl`] if `redirect_uri` is not an absolute URL, or has a fragment (RFC
+    /// 6749 §3.1.2); [`Error::Misuse`] if `scopes` is empty.
+    pub fn authorize(&self, redirect_uri: &str, scopes: Scopes) -> Result<AuthorizeRequest, Error> {
+        AuthorizeRequest::new(self, redirect_uri, scopes)
+    }
+
+    /// Trades the code of a callback for the user's tokens (RFC 6749 §4.1.3 with RFC 7636
+    /// §4.5): `POST {api}/2/oauth2/token`, `code`, `grant_type=authorization_code`,
+    /// `redirect_uri`, `code_verifier`, authenticated as this app.
+    ///
+    /// # Errors
+    ///
+    /// [`Misuse::ClientMismatch`](crate::Misuse::ClientMismatch) if this is not the app that started the login (another id, or
+    /// public where it was confidential or the reverse: X would answer `unauthorized_client`).
+    pub fn exchange(&self, code: AuthorizedCode) -> Result<CodeExchange, Error> {
+        code.into_exchange(self)
+    }
+
+    /// Refreshes `tokens` (RFC 6749 §6): `POST {api}/2/oauth2/token`,
+    /// `grant_type=refresh_token`. X rotates the refresh token: the old one stops working once
+    /// X has answered.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoRefreshToken`] when `tokens` has none (the login did not ask for
+    /// `offline.access`).
+    pub fn refresh(&self, tokens: &TokenSet) -> Result<RefreshExchange, Error> {
+        super::token::refresh(self, tokens)
+    }
+
+    /// Revokes a token (RFC 7009): `POST {api}/2/oauth2/revoke`, `token`, `token_type_hint`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidUrl`] if the request cannot be built.
+    pub fn revoke(&self, token: RevokeToken<'_>) -> Result<RevokeExchange, Error> {
+        super::revoke::revoke(self, token)
+    }
+
+    /// `GET {api}/2/users/me` with the user's access token: whose the tokens are.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidUrl`] if the request cannot be built.
+    pub fn users_me(&self, tokens: &TokenSet) -> Result<UsersMeExchange, Error> {
+        UsersMeExchange::bearer(&self.endpoints, tokens)
     }
 
     /// The client id.
@@ -93,9 +197,9 @@ pub(crate) fn bearer_authorization(token: &str) -> Result<HeaderValue, Error> {
 }
 
 fn sensitive(value: &str) -> Result<HeaderValue, Error> {
-    let mut value = HeaderValue::from_str(value).map_err(|_| Error::InvalidUrl {
-        reason: "an Authorization header value is not valid HTTP",
-    })?;
+    // Callers pass visible ASCII (checked tokens, base64); anything else is a token that
+    // should have been refused when it was made.
+    let mut value = HeaderValue::from_str(value).map_err(|_| Error::InvalidToken)?;
     value.set_sensitive(true);
     Ok(value)
 }

@@ -3,12 +3,12 @@
 //!
 //! # Contents
 //!
-//! - [`AppOnly`] → [`ObtainBearer`] → [`AppOnlyBearer`]; [`AppOnly::invalidate_signed`] /
-//!   [`AppOnly::invalidate_basic`] → [`InvalidateBearer`] (contract §3).
+//! - [`AppOnly`] → [`BearerExchange`] → [`AppOnlyBearer`]; [`AppOnly::invalidate_signed`] /
+//!   [`AppOnly::invalidate_basic`] → [`InvalidateBearerExchange`] (contract §3).
 //! - [`Client`] (public or confidential), [`Scope`] and [`Scopes`] (§4.8).
 //! - [`AuthorizeRequest`] → [`PendingLogin`] → [`AuthorizedCode`] → [`CodeExchange`] →
 //!   [`TokenSet`] (§4.2–4.5), then [`refresh`] → [`RefreshExchange`] (§4.6), [`revoke`] →
-//!   [`RevokeExchange`] (§4.7), and [`UsersMe`] → [`User`] (§5).
+//!   [`RevokeExchange`] (§4.7), and [`UsersMeExchange`] → [`User`] (§5).
 //!
 //! ```text
 //!  AuthorizeRequest ──start(now, rng)──▶ (authorize URL, PendingLogin)   serde: keep it in
@@ -31,7 +31,7 @@
 //! use std::time::{Duration, UNIX_EPOCH};
 //! use rand::SeedableRng as _;
 //! use twitter_auth_core::oauth2::{
-//!     self, AuthorizeRequest, Client, Freshness, PendingLogin, RevokeToken, Scope, Scopes, UsersMe,
+//!     self, AuthorizeRequest, Client, Freshness, PendingLogin, RevokeToken, Scope, Scopes, UsersMeExchange,
 //! };
 //! use twitter_auth_core::{ClientId, Endpoints, Exchange, Replay};
 //!
@@ -43,8 +43,8 @@
 //! // 1. Send the user to X's consent page; keep the pending login in the browser's session
 //! //    (server-side under a random session id in an HttpOnly cookie; never keyed by state).
 //! let scopes = Scopes::from([Scope::TweetRead, Scope::UsersRead, Scope::OfflineAccess]);
-//! let (url, pending) = AuthorizeRequest::new(&client, "https://app.example/cb", scopes)?
-//!     .start(&endpoints, now, &mut rng);
+//! let (url, pending) = client.authorize("https://app.example/cb", scopes)?
+//!     .start(now, &mut rng);
 //! assert!(url.as_str().starts_with(
 //!     "https://x.com/i/oauth2/authorize?response_type=code&client_id=rG9n6402A3dbUJKzXTNX4oWHJ\
 //!      &redirect_uri=https%3A%2F%2Fapp.example%2Fcb&scope=tweet.read%20users.read%20offline.access&state="
@@ -60,17 +60,17 @@
 //! let code = pending.verify_callback(&callback, now + Duration::from_secs(20))?;
 //!
 //! // 3. Exchange the code at once (it lives 30 s; the request is never replayed).
-//! let step = code.exchange(&client, &endpoints)?;
+//! let step = client.exchange(code)?;
 //! assert_eq!(step.request().uri(), "https://api.x.com/2/oauth2/token");
 //! assert_eq!(step.replay(), Replay::Never);
 //! # let answer = http::Response::builder().status(200).body(
 //! #     br#"{"token_type":"bearer","expires_in":7200,"access_token":"YXQ","scope":"tweet.read users.read offline.access","refresh_token":"cnQ"}"#.to_vec())?;
 //! let tokens = step.finish(now, answer)?;
-//! assert_eq!(tokens.status(now, oauth2::DEFAULT_REFRESH_MARGIN), Freshness::Fresh);
+//! assert_eq!(tokens.freshness(now, oauth2::DEFAULT_REFRESH_MARGIN), Freshness::Fresh);
 //! assert_eq!(tokens.authorization_header(), "Bearer YXQ");
 //!
 //! // 4. Whose token is it?
-//! let step = UsersMe::new(&endpoints, &tokens)?;
+//! let step = UsersMeExchange::new(&endpoints, &tokens)?;
 //! assert_eq!(step.request().uri(), "https://api.x.com/2/users/me");
 //! # let answer = http::Response::builder().status(200).body(
 //! #     br#"{"data":{"id":"1072250532645998596","name":"Tweepy Testing","username":"TweepyDev"}}"#.to_vec())?;
@@ -79,8 +79,8 @@
 //!
 //! // 5. Two hours later: refresh. The answer replaces the set (persist it before use).
 //! let later = now + Duration::from_secs(7200);
-//! assert_eq!(tokens.status(later, oauth2::DEFAULT_REFRESH_MARGIN), Freshness::Expired);
-//! let step = oauth2::refresh(&client, &endpoints, &tokens)?;
+//! assert_eq!(tokens.freshness(later, oauth2::DEFAULT_REFRESH_MARGIN), Freshness::Expired);
+//! let step = client.refresh(&tokens)?;
 //! assert_eq!(step.request().body(), b"refresh_token=cnQ&grant_type=refresh_token&client_id=rG9n6402A3dbUJKzXTNX4oWHJ");
 //! # let answer = http::Response::builder().status(200).body(
 //! #     br#"{"token_type":"bearer","expires_in":7200,"access_token":"YXQy","scope":"tweet.read users.read offline.access","refresh_token":"cnQy"}"#.to_vec())?;
@@ -88,7 +88,7 @@
 //!
 //! // 6. Log out: revoke the refresh token.
 //! let refresh_token = tokens.refresh_token().ok_or("no refresh token")?;
-//! let step = oauth2::revoke(&client, &endpoints, RevokeToken::Refresh(refresh_token))?;
+//! let step = client.revoke(RevokeToken::Refresh(refresh_token))?;
 //! assert_eq!(step.request().uri(), "https://api.x.com/2/oauth2/revoke");
 //! # let answer = http::Response::builder().status(200).body(br#"{"revoked":true}"#.to_vec())?;
 //! step.finish(later, answer)?;
@@ -111,7 +111,7 @@
 //! let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
 //!
 //! // 1. Ask for the app's bearer token (X returns the same one until it is invalidated).
-//! let step = app.obtain(&endpoints)?;
+//! let step = app.obtain()?;
 //! assert_eq!(step.request().uri(), "https://api.x.com/oauth2/token");
 //! assert_eq!(
 //!     step.request().headers()["authorization"],
@@ -127,7 +127,7 @@
 //!
 //! // 3. Invalidate it (X's application-only guide variant; see `invalidate_signed` for the
 //! //    API reference's OAuth 1.0a one).
-//! let step = app.invalidate_basic(&endpoints, &bearer)?;
+//! let step = app.invalidate_basic(&bearer)?;
 //! assert_eq!(step.request().body(), b"access_token=AAAA%252FAAA%253DAAAAAAAA");
 //! # let answer = http::Response::builder().status(200).body(
 //! #     br#"{"access_token":"AAAA%2FAAA%3DAAAAAAAA"}"#.to_vec())?;
@@ -152,14 +152,14 @@ mod scope;
 mod token;
 pub(crate) mod users_me;
 
-pub use app_only::{AppOnly, AppOnlyBearer, InvalidateBearer, ObtainBearer};
-pub use client::Client;
+pub use app_only::{AppOnly, AppOnlyBearer, BearerExchange, InvalidateBearerExchange};
+pub use client::App;
 pub(crate) use client::debug_exchange;
 pub use pkce_login::{
     AuthorizeRequest, AuthorizedCode, CallbackRefused, CodeExchange, DEFAULT_LIFETIME,
     PendingLogin, callback_state,
 };
-pub use revoke::{RevokeExchange, RevokeToken, revoke};
+pub use revoke::{RevokeExchange, RevokeToken};
 pub use scope::{Scope, Scopes};
-pub use token::{DEFAULT_REFRESH_MARGIN, Freshness, RefreshExchange, TokenSet, refresh};
-pub use users_me::{User, UsersMe};
+pub use token::{DEFAULT_REFRESH_MARGIN, Freshness, RefreshExchange, TokenSet};
+pub use users_me::{User, UsersMeExchange};

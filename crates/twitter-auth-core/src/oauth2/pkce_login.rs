@@ -6,12 +6,12 @@ use std::time::{Duration, SystemTime};
 use pkce::{CodeVerifier, State};
 use rand_core::CryptoRng;
 
-use super::client::{Client, Form, debug_exchange};
+use super::client::{App, Form, debug_exchange};
 use super::scope::Scopes;
 use super::token::{TokenSet, parse_token_response};
 use crate::{
-    AuthorizationCode, ClientId, Endpoints, Error, Exchange, HttpRequest, HttpResponse,
-    OAuth2Error, Replay, UnixTime,
+    AuthorizationCode, ClientId, Error, Exchange, HttpRequest, HttpResponse, Misuse, OAuth2Error,
+    Replay, UnixTime,
 };
 
 /// How long a [`PendingLogin`] waits for its callback unless told otherwise: 10 minutes.
@@ -36,6 +36,7 @@ const FLOW_PARAMS: [&str; 7] = [
 #[derive(Clone, Debug)]
 #[must_use = "a login starts with start()"]
 pub struct AuthorizeRequest {
+    authorize_url: url::Url,
     client_id: ClientId,
     confidential: bool,
     redirect_uri: String,
@@ -46,18 +47,8 @@ pub struct AuthorizeRequest {
 }
 
 impl AuthorizeRequest {
-    /// A login for `client`, returning to `redirect_uri` with `scopes`.
-    ///
-    /// `redirect_uri` is sent exactly as given: X compares it with the registered callback
-    /// character for character (trailing slash included), and the code exchange repeats it.
-    /// X requires at least one scope; `/2/users/me` needs `tweet.read` and `users.read`, and a
-    /// refresh token needs `offline.access`.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidUrl`] if `redirect_uri` is not an absolute URL, or has a fragment (RFC
-    /// 6749 §3.1.2).
-    pub fn new(client: &Client, redirect_uri: &str, scopes: Scopes) -> Result<Self, Error> {
+    /// See [`App::authorize`].
+    pub(crate) fn new(app: &App, redirect_uri: &str, scopes: Scopes) -> Result<Self, Error> {
         let parsed = url::Url::parse(redirect_uri).map_err(|_| Error::InvalidUrl {
             reason: "the redirect URI is not an absolute URL",
         })?;
@@ -68,13 +59,12 @@ impl AuthorizeRequest {
         }
         if scopes.is_empty() {
             // X refuses an authorize request without a scope.
-            return Err(Error::InvalidUrl {
-                reason: "at least one scope is needed",
-            });
+            return Err(Misuse::NoScope.into());
         }
         Ok(Self {
-            client_id: client.id().clone(),
-            confidential: client.is_confidential(),
+            authorize_url: app.endpoints().oauth2_authorize().clone(),
+            client_id: app.id().clone(),
+            confidential: app.is_confidential(),
             redirect_uri: redirect_uri.to_owned(),
             scopes,
             lifetime: DEFAULT_LIFETIME,
@@ -94,10 +84,10 @@ impl AuthorizeRequest {
     ///
     /// # Errors
     ///
-    /// [`Error::Pkce`] if the length is outside 43..=128.
+    /// [`Misuse::VerifierLength`] if the length is outside 43..=128.
     pub fn verifier_len(mut self, len: usize) -> Result<Self, Error> {
         if !(CodeVerifier::MIN_LEN..=CodeVerifier::MAX_LEN).contains(&len) {
-            return Err(pkce::Error::VerifierLength { len }.into());
+            return Err(Misuse::VerifierLength { len }.into());
         }
         self.verifier_len = len;
         Ok(self)
@@ -107,14 +97,12 @@ impl AuthorizeRequest {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidUrl`] if `name` is one of the parameters the flow sets
+    /// [`Misuse::FlowParameter`] if `name` is one of the parameters the flow sets
     /// (`response_type`, `client_id`, `redirect_uri`, `scope`, `state`, `code_challenge`,
     /// `code_challenge_method`).
     pub fn param(mut self, name: &str, value: &str) -> Result<Self, Error> {
-        if FLOW_PARAMS.contains(&name) {
-            return Err(Error::InvalidUrl {
-                reason: "this authorize parameter is set by the flow",
-            });
+        if let Some(flow) = FLOW_PARAMS.iter().find(|p| **p == name) {
+            return Err(Misuse::FlowParameter { name: flow }.into());
         }
         self.extra.push((name.to_owned(), value.to_owned()));
         Ok(self)
@@ -123,7 +111,7 @@ impl AuthorizeRequest {
     /// Starts the login at `now`: the URL to send the user to, and the login to keep until X
     /// redirects back.
     ///
-    /// The URL is the authorize page of `endpoints` with `response_type=code`, `client_id`,
+    /// The URL is the app's authorize page with `response_type=code`, `client_id`,
     /// `redirect_uri`, `scope`, `state`, `code_challenge` (S256) and
     /// `code_challenge_method=S256`, in that order, every value percent-encoded (a space in
     /// `scope` is `%20`, as in X's docs).
@@ -131,7 +119,7 @@ impl AuthorizeRequest {
     /// `rng` must be a cryptographically secure RNG (a [`rand_core`] 0.9 [`CryptoRng`]): the
     /// verifier and the `state` are drawn from it. The core draws no randomness of its own, so:
     ///
-    /// - with an adapter, `client.start_login(request)` (`twitter-auth-reqwest` or
+    /// - with an adapter, `transport.start_login(request)` (`twitter-auth-reqwest` or
     ///   `twitter-auth-ureq`) draws from the operating system's RNG for you, and each adapter
     ///   re-exports `rand`, so `&mut twitter_auth_reqwest::rand::rng()` works without a
     ///   dependency of your own;
@@ -144,7 +132,6 @@ impl AuthorizeRequest {
     #[must_use = "the URL is where the user goes, and the pending login must be kept"]
     pub fn start<R: CryptoRng + ?Sized>(
         self,
-        endpoints: &Endpoints,
         now: SystemTime,
         rng: &mut R,
     ) -> (url::Url, PendingLogin) {
@@ -164,7 +151,7 @@ impl AuthorizeRequest {
         for (name, value) in &self.extra {
             query.push(name, value);
         }
-        let mut url = endpoints.oauth2_authorize().clone();
+        let mut url = self.authorize_url;
         let query = match url.query() {
             Some(existing) if !existing.is_empty() => format!("{existing}&{}", query.into_string()),
             _ => query.into_string(),
@@ -220,7 +207,7 @@ impl AuthorizeRequest {
 /// let client = Client::public(ClientId::new("rG9n6402A3dbUJKzXTNX4oWHJ"));
 /// let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
 /// let mut rng = rand::rngs::StdRng::seed_from_u64(7); // in an app: `rand::rng()`
-/// let start = || AuthorizeRequest::new(&client, "https://app.example/cb", Scopes::from([Scope::UsersRead]));
+/// let start = || client.authorize("https://app.example/cb", Scopes::from([Scope::UsersRead]));
 ///
 /// // Pending logins by session id (the id is random, in the browser's HttpOnly cookie).
 /// let mut sessions: HashMap<&str, PendingLogin> = HashMap::new();
@@ -355,7 +342,7 @@ impl PendingLogin {
     /// # let client = Client::public(ClientId::new("rG9n6402A3dbUJKzXTNX4oWHJ"));
     /// # let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
     /// # let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-    /// # let (_, pending) = AuthorizeRequest::new(&client, "https://app.example/cb", Scopes::from([Scope::UsersRead]))?
+    /// # let (_, pending) = client.authorize("https://app.example/cb", Scopes::from([Scope::UsersRead]))?
     /// #     .start(&Endpoints::x(), now, &mut rng);
     /// # let state = pending.state().secret().to_owned();
     /// let refused = pending.verify_callback("?state=forged&code=c", now).unwrap_err();
@@ -535,19 +522,10 @@ impl AuthorizedCode {
         &self.scopes
     }
 
-    /// The code exchange (contract §4.4): `POST {api}/2/oauth2/token`, `Content-Type:
-    /// application/x-www-form-urlencoded`, body
-    /// `code=…&grant_type=authorization_code&redirect_uri=…&code_verifier=…`, then
-    /// `&client_id=…` for a public client, or `Authorization: Basic …` for a confidential one.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::ClientMismatch`] if `client` is not the client that started the login (another id,
-    /// or public where it was confidential or the reverse: X would answer
-    /// `unauthorized_client`); [`Error::InvalidUrl`] if the request cannot be built.
-    pub fn exchange(self, client: &Client, endpoints: &Endpoints) -> Result<CodeExchange, Error> {
-        if client.id() != &self.client_id || client.is_confidential() != self.confidential {
-            return Err(Error::ClientMismatch);
+    /// See [`App::exchange`].
+    pub(crate) fn into_exchange(self, app: &App) -> Result<CodeExchange, Error> {
+        if app.id() != &self.client_id || app.is_confidential() != self.confidential {
+            return Err(Misuse::ClientMismatch.into());
         }
         let form = Form::new()
             .with("code", self.code.secret())
@@ -555,7 +533,7 @@ impl AuthorizedCode {
             .with("redirect_uri", &self.redirect_uri)
             .with("code_verifier", self.verifier.secret());
         Ok(CodeExchange {
-            request: client.post_form(&endpoints.api_url("2/oauth2/token"), form)?,
+            request: app.post_form(&app.endpoints().api_url("2/oauth2/token"), form)?,
             scopes: self.scopes,
         })
     }

@@ -3,10 +3,10 @@
 use core::fmt;
 use std::time::SystemTime;
 
-use super::client::{Client, Form, debug_exchange};
+use super::client::{App, Form, debug_exchange};
 use crate::response::ensure_success;
 use crate::{
-    AccessToken, Endpoints, Error, Exchange, HttpRequest, HttpResponse, RefreshToken, Replay,
+    AccessToken, Error, Exchange, HttpRequest, HttpResponse, RefreshToken, Replay,
 };
 
 /// Which token to revoke; it decides `token_type_hint`, which X requires although its docs
@@ -28,24 +28,14 @@ impl RevokeToken<'_> {
     }
 }
 
-/// Revokes a token (contract §4.7): `POST {api}/2/oauth2/revoke`, `Content-Type:
-/// application/x-www-form-urlencoded`, body `token=…&token_type_hint=access_token|refresh_token`,
-/// then `&client_id=…` for a public client, or `Authorization: Basic …` for a confidential one.
-///
-/// # Errors
-///
-/// [`Error::InvalidUrl`] if the request cannot be built.
-pub fn revoke(
-    client: &Client,
-    endpoints: &Endpoints,
-    token: RevokeToken<'_>,
-) -> Result<RevokeExchange, Error> {
+/// See [`App::revoke`](super::App::revoke).
+pub(crate) fn revoke(app: &App, token: RevokeToken<'_>) -> Result<RevokeExchange, Error> {
     let (token, hint) = token.parts();
     let form = Form::new()
         .with("token", token)
         .with("token_type_hint", hint);
     Ok(RevokeExchange {
-        request: client.post_form(&endpoints.api_url("2/oauth2/revoke"), form)?,
+        request: app.post_form(&app.endpoints().api_url("2/oauth2/revoke"), form)?,
     })
 }
 

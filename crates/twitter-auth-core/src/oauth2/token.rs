@@ -5,11 +5,11 @@ use std::time::{Duration, SystemTime};
 
 use http::HeaderValue;
 
-use super::client::{Client, Form, bearer_authorization, debug_exchange, is_bearer_token};
+use super::client::{App, Form, bearer_authorization, debug_exchange, is_bearer_token};
 use super::scope::Scopes;
 use crate::response::{ensure_success, json};
 use crate::{
-    AccessToken, Endpoints, Error, Exchange, HttpRequest, HttpResponse, RefreshToken, Replay,
+    AccessToken, Error, Exchange, HttpRequest, HttpResponse, RefreshToken, Replay,
     UnixTime,
 };
 
@@ -41,6 +41,9 @@ pub struct TokenSet {
     scopes: Scopes,
     #[serde(skip_serializing_if = "Option::is_none")]
     expires_at: Option<UnixTime>,
+    /// `Bearer <access token>`, built and checked once when the set is made.
+    #[serde(skip)]
+    authorization: HeaderValue,
 }
 
 /// What a token set is good for at a given instant.
@@ -79,8 +82,8 @@ impl TokenSet {
     ///
     /// # Errors
     ///
-    /// [`Error::Malformed`] if the access token cannot go in an `Authorization` header (empty,
-    /// or not visible ASCII).
+    /// [`Error::InvalidToken`] if the access token cannot go in an `Authorization` header
+    /// (empty, or not visible ASCII).
     pub fn from_parts(
         access_token: AccessToken,
         refresh_token: Option<RefreshToken>,
@@ -90,11 +93,13 @@ impl TokenSet {
         if !is_bearer_token(access_token.secret()) {
             return Err(Error::InvalidToken);
         }
+        let authorization = bearer_authorization(access_token.secret())?;
         Ok(Self {
             access_token,
             refresh_token,
             scopes,
             expires_at,
+            authorization,
         })
     }
 
@@ -138,7 +143,7 @@ impl TokenSet {
     /// | unknown, refresh token held | [`RefreshDue`](Freshness::RefreshDue) (like xurl: refresh on next use) |
     /// | unknown, no refresh token | [`Fresh`](Freshness::Fresh) (nothing better to do than use it until X says 401) |
     #[must_use]
-    pub fn status(&self, now: SystemTime, margin: Duration) -> Freshness {
+    pub fn freshness(&self, now: SystemTime, margin: Duration) -> Freshness {
         let now = UnixTime::from_system(now);
         match self.expires_at {
             None if self.refresh_token.is_some() => Freshness::RefreshDue,
@@ -153,10 +158,7 @@ impl TokenSet {
     /// [`HeaderValue::is_sensitive`] will not print it).
     #[must_use]
     pub fn authorization_header(&self) -> HeaderValue {
-        // The token was checked when the set was built, so this cannot fail; an unusable
-        // header is the total fallback (X would answer 401).
-        bearer_authorization(self.access_token.secret())
-            .unwrap_or_else(|_| HeaderValue::from_static("Bearer"))
+        self.authorization.clone()
     }
 }
 
@@ -245,29 +247,14 @@ fn parse_expires_in(value: &serde_json::Value) -> Result<u64, Error> {
     }
 }
 
-/// Starts a refresh of `tokens` (contract §4.6): `POST {api}/2/oauth2/token` with
-/// `refresh_token=…&grant_type=refresh_token`, plus `client_id` (public client) or Basic auth
-/// (confidential client).
-///
-/// The refresh token is single use at X: the answer carries a new one, and the old one stops
-/// working. Persist the returned set before using it, and never replay a refresh whose outcome
-/// is unknown ([`Replay::Never`]).
-///
-/// # Errors
-///
-/// [`Error::NoRefreshToken`] if `tokens` holds no refresh token (`offline.access` was not granted);
-/// [`Error::InvalidUrl`] if the request cannot be built.
-pub fn refresh(
-    client: &Client,
-    endpoints: &Endpoints,
-    tokens: &TokenSet,
-) -> Result<RefreshExchange, Error> {
+/// See [`App::refresh`](super::App::refresh).
+pub(crate) fn refresh(app: &App, tokens: &TokenSet) -> Result<RefreshExchange, Error> {
     let refresh_token = tokens.refresh_token.as_ref().ok_or(Error::NoRefreshToken)?;
     let form = Form::new()
         .with("refresh_token", refresh_token.secret())
         .with("grant_type", "refresh_token");
     Ok(RefreshExchange {
-        request: client.post_form(&endpoints.api_url("2/oauth2/token"), form)?,
+        request: app.post_form(&app.endpoints().api_url("2/oauth2/token"), form)?,
         scopes: tokens.scopes.clone(),
         previous: refresh_token.clone(),
     })

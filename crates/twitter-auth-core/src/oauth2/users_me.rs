@@ -26,17 +26,13 @@ pub struct User {
 /// `GET {api}/2/users/me`: verifies a user token and says whose it is. Needs the `tweet.read`
 /// and `users.read` scopes. Safe to replay.
 #[must_use = "an exchange does nothing until its request is sent and finish is called"]
-pub struct UsersMe {
+pub struct UsersMeExchange {
     request: HttpRequest,
 }
 
-impl UsersMe {
-    /// With an OAuth 2.0 user token: `Authorization: Bearer <access token>`.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidUrl`] if the request cannot be built.
-    pub fn new(endpoints: &Endpoints, tokens: &TokenSet) -> Result<Self, Error> {
+impl UsersMeExchange {
+    /// With an OAuth 2.0 user token (see [`App::users_me`](super::App::users_me)).
+    pub(crate) fn bearer(endpoints: &Endpoints, tokens: &TokenSet) -> Result<Self, Error> {
         Self::with_authorization(endpoints, tokens.authorization_header())
     }
 
@@ -60,18 +56,13 @@ impl UsersMe {
     }
 }
 
-impl UsersMe {
-    /// With OAuth 1.0a user context: the request signed by `signer` (X accepts both kinds of
-    /// user credentials here; app-only bearers are refused by X).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidUrl`] if the request cannot be built, [`Error::Sign`] if signing fails.
-    pub fn oauth1(
+impl UsersMeExchange {
+    /// With OAuth 1.0a user context (see [`oauth1::App::users_me`](crate::oauth1::App::users_me)).
+    pub(crate) fn oauth1<R: rand_core::CryptoRng + ?Sized>(
         endpoints: &Endpoints,
         signer: &crate::oauth1::UserSigner,
         now: SystemTime,
-        nonce: &str,
+        rng: &mut R,
     ) -> Result<Self, Error> {
         let mut request = build(
             Method::GET,
@@ -79,14 +70,14 @@ impl UsersMe {
             &[],
             Vec::new(),
         )?;
-        signer.sign(&mut request, now, nonce)?;
+        signer.sign(&mut request, now, rng)?;
         Ok(Self { request })
     }
 }
 
-impl fmt::Debug for UsersMe {
+impl fmt::Debug for UsersMeExchange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        debug_exchange(f, "UsersMe", &self.request)
+        debug_exchange(f, "UsersMeExchange", &self.request)
     }
 }
 
@@ -95,7 +86,7 @@ struct Envelope {
     data: Option<User>,
 }
 
-impl Exchange for UsersMe {
+impl Exchange for UsersMeExchange {
     type Output = User;
 
     fn request(&self) -> &HttpRequest {

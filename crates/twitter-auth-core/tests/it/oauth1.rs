@@ -6,8 +6,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use http::header::{AUTHORIZATION, CONTENT_TYPE};
 use proptest::prelude::*;
 use twitter_auth_core::oauth1::{
-    AccessType, AuthorizeKind, Callback, PendingAuthorization, RequestToken, UserSigner,
-    VerifyCredentials,
+    AccessType, AuthorizeKind, Callback, PendingLogin, RequestToken, UserSigner,
+    VerifyCredentialsExchange,
 };
 use twitter_auth_core::oauth1_sign::{
     AuthorizationHeader, ConsumerCredentials, ConsumerKey, ConsumerSecret, Request, Token,
@@ -56,7 +56,7 @@ fn header_of(request: &twitter_auth_core::HttpRequest) -> AuthorizationHeader {
     AuthorizationHeader::parse(value.as_bytes()).unwrap()
 }
 
-fn pending(now: u64) -> PendingAuthorization {
+fn pending(now: u64) -> PendingLogin {
     RequestToken::new(Callback::url("https://app.example/cb").unwrap())
         .exchange(&app(), &Endpoints::x(), at(now), "n")
         .unwrap()
@@ -334,8 +334,8 @@ fn access_token_answers() {
 fn a_pending_authorization_survives_serde_and_resumes_to_the_same_request() {
     let p = pending(1);
     let json = serde_json::to_string(&p).unwrap();
-    let back: PendingAuthorization = serde_json::from_str(&json).unwrap();
-    let request = |p: PendingAuthorization| {
+    let back: PendingLogin = serde_json::from_str(&json).unwrap();
+    let request = |p: PendingLogin| {
         p.with_pin("42", at(2))
             .unwrap()
             .access_token(&app(), &Endpoints::x(), at(3), "n")
@@ -417,7 +417,7 @@ fn verify_credentials_round_trip() {
         &app(),
         &TokenCredentials::new(Token::new("t"), TokenSecret::new("ts")),
     );
-    let step = VerifyCredentials::new(&Endpoints::x(), &signer, at(9), "n").unwrap();
+    let step = VerifyCredentialsExchange::new(&Endpoints::x(), &signer, at(9), "n").unwrap();
     let req = step.request();
     assert_eq!(req.method(), "GET");
     assert_eq!(
@@ -443,7 +443,7 @@ fn verify_credentials_round_trip() {
         ("TweepyDev", "Tweepy Testing")
     );
 
-    let step = VerifyCredentials::new(&Endpoints::x(), &signer, at(9), "n").unwrap();
+    let step = VerifyCredentialsExchange::new(&Endpoints::x(), &signer, at(9), "n").unwrap();
     let e = step
         .finish(
             at(9),
@@ -454,7 +454,7 @@ fn verify_credentials_round_trip() {
         )
         .unwrap_err();
     assert_eq!(e.x_codes(), [32]);
-    let step = VerifyCredentials::new(&Endpoints::x(), &signer, at(9), "n").unwrap();
+    let step = VerifyCredentialsExchange::new(&Endpoints::x(), &signer, at(9), "n").unwrap();
     assert!(matches!(
         step.finish(at(9), answer(200, "{\"id\":1}")).unwrap_err(),
         Error::Malformed { .. }
@@ -473,16 +473,16 @@ proptest! {
         let step = pending(1).with_pin("1", at(2)).unwrap().access_token(&app(), &Endpoints::x(), at(3), "n").unwrap();
         let _ = step.finish(at(1), http::Response::builder().status(200).body(bytes.clone()).unwrap());
         let signer = UserSigner::new(&app(), &TokenCredentials::new(Token::new("t"), TokenSecret::new("s")));
-        let step = VerifyCredentials::new(&Endpoints::x(), &signer, at(9), "n").unwrap();
+        let step = VerifyCredentialsExchange::new(&Endpoints::x(), &signer, at(9), "n").unwrap();
         let _ = step.finish(at(1), http::Response::builder().status(200).body(bytes).unwrap());
     }
 }
 
 #[test]
 fn invalidate_token_is_signed_with_the_token_and_checks_the_echo() {
-    use twitter_auth_core::oauth1::InvalidateToken;
+    use twitter_auth_core::oauth1::InvalidateTokenExchange;
     let token = TokenCredentials::new(Token::new("6253282-abc"), TokenSecret::new("ts"));
-    let step = || InvalidateToken::new(&Endpoints::x(), &app(), &token, at(9), "n").unwrap();
+    let step = || InvalidateTokenExchange::new(&Endpoints::x(), &app(), &token, at(9), "n").unwrap();
     let s = step();
     assert_eq!(s.request().method(), "POST");
     assert_eq!(
@@ -546,12 +546,12 @@ fn a_timestamp_rejection_teaches_the_signer_x_clock_once() {
 
 #[test]
 fn users_me_in_oauth1_user_context() {
-    use twitter_auth_core::oauth2::UsersMe;
+    use twitter_auth_core::oauth2::UsersMeExchange;
     let signer = UserSigner::new(
         &app(),
         &TokenCredentials::new(Token::new("t"), TokenSecret::new("ts")),
     );
-    let step = UsersMe::oauth1(&Endpoints::x(), &signer, at(9), "n").unwrap();
+    let step = UsersMeExchange::oauth1(&Endpoints::x(), &signer, at(9), "n").unwrap();
     assert_eq!(step.request().uri(), "https://api.x.com/2/users/me");
     header_of(step.request())
         .verify(
@@ -659,7 +659,7 @@ proptest! {
                 .finish(at(created), answer(200, &body))
                 .unwrap()
         };
-        let resume = |p: PendingAuthorization| {
+        let resume = |p: PendingLogin| {
             p.on_callback(&format!("?oauth_token={token}&oauth_verifier={verifier}"), at(created + 1))
                 .unwrap()
                 .access_token(&app(), &Endpoints::x(), at(created + 2), "n2")
@@ -668,7 +668,7 @@ proptest! {
                 .clone()
         };
         let stored = serde_json::to_string(&make()).unwrap();
-        let loaded: PendingAuthorization = serde_json::from_str(&stored).unwrap();
+        let loaded: PendingLogin = serde_json::from_str(&stored).unwrap();
         let (a, b) = (resume(make()), resume(loaded));
         prop_assert_eq!(a.uri(), b.uri());
         prop_assert_eq!(a.headers(), b.headers());

@@ -69,12 +69,12 @@ fn obtain_sends_exactly_what_x_documents() {
 fn obtain_follows_overridden_endpoints() {
     let local = Endpoints::local("http://127.0.0.1:8080").unwrap();
     assert_eq!(
-        app().obtain(&local).unwrap().request().uri(),
+        app().obtain().unwrap().request().uri(),
         "http://127.0.0.1:8080/oauth2/token"
     );
     let proxy = Endpoints::x().with_api("https://proxy.example/x/").unwrap();
     assert_eq!(
-        app().obtain(&proxy).unwrap().request().uri(),
+        app().obtain().unwrap().request().uri(),
         "https://proxy.example/x/oauth2/token"
     );
 }

@@ -9,7 +9,7 @@ use rand::SeedableRng as _;
 use rand::rngs::StdRng;
 use twitter_auth_core::oauth2::{
     self, AuthorizeRequest, AuthorizedCode, Client, DEFAULT_LIFETIME, Freshness, PendingLogin,
-    RevokeToken, Scope, Scopes, TokenSet, User, UsersMe, callback_state,
+    RevokeToken, Scope, Scopes, TokenSet, User, UsersMeExchange, callback_state,
 };
 use twitter_auth_core::pkce::{self, CodeVerifier, Method, State};
 use twitter_auth_core::{
@@ -175,9 +175,7 @@ fn authorize_options_extras_and_overridden_page() {
     let endpoints = Endpoints::x()
         .with_oauth2_authorize("https://proxy.example/authorize?tenant=a")
         .unwrap();
-    let (url, pending) = AuthorizeRequest::new(
-        &public(),
-        "http://127.0.0.1:9000/cb path",
+    let (url, pending) = public().authorize("http://127.0.0.1:9000/cb path",
         Scopes::from([Scope::TweetRead]),
     )
     .unwrap()
@@ -186,7 +184,7 @@ fn authorize_options_extras_and_overridden_page() {
     .unwrap()
     .param("prompt", "consent me")
     .unwrap()
-    .start(&endpoints, now(), &mut StdRng::seed_from_u64(3));
+    .start(now(), &mut StdRng::seed_from_u64(3));
     let text = url.as_str();
     assert!(
         text.starts_with(&format!(
@@ -226,13 +224,13 @@ fn bad_authorize_input_is_refused() {
     for bad in ["", "/cb", "www.example.com", "https://app.example/cb#frag"] {
         assert!(
             matches!(
-                AuthorizeRequest::new(&public(), bad, scopes()),
+                public().authorize(bad, scopes()),
                 Err(Error::InvalidUrl { .. })
             ),
             "{bad}"
         );
     }
-    let request = AuthorizeRequest::new(&public(), REDIRECT, scopes()).unwrap();
+    let request = public().authorize(REDIRECT, scopes()).unwrap();
     for len in [0, 42, 129] {
         assert!(
             matches!(request.clone().verifier_len(len), Err(Error::Pkce(_))),
@@ -503,7 +501,7 @@ fn the_exchange_needs_the_client_that_started_the_login() {
         let (code, _) = authorized(&started);
         assert!(matches!(
             code.exchange(&finishing, &Endpoints::x()),
-            Err(Error::ClientMismatch)
+            Err(Error::Misuse(Misuse::ClientMismatch))
         ));
     }
 }
@@ -621,9 +619,9 @@ fn freshness_follows_the_documented_table() {
         (T0 + 7200, Freshness::Expired),
         (T0 + 100_000, Freshness::Expired),
     ] {
-        assert_eq!(set.status(at(secs), margin), expected, "+{}", secs - T0);
+        assert_eq!(set.freshness(at(secs), margin), expected, "+{}", secs - T0);
     }
-    assert_eq!(set.status(at(T0 + 7199), Duration::ZERO), Freshness::Fresh);
+    assert_eq!(set.freshness(at(T0 + 7199), Duration::ZERO), Freshness::Fresh);
     assert_eq!(oauth2::DEFAULT_REFRESH_MARGIN, Duration::from_secs(60));
 
     let unknown = |refresh: Option<&str>| {
@@ -852,7 +850,7 @@ fn revoke_answers() {
 #[test]
 fn users_me_sends_the_bearer_and_reads_data() {
     let set = tokens(WITH_OFFLINE);
-    let step = UsersMe::new(&Endpoints::x(), &set).unwrap();
+    let step = UsersMeExchange::new(&Endpoints::x(), &set).unwrap();
     let request = step.request();
     assert_eq!(request.method(), http::Method::GET);
     assert_eq!(request.uri(), "https://api.x.com/2/users/me");
@@ -883,7 +881,7 @@ fn users_me_sends_the_bearer_and_reads_data() {
 fn users_me_errors_are_typed() {
     let set = tokens(WITH_OFFLINE);
     let finish = |status: u16, text: &str| {
-        UsersMe::new(&Endpoints::x(), &set)
+        UsersMeExchange::new(&Endpoints::x(), &set)
             .unwrap()
             .finish(now(), respond(status, text))
     };
@@ -983,7 +981,7 @@ fn no_secret_reaches_debug_output() {
             )
             .unwrap()
         ),
-        format!("{:?}", UsersMe::new(&Endpoints::x(), &set).unwrap()),
+        format!("{:?}", UsersMeExchange::new(&Endpoints::x(), &set).unwrap()),
         format!("{:?}", set.authorization_header()),
     ];
     for text in texts {
@@ -1037,7 +1035,7 @@ proptest! {
         let set = refreshable("tweet.read");
         let _ = oauth2::refresh(&public(), &Endpoints::x(), &set).unwrap().finish(now(), response());
         let _ = oauth2::revoke(&public(), &Endpoints::x(), RevokeToken::Access(set.access_token())).unwrap().finish(now(), response());
-        let _ = UsersMe::new(&Endpoints::x(), &set).unwrap().finish(now(), response());
+        let _ = UsersMeExchange::new(&Endpoints::x(), &set).unwrap().finish(now(), response());
         let _ = serde_json::from_slice::<TokenSet>(&bytes);
         let _ = serde_json::from_slice::<PendingLogin>(&bytes);
     }
@@ -1067,7 +1065,7 @@ proptest! {
     ) {
         let client = if confidential_client { confidential() } else { public() };
         let redirect = format!("http://127.0.0.1:8080/{redirect_path}");
-        let (_, pending) = AuthorizeRequest::new(&client, &redirect, Scopes::parse(&scope_list.join(" ")))
+        let (_, pending) = client.authorize(&redirect, Scopes::parse(&scope_list.join(" ")))
             .unwrap()
             .lifetime(Duration::from_secs(lifetime))
             .start(&Endpoints::x(), now(), &mut StdRng::seed_from_u64(seed));

@@ -5,7 +5,7 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use rand::SeedableRng;
-use twitter_auth_core::oauth1::{Callback, PendingAuthorization, RequestToken, UserSigner};
+use twitter_auth_core::oauth1::{Callback, PendingLogin, RequestToken, UserSigner};
 use twitter_auth_core::oauth1_sign::{
     ConsumerCredentials, ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
 };
@@ -71,10 +71,10 @@ fn flow_values_and_their_errors() {
         ConsumerSecret::new("SENTINELconsumer"),
     );
     scan("AppOnly", &app_only);
-    scan("ObtainBearer", &app_only.obtain(&endpoints).unwrap());
+    scan("BearerExchange", &app_only.obtain().unwrap());
     scan(
-        "InvalidateBearer",
-        &app_only.invalidate_basic(&endpoints, &bearer).unwrap(),
+        "InvalidateBearerExchange",
+        &app_only.invalidate_basic(&bearer).unwrap(),
     );
     scan(
         "RefreshExchange",
@@ -90,13 +90,11 @@ fn flow_values_and_their_errors() {
         .unwrap(),
     );
     let mut rng = rand::rngs::StdRng::seed_from_u64(9);
-    let (_, pending) = AuthorizeRequest::new(
-        &client,
-        "https://app.example/cb",
+    let (_, pending) = client.authorize("https://app.example/cb",
         Scopes::parse("tweet.read"),
     )
     .unwrap()
-    .start(&endpoints, now, &mut rng);
+    .start(now, &mut rng);
     scan("PendingLogin", &pending);
     let state = pending.state().secret().to_owned();
     let code = pending
@@ -106,7 +104,7 @@ fn flow_values_and_their_errors() {
         )
         .unwrap();
     scan("AuthorizedCode", &code);
-    let exchange = code.exchange(&client, &endpoints).unwrap();
+    let exchange = client.exchange(code).unwrap();
     scan("CodeExchange", &exchange);
     // A token answer X garbled, and X errors, never quote the body.
     let garbled = http::Response::builder()
@@ -125,12 +123,12 @@ fn flow_values_and_their_errors() {
     let signer = UserSigner::new(&app, &user);
     scan("UserSigner", &signer);
     scan(
-        "VerifyCredentials",
-        &twitter_auth_core::oauth1::VerifyCredentials::new(&endpoints, &signer, now, "n").unwrap(),
+        "VerifyCredentialsExchange",
+        &twitter_auth_core::oauth1::VerifyCredentialsExchange::new(&endpoints, &signer, now, "n").unwrap(),
     );
     scan(
-        "InvalidateToken",
-        &twitter_auth_core::oauth1::InvalidateToken::new(&endpoints, &app, &user, now, "n")
+        "InvalidateTokenExchange",
+        &twitter_auth_core::oauth1::InvalidateTokenExchange::new(&endpoints, &app, &user, now, "n")
             .unwrap(),
     );
     let callback_error = pending_oauth2_error();
@@ -145,10 +143,10 @@ fn flow_values_and_their_errors() {
             b"oauth_token=rt&oauth_token_secret=SENTINELrts&oauth_callback_confirmed=true".to_vec(),
         )
         .unwrap();
-    let pending: PendingAuthorization = step.finish(now, answer).unwrap();
-    scan("PendingAuthorization", &pending);
+    let pending: PendingLogin = step.finish(now, answer).unwrap();
+    scan("PendingLogin", &pending);
     let verified = pending.with_pin("SENTINEL-pin", now).unwrap();
-    scan("VerifiedAuthorization", &verified);
+    scan("AuthorizedToken", &verified);
     let step = verified.access_token(&app, &endpoints, now, "n").unwrap();
     scan("AccessTokenExchange", &step);
     let answer = http::Response::builder()
@@ -164,9 +162,7 @@ fn pending_oauth2_error() -> twitter_auth_core::Error {
     let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
     let client = Client::public(ClientId::new("client"));
     let mut rng = rand::rngs::StdRng::seed_from_u64(3);
-    let (_, pending) = AuthorizeRequest::new(
-        &client,
-        "https://app.example/cb",
+    let (_, pending) = client.authorize("https://app.example/cb",
         Scopes::parse("tweet.read"),
     )
     .unwrap()

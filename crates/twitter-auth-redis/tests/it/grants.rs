@@ -47,14 +47,14 @@ fn fake_x(users: u64) -> Arc<MockX> {
     Arc::new(MockX::start(config).expect("the mock starts"))
 }
 
-fn app(x: &MockX) -> oauth2::Client {
+fn app(x: &MockX) -> oauth2::App {
     let id = x
         .config()
         .app(DEMO_NATIVE_APP)
         .unwrap()
         .client_id()
         .unwrap();
-    oauth2::Client::public(ClientId::new(id))
+    oauth2::App::public(ClientId::new(id))
 }
 
 fn grants(x: &Arc<MockX>, store: Arc<dyn BlockingTokenStore>, ahead: Duration) -> Grants {
@@ -67,11 +67,11 @@ fn grants(x: &Arc<MockX>, store: Arc<dyn BlockingTokenStore>, ahead: Duration) -
 fn login(x: &MockX, grants: &Grants, i: u64) -> UserKey {
     let id = format!("{}", 500 + i);
     assert!(x.with_handler(|h| h.sign_in(&id)));
-    let http = grants.client();
+    let http = grants.transport();
     let scopes = Scopes::from([Scope::UsersRead, Scope::TweetRead, Scope::OfflineAccess]);
     let (url, pending) = AuthorizeRequest::new(&app(x), "http://127.0.0.1:8765/callback", scopes)
         .unwrap()
-        .start(http.endpoints(), http.clock().now(), &mut rand::rng());
+        .start(http.clock().now(), &mut rand::rng());
     let consent = http
         .round_trip(
             &http::Request::get(url.as_str()).body(Vec::new()).unwrap(),
@@ -90,7 +90,7 @@ fn login(x: &MockX, grants: &Grants, i: u64) -> UserKey {
 
 fn me(grants: &Grants, k: &UserKey) -> Result<u16, Error> {
     let api = grants.api(k)?;
-    let url = api.client().endpoints().api_url("2/users/me");
+    let url = api.transport().endpoints().api_url("2/users/me");
     Ok(api
         .send(http::Request::get(url.as_str()).body(Vec::new()).unwrap())?
         .status()

@@ -60,7 +60,7 @@ async fn app_only_bearer_then_api_call() -> Result {
         ConsumerKey::new(app.consumer_key.clone()),
         ConsumerSecret::new(app.consumer_secret.clone()),
     )
-    .obtain(client.endpoints())?;
+    .obtain()?;
     let bearer = client.execute(step).await?;
 
     let api = ApiClient::new(client, Credential::AppOnly(bearer));
@@ -71,7 +71,7 @@ async fn app_only_bearer_then_api_call() -> Result {
     let answer = api.send(get(url.as_str())).await?;
     assert_eq!(answer.status(), 200);
     assert!(String::from_utf8(answer.into_body())?.contains("mock_alice"));
-    assert!(api.client().rate_limit().is_some());
+    assert!(api.transport().rate_limit().is_some());
     Ok(())
 }
 
@@ -114,20 +114,18 @@ async fn expired_oauth2_token_is_refreshed_once_for_100_tasks() -> Result {
         .config()
         .app(DEMO_NATIVE_APP)
         .expect("the demo native app");
-    let oauth2_client = oauth2::Client::public(ClientId::new(app.client_id().expect("OAuth 2.0")));
+    let oauth2_client = oauth2::App::public(ClientId::new(app.client_id().expect("OAuth 2.0")));
 
     // PKCE login; consent is approved at once, so the authorize URL redirects to the callback.
     let scopes = Scopes::from([Scope::TweetRead, Scope::UsersRead, Scope::OfflineAccess]);
-    let (url, pending) = AuthorizeRequest::new(&oauth2_client, REDIRECT, scopes)?.start(
-        client.endpoints(),
-        client.clock().now(),
+    let (url, pending) = oauth2_client.authorize(REDIRECT, scopes)?.start(client.clock().now(),
         &mut rand::rng(),
     );
     let consent = client.round_trip(&get(url.as_str()), Replay::Safe).await?;
     assert_eq!(consent.status(), 302);
     let callback = consent.headers()["location"].to_str()?;
     let code = pending.on_callback(callback, client.clock().now())?;
-    let step = code.exchange(&oauth2_client, client.endpoints())?;
+    let step = oauth2_client.exchange(code)?;
     let tokens = client.execute(step).await?;
     let first_access = tokens.access_token().secret().to_owned();
     let store = Arc::new(MemoryStore::new());
@@ -149,7 +147,7 @@ async fn expired_oauth2_token_is_refreshed_once_for_100_tasks() -> Result {
     );
     let api = Arc::new(grants.login(&key, tokens).await?);
     let generation = api.generation().expect("a user's grant");
-    let me = api.client().endpoints().api_url("2/users/me");
+    let me = api.transport().endpoints().api_url("2/users/me");
     let tasks: Vec<_> = (0..100)
         .map(|_| {
             let (api, request) = (Arc::clone(&api), get(me.as_str()));
@@ -226,19 +224,15 @@ async fn start_login_and_typed_calls() -> Result {
     let mock = Arc::new(MockX::start(MockConfig::default())?);
     let client = client(&mock).with_clock(Arc::new(MockClock(Arc::clone(&mock))));
     let app = mock.config().app(DEMO_WEB_APP).expect("the demo web app");
-    let oauth2_client = oauth2::Client::confidential(
+    let oauth2_client = oauth2::App::confidential(
         ClientId::new(app.client_id().expect("OAuth 2.0")),
         twitter_auth_core::ClientSecret::new(app.client_secret().expect("confidential")),
     );
     let scopes = Scopes::from([Scope::TweetRead, Scope::UsersRead, Scope::OfflineAccess]);
-    let (url, pending) = client.start_login(AuthorizeRequest::new(
-        &oauth2_client,
-        REDIRECT,
+    let (url, pending) = client.start_login(oauth2_client.authorize(REDIRECT,
         scopes.clone(),
     )?);
-    let (_, other) = AuthorizeRequest::new(&oauth2_client, REDIRECT, scopes)?.start(
-        client.endpoints(),
-        client.clock().now(),
+    let (_, other) = oauth2_client.authorize(REDIRECT, scopes)?.start(client.clock().now(),
         &mut reexported::rng(), // no `rand` dependency needed: the adapter re-exports it
     );
     assert_ne!(pending.state().secret(), other.state().secret());
@@ -246,7 +240,7 @@ async fn start_login_and_typed_calls() -> Result {
     let callback = consent.headers()["location"].to_str()?;
     let code = pending.verify_callback(callback, client.clock().now())?;
     let tokens = client
-        .execute(code.exchange(&oauth2_client, client.endpoints())?)
+        .execute(oauth2_client.exchange(code)?)
         .await?;
     let grants = Grants::new(client, oauth2_client, Arc::new(MemoryStore::new()));
     let api = grants.login(&UserKey::new("alice")?, tokens).await?;

@@ -455,9 +455,9 @@ fn a_pkce_login_completes_through_the_mock() {
     let endpoints = Endpoints::local(mock.base_url()).expect("the mock's endpoints");
     let mut rng = rand::rngs::StdRng::seed_from_u64(1);
     let scopes = Scopes::from([Scope::TweetRead, Scope::UsersRead]);
-    let (authorize, pending) = AuthorizeRequest::new(&client, &redirect, scopes)
+    let (authorize, pending) = client.authorize(&redirect, scopes)
         .expect("a valid request")
-        .start(&endpoints, SystemTime::now(), &mut rng);
+        .start(SystemTime::now(), &mut rng);
 
     // First another login's callback (a forged state, as a local process or a rebinding
     // page could send), then the browser, following X's redirect to the receiver.
