@@ -12,14 +12,12 @@ use twitter_auth_core::api::Credential;
 use twitter_auth_core::grant::{LoginRequired, UserKey};
 use twitter_auth_core::http;
 use twitter_auth_core::oauth1::{
-    AuthorizeKind, Callback, RequestToken, UserCredentials, UserSigner, VerifyCredentialsExchange,
+    self, AuthorizeKind, Callback, UserCredentials,
 };
 use twitter_auth_core::oauth1_sign::{
-    self, ConsumerCredentials, ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
+    ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
 };
-use twitter_auth_core::oauth2::{
-    AppOnly, AuthorizeRequest, Client as OAuth2Client, Scope, Scopes, TokenSet,
-};
+use twitter_auth_core::oauth2::{self, AppOnly, Scope, Scopes, TokenSet};
 use twitter_auth_core::{ClientId, ClientSecret, Endpoints, Exchange, HttpRequest, HttpResponse};
 use twitter_auth_mock::{DEMO_NATIVE_APP, DEMO_WEB_APP, MockConfig, MockX, pin_from_page};
 use twitter_auth_std::MemoryStore;
@@ -94,8 +92,8 @@ type Outcome = Result<(), Box<dyn std::error::Error>>;
 
 /// A transport adapter's client, the same face for both.
 enum Driver {
-    Ureq(twitter_auth_ureq::Client),
-    Reqwest(Arc<tokio::runtime::Runtime>, twitter_auth_reqwest::Client),
+    Ureq(twitter_auth_ureq::Transport),
+    Reqwest(Arc<tokio::runtime::Runtime>, twitter_auth_reqwest::Transport),
 }
 
 /// A transport adapter's users' OAuth 2.0 grants.
@@ -121,20 +119,22 @@ impl Driver {
         }
     }
 
-    fn api(self, credential: Credential) -> Api {
+    fn api(self, endpoints: &Endpoints, credential: Credential) -> Api {
         match self {
             Self::Ureq(client) => Api::Ureq(Box::new(twitter_auth_ureq::ApiClient::new(
-                client, credential,
+                client, endpoints, credential,
             ))),
             Self::Reqwest(runtime, client) => Api::Reqwest(
                 runtime,
-                Box::new(twitter_auth_reqwest::ApiClient::new(client, credential)),
+                Box::new(twitter_auth_reqwest::ApiClient::new(
+                    client, endpoints, credential,
+                )),
             ),
         }
     }
 
     /// Grants in `store`, refreshed with `oauth2`.
-    fn grants(&self, oauth2: &OAuth2Client, store: &Arc<MemoryStore>) -> Grants {
+    fn grants(&self, oauth2: &oauth2::App, store: &Arc<MemoryStore>) -> Grants {
         match self {
             Self::Ureq(client) => Grants::Ureq(twitter_auth_ureq::Grants::new(
                 client.clone(),
@@ -224,7 +224,6 @@ struct Demo {
     browser: ureq::Agent,
     rng: StdRng,
     quiet: bool,
-    nonces: u64,
 }
 
 /// The first characters of a secret, enough to tell two apart, and no more.
@@ -270,16 +269,9 @@ impl Demo {
         UNIX_EPOCH + Duration::from_secs(self.mock.now())
     }
 
-    fn nonce(&mut self) -> String {
-        self.nonces += 1;
-        let random = oauth1_sign::generate_nonce(&mut self.rng);
-        format!("{random}{}", self.nonces)
-    }
-
     fn driver(&self, kind: Kind) -> Result<Driver, Box<dyn std::error::Error>> {
-        let endpoints = self.endpoints.clone();
         Ok(match kind {
-            Kind::Ureq => Driver::Ureq(twitter_auth_ureq::Client::new(endpoints)),
+            Kind::Ureq => Driver::Ureq(twitter_auth_ureq::Transport::new()),
             Kind::Reqwest => {
                 let runtime = self
                     .runtime
@@ -288,7 +280,7 @@ impl Demo {
                 // reqwest's client is built inside a runtime.
                 let client = {
                     let _guard = runtime.enter();
-                    twitter_auth_reqwest::Client::new(endpoints)
+                    twitter_auth_reqwest::Transport::new()
                 };
                 Driver::Reqwest(runtime, client)
             }
@@ -320,12 +312,14 @@ impl Demo {
         Ok(location.to_owned())
     }
 
-    fn consumer(&self) -> Result<ConsumerCredentials, Box<dyn std::error::Error>> {
+    /// The web app's API key and secret, at the fake X.
+    fn consumer(&self) -> Result<oauth1::App, Box<dyn std::error::Error>> {
         let app = self.mock.config().app(DEMO_WEB_APP).ok_or("no web app")?;
-        Ok(ConsumerCredentials::new(
+        Ok(oauth1::App::new(
             ConsumerKey::new(app.consumer_key.clone()),
             ConsumerSecret::new(app.consumer_secret.clone()),
-        ))
+        )
+        .with_endpoints(self.endpoints.clone()))
     }
 
     fn run_flow(&mut self, flow: Flow, kind: Kind) -> Outcome {
@@ -341,7 +335,9 @@ impl Demo {
                     .app(DEMO_NATIVE_APP)
                     .ok_or("no native app")?;
                 let id = app.client_id().ok_or("the native app has no client id")?;
-                self.pkce(kind, &OAuth2Client::public(ClientId::new(id)))
+                let client = oauth2::App::public(ClientId::new(id))
+                    .with_endpoints(self.endpoints.clone());
+                self.pkce(kind, &client)
             }
             Flow::PkceConfidential => {
                 let app = self.mock.config().app(DEMO_WEB_APP).ok_or("no web app")?;
@@ -350,7 +346,8 @@ impl Demo {
                     .client_secret()
                     .ok_or("the web app has no client secret")?;
                 let client =
-                    OAuth2Client::confidential(ClientId::new(id), ClientSecret::new(secret));
+                    oauth2::App::confidential(ClientId::new(id), ClientSecret::new(secret))
+                        .with_endpoints(self.endpoints.clone());
                 self.pkce(kind, &client)
             }
             Flow::Signed => self.signed(kind),
@@ -360,21 +357,15 @@ impl Demo {
     fn oauth1(&mut self, kind: Kind, authorize: AuthorizeKind, pin: bool) -> Outcome {
         let driver = self.driver(kind)?;
         let consumer = self.consumer()?;
-        let endpoints = self.endpoints.clone();
         let callback = if pin {
             Callback::oob()
         } else {
             Callback::url(REDIRECT)?
         };
-        let nonce = self.nonce();
-        let pending = driver.execute(RequestToken::new(callback).exchange(
-            &consumer,
-            &endpoints,
-            self.now(),
-            &nonce,
-        )?)?;
+        let now = self.now();
+        let pending = driver.execute(consumer.request_token(callback, now, &mut self.rng)?)?;
         self.say("request token", redact(pending.request_token().as_str()));
-        let url = pending.authorize_url(&endpoints, authorize);
+        let url = consumer.authorize_url(&pending, authorize);
         self.say("authorize URL", &url);
         let verified = if pin {
             let page = self.browse(url.as_str())?;
@@ -395,9 +386,9 @@ impl Demo {
             );
             pending.on_callback(&location, self.now())?
         };
-        let nonce = self.nonce();
+        let now = self.now();
         let user: UserCredentials =
-            driver.execute(verified.access_token(&consumer, &endpoints, self.now(), &nonce)?)?;
+            driver.execute(consumer.access_token(verified, now, &mut self.rng)?)?;
         self.say(
             "token obtained",
             format!(
@@ -414,14 +405,9 @@ impl Demo {
                 user.user_id.as_ref().map_or("?", |id| id.as_str())
             ),
         );
-        let signer = UserSigner::new(&consumer, &user.token);
-        let nonce = self.nonce();
-        let me = driver.execute(VerifyCredentialsExchange::new(
-            &endpoints,
-            &signer,
-            self.now(),
-            &nonce,
-        )?)?;
+        let signer = consumer.signer(&user.token);
+        let now = self.now();
+        let me = driver.execute(consumer.verify_credentials(&signer, now, &mut self.rng)?)?;
         self.say(
             "signed request",
             format!(
@@ -435,14 +421,18 @@ impl Demo {
     fn app_only(&self, kind: Kind) -> Outcome {
         let driver = self.driver(kind)?;
         let consumer = self.consumer()?;
-        let app = AppOnly::new(consumer.key, consumer.secret);
+        let key = consumer.consumer().key.clone();
+        let app = AppOnly::new(key, consumer.consumer().secret.clone())
+            .with_endpoints(self.endpoints.clone());
         let endpoints = self.endpoints.clone();
         let bearer = driver.execute(app.obtain()?)?;
         self.say(
             "token obtained",
             format!("bearer {}", redact(bearer.token().secret())),
         );
-        let api = self.driver(kind)?.api(Credential::AppOnly(bearer.clone()));
+        let api = self
+            .driver(kind)?
+            .api(&endpoints, Credential::AppOnly(bearer.clone()));
         let answer = api.send(get(&endpoints, "2/users/by/username/mock_bob")?)?;
         check_status(&answer, 200, "2/users/by/username/mock_bob")?;
         let body: serde_json::Value = serde_json::from_slice(answer.body())?;
@@ -463,13 +453,12 @@ impl Demo {
 
     /// The login, then everything after it through `Grants` (a keyed store, here in memory):
     /// the grant is stored before use, refreshed, and logged out.
-    fn pkce(&mut self, kind: Kind, client: &OAuth2Client) -> Outcome {
+    fn pkce(&mut self, kind: Kind, client: &oauth2::App) -> Outcome {
         let driver = self.driver(kind)?;
-        let endpoints = self.endpoints.clone();
         let scopes = Scopes::from([Scope::TweetRead, Scope::UsersRead, Scope::OfflineAccess]);
         let now = self.now();
         let (url, pending) =
-            AuthorizeRequest::new(client, REDIRECT, scopes)?.start(now, &mut self.rng);
+            client.authorize(REDIRECT, scopes)?.start(now, &mut self.rng);
         self.say("authorize URL", &url);
         let location = self.consent(url.as_str())?;
         self.say(
@@ -477,7 +466,7 @@ impl Demo {
             format!("redirected to {}", redact_query(&location)),
         );
         let code = pending.on_callback(&location, self.now())?;
-        let tokens = driver.execute(code.exchange(client, &endpoints)?)?;
+        let tokens = driver.execute(client.exchange(code)?)?;
         self.say(
             "token obtained",
             format!(
@@ -503,7 +492,8 @@ impl Demo {
             "stored",
             format!("in a MemoryStore under key {key}, generation {generation}"),
         );
-        let me = api.me(&endpoints)?;
+        let endpoints = client.endpoints();
+        let me = api.me(endpoints)?;
         self.say("belongs to", format!("{me}, by GET 2/users/me"));
         api.refresh_now()?;
         let (tokens, generation) = api.tokens()?;
@@ -514,7 +504,7 @@ impl Demo {
                 redact(tokens.access_token().secret())
             ),
         );
-        let me = api.me(&endpoints)?;
+        let me = api.me(endpoints)?;
         self.say("still works", format!("GET 2/users/me → {me}"));
         api.logout()?;
         if !store.is_empty() {
@@ -525,8 +515,8 @@ impl Demo {
             return Err(format!("after the logout: {reason:?}, not NoGrant").into());
         }
         let answer = driver
-            .api(Credential::OAuth2(tokens))
-            .send(get(&endpoints, "2/users/me")?)?;
+            .api(endpoints, Credential::OAuth2(tokens))
+            .send(get(endpoints, "2/users/me")?)?;
         check_status(&answer, 401, "a revoked grant")?;
         self.say(
             "revoked",
@@ -554,7 +544,7 @@ impl Demo {
         );
         let api = self
             .driver(kind)?
-            .api(Credential::OAuth1(UserSigner::new(&consumer, &owner)));
+            .api(&self.endpoints, Credential::OAuth1(consumer.signer(&owner)));
         let answer = api.send(get(&self.endpoints, "1.1/account/verify_credentials.json")?)?;
         check_status(&answer, 200, "1.1/account/verify_credentials.json")?;
         let body: serde_json::Value = serde_json::from_slice(answer.body())?;
@@ -620,7 +610,6 @@ pub(crate) fn run(args: &Args) -> ExitCode {
         browser,
         rng: StdRng::from_os_rng(),
         quiet: args.quiet || ui::json(),
-        nonces: 0,
     };
     if !demo.quiet {
         outln!(

@@ -12,9 +12,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime};
 
 use twitter_auth_core::Endpoints;
-use twitter_auth_core::oauth1::{AuthorizeKind, Callback, RequestToken, UserCredentials};
-use twitter_auth_core::oauth1_sign::{ConsumerCredentials, ConsumerKey, ConsumerSecret};
-use twitter_auth_core::oauth2::{AuthorizeRequest, Scopes, UsersMeExchange};
+use twitter_auth_core::oauth1::{AuthorizeKind, Callback, UserCredentials};
+use twitter_auth_core::oauth1_sign::{ConsumerKey, ConsumerSecret};
+use twitter_auth_core::oauth2::Scopes;
 use twitter_auth_std::{LoopbackReceiver, read_pasted_redirect};
 
 use crate::error::{CliError, error_chain};
@@ -222,11 +222,11 @@ fn oauth2(args: &Oauth2Args) -> Result<(), CliError> {
         .auth_url(args.auth_url.as_ref())
         .client(&args.client)
         .resolve()?;
-    let client = need_client(&settings)?;
     let endpoints = settings.endpoints_for(
         settings.any_stored(&[Field::ClientSecret]),
         "OAuth 2.0 client secret",
     )?;
+    let client = need_client(&settings)?.with_endpoints(endpoints.clone());
     let grant = settings.paths.has_grant()?;
     settings.check_save(
         &settings.stored,
@@ -278,7 +278,7 @@ fn oauth2(args: &Oauth2Args) -> Result<(), CliError> {
     let code = pending
         .on_callback(callback.url(), SystemTime::now())
         .map_err(callback_error)?;
-    let http = net::client(endpoints.clone());
+    let http = net::transport();
     let tokens = http.execute(client.exchange(code)?)?;
     ui::register(tokens.access_token().secret());
     if let Some(refresh) = tokens.refresh_token() {
@@ -287,7 +287,7 @@ fn oauth2(args: &Oauth2Args) -> Result<(), CliError> {
     // The profile first (what the grant needs to be refreshed and where it may go), then the
     // grant: a grant without its client could never be refreshed.
     save_oauth2_profile(&settings, &endpoints)?;
-    grants(&settings, http.clone())?.login(&settings.paths.key, tokens.clone())?;
+    grants(&settings, &endpoints, http.clone())?.login(&settings.paths.key, tokens.clone())?;
     if !ui::json() {
         errln!(
             "saved the grant to {} and its client and hosts to {}",
@@ -296,7 +296,7 @@ fn oauth2(args: &Oauth2Args) -> Result<(), CliError> {
         );
     }
     let user = http
-        .execute(UsersMeExchange::new(&endpoints, &tokens)?)
+        .execute(client.users_me(&tokens)?)
         .map(|user| (user.username, user.id.as_str().to_owned()))
         .map_err(CliError::from);
     report_login(&settings, &settings.paths.grant_file(), "oauth2", user);
@@ -324,14 +324,15 @@ fn oauth1(args: &Oauth1Args) -> Result<(), CliError> {
         .consumer(&args.consumer)
         .resolve()?;
     let (key, secret) = need_consumer(&settings)?;
-    let app = ConsumerCredentials::new(
-        ConsumerKey::new(key.clone()),
-        ConsumerSecret::new(secret.clone()),
-    );
     let endpoints = settings.endpoints_for(
         settings.any_stored(&[Field::ConsumerSecret]),
         "OAuth 1.0a consumer secret",
     )?;
+    let app = twitter_auth_core::oauth1::App::new(
+        ConsumerKey::new(key.clone()),
+        ConsumerSecret::new(secret.clone()),
+    )
+    .with_endpoints(endpoints.clone());
     let grant = settings.paths.has_grant()?;
     settings.check_save(
         &settings.stored,
@@ -345,7 +346,6 @@ fn oauth1(args: &Oauth1Args) -> Result<(), CliError> {
     )?;
     let timeout = Duration::from_secs(args.browser.timeout);
     let mut rng = rand::rng();
-    let mut nonce = || oauth1_sign::generate_nonce(&mut rng);
     let receiver = if args.pin {
         None
     } else {
@@ -360,19 +360,14 @@ fn oauth1(args: &Oauth1Args) -> Result<(), CliError> {
         Some(receiver) => Callback::url(&receiver.redirect_uri())?,
         None => Callback::oob(),
     };
-    let http = net::client(endpoints.clone());
-    let pending = http.execute(RequestToken::new(callback).exchange(
-        &app,
-        &endpoints,
-        SystemTime::now(),
-        &nonce(),
-    )?)?;
+    let http = net::transport();
+    let pending = http.execute(app.request_token(callback, SystemTime::now(), &mut rng)?)?;
     let kind = if args.sign_in {
         AuthorizeKind::Authenticate
     } else {
         AuthorizeKind::Authorize
     };
-    let url = pending.authorize_url(&endpoints, kind);
+    let url = app.authorize_url(&pending, kind);
     send_user_to(url.as_str(), &args.browser);
     let verified = match receiver {
         Some(receiver) => {
@@ -387,7 +382,7 @@ fn oauth1(args: &Oauth1Args) -> Result<(), CliError> {
         }
     };
     let user: UserCredentials =
-        http.execute(verified.access_token(&app, &endpoints, SystemTime::now(), &nonce())?)?;
+        http.execute(app.access_token(verified, SystemTime::now(), &mut rng)?)?;
     ui::register(user.token.token.as_str());
     ui::register(user.token.secret.secret());
     // The consumer key and secret are kept with the token (it is useless without them), and
@@ -417,8 +412,8 @@ fn oauth1(args: &Oauth1Args) -> Result<(), CliError> {
                 .unwrap_or_default(),
         )),
         None => {
-            let signer = twitter_auth_core::oauth1::UserSigner::new(&app, &user.token);
-            UsersMeExchange::oauth1(&endpoints, &signer, SystemTime::now(), &nonce())
+            let signer = app.signer(&user.token);
+            app.users_me(&signer, SystemTime::now(), &mut rng)
                 .map_err(CliError::from)
                 .and_then(|step| http.execute(step).map_err(CliError::from))
                 .map(|me| (me.username, me.id.as_str().to_owned()))

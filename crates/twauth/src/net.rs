@@ -7,7 +7,6 @@ use std::io::{Cursor, Read as _};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use twitter_auth_core::Endpoints;
 use twitter_auth_core::http::{self, HeaderMap, HeaderValue, header};
 use twitter_auth_ureq::ureq::middleware::{Middleware, MiddlewareNext};
 use twitter_auth_ureq::ureq::{self, Body, SendBody};
@@ -32,16 +31,16 @@ const SENSITIVE: [&str; 11] = [
 /// The largest body `--trace` prints (the rest is summarized).
 const TRACE_BODY_LIMIT: usize = 4096;
 
-/// A transport client for `endpoints`: connect timeout 10 s, whole request 30 s (as the
+/// The transport: connect timeout 10 s, whole request 30 s (as the
 /// adapter's own), waits shown on stderr, traced with `-v` / `--trace`.
-pub(crate) fn client(endpoints: Endpoints) -> twitter_auth_ureq::Client {
+pub(crate) fn transport() -> twitter_auth_ureq::Transport {
     let mut config = ureq::Agent::config_builder()
         .timeout_connect(Some(Duration::from_secs(10)))
         .timeout_global(Some(Duration::from_secs(30)));
     if ui::verbosity() > 0 {
         config = config.middleware(Trace);
     }
-    twitter_auth_ureq::Client::with_agent(endpoints, config.build().into())
+    twitter_auth_ureq::Transport::with_agent(config.build().into())
         .with_clock(Arc::new(ProgressClock))
 }
 

@@ -178,10 +178,10 @@ const OAUTH1_FIELDS: [Field; 3] = [
 /// profile without one) used as stored until it expires.
 fn oauth2(settings: &Settings, policy: &RetryPolicy) -> Result<(ApiClient, Endpoints), CliError> {
     let endpoints = settings.endpoints_for(true, "OAuth 2.0 grant")?;
-    let client = http(&endpoints).with_policy(policy.clone());
+    let client = net::transport().with_policy(policy.clone());
     let key = &settings.paths.key;
     if oauth2_client(settings).is_some() {
-        let api = grants(settings, client)?.api(key)?;
+        let api = grants(settings, &endpoints, client)?.api(key)?;
         register_tokens(&api);
         return Ok((api, endpoints));
     }
@@ -193,14 +193,9 @@ fn oauth2(settings: &Settings, policy: &RetryPolicy) -> Result<(ApiClient, Endpo
     let grant = grant.ok_or_else(|| login_required(LoginRequired::NoGrant))?;
     ui::register(grant.tokens().access_token().secret());
     Ok((
-        ApiClient::new(client, Credential::OAuth2(grant.tokens().clone())),
+        ApiClient::new(client, &endpoints, Credential::OAuth2(grant.tokens().clone())),
         endpoints,
     ))
-}
-
-/// A transport client for `endpoints` (its retry policy set by [`api_client`]).
-fn http(endpoints: &Endpoints) -> twitter_auth_ureq::Client {
-    net::client(endpoints.clone())
 }
 
 /// An API client with the profile's best user credential (`app_only` allows the app-only
@@ -213,8 +208,8 @@ pub(crate) fn api_client(
 ) -> Result<(ApiClient, Endpoints), CliError> {
     let fixed = |credential: Credential, stored: &[Field], what: &str| {
         let endpoints = settings.endpoints_for(settings.any_stored(stored), what)?;
-        let client = http(&endpoints).with_policy(policy.clone());
-        Ok::<_, CliError>((ApiClient::new(client, credential), endpoints))
+        let client = net::transport().with_policy(policy.clone());
+        Ok::<_, CliError>((ApiClient::new(client, &endpoints, credential), endpoints))
     };
     let bearer = || -> Result<Credential, CliError> {
         let token = settings.get(Field::BearerToken).ok_or_else(|| {

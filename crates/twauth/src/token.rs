@@ -8,12 +8,12 @@ use std::time::SystemTime;
 
 use twitter_auth_core::api::Credential;
 use twitter_auth_core::grant::LoginRequired;
-use twitter_auth_core::oauth1::InvalidateTokenExchange;
+use twitter_auth_core::oauth1;
 use twitter_auth_core::oauth1_sign::{
-    ConsumerCredentials, ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
+    ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
 };
 use twitter_auth_core::oauth2::{self, AppOnly, AppOnlyBearer, TokenSet};
-use twitter_auth_core::{BearerToken, ClientId, ClientSecret, UnixTime};
+use twitter_auth_core::{BearerToken, ClientId, ClientSecret, Endpoints, UnixTime};
 use twitter_auth_ureq::{ApiClient, Grants};
 
 use crate::error::{CliError, login_required};
@@ -161,11 +161,12 @@ fn app_only(args: &AppOnlyArgs) -> Result<(), CliError> {
             settings.paths.has_grant()?,
         )?;
     }
-    let client = net::client(endpoints.clone());
+    let client = net::transport();
     let app = AppOnly::new(
         ConsumerKey::new(key.clone()),
         ConsumerSecret::new(secret.clone()),
-    );
+    )
+    .with_endpoints(endpoints.clone());
     let bearer = client.execute(app.obtain()?)?;
     let token = bearer.token().secret().to_owned();
     ui::register(&token);
@@ -222,10 +223,12 @@ pub(crate) fn need_client(settings: &Settings) -> Result<oauth2::App, CliError> 
 /// `http`.
 pub(crate) fn grants(
     settings: &Settings,
-    http: twitter_auth_ureq::Client,
+    endpoints: &Endpoints,
+    http: twitter_auth_ureq::Transport,
 ) -> Result<Grants, CliError> {
     let store = Arc::new(settings.paths.store()?);
-    Ok(Grants::new(http, need_client(settings)?, store))
+    let app = need_client(settings)?.with_endpoints(endpoints.clone());
+    Ok(Grants::new(http, app, store))
 }
 
 /// The token set an API client for a user's grant holds now.
@@ -278,8 +281,8 @@ fn grant_settings(args: &GrantArgs) -> Result<Settings, CliError> {
 /// grant (and the client's secret) go only to the base URL the profile recorded.
 fn user_api(settings: &Settings) -> Result<ApiClient, CliError> {
     let endpoints = settings.endpoints_for(true, "OAuth 2.0 grant")?;
-    let http = net::client(endpoints);
-    let api = grants(settings, http)?.api(&settings.paths.key)?;
+    let http = net::transport();
+    let api = grants(settings, &endpoints, http)?.api(&settings.paths.key)?;
     register_tokens(&api);
     Ok(api)
 }
@@ -367,8 +370,9 @@ fn invalidate_app_only(args: &InvalidateAppOnlyArgs) -> Result<(), CliError> {
         "consumer secret and bearer token",
     )?;
     let bearer = AppOnlyBearer::new(BearerToken::new(token))?;
-    let app = AppOnly::new(ConsumerKey::new(key), ConsumerSecret::new(secret));
-    net::client(endpoints.clone()).execute(app.invalidate_basic(&bearer)?)?;
+    let app = AppOnly::new(ConsumerKey::new(key), ConsumerSecret::new(secret))
+        .with_endpoints(endpoints);
+    net::transport().execute(app.invalidate_basic(&bearer)?)?;
     let removed = forget(&settings, Field::BearerToken, token, |p| {
         &mut p.bearer_token
     })?;
@@ -400,16 +404,10 @@ fn invalidate_oauth1(args: &InvalidateOauth1Args) -> Result<(), CliError> {
         ]),
         "OAuth 1.0a credentials",
     )?;
-    let app = ConsumerCredentials::new(ConsumerKey::new(key), ConsumerSecret::new(secret));
+    let app = oauth1::App::new(ConsumerKey::new(key), ConsumerSecret::new(secret))
+        .with_endpoints(endpoints);
     let owner = TokenCredentials::new(Token::new(token), TokenSecret::new(token_secret));
-    let nonce = oauth1_sign::generate_nonce(&mut rand::rng());
-    net::client(endpoints.clone()).execute(InvalidateTokenExchange::new(
-        &endpoints,
-        &app,
-        &owner,
-        SystemTime::now(),
-        &nonce,
-    )?)?;
+    net::transport().execute(app.invalidate_token(&owner, SystemTime::now(), &mut rand::rng())?)?;
     let removed = forget(&settings, Field::AccessToken, token, |p| {
         &mut p.access_token
     })?;

@@ -12,7 +12,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use base64::Engine as _;
 use twitter_auth_core::grant::UserKey;
-use twitter_auth_core::oauth2::{Client, Scope, Scopes, TokenSet};
+use twitter_auth_core::oauth2::{App, Scope, Scopes, TokenSet};
 use twitter_auth_core::{AccessToken, ClientId, ClientSecret, Endpoints, RefreshToken, UnixTime};
 use twitter_auth_mock::{DEMO_WEB_APP, MockConfig, MockX};
 use twitter_auth_std::FileStore;
@@ -40,9 +40,10 @@ fn stored_grant(home: &Home, base: &str, expires_in: u64) {
         Some(UnixTime::from_secs(now + expires_in)),
     )
     .expect("a token set");
-    let client = Client::confidential(ClientId::new(CLIENT_ID), ClientSecret::new(CLIENT_SECRET));
+    let client = App::confidential(ClientId::new(CLIENT_ID), ClientSecret::new(CLIENT_SECRET))
+        .with_endpoints(Endpoints::local(base).expect("endpoints"));
     let grants = Grants::new(
-        twitter_auth_ureq::Client::new(Endpoints::local(base).expect("endpoints")),
+        twitter_auth_ureq::Transport::new(),
         client,
         Arc::new(FileStore::new(home.tokens())),
     );

@@ -7,7 +7,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use rand::SeedableRng as _;
 use rand::rngs::StdRng;
 use twitter_auth_core::grant::{LoginRequired, StoredGrant, UserKey};
-use twitter_auth_core::oauth2::{AuthorizeRequest, Client, Scope, Scopes, TokenSet};
+use twitter_auth_core::oauth2::{App, Scope, Scopes, TokenSet};
 use twitter_auth_core::{ClientId, ClientSecret, Endpoints};
 use twitter_auth_mock::{DEMO_WEB_APP, MockConfig, MockX};
 use twitter_auth_std::{BlockingTokenStore as _, FileStore};
@@ -106,10 +106,10 @@ fn app_only_without_consumer_credentials_is_an_error() {
 }
 
 /// Logs alice in with the web app's confidential client through the core's PKCE flow.
-fn log_in(mock: &MockX, client: &Client, scopes: Scopes) -> TokenSet {
-    let endpoints = Endpoints::local(mock.base_url()).expect("endpoints");
+fn log_in(mock: &MockX, client: &App, scopes: Scopes) -> TokenSet {
     let now = UNIX_EPOCH + Duration::from_secs(mock.now());
-    let (url, pending) = AuthorizeRequest::new(client, REDIRECT, scopes)
+    let (url, pending) = client
+        .authorize(REDIRECT, scopes)
         .expect("an authorize request")
         .start(now, &mut StdRng::seed_from_u64(7));
     let browser: ureq::Agent = ureq::Agent::config_builder()
@@ -127,17 +127,19 @@ fn log_in(mock: &MockX, client: &Client, scopes: Scopes) -> TokenSet {
         .expect("a Location")
         .to_owned();
     let code = pending.on_callback(&location, now).expect("a code");
-    twitter_auth_ureq::Client::new(endpoints.clone())
-        .execute(code.exchange(client, &endpoints).expect("an exchange"))
+    twitter_auth_ureq::Transport::new()
+        .execute(client.exchange(code).expect("an exchange"))
         .expect("the code exchange")
 }
 
 /// The home's token store, and `Grants` on it that the test uses as another process would.
-fn grants(home: &Home, mock: &MockX, client: &Client) -> (FileStore, Grants) {
+fn grants(home: &Home, client: &App) -> (FileStore, Grants) {
     let store = FileStore::new(home.tokens());
-    let endpoints = Endpoints::local(mock.base_url()).expect("endpoints");
-    let http = twitter_auth_ureq::Client::new(endpoints);
-    let grants = Grants::new(http, client.clone(), Arc::new(store.clone()));
+    let grants = Grants::new(
+        twitter_auth_ureq::Transport::new(),
+        client.clone(),
+        Arc::new(store.clone()),
+    );
     (store, grants)
 }
 
@@ -150,7 +152,8 @@ fn refresh_persists_a_new_set_whoami_works_and_revoke_empties_the_store() {
     let mock = MockX::start(MockConfig::default()).expect("mock");
     let home = Home::new("refresh");
     let (_, _, id, secret) = web_app(&mock);
-    let client = Client::confidential(ClientId::new(id.clone()), ClientSecret::new(secret.clone()));
+    let client = App::confidential(ClientId::new(id.clone()), ClientSecret::new(secret.clone()))
+        .with_endpoints(Endpoints::local(mock.base_url()).expect("endpoints"));
     let scopes = Scopes::from([
         Scope::TweetRead,
         Scope::TweetWrite,
@@ -158,7 +161,7 @@ fn refresh_persists_a_new_set_whoami_works_and_revoke_empties_the_store() {
         Scope::OfflineAccess,
     ]);
     let tokens = log_in(&mock, &client, scopes);
-    let (store, grants) = grants(&home, &mock, &client);
+    let (store, grants) = grants(&home, &client);
     let key = UserKey::new("work").expect("a key");
     grants.login(&key, tokens.clone()).expect("stored");
     assert!(home.grant("work").exists(), "the profile name is the key");
@@ -246,14 +249,15 @@ fn a_grant_without_a_refresh_token_is_used_but_not_refreshed() {
     let mock = MockX::start(MockConfig::default()).expect("mock");
     let home = Home::new("no-refresh");
     let (_, _, id, secret) = web_app(&mock);
-    let client = Client::confidential(ClientId::new(id.clone()), ClientSecret::new(secret.clone()));
+    let client = App::confidential(ClientId::new(id.clone()), ClientSecret::new(secret.clone()))
+        .with_endpoints(Endpoints::local(mock.base_url()).expect("endpoints"));
     let tokens = log_in(
         &mock,
         &client,
         Scopes::from([Scope::TweetRead, Scope::UsersRead]),
     );
     assert!(tokens.refresh_token().is_none(), "no offline.access");
-    let (store, grants) = grants(&home, &mock, &client);
+    let (store, grants) = grants(&home, &client);
     let key = UserKey::new("default").expect("a key");
     grants.login(&key, tokens).expect("stored");
     write_profile(
@@ -378,13 +382,14 @@ fn refresh_and_revoke_in_json() {
     let mock = MockX::start(MockConfig::default()).expect("mock");
     let home = Home::new("refresh-json");
     let (_, _, id, secret) = web_app(&mock);
-    let client = Client::confidential(ClientId::new(id.clone()), ClientSecret::new(secret.clone()));
+    let client = App::confidential(ClientId::new(id.clone()), ClientSecret::new(secret.clone()))
+        .with_endpoints(Endpoints::local(mock.base_url()).expect("endpoints"));
     let tokens = log_in(
         &mock,
         &client,
         Scopes::from([Scope::TweetRead, Scope::UsersRead, Scope::OfflineAccess]),
     );
-    let (_, grants) = grants(&home, &mock, &client);
+    let (_, grants) = grants(&home, &client);
     grants
         .login(&UserKey::new("default").expect("a key"), tokens)
         .expect("stored");

@@ -35,8 +35,8 @@
 //! ```
 //! use std::time::{Duration, Instant, UNIX_EPOCH};
 //! use twitter_auth_core::grant::{GrantOutcome, GrantTask, Loaded, Next, Saved, StoredGrant, UserKey};
-//! use twitter_auth_core::oauth2::{Client, Scopes, TokenSet};
-//! use twitter_auth_core::{AccessToken, ClientId, Endpoints, RefreshToken, UnixTime};
+//! use twitter_auth_core::oauth2::{App, Scopes, TokenSet};
+//! use twitter_auth_core::{AccessToken, ClientId, RefreshToken, UnixTime};
 //!
 //! let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
 //! let key = UserKey::new("1072250532645998596")?;
@@ -47,8 +47,8 @@
 //!     Some(UnixTime::from_system(now) ),
 //! )?;
 //! let mut stored = Some(StoredGrant::new(key.clone(), expired, 1));
-//! let client = Client::public(ClientId::new("rG9n6402A3dbUJKzXTNX4oWHJ"));
-//! let mut task = GrantTask::refresh_if_due(key, client, Endpoints::x(), Default::default());
+//! let app = App::public(ClientId::new("rG9n6402A3dbUJKzXTNX4oWHJ")); // X's hosts
+//! let mut task = GrantTask::refresh_if_due(key, app, Default::default());
 //! let at = Instant::now();
 //! loop {
 //!     match task.poll(at) {

@@ -33,7 +33,7 @@
 //! use twitter_auth_core::oauth2::AppOnly;
 //! use twitter_auth_core::oauth1_sign::{ConsumerKey, ConsumerSecret};
 //! use twitter_auth_core::retry::{Decision, Outcome, RetryPolicy};
-//! use twitter_auth_core::{Endpoints, Exchange, HttpRequest, HttpResponse};
+//! use twitter_auth_core::{Exchange, HttpRequest, HttpResponse};
 //!
 //! /// Sends one request (a real adapter uses reqwest or ureq here).
 //! fn send(request: &HttpRequest) -> HttpResponse {
@@ -59,7 +59,7 @@
 //! }
 //!
 //! let app = AppOnly::new(ConsumerKey::new("key"), ConsumerSecret::new("secret"));
-//! let bearer = execute(app.obtain(&Endpoints::x())?, &RetryPolicy::recommended())?;
+//! let bearer = execute(app.obtain()?, &RetryPolicy::recommended())?;
 //! assert_eq!(bearer.authorization_header(), "Bearer AAAA%2FAAA%3DAAAAAAAA");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

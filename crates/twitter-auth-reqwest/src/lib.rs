@@ -19,12 +19,12 @@
 //! # let x = twitter_auth_mock::MockX::start(Default::default())?;
 //! # let (key, secret) = (x.config().apps[0].consumer_key.clone(), x.config().apps[0].consumer_secret.clone());
 //! # tokio::runtime::Runtime::new()?.block_on(async {
-//! let endpoints = Endpoints::local(x.base_url())?; // `Endpoints::x()` for the real X
-//! let client = Transport::new(endpoints);
+//! let transport = Transport::new(); // HTTP only: cheap to clone, one for every app and user
+//! let app = AppOnly::new(ConsumerKey::new(key), ConsumerSecret::new(secret))
+//!     .with_endpoints(Endpoints::local(x.base_url())?); // without it: X's own hosts
 //!
 //! // Any flow step of the core is one `execute`.
-//! let app = AppOnly::new(ConsumerKey::new(key), ConsumerSecret::new(secret));
-//! let bearer = client.execute(app.obtain()?).await?;
+//! let bearer = transport.execute(app.obtain()?).await?;
 //!
 //! // An API client authorizes every request it sends.
 //! let api = ApiClient::new(client, Credential::AppOnly(bearer));
@@ -162,6 +162,12 @@ pub struct Transport {
     rate_limit: Arc<Mutex<Option<RateLimit>>>,
 }
 
+impl Default for Transport {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Transport {
     /// A client with its own reqwest client: rustls (verified against the platform's roots),
     /// no redirects, connect timeout 10 s, whole request 30 s, and no retries (see
@@ -223,7 +229,7 @@ impl Transport {
     /// the operating system's RNG (`rand::rng()`): the URL to send the user to, and the
     /// pending login to keep in that browser's session (see [`PendingLogin`]).
     pub fn start_login(&self, request: AuthorizeRequest) -> (Url, PendingLogin) {
-        request.start(&mut rand::rng())
+        request.start(self.clock.now(), &mut rand::rng())
     }
 
     /// Runs one flow step: sends its request (retrying as the policy and the step allow) and

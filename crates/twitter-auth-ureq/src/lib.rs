@@ -16,12 +16,12 @@
 //!
 //! # let x = twitter_auth_mock::MockX::start(Default::default())?;
 //! # let (key, secret) = (x.config().apps[0].consumer_key.clone(), x.config().apps[0].consumer_secret.clone());
-//! let endpoints = Endpoints::local(x.base_url())?; // `Endpoints::x()` for the real X
-//! let client = Transport::new(endpoints);
+//! let transport = Transport::new(); // HTTP only: cheap to clone, one for every app and user
+//! let app = AppOnly::new(ConsumerKey::new(key), ConsumerSecret::new(secret))
+//!     .with_endpoints(Endpoints::local(x.base_url())?); // without it: X's own hosts
 //!
 //! // Any flow step of the core is one `execute`.
-//! let app = AppOnly::new(ConsumerKey::new(key), ConsumerSecret::new(secret));
-//! let bearer = client.execute(app.obtain()?)?;
+//! let bearer = transport.execute(app.obtain()?)?;
 //!
 //! // An API client authorizes every request it sends.
 //! let api = ApiClient::new(client, Credential::AppOnly(bearer));
@@ -38,27 +38,28 @@
 //! use std::sync::Arc;
 //! use std::time::SystemTime;
 //! use twitter_auth_core::grant::UserKey;
-//! use twitter_auth_core::oauth2::{self, AuthorizeRequest, Scope, Scopes};
+//! use twitter_auth_core::oauth2::{self, Scope, Scopes};
 //! use twitter_auth_core::{ClientId, Endpoints, http};
 //! use twitter_auth_std::MemoryStore; // `FileStore::new(dir)` keeps grants between runs
-//! use twitter_auth_ureq::{Transport, Grants};
+//! use twitter_auth_ureq::{Grants, Transport};
 //!
 //! # let x = twitter_auth_mock::MockX::start(Default::default())?;
 //! # let id = x.config().app(twitter_auth_mock::DEMO_NATIVE_APP).unwrap().client_id().unwrap();
-//! let client = Transport::new(Endpoints::local(x.base_url())?); // `Endpoints::x()` for X
-//! let app = oauth2::App::public(ClientId::new(id));
-//! let grants = Grants::new(client.clone(), app.clone(), Arc::new(MemoryStore::new()));
+//! let transport = Transport::new();
+//! let app = oauth2::App::public(ClientId::new(id))
+//!     .with_endpoints(Endpoints::local(x.base_url())?); // without it: X's own hosts
+//! let grants = Grants::new(transport.clone(), app.clone(), Arc::new(MemoryStore::new()));
 //!
 //! // A user logs in (keep `pending` in the browser's session); the fake X approves at once and
 //! // redirects to the callback.
 //! let scopes = Scopes::from([Scope::UsersRead, Scope::TweetRead, Scope::OfflineAccess]);
 //! let login = app.authorize("http://127.0.0.1:8765/callback", scopes)?;
-//! let (url, pending) = client.start_login(login); // verifier and state from the OS RNG
+//! let (url, pending) = transport.start_login(login); // verifier and state from the OS RNG
 //! # let consent = http::Request::get(url.as_str()).body(Vec::new())?;
-//! # let consent = client.round_trip(&consent, twitter_auth_core::Replay::Safe)?;
+//! # let consent = transport.round_trip(&consent, twitter_auth_core::Replay::Safe)?;
 //! # let callback = consent.headers()["location"].to_str()?;
 //! let code = pending.verify_callback(callback, SystemTime::now())?;
-//! let tokens = client.execute(app.exchange(code)?)?;
+//! let tokens = transport.execute(app.exchange(code)?)?;
 //! let key = UserKey::new("1072250532645998596")?; // the X user id, or the app's own key
 //! grants.login(&key, tokens)?;
 //!
@@ -163,6 +164,12 @@ pub struct Transport {
     rate_limit: Arc<Mutex<Option<RateLimit>>>,
 }
 
+impl Default for Transport {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Transport {
     /// A client with its own agent: rustls (verified), and each phase of a request bounded:
     /// connect 10 s, send 5 s + 5 s, answer 10 s + body 5 s (35 s at most in all), and no
@@ -224,7 +231,7 @@ impl Transport {
     /// the operating system's RNG (`rand::rng()`): the URL to send the user to, and the
     /// pending login to keep in that browser's session (see [`PendingLogin`]).
     pub fn start_login(&self, request: AuthorizeRequest) -> (Url, PendingLogin) {
-        request.start(&mut rand::rng())
+        request.start(self.clock.now(), &mut rand::rng())
     }
 
     /// Runs one flow step: sends its request (retrying as the policy and the step allow) and

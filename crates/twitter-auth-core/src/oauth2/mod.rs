@@ -5,25 +5,26 @@
 //!
 //! - [`AppOnly`] → [`BearerExchange`] → [`AppOnlyBearer`]; [`AppOnly::invalidate_signed`] /
 //!   [`AppOnly::invalidate_basic`] → [`InvalidateBearerExchange`] (contract §3).
-//! - [`Client`] (public or confidential), [`Scope`] and [`Scopes`] (§4.8).
-//! - [`AuthorizeRequest`] → [`PendingLogin`] → [`AuthorizedCode`] → [`CodeExchange`] →
-//!   [`TokenSet`] (§4.2–4.5), then [`refresh`] → [`RefreshExchange`] (§4.6), [`revoke`] →
-//!   [`RevokeExchange`] (§4.7), and [`UsersMeExchange`] → [`User`] (§5).
+//! - [`App`] (public or confidential, with its [`Endpoints`](crate::Endpoints)), [`Scope`] and
+//!   [`Scopes`] (§4.8).
+//! - [`App::authorize`] → [`AuthorizeRequest`] → [`PendingLogin`] → [`AuthorizedCode`] →
+//!   [`App::exchange`] → [`CodeExchange`] → [`TokenSet`] (§4.2–4.5), then [`App::refresh`] →
+//!   [`RefreshExchange`] (§4.6), [`App::revoke`] → [`RevokeExchange`] (§4.7), and
+//!   [`App::users_me`] → [`UsersMeExchange`] → [`User`] (§5).
 //!
 //! ```text
-//!  AuthorizeRequest ──start(now, rng)──▶ (authorize URL, PendingLogin)   serde: keep it in
+//!  app.authorize(..) ──start(now, rng)──▶ (authorize URL, PendingLogin)   serde: keep it in
 //!                                                          │                the browser's session
 //!                                                          │ verify_callback(url, now)
 //!                                                          ▼
-//!  TokenSet ◀──finish── CodeExchange ◀──exchange(client)── AuthorizedCode   (30 s to use)
-//!     │ status(now, margin): Fresh | RefreshDue | Expired
-//!     ├──refresh(client)──▶ RefreshExchange ──finish──▶ new TokenSet (persist before use)
-//!     └──revoke(client)───▶ RevokeExchange ──finish──▶ ()
+//!  TokenSet ◀──finish── CodeExchange ◀──app.exchange(code)── AuthorizedCode   (30 s to use)
+//!     │ freshness(now, margin): Fresh | RefreshDue | Expired
+//!     ├──app.refresh(&tokens)──▶ RefreshExchange ──finish──▶ new TokenSet (persist before use)
+//!     └──app.revoke(token)─────▶ RevokeExchange ──finish──▶ ()
 //! ```
 //!
 //! Each arrow consumes the value before it, so a login cannot be completed twice. The client
-//! secret is never stored in a [`PendingLogin`]: the app passes its [`Client`] again at the
-//! exchange.
+//! secret is never stored in a [`PendingLogin`]: the [`App`] builds the exchange.
 //!
 //! # The PKCE login, against canned responses
 //!
@@ -31,19 +32,18 @@
 //! use std::time::{Duration, UNIX_EPOCH};
 //! use rand::SeedableRng as _;
 //! use twitter_auth_core::oauth2::{
-//!     self, AuthorizeRequest, Client, Freshness, PendingLogin, RevokeToken, Scope, Scopes, UsersMeExchange,
+//!     self, App, Freshness, PendingLogin, RevokeToken, Scope, Scopes,
 //! };
-//! use twitter_auth_core::{ClientId, Endpoints, Exchange, Replay};
+//! use twitter_auth_core::{ClientId, Exchange, Replay};
 //!
-//! let client = Client::public(ClientId::new("rG9n6402A3dbUJKzXTNX4oWHJ"));
-//! let endpoints = Endpoints::x();
+//! let app = App::public(ClientId::new("rG9n6402A3dbUJKzXTNX4oWHJ")); // X's hosts
 //! let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
 //! let mut rng = rand::rngs::StdRng::seed_from_u64(7); // in an app: `rand::rng()`
 //!
 //! // 1. Send the user to X's consent page; keep the pending login in the browser's session
 //! //    (server-side under a random session id in an HttpOnly cookie; never keyed by state).
 //! let scopes = Scopes::from([Scope::TweetRead, Scope::UsersRead, Scope::OfflineAccess]);
-//! let (url, pending) = client.authorize("https://app.example/cb", scopes)?
+//! let (url, pending) = app.authorize("https://app.example/cb", scopes)?
 //!     .start(now, &mut rng);
 //! assert!(url.as_str().starts_with(
 //!     "https://x.com/i/oauth2/authorize?response_type=code&client_id=rG9n6402A3dbUJKzXTNX4oWHJ\
@@ -60,7 +60,7 @@
 //! let code = pending.verify_callback(&callback, now + Duration::from_secs(20))?;
 //!
 //! // 3. Exchange the code at once (it lives 30 s; the request is never replayed).
-//! let step = client.exchange(code)?;
+//! let step = app.exchange(code)?;
 //! assert_eq!(step.request().uri(), "https://api.x.com/2/oauth2/token");
 //! assert_eq!(step.replay(), Replay::Never);
 //! # let answer = http::Response::builder().status(200).body(
@@ -70,7 +70,7 @@
 //! assert_eq!(tokens.authorization_header(), "Bearer YXQ");
 //!
 //! // 4. Whose token is it?
-//! let step = UsersMeExchange::new(&endpoints, &tokens)?;
+//! let step = app.users_me(&tokens)?;
 //! assert_eq!(step.request().uri(), "https://api.x.com/2/users/me");
 //! # let answer = http::Response::builder().status(200).body(
 //! #     br#"{"data":{"id":"1072250532645998596","name":"Tweepy Testing","username":"TweepyDev"}}"#.to_vec())?;
@@ -80,7 +80,7 @@
 //! // 5. Two hours later: refresh. The answer replaces the set (persist it before use).
 //! let later = now + Duration::from_secs(7200);
 //! assert_eq!(tokens.freshness(later, oauth2::DEFAULT_REFRESH_MARGIN), Freshness::Expired);
-//! let step = client.refresh(&tokens)?;
+//! let step = app.refresh(&tokens)?;
 //! assert_eq!(step.request().body(), b"refresh_token=cnQ&grant_type=refresh_token&client_id=rG9n6402A3dbUJKzXTNX4oWHJ");
 //! # let answer = http::Response::builder().status(200).body(
 //! #     br#"{"token_type":"bearer","expires_in":7200,"access_token":"YXQy","scope":"tweet.read users.read offline.access","refresh_token":"cnQy"}"#.to_vec())?;
@@ -88,7 +88,7 @@
 //!
 //! // 6. Log out: revoke the refresh token.
 //! let refresh_token = tokens.refresh_token().ok_or("no refresh token")?;
-//! let step = client.revoke(RevokeToken::Refresh(refresh_token))?;
+//! let step = app.revoke(RevokeToken::Refresh(refresh_token))?;
 //! assert_eq!(step.request().uri(), "https://api.x.com/2/oauth2/revoke");
 //! # let answer = http::Response::builder().status(200).body(br#"{"revoked":true}"#.to_vec())?;
 //! step.finish(later, answer)?;
@@ -101,13 +101,12 @@
 //! use std::time::{Duration, UNIX_EPOCH};
 //! use twitter_auth_core::oauth2::AppOnly;
 //! use twitter_auth_core::oauth1_sign::{ConsumerKey, ConsumerSecret};
-//! use twitter_auth_core::{Endpoints, Exchange};
+//! use twitter_auth_core::Exchange;
 //!
 //! let app = AppOnly::new(
 //!     ConsumerKey::new("xvz1evFS4wEEPTGEFPHBog"),
 //!     ConsumerSecret::new("L8qq9PZyRg6ieKGEKhZolGC0vJWLw8iEJ88DRdyOg"),
-//! );
-//! let endpoints = Endpoints::x();
+//! ); // at X's hosts (`.with_endpoints(..)` names others)
 //! let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
 //!
 //! // 1. Ask for the app's bearer token (X returns the same one until it is invalidated).

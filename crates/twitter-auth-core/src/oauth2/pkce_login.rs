@@ -201,22 +201,22 @@ impl AuthorizeRequest {
 /// use std::collections::HashMap;
 /// use std::time::{Duration, UNIX_EPOCH};
 /// use rand::SeedableRng as _;
-/// use twitter_auth_core::oauth2::{AuthorizeRequest, Client, PendingLogin, Scope, Scopes};
-/// use twitter_auth_core::{ClientId, Endpoints, Error};
+/// use twitter_auth_core::oauth2::{App, PendingLogin, Scope, Scopes};
+/// use twitter_auth_core::{ClientId, Error};
 ///
-/// let client = Client::public(ClientId::new("rG9n6402A3dbUJKzXTNX4oWHJ"));
+/// let app = App::public(ClientId::new("rG9n6402A3dbUJKzXTNX4oWHJ"));
 /// let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
 /// let mut rng = rand::rngs::StdRng::seed_from_u64(7); // in an app: `rand::rng()`
-/// let start = || client.authorize("https://app.example/cb", Scopes::from([Scope::UsersRead]));
+/// let start = || app.authorize("https://app.example/cb", Scopes::from([Scope::UsersRead]));
 ///
 /// // Pending logins by session id (the id is random, in the browser's HttpOnly cookie).
 /// let mut sessions: HashMap<&str, PendingLogin> = HashMap::new();
-/// let (_, victims) = start()?.start(&Endpoints::x(), now, &mut rng);
+/// let (_, victims) = start()?.start(now, &mut rng);
 /// let victim_state = victims.state().secret().to_owned();
 /// sessions.insert("victim-session", victims);
 ///
 /// // The attacker's own login, stopped at X's redirect: a valid code with the attacker's state.
-/// let (_, attackers) = start()?.start(&Endpoints::x(), now, &mut rng);
+/// let (_, attackers) = start()?.start(now, &mut rng);
 /// let forged = format!("https://app.example/cb?state={}&code=ATTACKERS", attackers.state().secret());
 ///
 /// // The victim's browser opens it: the victim's session brings the victim's login, refused.
@@ -337,13 +337,13 @@ impl PendingLogin {
     /// ```
     /// # use std::time::{Duration, UNIX_EPOCH};
     /// # use rand::SeedableRng as _;
-    /// # use twitter_auth_core::oauth2::{AuthorizeRequest, Client, Scope, Scopes};
-    /// # use twitter_auth_core::{ClientId, Endpoints, Error};
-    /// # let client = Client::public(ClientId::new("rG9n6402A3dbUJKzXTNX4oWHJ"));
+    /// # use twitter_auth_core::oauth2::{App, Scope, Scopes};
+    /// # use twitter_auth_core::{ClientId, Error};
+    /// # let app = App::public(ClientId::new("rG9n6402A3dbUJKzXTNX4oWHJ"));
     /// # let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
     /// # let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-    /// # let (_, pending) = client.authorize("https://app.example/cb", Scopes::from([Scope::UsersRead]))?
-    /// #     .start(&Endpoints::x(), now, &mut rng);
+    /// # let (_, pending) = app.authorize("https://app.example/cb", Scopes::from([Scope::UsersRead]))?
+    /// #     .start(now, &mut rng);
     /// # let state = pending.state().secret().to_owned();
     /// let refused = pending.verify_callback("?state=forged&code=c", now).unwrap_err();
     /// assert!(matches!(refused.error(), Error::StateMismatch));

@@ -9,3 +9,4 @@ mod oauth2_pkce;
 mod rate_limit;
 mod retry;
 mod secrets;
+mod support;

@@ -4,8 +4,11 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use proptest::prelude::*;
+use rand::SeedableRng as _;
+use rand::rngs::StdRng;
 use twitter_auth_core::oauth1_sign::{
     AuthorizationHeader, ConsumerKey, ConsumerSecret, Request, Token, TokenCredentials, TokenSecret,
+    generate_nonce,
 };
 use twitter_auth_core::oauth2::{AppOnly, AppOnlyBearer};
 use twitter_auth_core::{
@@ -50,7 +53,7 @@ fn header<'a>(request: &'a HttpRequest, name: &str) -> Option<&'a str> {
 
 #[test]
 fn obtain_sends_exactly_what_x_documents() {
-    let step = app().obtain(&Endpoints::x()).unwrap();
+    let step = app().obtain().unwrap();
     let request = step.request();
     assert_eq!(request.method(), http::Method::POST);
     assert_eq!(request.uri(), "https://api.x.com/oauth2/token");
@@ -69,12 +72,22 @@ fn obtain_sends_exactly_what_x_documents() {
 fn obtain_follows_overridden_endpoints() {
     let local = Endpoints::local("http://127.0.0.1:8080").unwrap();
     assert_eq!(
-        app().obtain().unwrap().request().uri(),
+        app()
+            .with_endpoints(local)
+            .obtain()
+            .unwrap()
+            .request()
+            .uri(),
         "http://127.0.0.1:8080/oauth2/token"
     );
     let proxy = Endpoints::x().with_api("https://proxy.example/x/").unwrap();
     assert_eq!(
-        app().obtain().unwrap().request().uri(),
+        app()
+            .with_endpoints(proxy)
+            .obtain()
+            .unwrap()
+            .request()
+            .uri(),
         "https://proxy.example/x/oauth2/token"
     );
 }
@@ -83,7 +96,7 @@ fn obtain_follows_overridden_endpoints() {
 fn basic_credentials_are_url_encoded_before_joining() {
     // X's keys are unchanged by RFC 1738 encoding; anything else is encoded once.
     let app = AppOnly::new(ConsumerKey::new("k:y"), ConsumerSecret::new("s e/c"));
-    let step = app.obtain(&Endpoints::x()).unwrap();
+    let step = app.obtain().unwrap();
     let value = header(step.request(), "authorization").unwrap();
     let decoded = base64_decode(value.strip_prefix("Basic ").unwrap());
     assert_eq!(decoded, "k%3Ay:s%20e%2Fc");
@@ -102,7 +115,7 @@ fn base64_decode(text: &str) -> String {
 #[test]
 fn the_token_is_used_verbatim() {
     let bearer = app()
-        .obtain(&Endpoints::x())
+        .obtain()
         .unwrap()
         .finish(now(), respond(200, TOKEN_RESPONSE))
         .unwrap();
@@ -117,7 +130,7 @@ fn token_type_is_matched_case_insensitively() {
     for token_type in ["bearer", "Bearer", "BEARER"] {
         let body = format!(r#"{{"token_type":"{token_type}","access_token":"abc"}}"#);
         let bearer = app()
-            .obtain(&Endpoints::x())
+            .obtain()
             .unwrap()
             .finish(now(), respond(200, &body))
             .unwrap();
@@ -126,7 +139,7 @@ fn token_type_is_matched_case_insensitively() {
     for token_type in ["mac", "", "bearer ", "bearerx"] {
         let body = format!(r#"{{"token_type":"{token_type}","access_token":"abc"}}"#);
         let e = app()
-            .obtain(&Endpoints::x())
+            .obtain()
             .unwrap()
             .finish(now(), respond(200, &body))
             .unwrap_err();
@@ -151,7 +164,7 @@ fn malformed_token_answers_are_typed() {
         r#"{"token_type":1,"access_token":"abc"}"#,
     ] {
         let e = app()
-            .obtain(&Endpoints::x())
+            .obtain()
             .unwrap()
             .finish(now(), respond(200, body))
             .unwrap_err();
@@ -163,7 +176,7 @@ fn malformed_token_answers_are_typed() {
 fn error_statuses_carry_each_x_error_shape() {
     let finish = |status, body| {
         app()
-            .obtain(&Endpoints::x())
+            .obtain()
             .unwrap()
             .finish(now(), respond(status, body))
             .unwrap_err()
@@ -243,7 +256,7 @@ fn bearers_round_trip_through_serde_and_are_checked_on_the_way_back() {
 #[test]
 fn invalidate_basic_sends_the_guides_request() {
     let step = app()
-        .invalidate_basic(&Endpoints::x(), &bearer(TOKEN))
+        .invalidate_basic(&bearer(TOKEN))
         .unwrap();
     let request = step.request();
     assert_eq!(request.method(), http::Method::POST);
@@ -265,7 +278,7 @@ fn invalidate_basic_sends_the_guides_request() {
 fn invalidate_accepts_the_echo_of_the_token_sent() {
     let finish = |body: &str| {
         app()
-            .invalidate_basic(&Endpoints::x(), &bearer(SHORT_TOKEN))
+            .invalidate_basic(&bearer(SHORT_TOKEN))
             .unwrap()
             .finish(now(), respond(200, body))
     };
@@ -289,13 +302,13 @@ fn invalidate_accepts_the_echo_of_the_token_sent() {
     // An error list under a 200 is not an echo.
     assert!(matches!(finish(ERROR_99), Err(Error::Malformed { .. })));
     let e = app()
-        .invalidate_basic(&Endpoints::x(), &bearer(SHORT_TOKEN))
+        .invalidate_basic(&bearer(SHORT_TOKEN))
         .unwrap()
         .finish(now(), respond(403, ERROR_99))
         .unwrap_err();
     assert_eq!(e.x_codes(), [99]);
     let e = app()
-        .invalidate_basic(&Endpoints::x(), &bearer(SHORT_TOKEN))
+        .invalidate_basic(&bearer(SHORT_TOKEN))
         .unwrap()
         .finish(
             now(),
@@ -317,18 +330,16 @@ fn invalidate_signed_is_signed_by_the_app_owner() {
         TokenSecret::new("owner-secret"),
     );
     let step = app()
-        .invalidate_signed(
-            &Endpoints::x(),
-            &bearer(SHORT_TOKEN),
+        .invalidate_signed(&bearer(SHORT_TOKEN),
             &owner,
             now(),
-            "nonce123",
+            &mut StdRng::seed_from_u64(123),
         )
         .unwrap();
     // Signed: a retry must carry a new nonce and timestamp; the Basic variant may repeat.
     assert_eq!(step.replay(), Replay::Resign);
     let basic = app()
-        .invalidate_basic(&Endpoints::x(), &bearer(SHORT_TOKEN))
+        .invalidate_basic(&bearer(SHORT_TOKEN))
         .unwrap();
     assert_eq!(basic.replay(), Replay::Safe);
     let request = step.request();
@@ -343,7 +354,10 @@ fn invalidate_signed_is_signed_by_the_app_owner() {
     let parsed = AuthorizationHeader::parse(value).unwrap();
     assert_eq!(parsed.consumer_key(), Some(KEY));
     assert_eq!(parsed.token(), Some("6253282-owner"));
-    assert_eq!(parsed.nonce(), Some("nonce123"));
+    // The nonce is the one drawn from the caller's RNG.
+    let nonce = generate_nonce(&mut StdRng::seed_from_u64(123));
+    assert!(!nonce.is_empty());
+    assert_eq!(parsed.nonce(), Some(nonce.as_str()));
     assert_eq!(parsed.timestamp().unwrap(), 1_700_000_000);
     assert_eq!(parsed.get("oauth_signature_method"), Some("HMAC-SHA1"));
     assert_eq!(parsed.get("oauth_version"), Some("1.0"));
@@ -383,11 +397,11 @@ fn no_secret_reaches_debug_output() {
     let texts = [
         format!("{app:?}"),
         format!("{b:?}"),
-        format!("{:?}", app.obtain(&Endpoints::x()).unwrap()),
-        format!("{:?}", app.invalidate_basic(&Endpoints::x(), &b).unwrap()),
+        format!("{:?}", app.obtain().unwrap()),
+        format!("{:?}", app.invalidate_basic(&b).unwrap()),
         format!(
             "{:?}",
-            app.invalidate_signed(&Endpoints::x(), &b, &owner, now(), "n")
+            app.invalidate_signed(&b, &owner, now(), &mut rand::rng())
                 .unwrap()
         ),
         format!("{:?}", b.authorization_header()),
@@ -421,12 +435,12 @@ proptest! {
     #[test]
     fn answers_never_panic(status in any_status(), body in any_body()) {
         let response = || http::Response::builder().status(status).body(body.clone()).unwrap();
-        let ok = app().obtain(&Endpoints::x()).unwrap().finish(now(), response());
+        let ok = app().obtain().unwrap().finish(now(), response());
         if let Ok(bearer) = &ok {
             prop_assert!((200..300).contains(&status));
             prop_assert!(bearer.authorization_header().to_str().is_ok());
         }
-        let _ = app().invalidate_basic(&Endpoints::x(), &bearer(SHORT_TOKEN)).unwrap().finish(now(), response());
+        let _ = app().invalidate_basic(&bearer(SHORT_TOKEN)).unwrap().finish(now(), response());
     }
 
     #[test]
@@ -434,7 +448,7 @@ proptest! {
         let b = AppOnlyBearer::new(BearerToken::new(token.clone())).unwrap();
         let expected = format!("Bearer {token}");
         prop_assert_eq!(b.authorization_header(), expected.as_str());
-        let step = app().invalidate_basic(&Endpoints::x(), &b).unwrap();
+        let step = app().invalidate_basic(&b).unwrap();
         let body = String::from_utf8(step.request().body().clone()).unwrap();
         let sent: Vec<(String, String)> = url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
         prop_assert_eq!(sent, vec![("access_token".to_owned(), token)]);

@@ -8,13 +8,13 @@ use proptest::prelude::*;
 use rand::SeedableRng as _;
 use rand::rngs::StdRng;
 use twitter_auth_core::oauth2::{
-    self, AuthorizeRequest, AuthorizedCode, Client, DEFAULT_LIFETIME, Freshness, PendingLogin,
-    RevokeToken, Scope, Scopes, TokenSet, User, UsersMeExchange, callback_state,
+    self, App, AuthorizedCode, DEFAULT_LIFETIME, Freshness, PendingLogin, RevokeToken, Scope,
+    Scopes, TokenSet, User, callback_state,
 };
 use twitter_auth_core::pkce::{self, CodeVerifier, Method, State};
 use twitter_auth_core::{
     AccessToken, ClientId, ClientSecret, Endpoints, Error, ErrorKind, Exchange, HttpRequest,
-    HttpResponse, RefreshToken, Replay, UnixTime, UserId,
+    HttpResponse, Misuse, RefreshToken, Replay, UnixTime, UserId,
 };
 
 // X's docs (x-wire-samples.json: oauth2/pkce-authorize-url, pkce-token-exchange,
@@ -49,12 +49,12 @@ fn now() -> SystemTime {
     at(T0)
 }
 
-fn public() -> Client {
-    Client::public(ClientId::new(PUBLIC_ID))
+fn public() -> App {
+    App::public(ClientId::new(PUBLIC_ID))
 }
 
-fn confidential() -> Client {
-    Client::confidential(
+fn confidential() -> App {
+    App::confidential(
         ClientId::new(CONFIDENTIAL_ID),
         ClientSecret::new(CONFIDENTIAL_SECRET),
     )
@@ -82,10 +82,10 @@ fn body(request: &HttpRequest) -> &str {
 
 /// Starts a login with a seeded RNG; also returns the verifier and state that RNG yields (the
 /// flow draws the verifier first, then the state).
-fn start(client: &Client, seed: u64) -> (url::Url, PendingLogin, CodeVerifier, State) {
-    let (url, pending) = AuthorizeRequest::new(client, REDIRECT, scopes())
+fn start(client: &App, seed: u64) -> (url::Url, PendingLogin, CodeVerifier, State) {
+    let (url, pending) = client.authorize(REDIRECT, scopes())
         .unwrap()
-        .start(&Endpoints::x(), now(), &mut StdRng::seed_from_u64(seed));
+        .start(now(), &mut StdRng::seed_from_u64(seed));
     let mut rng = StdRng::seed_from_u64(seed);
     let verifier = CodeVerifier::generate_with_len(&mut rng, 43).unwrap();
     let state = State::generate(&mut rng);
@@ -96,7 +96,7 @@ fn callback(state: &State) -> String {
     format!("{REDIRECT}/?state={}&code={CODE}", state.secret())
 }
 
-fn authorized(client: &Client) -> (AuthorizedCode, CodeVerifier) {
+fn authorized(client: &App) -> (AuthorizedCode, CodeVerifier) {
     let (_, pending, verifier, state) = start(client, 1);
     (
         pending.on_callback(&callback(&state), now()).unwrap(),
@@ -106,7 +106,7 @@ fn authorized(client: &Client) -> (AuthorizedCode, CodeVerifier) {
 
 fn tokens(body: &str) -> TokenSet {
     let (code, _) = authorized(&public());
-    code.exchange(&public(), &Endpoints::x())
+    public().exchange(code)
         .unwrap()
         .finish(now(), respond(200, body))
         .unwrap()
@@ -175,9 +175,12 @@ fn authorize_options_extras_and_overridden_page() {
     let endpoints = Endpoints::x()
         .with_oauth2_authorize("https://proxy.example/authorize?tenant=a")
         .unwrap();
-    let (url, pending) = public().authorize("http://127.0.0.1:9000/cb path",
-        Scopes::from([Scope::TweetRead]),
-    )
+    let (url, pending) = public()
+        .with_endpoints(endpoints)
+        .authorize(
+            "http://127.0.0.1:9000/cb path",
+            Scopes::from([Scope::TweetRead]),
+        )
     .unwrap()
     .lifetime(Duration::from_secs(30))
     .verifier_len(128)
@@ -205,7 +208,7 @@ fn authorize_options_extras_and_overridden_page() {
     let code = pending
         .on_callback(&format!("?state={state}&code=c"), now())
         .unwrap();
-    let step = code.exchange(&public(), &Endpoints::x()).unwrap();
+    let step = public().exchange(code).unwrap();
     let form: Vec<(String, String)> = url::form_urlencoded::parse(step.request().body())
         .into_owned()
         .collect();
@@ -233,7 +236,10 @@ fn bad_authorize_input_is_refused() {
     let request = public().authorize(REDIRECT, scopes()).unwrap();
     for len in [0, 42, 129] {
         assert!(
-            matches!(request.clone().verifier_len(len), Err(Error::Pkce(_))),
+            matches!(
+                request.clone().verifier_len(len),
+                Err(Error::Misuse(Misuse::VerifierLength { len: l })) if l == len
+            ),
             "{len}"
         );
     }
@@ -249,7 +255,7 @@ fn bad_authorize_input_is_refused() {
         assert!(
             matches!(
                 request.clone().param(name, "x"),
-                Err(Error::InvalidUrl { .. })
+                Err(Error::Misuse(Misuse::FlowParameter { name: n })) if n == name
             ),
             "{name}"
         );
@@ -277,7 +283,7 @@ fn every_callback_shape_is_accepted() {
         let code = pending
             .on_callback(&text, now())
             .unwrap_or_else(|e| panic!("{text}: {e:?}"));
-        let step = code.exchange(&public(), &Endpoints::x()).unwrap();
+        let step = public().exchange(code).unwrap();
         assert!(body(step.request()).contains(&format!("code_verifier={}", verifier.secret())));
     }
 }
@@ -393,7 +399,7 @@ fn verify_callback_keeps_the_login_unless_the_callback_is_its_own() {
         let code = pending
             .verify_callback(&callback(&state), now())
             .expect("the real callback still completes the login");
-        let step = code.exchange(&public(), &Endpoints::x()).unwrap();
+        let step = public().exchange(code).unwrap();
         assert!(body(step.request()).contains(&format!("code={CODE}")));
     }
     // The error converts into the core's (for `?`).
@@ -443,7 +449,7 @@ fn matches_routes_only_this_logins_callbacks() {
 fn public_code_exchange_sends_client_id_in_the_body() {
     let (code, verifier) = authorized(&public());
     assert_eq!(code.requested_scopes(), &scopes());
-    let step = code.exchange(&public(), &Endpoints::x()).unwrap();
+    let step = public().exchange(code).unwrap();
     let request = step.request();
     assert_eq!(request.method(), http::Method::POST);
     assert_eq!(request.uri(), "https://api.x.com/2/oauth2/token");
@@ -467,7 +473,7 @@ fn public_code_exchange_sends_client_id_in_the_body() {
 #[test]
 fn confidential_code_exchange_uses_xs_basic_header_byte_for_byte() {
     let (code, verifier) = authorized(&confidential());
-    let step = code.exchange(&confidential(), &Endpoints::x()).unwrap();
+    let step = confidential().exchange(code).unwrap();
     let request = step.request();
     assert_eq!(request.method(), http::Method::POST);
     assert_eq!(request.uri(), "https://api.x.com/2/oauth2/token");
@@ -490,9 +496,9 @@ fn confidential_code_exchange_uses_xs_basic_header_byte_for_byte() {
 
 #[test]
 fn the_exchange_needs_the_client_that_started_the_login() {
-    let other_id = Client::public(ClientId::new("someone-else"));
-    let as_confidential = Client::confidential(ClientId::new(PUBLIC_ID), ClientSecret::new("s"));
-    let as_public = Client::public(ClientId::new(CONFIDENTIAL_ID));
+    let other_id = App::public(ClientId::new("someone-else"));
+    let as_confidential = App::confidential(ClientId::new(PUBLIC_ID), ClientSecret::new("s"));
+    let as_public = App::public(ClientId::new(CONFIDENTIAL_ID));
     for (started, finishing) in [
         (public(), other_id),
         (public(), as_confidential),
@@ -500,7 +506,7 @@ fn the_exchange_needs_the_client_that_started_the_login() {
     ] {
         let (code, _) = authorized(&started);
         assert!(matches!(
-            code.exchange(&finishing, &Endpoints::x()),
+            finishing.exchange(code),
             Err(Error::Misuse(Misuse::ClientMismatch))
         ));
     }
@@ -539,7 +545,7 @@ fn token_sets_follow_what_x_granted() {
 fn bad_token_answers_are_typed() {
     let finish = |status: u16, text: &str| {
         let (code, _) = authorized(&public());
-        code.exchange(&public(), &Endpoints::x())
+        public().exchange(code)
             .unwrap()
             .finish(now(), respond(status, text))
             .unwrap_err()
@@ -634,10 +640,10 @@ fn freshness_follows_the_documented_table() {
         .unwrap()
     };
     assert_eq!(
-        unknown(Some("r")).status(now(), margin),
+        unknown(Some("r")).freshness(now(), margin),
         Freshness::RefreshDue
     );
-    assert_eq!(unknown(None).status(now(), margin), Freshness::Fresh);
+    assert_eq!(unknown(None).freshness(now(), margin), Freshness::Fresh);
 }
 
 #[test]
@@ -696,7 +702,7 @@ fn refreshable(scope: &str) -> TokenSet {
 #[test]
 fn refresh_requests_match_xs_docs() {
     let set = refreshable("tweet.read offline.access");
-    let step = oauth2::refresh(&public(), &Endpoints::x(), &set).unwrap();
+    let step = public().refresh(&set).unwrap();
     let request = step.request();
     assert_eq!(request.method(), http::Method::POST);
     assert_eq!(request.uri(), "https://api.x.com/2/oauth2/token");
@@ -711,7 +717,7 @@ fn refresh_requests_match_xs_docs() {
     );
     assert_eq!(step.replay(), Replay::Never);
 
-    let step = oauth2::refresh(&confidential(), &Endpoints::x(), &set).unwrap();
+    let step = confidential().refresh(&set).unwrap();
     let request = step.request();
     assert_eq!(header(request, "authorization"), Some(CONFIDENTIAL_BASIC));
     assert_eq!(
@@ -730,7 +736,7 @@ fn refresh_yields_the_rotated_set() {
     let set = refreshable("tweet.read offline.access");
     let later = at(T0 + 7000);
     let finish = |text: &str| {
-        oauth2::refresh(&public(), &Endpoints::x(), &set)
+        public().refresh(&set)
             .unwrap()
             .finish(later, respond(200, text))
     };
@@ -759,7 +765,7 @@ fn refresh_yields_the_rotated_set() {
 
     let e = finish(r#"{"token_type":"mac","access_token":"x"}"#).unwrap_err();
     assert!(matches!(e, Error::NotBearer));
-    let e = oauth2::refresh(&public(), &Endpoints::x(), &set)
+    let e = public().refresh(&set)
         .unwrap()
         .finish(later, respond(400, r#"{"error":"invalid_request","error_description":"Value passed for the token was invalid."}"#))
         .unwrap_err();
@@ -770,7 +776,7 @@ fn refresh_yields_the_rotated_set() {
 fn refresh_without_a_refresh_token_is_refused() {
     let set = tokens(WITHOUT_OFFLINE);
     assert!(matches!(
-        oauth2::refresh(&public(), &Endpoints::x(), &set),
+        public().refresh(&set),
         Err(Error::NoRefreshToken)
     ));
 }
@@ -791,7 +797,7 @@ fn revoke_requests_carry_the_type_hint() {
             format!("token={REFRESH}&token_type_hint=refresh_token"),
         ),
     ] {
-        let step = oauth2::revoke(&public(), &Endpoints::x(), token).unwrap();
+        let step = public().revoke(token).unwrap();
         let request = step.request();
         assert_eq!(request.method(), http::Method::POST);
         assert_eq!(request.uri(), "https://api.x.com/2/oauth2/revoke");
@@ -803,7 +809,7 @@ fn revoke_requests_carry_the_type_hint() {
         assert_eq!(body(request), format!("{expected}&client_id={PUBLIC_ID}"));
         assert_eq!(step.replay(), Replay::Safe);
 
-        let step = oauth2::revoke(&confidential(), &Endpoints::x(), token).unwrap();
+        let step = confidential().revoke(token).unwrap();
         assert_eq!(
             header(step.request(), "authorization"),
             Some(CONFIDENTIAL_BASIC)
@@ -817,7 +823,7 @@ fn revoke_requests_carry_the_type_hint() {
 fn revoke_answers() {
     let access = AccessToken::new(ACCESS);
     let finish = |status: u16, text: &str| {
-        oauth2::revoke(&public(), &Endpoints::x(), RevokeToken::Access(&access))
+        public().revoke(RevokeToken::Access(&access))
             .unwrap()
             .finish(now(), respond(status, text))
     };
@@ -850,7 +856,7 @@ fn revoke_answers() {
 #[test]
 fn users_me_sends_the_bearer_and_reads_data() {
     let set = tokens(WITH_OFFLINE);
-    let step = UsersMeExchange::new(&Endpoints::x(), &set).unwrap();
+    let step = public().users_me(&set).unwrap();
     let request = step.request();
     assert_eq!(request.method(), http::Method::GET);
     assert_eq!(request.uri(), "https://api.x.com/2/users/me");
@@ -881,7 +887,7 @@ fn users_me_sends_the_bearer_and_reads_data() {
 fn users_me_errors_are_typed() {
     let set = tokens(WITH_OFFLINE);
     let finish = |status: u16, text: &str| {
-        UsersMeExchange::new(&Endpoints::x(), &set)
+        public().users_me(&set)
             .unwrap()
             .finish(now(), respond(status, text))
     };
@@ -960,7 +966,7 @@ fn no_secret_reaches_debug_output() {
         .on_callback(&callback(&state), now())
         .unwrap();
     let code_text = format!("{code:?}");
-    let exchange = code.exchange(&confidential(), &Endpoints::x()).unwrap();
+    let exchange = confidential().exchange(code).unwrap();
     let set = refreshable("offline.access");
     let texts = [
         format!("{pending:?}"),
@@ -970,18 +976,15 @@ fn no_secret_reaches_debug_output() {
         format!("{:?}", confidential()),
         format!(
             "{:?}",
-            oauth2::refresh(&confidential(), &Endpoints::x(), &set).unwrap()
+            confidential().refresh(&set).unwrap()
         ),
         format!(
             "{:?}",
-            oauth2::revoke(
-                &public(),
-                &Endpoints::x(),
-                RevokeToken::Access(set.access_token())
+            public().revoke(RevokeToken::Access(set.access_token())
             )
             .unwrap()
         ),
-        format!("{:?}", UsersMeExchange::new(&Endpoints::x(), &set).unwrap()),
+        format!("{:?}", public().users_me(&set).unwrap()),
         format!("{:?}", set.authorization_header()),
     ];
     for text in texts {
@@ -1028,14 +1031,14 @@ proptest! {
     fn response_parsers_never_panic((status, bytes) in any_response()) {
         let response = || http::Response::builder().status(status).body(bytes.clone()).unwrap();
         let (code, _) = authorized(&public());
-        if let Ok(set) = code.exchange(&public(), &Endpoints::x()).unwrap().finish(now(), response()) {
+        if let Ok(set) = public().exchange(code).unwrap().finish(now(), response()) {
             prop_assert!((200..300).contains(&status));
             prop_assert!(set.authorization_header().to_str().is_ok());
         }
         let set = refreshable("tweet.read");
-        let _ = oauth2::refresh(&public(), &Endpoints::x(), &set).unwrap().finish(now(), response());
-        let _ = oauth2::revoke(&public(), &Endpoints::x(), RevokeToken::Access(set.access_token())).unwrap().finish(now(), response());
-        let _ = UsersMeExchange::new(&Endpoints::x(), &set).unwrap().finish(now(), response());
+        let _ = public().refresh(&set).unwrap().finish(now(), response());
+        let _ = public().revoke(RevokeToken::Access(set.access_token())).unwrap().finish(now(), response());
+        let _ = public().users_me(&set).unwrap().finish(now(), response());
         let _ = serde_json::from_slice::<TokenSet>(&bytes);
         let _ = serde_json::from_slice::<PendingLogin>(&bytes);
     }
@@ -1068,7 +1071,7 @@ proptest! {
         let (_, pending) = client.authorize(&redirect, Scopes::parse(&scope_list.join(" ")))
             .unwrap()
             .lifetime(Duration::from_secs(lifetime))
-            .start(&Endpoints::x(), now(), &mut StdRng::seed_from_u64(seed));
+            .start(now(), &mut StdRng::seed_from_u64(seed));
         let stored = serde_json::to_string(&pending).unwrap();
         let restored: PendingLogin = serde_json::from_str(&stored).unwrap();
         prop_assert_eq!(serde_json::to_string(&restored).unwrap(), stored);
@@ -1080,7 +1083,7 @@ proptest! {
             url::form_urlencoded::byte_serialize(code.as_bytes()).collect::<String>()
         );
         let exchange = |p: PendingLogin| {
-            p.on_callback(&callback, now()).unwrap().exchange(&client, &Endpoints::x()).unwrap()
+            client.exchange(p.on_callback(&callback, now()).unwrap()).unwrap()
         };
         let (a, b) = (exchange(pending), exchange(restored));
         let (a, b) = (a.request(), b.request());
