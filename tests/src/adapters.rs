@@ -176,7 +176,7 @@ fn from_ureq(error: twitter_auth_ureq::Error) -> Failure {
 }
 
 /// The blocking adapter.
-pub struct Ureq(twitter_auth_ureq::Client);
+pub struct Ureq(twitter_auth_ureq::Transport, Endpoints);
 
 impl Adapter for Ureq {
     type Api = twitter_auth_ureq::ApiClient;
@@ -186,17 +186,19 @@ impl Adapter for Ureq {
 
     fn new(endpoints: Endpoints, policy: RetryPolicy, clock: MockClock) -> Self {
         Self(
-            twitter_auth_ureq::Client::new(endpoints)
+            twitter_auth_ureq::Transport::new()
                 .with_policy(policy)
                 .with_clock(Arc::new(clock)),
+            endpoints,
         )
     }
 
     fn with_default_http(endpoints: Endpoints, policy: RetryPolicy, clock: MockClock) -> Self {
         Self(
-            twitter_auth_ureq::Client::with_agent(endpoints, ureq::Agent::new_with_defaults())
+            twitter_auth_ureq::Transport::with_agent(ureq::Agent::new_with_defaults())
                 .with_policy(policy)
                 .with_clock(Arc::new(clock)),
+            endpoints,
         )
     }
 
@@ -217,7 +219,7 @@ impl Adapter for Ureq {
     }
 
     fn api(self, credential: Credential) -> Self::Api {
-        twitter_auth_ureq::ApiClient::new(self.0, credential)
+        twitter_auth_ureq::ApiClient::new(self.0, &self.1, credential)
     }
 
     fn grants_with<S>(
@@ -229,6 +231,8 @@ impl Adapter for Ureq {
     where
         S: TokenStore + BlockingTokenStore + 'static,
     {
+        // The harness's adapters talk to the fake X: its users' app does too.
+        let client = client.with_endpoints(self.1);
         twitter_auth_ureq::Grants::new(self.0, client, store).with_settings(settings)
     }
 
@@ -311,7 +315,8 @@ fn from_reqwest(error: twitter_auth_reqwest::Error) -> Failure {
 /// The async adapter, driven on a runtime of its own.
 pub struct Reqwest {
     runtime: Arc<tokio::runtime::Runtime>,
-    client: twitter_auth_reqwest::Client,
+    client: twitter_auth_reqwest::Transport,
+    endpoints: Endpoints,
 }
 
 /// The async adapter's API client with the runtime it runs on.
@@ -345,7 +350,8 @@ impl Reqwest {
     /// A runtime of its own, and the client `build` makes inside it (reqwest's client must be
     /// built inside a runtime).
     fn on_runtime(
-        build: impl FnOnce() -> twitter_auth_reqwest::Client,
+        build: impl FnOnce() -> twitter_auth_reqwest::Transport,
+        endpoints: Endpoints,
         policy: RetryPolicy,
         clock: MockClock,
     ) -> Self {
@@ -361,6 +367,7 @@ impl Reqwest {
         Self {
             runtime: Arc::new(runtime),
             client,
+            endpoints,
         }
     }
 }
@@ -373,7 +380,8 @@ impl Adapter for Reqwest {
 
     fn new(endpoints: Endpoints, policy: RetryPolicy, clock: MockClock) -> Self {
         Self::on_runtime(
-            || twitter_auth_reqwest::Client::new(endpoints),
+            twitter_auth_reqwest::Transport::new,
+            endpoints,
             policy,
             clock,
         )
@@ -383,8 +391,9 @@ impl Adapter for Reqwest {
         Self::on_runtime(
             || {
                 let http = twitter_auth_reqwest::reqwest::Client::new();
-                twitter_auth_reqwest::Client::with_client(endpoints, http)
+                twitter_auth_reqwest::Transport::with_client(http)
             },
+            endpoints,
             policy,
             clock,
         )
@@ -415,6 +424,7 @@ impl Adapter for Reqwest {
             runtime: self.runtime,
             api: Arc::new(twitter_auth_reqwest::ApiClient::new(
                 self.client,
+                &self.endpoints,
                 credential,
             )),
         }
@@ -429,6 +439,8 @@ impl Adapter for Reqwest {
     where
         S: TokenStore + BlockingTokenStore + 'static,
     {
+        // The harness's adapters talk to the fake X: its users' app does too.
+        let client = client.with_endpoints(self.endpoints);
         let grants =
             twitter_auth_reqwest::Grants::new(self.client, client, store).with_settings(settings);
         ReqwestGrants {

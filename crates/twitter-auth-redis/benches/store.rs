@@ -7,13 +7,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use twitter_auth_core::grant::UserKey;
-use twitter_auth_core::oauth2::{self, AuthorizeRequest, Scope, Scopes};
+use twitter_auth_core::oauth2::{self, Scope, Scopes};
 use twitter_auth_core::{ClientId, Endpoints, Replay, http};
 use twitter_auth_mock::{DEMO_NATIVE_APP, MockConfig, MockX, RateLimits, User};
 use twitter_auth_redis::testing::RedisServer;
 use twitter_auth_redis::{RedisStore, Sealer};
 use twitter_auth_std::{BlockingTokenStore, Clock, FileStore};
-use twitter_auth_ureq::{Client, Grants};
+use twitter_auth_ureq::{Grants, Transport};
 
 const USERS: u64 = 10_000;
 const FIRST_ID: u64 = 3_000_000;
@@ -82,8 +82,9 @@ fn main() {
         .unwrap()
         .client_id()
         .unwrap();
-    let app = oauth2::App::public(ClientId::new(app_id));
-    let http = Client::new(Endpoints::local(x.base_url()).unwrap())
+    let app = oauth2::App::public(ClientId::new(app_id))
+        .with_endpoints(Endpoints::local(x.base_url()).unwrap());
+    let http = Transport::new()
         .with_clock(Arc::new(XClock(Arc::clone(&x))));
     let dir = std::env::temp_dir().join(format!("twitter-auth-bench-{}", std::process::id()));
     let redis: Arc<dyn BlockingTokenStore> =

@@ -63,7 +63,7 @@ use twitter_auth_core::oauth1_sign::{
 };
 use twitter_auth_core::{Endpoints, HttpRequest, http};
 use twitter_auth_mock::{DEMO_WEB_APP, MockConfig, MockX, RateLimits};
-use twitter_auth_reqwest::{ApiClient, Client};
+use twitter_auth_reqwest::{ApiClient, Transport};
 
 /// The protected resource, under the API base.
 const PATH: &str = "1.1/account/verify_credentials.json";
@@ -89,8 +89,6 @@ struct Bench {
     signer: UserSigner,
     plain: reqwest::Client,
     api: ApiClient,
-    /// The plain side's next nonce.
-    nonce: Cell<u64>,
     /// Requests sent by either side, for the final check against the mock's counters.
     sent: Cell<u64>,
 }
@@ -116,14 +114,14 @@ impl Bench {
         );
         let endpoints = Endpoints::local(mock.base_url()).expect("the mock's URL is loopback");
         let url = endpoints.api_url(PATH).to_string();
-        // The same settings as `twitter_auth_reqwest::Client::new`.
+        // The same settings as `twitter_auth_reqwest::Transport::new`.
         let plain = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(30))
             .build()
             .expect("the TLS backend initializes");
-        let api = ApiClient::new(Client::new(endpoints), Credential::OAuth1(signer.clone()));
+        let api = ApiClient::new(Transport::new(), &endpoints, Credential::OAuth1(signer.clone()));
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -135,7 +133,6 @@ impl Bench {
             signer,
             plain,
             api,
-            nonce: Cell::new(0),
             sent: Cell::new(0),
         }
     }
@@ -145,13 +142,9 @@ impl Bench {
         let now = UNIX_EPOCH + Duration::from_secs(self.mock.now());
         (0..n)
             .map(|_| {
-                let nonce = self.nonce.get();
-                self.nonce.set(nonce + 1);
-                // 32 characters, as long as the adapter's random nonces.
-                let nonce = format!("{nonce:032x}");
                 let mut request = get(&self.url);
                 self.signer
-                    .sign(&mut request, now, &nonce)
+                    .sign(&mut request, now, &mut rand::rng())
                     .expect("the demo credentials sign");
                 request
                     .headers_mut()
@@ -326,7 +319,7 @@ mod probe {
     use twitter_auth_core::oauth1_sign::{
         ConsumerCredentials, ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
     };
-    use twitter_auth_reqwest::{ApiClient, Client};
+    use twitter_auth_reqwest::{ApiClient, Transport};
 
     use super::{PATH, get};
 
@@ -392,14 +385,14 @@ mod probe {
             );
             let endpoints = Endpoints::local(&base).expect("a loopback base");
             let url = endpoints.api_url(PATH).to_string();
-            // The same settings as `twitter_auth_reqwest::Client::new`.
+            // The same settings as `twitter_auth_reqwest::Transport::new`.
             let plain = reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .connect_timeout(Duration::from_secs(10))
                 .timeout(Duration::from_secs(30))
                 .build()
                 .expect("the TLS backend initializes");
-            let api = ApiClient::new(Client::new(endpoints), Credential::OAuth1(signer.clone()));
+            let api = ApiClient::new(Transport::new(), &endpoints, Credential::OAuth1(signer.clone()));
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -417,10 +410,10 @@ mod probe {
         fn headers(&self, n: u64) -> Vec<HeaderValue> {
             let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
             (0..n)
-                .map(|i| {
+                .map(|_| {
                     let mut request = get(&self.url);
                     self.signer
-                        .sign(&mut request, now, &format!("{i:032x}"))
+                        .sign(&mut request, now, &mut rand::rng())
                         .expect("signs");
                     request
                         .headers_mut()

@@ -6,19 +6,15 @@ use std::sync::Arc;
 use std::time::Duration;
 use twitter_auth_core::grant::UserKey;
 use twitter_auth_core::oauth2;
-use twitter_auth_core::{ClientId, ClientSecret, Endpoints};
-use twitter_auth_reqwest::{Client, Grants};
+use twitter_auth_core::{ClientId, ClientSecret};
+use twitter_auth_reqwest::{Grants, Transport};
 use twitter_auth_std::FileStore;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let app = oauth2::App::confidential(ClientId::new("YOUR_ID"), ClientSecret::new("SECRET"));
     // Every instance of the service may share the directory (or use twitter-auth-redis).
-    let grants = Grants::new(
-        Client::new(Endpoints::x()),
-        app,
-        Arc::new(FileStore::new("grants")),
-    );
+    let grants = Grants::new(Transport::new(), app, Arc::new(FileStore::new("grants")));
 
     // The refresh job: each user whose access token expires in the next 10 minutes, refreshed
     // once across instances, 8 at a time, waiting out a 429 from X.

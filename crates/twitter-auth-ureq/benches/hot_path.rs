@@ -3,7 +3,7 @@
 //! hits every variant alike:
 //!
 //! - `floor`: plain ureq with a precomputed `Authorization: Bearer` header;
-//! - `single-user`: `ApiClient::new(client, Credential::OAuth2(tokens))`, one user's set;
+//! - `single-user`: `ApiClient::new(transport, endpoints, Credential::OAuth2(tokens))`, one user's set;
 //! - `keyed, one user`: `grants.api(&key)?.send(..)` for one user (our own cost over the
 //!   single-user client: the lookup);
 //! - `keyed, 10,000 users`: the same round robin over 10,000 users (adds the fake X's cost of
@@ -19,11 +19,11 @@ use std::time::{Duration, Instant, SystemTime};
 
 use twitter_auth_core::api::Credential;
 use twitter_auth_core::grant::UserKey;
-use twitter_auth_core::oauth2::{self, AuthorizeRequest, Scope, Scopes, TokenSet};
+use twitter_auth_core::oauth2::{self, Scope, Scopes, TokenSet};
 use twitter_auth_core::{ClientId, Endpoints, Replay, http};
 use twitter_auth_mock::{DEMO_NATIVE_APP, MockConfig, MockX, RateLimits, User};
 use twitter_auth_std::MemoryStore;
-use twitter_auth_ureq::{ApiClient, Client, Grants};
+use twitter_auth_ureq::{ApiClient, Grants, Transport};
 
 const USERS: u64 = 10_000;
 const FIRST_ID: u64 = 7_000_000;
@@ -31,17 +31,17 @@ const REDIRECT: &str = "http://127.0.0.1:8765/callback";
 const ROUNDS: usize = 15;
 const PER_ROUND: usize = 300;
 
-fn login(x: &MockX, http: &Client, app: &oauth2::App, id: u64) -> TokenSet {
+fn login(x: &MockX, http: &Transport, app: &oauth2::App, id: u64) -> TokenSet {
     assert!(x.with_handler(|h| h.sign_in(&id.to_string())));
     let scopes = Scopes::from([Scope::UsersRead, Scope::TweetRead, Scope::OfflineAccess]);
-    let (url, pending) = AuthorizeRequest::new(app, REDIRECT, scopes).unwrap().start(SystemTime::now(),
+    let (url, pending) = app.authorize(REDIRECT, scopes).unwrap().start(SystemTime::now(),
         &mut rand::rng(),
     );
     let get = http::Request::get(url.as_str()).body(Vec::new()).unwrap();
     let consent = http.round_trip(&get, Replay::Safe).unwrap();
     let callback = consent.headers()["location"].to_str().unwrap();
     let code = pending.on_callback(callback, SystemTime::now()).unwrap();
-    http.execute(code.exchange(app, http.endpoints()).unwrap())
+    http.execute(app.exchange(code).unwrap())
         .unwrap()
 }
 
@@ -82,8 +82,9 @@ fn main() {
         .unwrap()
         .client_id()
         .unwrap();
-    let app = oauth2::App::public(ClientId::new(app_id));
-    let http = Client::new(Endpoints::local(x.base_url()).unwrap());
+    let endpoints = Endpoints::local(x.base_url()).unwrap();
+    let app = oauth2::App::public(ClientId::new(app_id)).with_endpoints(endpoints.clone());
+    let http = Transport::new();
     let grants = Grants::new(http.clone(), app.clone(), Arc::new(MemoryStore::new()));
     eprintln!("logging in {USERS} users…");
     let keys: Vec<UserKey> = (0..USERS)
@@ -95,7 +96,7 @@ fn main() {
             key
         })
         .collect();
-    let me = http.endpoints().api_url("2/users/me");
+    let me = endpoints.api_url("2/users/me");
     let request = || http::Request::get(me.as_str()).body(Vec::new()).unwrap();
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -103,7 +104,7 @@ fn main() {
         .into();
     let tokens = login(&x, &http, &app, FIRST_ID);
     let bearer = tokens.authorization_header();
-    let single = ApiClient::new(http.clone(), Credential::OAuth2(tokens));
+    let single = ApiClient::new(http.clone(), &endpoints, Credential::OAuth2(tokens));
 
     let mut next = 0;
     let mut rows: [Vec<f64>; 4] = Default::default();
@@ -139,6 +140,7 @@ fn main() {
     }
     let one = Arc::new(ApiClient::new(
         http.clone(),
+        &endpoints,
         Credential::OAuth2(login(&x, &http, &app, FIRST_ID)),
     ));
     let mut lookup = [Vec::new(), Vec::new()];

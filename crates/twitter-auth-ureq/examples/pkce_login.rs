@@ -3,26 +3,25 @@
 
 use std::sync::Arc;
 use std::time::SystemTime;
+use twitter_auth_core::ClientId;
 use twitter_auth_core::grant::UserKey;
-use twitter_auth_core::oauth2::{self, AuthorizeRequest, Scope, Scopes};
-use twitter_auth_core::{ClientId, Endpoints};
+use twitter_auth_core::oauth2::{self, Scope, Scopes};
 use twitter_auth_std::{FileStore, LoopbackReceiver};
-use twitter_auth_ureq::{Client, Grants};
+use twitter_auth_ureq::{Grants, Transport};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let client = Client::new(Endpoints::x()); // the transport, for every user
-    let app = oauth2::App::public(ClientId::new("YOUR_CLIENT_ID")); // or oauth2::App::confidential(id, secret)
+    let transport = Transport::new(); // HTTP for every app and user
+    let app = oauth2::App::public(ClientId::new("YOUR_CLIENT_ID")); // X's hosts; or App::confidential(id, secret)
     let receiver = LoopbackReceiver::bind("http://127.0.0.1:8765/callback")?; // listen before the browser
     let scopes = Scopes::from([Scope::TweetRead, Scope::UsersRead, Scope::OfflineAccess]);
     // The PKCE verifier and the state come from the operating system's RNG.
-    let login = app.authorize(&receiver.redirect_uri(), scopes)?;
-    let (url, pending) = client.start_login(login);
+    let (url, pending) = transport.start_login(app.authorize(&receiver.redirect_uri(), scopes)?);
     println!("open {url}");
     let callback = receiver.receive_matching(|url| pending.matches(url))?;
     let code = pending.verify_callback(callback.url(), SystemTime::now())?;
-    let tokens = client.execute(app.exchange(code)?)?;
+    let tokens = transport.execute(app.exchange(code)?)?;
     // One directory holds every user's grant; the key is yours (here: one local user).
-    let grants = Grants::new(client, app, Arc::new(FileStore::new("tokens")));
+    let grants = Grants::new(transport, app, Arc::new(FileStore::new("tokens")));
     // Stored before use; refreshed before expiry and once after a 401, once for all threads
     // and processes sharing the directory.
     let api = grants.login(&UserKey::new("me")?, tokens)?;

@@ -6,12 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use twitter_auth_core::grant::UserKey;
-use twitter_auth_core::oauth2::{self, AuthorizeRequest, Scope, Scopes};
+use twitter_auth_core::oauth2::{self, Scope, Scopes};
 use twitter_auth_core::{ClientId, ClientSecret, Endpoints, Replay, http};
 use twitter_auth_mock::{DEMO_WEB_APP, MockConfig, MockX};
 use twitter_auth_std::{Clock, MemoryStore};
 use twitter_auth_ureq::rand as reexported;
-use twitter_auth_ureq::{Client, Error, Grants};
+use twitter_auth_ureq::{Error, Grants, Transport};
 
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -32,13 +32,13 @@ impl Clock for MockClock {
 fn start_login_verify_callback_and_typed_calls() -> Result {
     const REDIRECT: &str = "http://127.0.0.1:8765/callback";
     let mock = Arc::new(MockX::start(MockConfig::default())?);
-    let client = Client::new(Endpoints::local(mock.base_url())?)
-        .with_clock(Arc::new(MockClock(Arc::clone(&mock))));
+    let client = Transport::new().with_clock(Arc::new(MockClock(Arc::clone(&mock))));
     let app = mock.config().app(DEMO_WEB_APP).ok_or("the demo web app")?;
     let web = oauth2::App::confidential(
         ClientId::new(app.client_id().ok_or("OAuth 2.0")?),
         ClientSecret::new(app.client_secret().ok_or("confidential")?),
-    );
+    )
+    .with_endpoints(Endpoints::local(mock.base_url())?);
     let scopes = Scopes::from([Scope::TweetRead, Scope::UsersRead, Scope::OfflineAccess]);
     let (url, pending) = client.start_login(web.authorize(REDIRECT, scopes.clone())?);
     let (_, other) = web.authorize(REDIRECT, scopes)?.start(client.clock().now(),
@@ -82,7 +82,7 @@ fn start_login_verify_callback_and_typed_calls() -> Result {
 /// Issue 14: "transport failure" and nothing else used to be all a failed request said.
 #[test]
 fn transport_errors_name_the_host_and_cause_but_not_the_query() -> Result {
-    let client = Client::new(Endpoints::local("http://127.0.0.1:1")?);
+    let client = Transport::new();
     let request = http::Request::get("http://127.0.0.1:1/2/users/me?access_token=SECRET-IN-QUERY")
         .body(Vec::new())?;
     let error = client

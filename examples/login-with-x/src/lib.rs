@@ -31,12 +31,12 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::{get, post};
 use twitter_auth_core::grant::UserKey;
-use twitter_auth_core::oauth2::{self, AuthorizeRequest, Scope, Scopes, UsersMeExchange};
+use twitter_auth_core::oauth2::{self, Scope, Scopes};
 use twitter_auth_core::retry::RetryPolicy;
 use twitter_auth_core::{ClientId, ClientSecret, Endpoints, Error as XError};
 use twitter_auth_mock::{Consent, DEMO_WEB_APP, MockConfig, MockX};
 use twitter_auth_redis::{RedisStore, Sealer};
-use twitter_auth_reqwest::{AsyncClock, Client, Error, Grants};
+use twitter_auth_reqwest::{AsyncClock, Error, Grants, Transport};
 use twitter_auth_std::{FileStore, TokenStore};
 
 pub use config::{Config, GrantStore, XApp};
@@ -44,9 +44,10 @@ use pages::{json, message, page, redirect};
 use session::{Session, Sessions, User};
 
 /// What the handlers share.
-struct App {
-    client: Client,
-    oauth2: oauth2::App,
+struct Shared {
+    transport: Transport,
+    /// The app registered at X, at X's hosts (or the fake X's).
+    x_app: oauth2::App,
     grants: Grants,
     redirect_uri: String,
     sessions: Sessions,
@@ -111,7 +112,7 @@ pub fn serve(
         None => format!("http://{}/", listener.local_addr()?),
     };
     let redirect_uri = format!("{url}callback");
-    let (client, oauth2, mock) = match config.x {
+    let (transport, x_app, mock) = match config.x {
         XApp::Mock => {
             let mut world = MockConfig::demo();
             world.consent = Consent::Page;
@@ -121,32 +122,33 @@ pub fn serve(
             let id = ClientId::new(web.client_id().ok_or("an OAuth 2.0 client")?);
             let secret = ClientSecret::new(web.client_secret().ok_or("a confidential client")?);
             let mock = Arc::new(MockX::start(world)?);
-            let client = Client::new(Endpoints::local(mock.base_url())?)
-                .with_clock(Arc::new(MockClock(Arc::clone(&mock))));
-            (client, oauth2::App::confidential(id, secret), Some(mock))
+            let transport = Transport::new().with_clock(Arc::new(MockClock(Arc::clone(&mock))));
+            let x_app = oauth2::App::confidential(id, secret)
+                .with_endpoints(Endpoints::local(mock.base_url())?);
+            (transport, x_app, Some(mock))
         }
         XApp::Registered {
             endpoints,
             id,
             secret,
         } => (
-            Client::new(*endpoints),
-            oauth2::App::confidential(id, secret),
+            Transport::new(),
+            oauth2::App::confidential(id, secret).with_endpoints(*endpoints),
             None,
         ),
     };
     // Retries 5xx answers and failed connections (never a spent code or refresh token).
-    let client = client.with_policy(RetryPolicy::recommended());
+    let transport = transport.with_policy(RetryPolicy::recommended());
     let store: Arc<dyn TokenStore> = match config.store {
         GrantStore::Files(dir) => Arc::new(FileStore::new(dir)),
         GrantStore::Redis { url, seal_key } => {
             Arc::new(RedisStore::open(&url, Sealer::new(1, seal_key))?)
         }
     };
-    let app = Arc::new(App {
-        grants: Grants::new(client.clone(), oauth2.clone(), store),
-        client,
-        oauth2,
+    let app = Arc::new(Shared {
+        grants: Grants::new(transport.clone(), x_app.clone(), store),
+        transport,
+        x_app,
         redirect_uri,
         sessions: Sessions::new(url.starts_with("https:")),
     });
@@ -171,7 +173,7 @@ pub fn serve(
 }
 
 /// The refresh job of the article's cron, and the sweep of idle sessions.
-async fn refresh_job(app: Arc<App>, every: Duration) {
+async fn refresh_job(app: Arc<Shared>, every: Duration) {
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
@@ -190,20 +192,20 @@ async fn refresh_job(app: Arc<App>, every: Duration) {
     }
 }
 
-async fn home(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+async fn home(State(app): State<Arc<Shared>>, headers: HeaderMap) -> Response {
     match app.sessions.user(&headers) {
         Some((user, csrf)) => page(StatusCode::OK, "Logged in", &pages::signed_in(&user, &csrf)),
         None => page(StatusCode::OK, "Log in", pages::SIGNED_OUT),
     }
 }
 
-async fn login(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+async fn login(State(app): State<Arc<Shared>>, headers: HeaderMap) -> Response {
     let scopes = Scopes::from([Scope::TweetRead, Scope::UsersRead, Scope::OfflineAccess]);
-    let request = match app.oauth2.authorize(&app.redirect_uri, scopes) {
+    let request = match app.x_app.authorize(&app.redirect_uri, scopes) {
         Ok(request) => request,
         Err(e) => return message(StatusCode::INTERNAL_SERVER_ERROR, "Cannot log in", &e, None),
     };
-    let (url, pending) = app.client.start_login(request);
+    let (url, pending) = app.transport.start_login(request);
     // The pending login goes into this browser's session (a new one if it has none).
     let mut pending = Some(pending);
     let cookie = match app.sessions.with(&headers, |s| s.pending = pending.take()) {
@@ -216,11 +218,11 @@ async fn login(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     redirect(url.as_str(), cookie.as_deref())
 }
 
-async fn callback(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri) -> Response {
+async fn callback(State(app): State<Arc<Shared>>, headers: HeaderMap, uri: Uri) -> Response {
     let Some(pending) = app.sessions.with(&headers, |s| s.pending.take()).flatten() else {
         return no_login();
     };
-    let code = match pending.verify_callback(&uri.to_string(), app.client.clock().now()) {
+    let code = match pending.verify_callback(&uri.to_string(), app.transport.clock().now()) {
         Ok(code) => code,
         Err(refused) => {
             // A callback that is not this login's leaves it waiting for its own.
@@ -252,14 +254,14 @@ async fn callback(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri) -> 
 
 /// Exchanges the code as the confidential client, asks X whose account it is, and stores the
 /// grant under the X user id.
-async fn sign_in(app: &App, code: oauth2::AuthorizedCode) -> Result<User, Error> {
+async fn sign_in(app: &Shared, code: oauth2::AuthorizedCode) -> Result<User, Error> {
     let tokens = app
-        .client
-        .execute(app.oauth2.exchange(code)?)
+        .transport
+        .execute(app.x_app.exchange(code)?)
         .await?;
     let me = app
-        .client
-        .execute(UsersMeExchange::new(app.client.endpoints(), &tokens)?)
+        .transport
+        .execute(app.x_app.users_me(&tokens)?)
         .await?;
     let key = UserKey::new(me.id.as_str())?;
     app.grants.login(&key, tokens).await?;
@@ -298,7 +300,7 @@ fn refused_page(error: &XError) -> Response {
     }
 }
 
-async fn me(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+async fn me(State(app): State<Arc<Shared>>, headers: HeaderMap) -> Response {
     let Some((user, _)) = app.sessions.user(&headers) else {
         return json(
             StatusCode::UNAUTHORIZED,
@@ -330,7 +332,7 @@ async fn me(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     }
 }
 
-async fn logout(State(app): State<Arc<App>>, headers: HeaderMap, form: String) -> Response {
+async fn logout(State(app): State<Arc<Shared>>, headers: HeaderMap, form: String) -> Response {
     let fields: HashMap<String, String> =
         twitter_auth_core::url::form_urlencoded::parse(form.as_bytes())
             .into_owned()

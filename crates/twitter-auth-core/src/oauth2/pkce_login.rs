@@ -174,7 +174,7 @@ impl AuthorizeRequest {
 }
 
 /// A login waiting for its callback: everything the code exchange needs except the client
-/// secret, which the app supplies again at [`AuthorizedCode::exchange`].
+/// secret, which the app supplies again at [`App::exchange`](super::App::exchange).
 ///
 /// # Keep it in the session of the browser that started the login
 ///

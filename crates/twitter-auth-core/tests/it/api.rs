@@ -13,6 +13,8 @@ use twitter_auth_core::oauth1_sign::{
 use twitter_auth_core::oauth2::{AppOnlyBearer, Scopes, TokenSet};
 use twitter_auth_core::{AccessToken, BearerToken, RefreshToken, Replay, UnixTime};
 
+use crate::support::rng;
+
 const NOW: u64 = 1_700_000_000;
 
 fn now() -> std::time::SystemTime {
@@ -54,7 +56,7 @@ fn oauth1_signs_with_a_signature_the_verifier_accepts() {
     let credential = Credential::OAuth1(UserSigner::new(&consumer(), &token()));
     let mut request = get("https://api.x.com/2/users/me?user.fields=id");
     credential
-        .authorize(&mut request, now(), "nonce-1")
+        .authorize(&mut request, now(), &mut rng())
         .expect("signs");
     let header = request.headers()["authorization"].clone();
     assert!(header.is_sensitive());
@@ -74,7 +76,7 @@ fn bearers_go_verbatim_into_the_header() {
     let bearer = AppOnlyBearer::new(BearerToken::new("AAAA%2FAAA%3DAAAAAAAA")).expect("bearer");
     let mut request = get("https://api.x.com/2/tweets/20");
     Credential::AppOnly(bearer)
-        .authorize(&mut request, now(), "unused")
+        .authorize(&mut request, now(), &mut rng())
         .expect("authorizes");
     assert_eq!(
         request.headers()["authorization"],
@@ -83,7 +85,7 @@ fn bearers_go_verbatim_into_the_header() {
 
     let mut request = get("https://api.x.com/2/users/me");
     Credential::OAuth2(user_tokens(true, Some(7200)))
-        .authorize(&mut request, now(), "unused")
+        .authorize(&mut request, now(), &mut rng())
         .expect("authorizes");
     assert_eq!(request.headers()["authorization"], "Bearer access-1");
     assert!(request.headers()["authorization"].is_sensitive());
@@ -130,7 +132,7 @@ fn a_135_with_a_date_asks_for_one_resign_with_the_learnt_clock() {
     );
     let mut request = get("https://api.x.com/1.1/account/verify_credentials.json");
     credential
-        .authorize(&mut request, now(), "n")
+        .authorize(&mut request, now(), &mut rng())
         .expect("signs");
     let parsed =
         AuthorizationHeader::parse(request.headers()["authorization"].as_bytes()).expect("parses");
@@ -177,7 +179,7 @@ fn credentials_never_travel_in_clear() {
         let mut request = get(url);
         assert!(
             matches!(
-                credential.authorize(&mut request, now(), "n"),
+                credential.authorize(&mut request, now(), &mut rng()),
                 Err(twitter_auth_core::Error::InvalidUrl { .. })
             ),
             "{url}"
@@ -191,7 +193,7 @@ fn credentials_never_travel_in_clear() {
         "http://localhost/2/users/me",
     ] {
         credential
-            .authorize(&mut get(url), now(), "n")
+            .authorize(&mut get(url), now(), &mut rng())
             .unwrap_or_else(|e| panic!("{url}: {e}"));
     }
 }

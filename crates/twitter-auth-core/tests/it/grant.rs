@@ -16,9 +16,9 @@ use twitter_auth_core::grant::{
     MAX_KEY_LEN, Next, RefreshJob, RefreshReason, Saved, SendFailure, StoreFailed, StoredGrant,
     UserKey,
 };
-use twitter_auth_core::oauth2::{Client, Scopes, TokenSet};
+use twitter_auth_core::oauth2::{App, Scopes, TokenSet};
 use twitter_auth_core::{
-    AccessToken, ClientId, Endpoints, Error, HttpRequest, HttpResponse, RefreshToken, UnixTime,
+    AccessToken, ClientId, Error, HttpRequest, HttpResponse, RefreshToken, UnixTime,
 };
 
 const T0: u64 = 1_700_000_000;
@@ -43,8 +43,8 @@ fn key(k: &str) -> UserKey {
     UserKey::new(k).expect("a valid key")
 }
 
-fn client() -> Client {
-    Client::public(ClientId::new(CLIENT_ID))
+fn client() -> App {
+    App::public(ClientId::new(CLIENT_ID))
 }
 
 /// A token set; `expires_in` is seconds from `T0` (negative: already expired).
@@ -468,7 +468,7 @@ impl Harness {
 }
 
 fn refresh_if_due(k: &str) -> GrantTask {
-    GrantTask::refresh_if_due(key(k), client(), Endpoints::x(), GrantSettings::default())
+    GrantTask::refresh_if_due(key(k), client(), GrantSettings::default())
 }
 
 fn save(generation: u64, expected: Option<u64>, intent: bool, access: &str) -> Ev {
@@ -653,7 +653,6 @@ fn replace_refreshes_a_fresh_set_unless_the_store_is_newer() {
             key("u"),
             RefreshReason::Replace { generation },
             client(),
-            Endpoints::x(),
             GrantSettings::default(),
         )
     };
@@ -757,7 +756,7 @@ fn a_lease_busy_for_ever_gives_up_after_max_lease_wait() {
     };
     let mut h = Harness::new([grant("u", 1, "a1", Some("r1"), -5)]);
     h.world.store.leases.insert(key("u"), (1, None));
-    let task = GrantTask::refresh_if_due(key("u"), client(), Endpoints::x(), settings);
+    let task = GrantTask::refresh_if_due(key("u"), client(), settings);
     let result = h.run(task);
     assert!(
         matches!(result, Err(GrantError::Core(Error::LeaseUnavailable))),
@@ -1339,7 +1338,6 @@ fn login_is_required_for_an_expired_set_without_a_refresh_token() {
         key("u"),
         RefreshReason::Replace { generation: 1 },
         client(),
-        Endpoints::x(),
         GrantSettings::default(),
     );
     let result = h.run(task);
@@ -1359,13 +1357,7 @@ fn login_is_required_when_nothing_is_stored() {
 // Login
 
 fn login(k: &str, tokens: TokenSet) -> GrantTask {
-    GrantTask::login(
-        key(k),
-        tokens,
-        client(),
-        Endpoints::x(),
-        GrantSettings::default(),
-    )
+    GrantTask::login(key(k), tokens, client(), GrantSettings::default())
 }
 
 #[test]
@@ -1417,7 +1409,7 @@ fn a_login_fenced_out_or_failing_reports_it() {
 // Logout
 
 fn logout(k: &str) -> GrantTask {
-    GrantTask::logout(key(k), client(), Endpoints::x(), GrantSettings::default())
+    GrantTask::logout(key(k), client(), GrantSettings::default())
 }
 
 fn send_revoke(token: &str, hint: &str) -> Ev {

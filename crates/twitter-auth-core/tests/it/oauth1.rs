@@ -5,22 +5,32 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::header::{AUTHORIZATION, CONTENT_TYPE};
 use proptest::prelude::*;
+use rand::SeedableRng as _;
+use rand::rngs::StdRng;
 use twitter_auth_core::oauth1::{
-    AccessType, AuthorizeKind, Callback, PendingLogin, RequestToken, UserSigner,
+    AccessType, App, AuthorizeKind, Callback, PendingLogin, RequestToken, UserSigner,
     VerifyCredentialsExchange,
 };
 use twitter_auth_core::oauth1_sign::{
-    AuthorizationHeader, ConsumerCredentials, ConsumerKey, ConsumerSecret, Request, Token,
-    TokenCredentials, TokenSecret, encode,
+    AuthorizationHeader, ConsumerCredentials, ConsumerKey, ConsumerSecret, OAuthParams, Request,
+    Signer, Token, TokenCredentials, TokenSecret, encode, generate_nonce,
 };
+use twitter_auth_core::skew::ClockSkew;
 use twitter_auth_core::{Endpoints, Error, Exchange, HttpResponse, Replay};
 
-/// The app and the instants of X's "Log in with X" example.
-fn app() -> ConsumerCredentials {
+use crate::support::{FixedNonce, rng};
+
+/// The consumer credentials and the instants of X's "Log in with X" example.
+fn consumer() -> ConsumerCredentials {
     ConsumerCredentials::new(
         ConsumerKey::new("cChZNFj6T5R0TigYB9yd1w"),
         ConsumerSecret::new("L8qq9PZyRg6ieKGEKhZolGC0vJWLw8iEJ88DRdyOg"),
     )
+}
+
+/// The example's app, at X's hosts.
+fn app() -> App {
+    App::from(consumer())
 }
 
 fn at(secs: u64) -> SystemTime {
@@ -57,8 +67,12 @@ fn header_of(request: &twitter_auth_core::HttpRequest) -> AuthorizationHeader {
 }
 
 fn pending(now: u64) -> PendingLogin {
-    RequestToken::new(Callback::url("https://app.example/cb").unwrap())
-        .exchange(&app(), &Endpoints::x(), at(now), "n")
+    app()
+        .request_token(
+            Callback::url("https://app.example/cb").unwrap(),
+            at(now),
+            &mut rng(),
+        )
         .unwrap()
         .finish(
             at(now),
@@ -69,12 +83,13 @@ fn pending(now: u64) -> PendingLogin {
 
 #[test]
 fn request_token_request_reproduces_x_docs_signature() {
-    let step = RequestToken::new(Callback::url("http://localhost/sign-in-with-twitter/").unwrap())
-        .exchange(
-            &app(),
-            &twitter_com(),
+    let step = app()
+        .with_endpoints(twitter_com())
+        .request_token(
+            Callback::url("http://localhost/sign-in-with-twitter/").unwrap(),
             at(EXAMPLE_TIME),
-            "ea9ec8429b68d6b77cd5600adbbb0456",
+            // The example's nonce, drawn from an RNG that yields it.
+            &mut FixedNonce::new("ea9ec8429b68d6b77cd5600adbbb0456"),
         )
         .unwrap();
     let req = step.request();
@@ -96,9 +111,12 @@ fn request_token_request_reproduces_x_docs_signature() {
 
 #[test]
 fn access_type_goes_in_the_signed_query() {
-    let step = RequestToken::new(Callback::oob())
-        .access_type(AccessType::Read)
-        .exchange(&app(), &Endpoints::x(), at(1), "n")
+    let step = app()
+        .request_token(
+            RequestToken::new(Callback::oob()).access_type(AccessType::Read),
+            at(1),
+            &mut rng(),
+        )
         .unwrap();
     let req = step.request();
     assert_eq!(
@@ -108,13 +126,13 @@ fn access_type_goes_in_the_signed_query() {
     let h = header_of(req);
     assert_eq!(h.get("oauth_callback"), Some("oob"));
     let url = req.uri().to_string();
-    h.verify(&Request::new("POST", &url), &app().secret, None)
+    h.verify(&Request::new("POST", &url), &consumer().secret, None)
         .unwrap();
     // Without the query the signature would not hold.
     assert!(
         h.verify(
             &Request::new("POST", "https://api.x.com/oauth/request_token"),
-            &app().secret,
+            &consumer().secret,
             None
         )
         .is_err()
@@ -124,8 +142,8 @@ fn access_type_goes_in_the_signed_query() {
 #[test]
 fn request_token_answers() {
     let step = || {
-        RequestToken::new(Callback::oob())
-            .exchange(&app(), &Endpoints::x(), at(1), "n")
+        app()
+            .request_token(Callback::oob(), at(1), &mut rng())
             .unwrap()
     };
     let p = step()
@@ -163,13 +181,13 @@ fn request_token_answers() {
 #[test]
 fn authorize_urls() {
     let p = pending(1);
-    let x = Endpoints::x();
+    let app = app();
     assert_eq!(
-        p.authorize_url(&x, AuthorizeKind::Authorize).as_str(),
+        app.authorize_url(&p, AuthorizeKind::Authorize).as_str(),
         "https://api.x.com/oauth/authorize?oauth_token=NPcudxy0yU5T3tBzho7iCotZ3cnetKwcTIRlX0iwRl0"
     );
     assert_eq!(
-        p.authorize_url_with(&x, AuthorizeKind::Authenticate, true, Some("x api"))
+        app.authorize_url_with(&p, AuthorizeKind::Authenticate, true, Some("x api"))
             .as_str(),
         "https://api.x.com/oauth/authenticate?oauth_token=NPcudxy0yU5T3tBzho7iCotZ3cnetKwcTIRlX0iwRl0&force_login=true&screen_name=x+api"
     );
@@ -248,10 +266,8 @@ fn pin_flow() {
         pending(1).with_pin("1234567", at(1000)).unwrap_err(),
         Error::Expired
     ));
-    let step = p
-        .with_pin(" 1234567\n", at(2))
-        .unwrap()
-        .access_token(&app(), &Endpoints::x(), at(3), "n")
+    let step = app()
+        .access_token(p.with_pin(" 1234567\n", at(2)).unwrap(), at(3), &mut rng())
         .unwrap();
     assert_eq!(
         header_of(step.request()).get("oauth_verifier"),
@@ -264,12 +280,12 @@ fn access_token_request_reproduces_x_docs_signature() {
     let verified = pending(1)
         .on_callback("?oauth_token=NPcudxy0yU5T3tBzho7iCotZ3cnetKwcTIRlX0iwRl0&oauth_verifier=uw7NjWHT6OJ1MpJOXsHfNxoAhPKpgI8BlYDhxEjIBY", at(2))
         .unwrap();
-    let step = verified
+    let step = app()
+        .with_endpoints(twitter_com())
         .access_token(
-            &app(),
-            &twitter_com(),
+            verified,
             at(EXAMPLE_TIME),
-            "a9900fe68e2573b27a37f10fbad6a755",
+            &mut FixedNonce::new("a9900fe68e2573b27a37f10fbad6a755"),
         )
         .unwrap();
     let req = step.request();
@@ -303,10 +319,8 @@ fn access_token_request_reproduces_x_docs_signature() {
 #[test]
 fn access_token_answers() {
     let step = || {
-        pending(1)
-            .with_pin("1", at(2))
-            .unwrap()
-            .access_token(&app(), &Endpoints::x(), at(3), "n")
+        app()
+            .access_token(pending(1).with_pin("1", at(2)).unwrap(), at(3), &mut rng())
             .unwrap()
     };
     // Older answers carry only the two tokens.
@@ -335,10 +349,14 @@ fn a_pending_authorization_survives_serde_and_resumes_to_the_same_request() {
     let p = pending(1);
     let json = serde_json::to_string(&p).unwrap();
     let back: PendingLogin = serde_json::from_str(&json).unwrap();
+    // The same nonce for both: RNGs with the same seed.
     let request = |p: PendingLogin| {
-        p.with_pin("42", at(2))
-            .unwrap()
-            .access_token(&app(), &Endpoints::x(), at(3), "n")
+        app()
+            .access_token(
+                p.with_pin("42", at(2)).unwrap(),
+                at(3),
+                &mut StdRng::seed_from_u64(42),
+            )
             .unwrap()
             .request()
             .clone()
@@ -368,35 +386,57 @@ fn user_signer_signs_x_docs_example_request() {
             )
             .unwrap()
     };
+    let url = "https://api.x.com/1.1/statuses/update.json?include_entities=true";
+    let form = b"status=Hello%20Ladies%20%2b%20Gentlemen%2c%20a%20signed%20OAuth%20request%21";
+    // X's published signature for the example's nonce (42 characters, which an RNG-drawn
+    // nonce never is): what the signer must compute for this request, for any nonce.
+    let published = Signer::new(&consumer, Some(&token))
+        .signature(
+            &Request::new("POST", url).form_body(form),
+            &OAuthParams::new("kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg", 1318622958),
+        )
+        .unwrap();
+    assert_eq!(published, "Ls93hJiZbQ3akF3HF3x1Bz8/zU4=");
+
     let signer = UserSigner::new(&consumer, &token);
     let mut r = request();
     signer
-        .sign(
-            &mut r,
-            at(1318622958),
-            "kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg",
+        .sign(&mut r, at(1318622958), &mut StdRng::seed_from_u64(1))
+        .unwrap();
+    let h = header_of(&r);
+    let nonce = generate_nonce(&mut StdRng::seed_from_u64(1));
+    assert_eq!(h.nonce(), Some(nonce.as_str()));
+    assert_eq!(h.timestamp(), Ok(1318622958));
+    assert_eq!(h.consumer_key(), Some("xvz1evFS4wEEPTGEFPHBog"));
+    assert_eq!(
+        h.token(),
+        Some("370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb")
+    );
+    // The signature covers the query and the form body, as in the example.
+    let expected = Signer::new(&consumer, Some(&token))
+        .signature(
+            &Request::new("POST", url).form_body(form),
+            &OAuthParams::new(&nonce, 1318622958),
         )
         .unwrap();
-    assert_eq!(
-        header_of(&r).signature(),
-        Some("Ls93hJiZbQ3akF3HF3x1Bz8/zU4=")
-    );
+    assert_eq!(h.signature(), Some(expected.as_str()));
+    h.verify(
+        &Request::new("POST", url).form_body(form),
+        &consumer.secret,
+        Some(&token.secret),
+    )
+    .unwrap();
+    let signature = h.signature().unwrap().to_owned();
 
-    // A local clock 100 s behind X, corrected by the offset, gives the same signature.
+    // A local clock 100 s behind X, corrected by the skew, gives the same signature (same
+    // nonce: an RNG with the same seed).
     let mut r = request();
     signer
         .clone()
-        .with_clock_offset(100)
-        .sign(
-            &mut r,
-            at(1318622958 - 100),
-            "kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg",
-        )
+        .with_skew(ClockSkew::from_seconds(100))
+        .sign(&mut r, at(1318622958 - 100), &mut StdRng::seed_from_u64(1))
         .unwrap();
-    assert_eq!(
-        header_of(&r).signature(),
-        Some("Ls93hJiZbQ3akF3HF3x1Bz8/zU4=")
-    );
+    assert_eq!(header_of(&r).signature(), Some(signature.as_str()));
 
     // A JSON body is not signed: the same request with a JSON body signs like no body at all.
     let mut json = http::Request::post("https://api.x.com/2/tweets")
@@ -406,18 +446,24 @@ fn user_signer_signs_x_docs_example_request() {
     let mut empty = http::Request::post("https://api.x.com/2/tweets")
         .body(Vec::new())
         .unwrap();
-    signer.sign(&mut json, at(5), "n").unwrap();
-    signer.sign(&mut empty, at(5), "n").unwrap();
+    signer
+        .sign(&mut json, at(5), &mut StdRng::seed_from_u64(5))
+        .unwrap();
+    signer
+        .sign(&mut empty, at(5), &mut StdRng::seed_from_u64(5))
+        .unwrap();
     assert_eq!(header_of(&json).signature(), header_of(&empty).signature());
 }
 
 #[test]
 fn verify_credentials_round_trip() {
     let signer = UserSigner::new(
-        &app(),
+        &consumer(),
         &TokenCredentials::new(Token::new("t"), TokenSecret::new("ts")),
     );
-    let step = VerifyCredentialsExchange::new(&Endpoints::x(), &signer, at(9), "n").unwrap();
+    let step: VerifyCredentialsExchange = app()
+        .verify_credentials(&signer, at(9), &mut rng())
+        .unwrap();
     let req = step.request();
     assert_eq!(req.method(), "GET");
     assert_eq!(
@@ -428,7 +474,7 @@ fn verify_credentials_round_trip() {
     header_of(req)
         .verify(
             &Request::new("GET", &url),
-            &app().secret,
+            &consumer().secret,
             Some(&TokenSecret::new("ts")),
         )
         .unwrap();
@@ -443,7 +489,9 @@ fn verify_credentials_round_trip() {
         ("TweepyDev", "Tweepy Testing")
     );
 
-    let step = VerifyCredentialsExchange::new(&Endpoints::x(), &signer, at(9), "n").unwrap();
+    let step = app()
+        .verify_credentials(&signer, at(9), &mut rng())
+        .unwrap();
     let e = step
         .finish(
             at(9),
@@ -454,7 +502,9 @@ fn verify_credentials_round_trip() {
         )
         .unwrap_err();
     assert_eq!(e.x_codes(), [32]);
-    let step = VerifyCredentialsExchange::new(&Endpoints::x(), &signer, at(9), "n").unwrap();
+    let step = app()
+        .verify_credentials(&signer, at(9), &mut rng())
+        .unwrap();
     assert!(matches!(
         step.finish(at(9), answer(200, "{\"id\":1}")).unwrap_err(),
         Error::Malformed { .. }
@@ -468,12 +518,12 @@ proptest! {
         let _ = p.matches(&text);
         let _ = pending(1).on_callback(&text, at(2));
         let _ = p.with_pin(&text, at(2));
-        let step = RequestToken::new(Callback::oob()).exchange(&app(), &Endpoints::x(), at(1), "n").unwrap();
+        let step = app().request_token(Callback::oob(), at(1), &mut rng()).unwrap();
         let _ = step.finish(at(1), http::Response::builder().status(200).body(bytes.clone()).unwrap());
-        let step = pending(1).with_pin("1", at(2)).unwrap().access_token(&app(), &Endpoints::x(), at(3), "n").unwrap();
+        let step = app().access_token(pending(1).with_pin("1", at(2)).unwrap(), at(3), &mut rng()).unwrap();
         let _ = step.finish(at(1), http::Response::builder().status(200).body(bytes.clone()).unwrap());
-        let signer = UserSigner::new(&app(), &TokenCredentials::new(Token::new("t"), TokenSecret::new("s")));
-        let step = VerifyCredentialsExchange::new(&Endpoints::x(), &signer, at(9), "n").unwrap();
+        let signer = UserSigner::new(&consumer(), &TokenCredentials::new(Token::new("t"), TokenSecret::new("s")));
+        let step = app().verify_credentials(&signer, at(9), &mut rng()).unwrap();
         let _ = step.finish(at(1), http::Response::builder().status(200).body(bytes).unwrap());
     }
 }
@@ -482,7 +532,9 @@ proptest! {
 fn invalidate_token_is_signed_with_the_token_and_checks_the_echo() {
     use twitter_auth_core::oauth1::InvalidateTokenExchange;
     let token = TokenCredentials::new(Token::new("6253282-abc"), TokenSecret::new("ts"));
-    let step = || InvalidateTokenExchange::new(&Endpoints::x(), &app(), &token, at(9), "n").unwrap();
+    let step = || -> InvalidateTokenExchange {
+        app().invalidate_token(&token, at(9), &mut rng()).unwrap()
+    };
     let s = step();
     assert_eq!(s.request().method(), "POST");
     assert_eq!(
@@ -493,7 +545,7 @@ fn invalidate_token_is_signed_with_the_token_and_checks_the_echo() {
     assert_eq!(h.token(), Some("6253282-abc"));
     h.verify(
         &Request::new("POST", "https://api.x.com/1.1/oauth/invalidate_token"),
-        &app().secret,
+        &consumer().secret,
         Some(&TokenSecret::new("ts")),
     )
     .unwrap();
@@ -518,7 +570,7 @@ fn invalidate_token_is_signed_with_the_token_and_checks_the_echo() {
 #[test]
 fn a_timestamp_rejection_teaches_the_signer_x_clock_once() {
     let mut signer = UserSigner::new(
-        &app(),
+        &consumer(),
         &TokenCredentials::new(Token::new("t"), TokenSecret::new("s")),
     );
     // The local clock is an hour slow: X's Date says 1700003600 when we think it is 1700000000.
@@ -534,11 +586,11 @@ fn a_timestamp_rejection_teaches_the_signer_x_clock_once() {
         local
     ));
     assert!(signer.learn_clock(&rejected, local));
-    assert_eq!(signer.clock_offset(), 3600);
+    assert_eq!(signer.skew().seconds(), 3600);
     let mut r = http::Request::get("https://api.x.com/2/users/me")
         .body(Vec::new())
         .unwrap();
-    signer.sign(&mut r, local, "n").unwrap();
+    signer.sign(&mut r, local, &mut rng()).unwrap();
     assert_eq!(header_of(&r).timestamp(), Ok(1_700_003_600));
     // The same answer again changes nothing: re-sign once, never loop.
     assert!(!signer.learn_clock(&rejected, local));
@@ -548,15 +600,15 @@ fn a_timestamp_rejection_teaches_the_signer_x_clock_once() {
 fn users_me_in_oauth1_user_context() {
     use twitter_auth_core::oauth2::UsersMeExchange;
     let signer = UserSigner::new(
-        &app(),
+        &consumer(),
         &TokenCredentials::new(Token::new("t"), TokenSecret::new("ts")),
     );
-    let step = UsersMeExchange::oauth1(&Endpoints::x(), &signer, at(9), "n").unwrap();
+    let step: UsersMeExchange = app().users_me(&signer, at(9), &mut rng()).unwrap();
     assert_eq!(step.request().uri(), "https://api.x.com/2/users/me");
     header_of(step.request())
         .verify(
             &Request::new("GET", "https://api.x.com/2/users/me"),
-            &app().secret,
+            &consumer().secret,
             Some(&TokenSecret::new("ts")),
         )
         .unwrap();
@@ -574,8 +626,8 @@ fn the_callback_is_sent_exactly_as_given() {
         "https://app.example/cb/",
         "myapp://Callback",
     ] {
-        let step = RequestToken::new(Callback::url(cb).unwrap())
-            .exchange(&app(), &Endpoints::x(), at(1), "n")
+        let step = app()
+            .request_token(Callback::url(cb).unwrap(), at(1), &mut rng())
             .unwrap();
         assert_eq!(header_of(step.request()).get("oauth_callback"), Some(cb));
     }
@@ -592,8 +644,8 @@ fn another_logins_refusal_or_empty_tokens_are_errors() {
         "oauth_token=&oauth_token_secret=s&oauth_callback_confirmed=true",
         "oauth_token=t&oauth_token_secret=&oauth_callback_confirmed=true",
     ] {
-        let step = RequestToken::new(Callback::oob())
-            .exchange(&app(), &Endpoints::x(), at(1), "n")
+        let step = app()
+            .request_token(Callback::oob(), at(1), &mut rng())
             .unwrap();
         assert!(
             matches!(
@@ -613,12 +665,15 @@ fn another_logins_refusal_or_empty_tokens_are_errors() {
 
 #[test]
 fn an_access_token_rejected_for_its_timestamp_is_signed_again_without_a_new_login() {
-    use twitter_auth_core::skew::ClockSkew;
-    let step = pending(1)
-        .with_pin("7654321", at(2))
-        .unwrap()
-        .access_token(&app(), &Endpoints::x(), at(3), "n1")
+    let step = app()
+        .access_token(
+            pending(1).with_pin("7654321", at(2)).unwrap(),
+            at(3),
+            &mut StdRng::seed_from_u64(1),
+        )
         .unwrap();
+    let first_nonce = header_of(step.request()).nonce().unwrap().to_owned();
+    assert_eq!(first_nonce, generate_nonce(&mut StdRng::seed_from_u64(1)));
     let rejected = http::Response::builder()
         .status(401)
         .header("date", "Thu, 01 Jan 1970 01:00:03 GMT")
@@ -627,11 +682,14 @@ fn an_access_token_rejected_for_its_timestamp_is_signed_again_without_a_new_logi
     let skew = ClockSkew::from_response(&rejected, at(3)).unwrap();
     assert_eq!(skew.seconds(), 3600);
     let again = step
-        .resign(&app(), &Endpoints::x(), skew, at(3), "n2")
+        .resign(&app(), skew, at(3), &mut StdRng::seed_from_u64(2))
         .unwrap();
     let h = header_of(again.request());
     assert_eq!(h.timestamp(), Ok(3603));
-    assert_eq!(h.nonce(), Some("n2"));
+    // A fresh nonce, drawn from the RNG given to `resign`.
+    let nonce = generate_nonce(&mut StdRng::seed_from_u64(2));
+    assert_eq!(h.nonce(), Some(nonce.as_str()));
+    assert_ne!(nonce, first_nonce);
     assert_eq!(h.get("oauth_verifier"), Some("7654321"));
     assert_eq!(again.replay(), Replay::Never);
 }
@@ -653,16 +711,19 @@ proptest! {
             encode(&secret)
         );
         let make = || {
-            RequestToken::new(callback.clone())
-                .exchange(&app(), &Endpoints::x(), at(created), "n")
+            app()
+                .request_token(callback.clone(), at(created), &mut rng())
                 .unwrap()
                 .finish(at(created), answer(200, &body))
                 .unwrap()
         };
         let resume = |p: PendingLogin| {
-            p.on_callback(&format!("?oauth_token={token}&oauth_verifier={verifier}"), at(created + 1))
-                .unwrap()
-                .access_token(&app(), &Endpoints::x(), at(created + 2), "n2")
+            let authorized = p
+                .on_callback(&format!("?oauth_token={token}&oauth_verifier={verifier}"), at(created + 1))
+                .unwrap();
+            // The same nonce for both: RNGs with the same seed.
+            app()
+                .access_token(authorized, at(created + 2), &mut StdRng::seed_from_u64(2))
                 .unwrap()
                 .request()
                 .clone()

@@ -83,7 +83,8 @@ fn body(request: &HttpRequest) -> &str {
 /// Starts a login with a seeded RNG; also returns the verifier and state that RNG yields (the
 /// flow draws the verifier first, then the state).
 fn start(client: &App, seed: u64) -> (url::Url, PendingLogin, CodeVerifier, State) {
-    let (url, pending) = client.authorize(REDIRECT, scopes())
+    let (url, pending) = client
+        .authorize(REDIRECT, scopes())
         .unwrap()
         .start(now(), &mut StdRng::seed_from_u64(seed));
     let mut rng = StdRng::seed_from_u64(seed);
@@ -106,7 +107,8 @@ fn authorized(client: &App) -> (AuthorizedCode, CodeVerifier) {
 
 fn tokens(body: &str) -> TokenSet {
     let (code, _) = authorized(&public());
-    public().exchange(code)
+    public()
+        .exchange(code)
         .unwrap()
         .finish(now(), respond(200, body))
         .unwrap()
@@ -181,13 +183,13 @@ fn authorize_options_extras_and_overridden_page() {
             "http://127.0.0.1:9000/cb path",
             Scopes::from([Scope::TweetRead]),
         )
-    .unwrap()
-    .lifetime(Duration::from_secs(30))
-    .verifier_len(128)
-    .unwrap()
-    .param("prompt", "consent me")
-    .unwrap()
-    .start(now(), &mut StdRng::seed_from_u64(3));
+        .unwrap()
+        .lifetime(Duration::from_secs(30))
+        .verifier_len(128)
+        .unwrap()
+        .param("prompt", "consent me")
+        .unwrap()
+        .start(now(), &mut StdRng::seed_from_u64(3));
     let text = url.as_str();
     assert!(
         text.starts_with(&format!(
@@ -233,6 +235,10 @@ fn bad_authorize_input_is_refused() {
             "{bad}"
         );
     }
+    // X refuses an authorize request without a scope: a mistake in the calling code.
+    let e = public().authorize(REDIRECT, Scopes::new()).unwrap_err();
+    assert!(matches!(e, Error::Misuse(Misuse::NoScope)), "{e:?}");
+    assert_eq!(e.kind(), ErrorKind::Misuse);
     let request = public().authorize(REDIRECT, scopes()).unwrap();
     for len in [0, 42, 129] {
         assert!(
@@ -545,7 +551,8 @@ fn token_sets_follow_what_x_granted() {
 fn bad_token_answers_are_typed() {
     let finish = |status: u16, text: &str| {
         let (code, _) = authorized(&public());
-        public().exchange(code)
+        public()
+            .exchange(code)
             .unwrap()
             .finish(now(), respond(status, text))
             .unwrap_err()
@@ -627,7 +634,10 @@ fn freshness_follows_the_documented_table() {
     ] {
         assert_eq!(set.freshness(at(secs), margin), expected, "+{}", secs - T0);
     }
-    assert_eq!(set.freshness(at(T0 + 7199), Duration::ZERO), Freshness::Fresh);
+    assert_eq!(
+        set.freshness(at(T0 + 7199), Duration::ZERO),
+        Freshness::Fresh
+    );
     assert_eq!(oauth2::DEFAULT_REFRESH_MARGIN, Duration::from_secs(60));
 
     let unknown = |refresh: Option<&str>| {
@@ -736,7 +746,8 @@ fn refresh_yields_the_rotated_set() {
     let set = refreshable("tweet.read offline.access");
     let later = at(T0 + 7000);
     let finish = |text: &str| {
-        public().refresh(&set)
+        public()
+            .refresh(&set)
             .unwrap()
             .finish(later, respond(200, text))
     };
@@ -775,10 +786,7 @@ fn refresh_yields_the_rotated_set() {
 #[test]
 fn refresh_without_a_refresh_token_is_refused() {
     let set = tokens(WITHOUT_OFFLINE);
-    assert!(matches!(
-        public().refresh(&set),
-        Err(Error::NoRefreshToken)
-    ));
+    assert!(matches!(public().refresh(&set), Err(Error::NoRefreshToken)));
 }
 
 // ---- revoke -----------------------------------------------------------------------------------
@@ -823,7 +831,8 @@ fn revoke_requests_carry_the_type_hint() {
 fn revoke_answers() {
     let access = AccessToken::new(ACCESS);
     let finish = |status: u16, text: &str| {
-        public().revoke(RevokeToken::Access(&access))
+        public()
+            .revoke(RevokeToken::Access(&access))
             .unwrap()
             .finish(now(), respond(status, text))
     };
@@ -887,7 +896,8 @@ fn users_me_sends_the_bearer_and_reads_data() {
 fn users_me_errors_are_typed() {
     let set = tokens(WITH_OFFLINE);
     let finish = |status: u16, text: &str| {
-        public().users_me(&set)
+        public()
+            .users_me(&set)
             .unwrap()
             .finish(now(), respond(status, text))
     };
@@ -974,15 +984,12 @@ fn no_secret_reaches_debug_output() {
         format!("{exchange:?}"),
         format!("{set:?}"),
         format!("{:?}", confidential()),
+        format!("{:?}", confidential().refresh(&set).unwrap()),
         format!(
             "{:?}",
-            confidential().refresh(&set).unwrap()
-        ),
-        format!(
-            "{:?}",
-            public().revoke(RevokeToken::Access(set.access_token())
-            )
-            .unwrap()
+            public()
+                .revoke(RevokeToken::Access(set.access_token()))
+                .unwrap()
         ),
         format!("{:?}", public().users_me(&set).unwrap()),
         format!("{:?}", set.authorization_header()),

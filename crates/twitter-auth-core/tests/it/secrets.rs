@@ -5,17 +5,14 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use rand::SeedableRng;
-use twitter_auth_core::oauth1::{Callback, PendingLogin, RequestToken, UserSigner};
+use twitter_auth_core::oauth1::{self, Callback, PendingLogin, RequestToken, UserSigner};
 use twitter_auth_core::oauth1_sign::{
     ConsumerCredentials, ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
 };
-use twitter_auth_core::oauth2::{
-    AppOnly, AppOnlyBearer, AuthorizeRequest, Client, RevokeToken, Scopes, TokenSet, refresh,
-    revoke,
-};
+use twitter_auth_core::oauth2::{App, AppOnly, AppOnlyBearer, RevokeToken, Scopes, TokenSet};
 use twitter_auth_core::{
-    AccessToken, AuthorizationCode, BearerToken, ClientId, ClientSecret, Endpoints, Exchange,
-    RefreshToken, UnixTime, Verifier,
+    AccessToken, AuthorizationCode, BearerToken, ClientId, ClientSecret, Exchange, RefreshToken,
+    UnixTime, Verifier,
 };
 
 fn assert_clean(what: &str, text: &str) {
@@ -48,7 +45,6 @@ fn secret_newtypes() {
 #[test]
 fn flow_values_and_their_errors() {
     let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-    let endpoints = Endpoints::x();
 
     // OAuth 2.0.
     let tokens = TokenSet::from_parts(
@@ -59,11 +55,11 @@ fn flow_values_and_their_errors() {
     )
     .unwrap();
     scan("TokenSet", &tokens);
-    let client = Client::confidential(
+    let client = App::confidential(
         ClientId::new("client"),
         ClientSecret::new("SENTINELclientsecret"),
     );
-    scan("Client", &client);
+    scan("App", &client);
     let bearer = AppOnlyBearer::new(BearerToken::new("SENTINELbearer")).unwrap();
     scan("AppOnlyBearer", &bearer);
     let app_only = AppOnly::new(
@@ -76,25 +72,18 @@ fn flow_values_and_their_errors() {
         "InvalidateBearerExchange",
         &app_only.invalidate_basic(&bearer).unwrap(),
     );
-    scan(
-        "RefreshExchange",
-        &refresh(&client, &endpoints, &tokens).unwrap(),
-    );
+    scan("RefreshExchange", &client.refresh(&tokens).unwrap());
     scan(
         "RevokeExchange",
-        &revoke(
-            &client,
-            &endpoints,
-            RevokeToken::Refresh(tokens.refresh_token().unwrap()),
-        )
-        .unwrap(),
+        &client
+            .revoke(RevokeToken::Refresh(tokens.refresh_token().unwrap()))
+            .unwrap(),
     );
     let mut rng = rand::rngs::StdRng::seed_from_u64(9);
-    let (_, pending) = client.authorize("https://app.example/cb",
-        Scopes::parse("tweet.read"),
-    )
-    .unwrap()
-    .start(now, &mut rng);
+    let (_, pending) = client
+        .authorize("https://app.example/cb", Scopes::parse("tweet.read"))
+        .unwrap()
+        .start(now, &mut rng);
     scan("PendingLogin", &pending);
     let state = pending.state().secret().to_owned();
     let code = pending
@@ -115,26 +104,28 @@ fn flow_values_and_their_errors() {
     scan_display("Error (token answer)", &e);
 
     // OAuth 1.0a.
-    let app = ConsumerCredentials::new(
+    let consumer = ConsumerCredentials::new(
         ConsumerKey::new("ck"),
         ConsumerSecret::new("SENTINELconsumer"),
     );
+    let app = oauth1::App::from(consumer.clone());
+    scan("oauth1::App", &app);
     let user = TokenCredentials::new(Token::new("t"), TokenSecret::new("SENTINELtokensecret"));
-    let signer = UserSigner::new(&app, &user);
+    let signer = UserSigner::new(&consumer, &user);
     scan("UserSigner", &signer);
+    scan("UserSigner (from the app)", &app.signer(&user));
     scan(
         "VerifyCredentialsExchange",
-        &twitter_auth_core::oauth1::VerifyCredentialsExchange::new(&endpoints, &signer, now, "n").unwrap(),
+        &app.verify_credentials(&signer, now, &mut rng).unwrap(),
     );
     scan(
         "InvalidateTokenExchange",
-        &twitter_auth_core::oauth1::InvalidateTokenExchange::new(&endpoints, &app, &user, now, "n")
-            .unwrap(),
+        &app.invalidate_token(&user, now, &mut rng).unwrap(),
     );
     let callback_error = pending_oauth2_error();
     scan_display("Error::CallbackError", &callback_error);
-    let step = RequestToken::new(Callback::oob())
-        .exchange(&app, &endpoints, now, "n")
+    let step = app
+        .request_token(RequestToken::new(Callback::oob()), now, &mut rng)
         .unwrap();
     scan("RequestTokenExchange", &step);
     let answer = http::Response::builder()
@@ -147,7 +138,7 @@ fn flow_values_and_their_errors() {
     scan("PendingLogin", &pending);
     let verified = pending.with_pin("SENTINEL-pin", now).unwrap();
     scan("AuthorizedToken", &verified);
-    let step = verified.access_token(&app, &endpoints, now, "n").unwrap();
+    let step = app.access_token(verified, now, &mut rng).unwrap();
     scan("AccessTokenExchange", &step);
     let answer = http::Response::builder()
         .status(200)
@@ -160,13 +151,12 @@ fn flow_values_and_their_errors() {
 /// could: it is X's (or the attacker's) text, never ours; the scan checks no secret of ours is in it.
 fn pending_oauth2_error() -> twitter_auth_core::Error {
     let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-    let client = Client::public(ClientId::new("client"));
+    let client = App::public(ClientId::new("client"));
     let mut rng = rand::rngs::StdRng::seed_from_u64(3);
-    let (_, pending) = client.authorize("https://app.example/cb",
-        Scopes::parse("tweet.read"),
-    )
-    .unwrap()
-    .start(&Endpoints::x(), now, &mut rng);
+    let (_, pending) = client
+        .authorize("https://app.example/cb", Scopes::parse("tweet.read"))
+        .unwrap()
+        .start(now, &mut rng);
     let state = pending.state().secret().to_owned();
     pending
         .on_callback(

@@ -4,12 +4,12 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use twitter_auth_core::grant::UserKey;
-use twitter_auth_core::oauth2::{self, AuthorizeRequest, Scope, Scopes};
+use twitter_auth_core::oauth2::{self, Scope, Scopes};
 use twitter_auth_core::{ClientId, Endpoints, Replay};
 use twitter_auth_mock::{DEMO_NATIVE_APP, MockConfig, MockX, RateLimits, User};
 use twitter_auth_redis::testing::RedisServer;
 use twitter_auth_std::{BlockingTokenStore, Clock};
-use twitter_auth_ureq::{Client, Error, Grants};
+use twitter_auth_ureq::{Error, Grants, Transport};
 
 use crate::{key, store};
 
@@ -54,11 +54,11 @@ fn app(x: &MockX) -> oauth2::App {
         .unwrap()
         .client_id()
         .unwrap();
-    oauth2::App::public(ClientId::new(id))
+    oauth2::App::public(ClientId::new(id)).with_endpoints(Endpoints::local(x.base_url()).unwrap())
 }
 
 fn grants(x: &Arc<MockX>, store: Arc<dyn BlockingTokenStore>, ahead: Duration) -> Grants {
-    let client = Client::new(Endpoints::local(x.base_url()).unwrap())
+    let client = Transport::new()
         .with_clock(Arc::new(XClock(Arc::clone(x), ahead)));
     Grants::new(client, app(x), store)
 }
@@ -69,7 +69,8 @@ fn login(x: &MockX, grants: &Grants, i: u64) -> UserKey {
     assert!(x.with_handler(|h| h.sign_in(&id)));
     let http = grants.transport();
     let scopes = Scopes::from([Scope::UsersRead, Scope::TweetRead, Scope::OfflineAccess]);
-    let (url, pending) = AuthorizeRequest::new(&app(x), "http://127.0.0.1:8765/callback", scopes)
+    let (url, pending) = app(x)
+        .authorize("http://127.0.0.1:8765/callback", scopes)
         .unwrap()
         .start(http.clock().now(), &mut rand::rng());
     let consent = http
@@ -81,7 +82,7 @@ fn login(x: &MockX, grants: &Grants, i: u64) -> UserKey {
     let callback = consent.headers()["location"].to_str().unwrap();
     let code = pending.on_callback(callback, http.clock().now()).unwrap();
     let tokens = http
-        .execute(code.exchange(&app(x), http.endpoints()).unwrap())
+        .execute(app(x).exchange(code).unwrap())
         .unwrap();
     let k = key(&id);
     grants.login(&k, tokens).unwrap();
@@ -90,7 +91,7 @@ fn login(x: &MockX, grants: &Grants, i: u64) -> UserKey {
 
 fn me(grants: &Grants, k: &UserKey) -> Result<u16, Error> {
     let api = grants.api(k)?;
-    let url = api.transport().endpoints().api_url("2/users/me");
+    let url = api.endpoints().api_url("2/users/me");
     Ok(api
         .send(http::Request::get(url.as_str()).body(Vec::new()).unwrap())?
         .status()

@@ -12,12 +12,12 @@ use twitter_auth_core::oauth1::UserSigner;
 use twitter_auth_core::oauth1_sign::{
     ConsumerCredentials, ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
 };
-use twitter_auth_core::oauth2::{self, AppOnly, AuthorizeRequest, Scope, Scopes};
+use twitter_auth_core::oauth2::{self, AppOnly, Scope, Scopes};
 use twitter_auth_core::{ClientId, Endpoints, HttpRequest, Replay};
 use twitter_auth_mock::{
     DEMO_NATIVE_APP, DEMO_WEB_APP, Fault, FaultKind, MockConfig, MockX, RateLimits,
 };
-use twitter_auth_reqwest::{ApiClient, AsyncClock, Client, Grants};
+use twitter_auth_reqwest::{ApiClient, AsyncClock, Grants, Transport};
 use twitter_auth_std::{MemoryStore, TokenStore};
 
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
@@ -28,8 +28,13 @@ fn get(url: &str) -> HttpRequest {
         .expect("a valid request")
 }
 
-fn client(mock: &MockX) -> Client {
-    Client::new(Endpoints::local(mock.base_url()).expect("the mock's base URL is loopback"))
+fn client(_mock: &MockX) -> Transport {
+    Transport::new()
+}
+
+/// The fake X's hosts.
+fn endpoints(mock: &MockX) -> Endpoints {
+    Endpoints::local(mock.base_url()).expect("the mock's base URL is loopback")
 }
 
 /// The fake X's clock, which tests move forward; sleeps are real.
@@ -60,12 +65,12 @@ async fn app_only_bearer_then_api_call() -> Result {
         ConsumerKey::new(app.consumer_key.clone()),
         ConsumerSecret::new(app.consumer_secret.clone()),
     )
+    .with_endpoints(endpoints(&mock))
     .obtain()?;
     let bearer = client.execute(step).await?;
 
-    let api = ApiClient::new(client, Credential::AppOnly(bearer));
+    let api = ApiClient::new(client, &endpoints(&mock), Credential::AppOnly(bearer));
     let url = api
-        .client()
         .endpoints()
         .api_url("2/users/by/username/mock_alice");
     let answer = api.send(get(url.as_str())).await?;
@@ -90,9 +95,8 @@ async fn oauth1_user_context_verify_credentials() -> Result {
             TokenSecret::new(owner.secret.clone()),
         ),
     );
-    let api = ApiClient::new(client(&mock), Credential::OAuth1(signer));
+    let api = ApiClient::new(client(&mock), &endpoints(&mock), Credential::OAuth1(signer));
     let url = api
-        .client()
         .endpoints()
         .api_url("1.1/account/verify_credentials.json");
     let answer = api.send(get(url.as_str())).await?;
@@ -114,7 +118,8 @@ async fn expired_oauth2_token_is_refreshed_once_for_100_tasks() -> Result {
         .config()
         .app(DEMO_NATIVE_APP)
         .expect("the demo native app");
-    let oauth2_client = oauth2::App::public(ClientId::new(app.client_id().expect("OAuth 2.0")));
+    let oauth2_client = oauth2::App::public(ClientId::new(app.client_id().expect("OAuth 2.0")))
+        .with_endpoints(endpoints(&mock));
 
     // PKCE login; consent is approved at once, so the authorize URL redirects to the callback.
     let scopes = Scopes::from([Scope::TweetRead, Scope::UsersRead, Scope::OfflineAccess]);
@@ -147,7 +152,7 @@ async fn expired_oauth2_token_is_refreshed_once_for_100_tasks() -> Result {
     );
     let api = Arc::new(grants.login(&key, tokens).await?);
     let generation = api.generation().expect("a user's grant");
-    let me = api.transport().endpoints().api_url("2/users/me");
+    let me = api.endpoints().api_url("2/users/me");
     let tasks: Vec<_> = (0..100)
         .map(|_| {
             let (api, request) = (Arc::clone(&api), get(me.as_str()));
@@ -185,7 +190,7 @@ async fn expired_oauth2_token_is_refreshed_once_for_100_tasks() -> Result {
 #[tokio::test]
 async fn transport_errors_name_the_host_and_cause_but_carry_no_url() {
     // Port 1 on loopback refuses the connection: the request never left.
-    let client = Client::new(Endpoints::local("http://127.0.0.1:1").expect("a loopback base"));
+    let client = Transport::new();
     let request = get("http://127.0.0.1:1/2/users/me?access_token=SECRET-IN-QUERY");
     match client.round_trip(&request, Replay::Never).await {
         Err(error @ twitter_auth_reqwest::Error::Transport(_)) => {
@@ -227,7 +232,8 @@ async fn start_login_and_typed_calls() -> Result {
     let oauth2_client = oauth2::App::confidential(
         ClientId::new(app.client_id().expect("OAuth 2.0")),
         twitter_auth_core::ClientSecret::new(app.client_secret().expect("confidential")),
-    );
+    )
+    .with_endpoints(endpoints(&mock));
     let scopes = Scopes::from([Scope::TweetRead, Scope::UsersRead, Scope::OfflineAccess]);
     let (url, pending) = client.start_login(oauth2_client.authorize(REDIRECT,
         scopes.clone(),

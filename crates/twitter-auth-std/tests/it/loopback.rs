@@ -7,7 +7,7 @@ use std::thread;
 use std::time::{Duration, SystemTime};
 
 use rand::SeedableRng as _;
-use twitter_auth_core::oauth2::{AuthorizeRequest, Client, Scope, Scopes};
+use twitter_auth_core::oauth2::{App, Scope, Scopes};
 use twitter_auth_core::{ClientId, Endpoints};
 use twitter_auth_mock::{Consent, DEMO_NATIVE_APP, MockConfig, MockX};
 use twitter_auth_std::{LoopbackError, LoopbackReceiver, ReceivedCallback, read_pasted_redirect};
@@ -451,8 +451,8 @@ fn a_pkce_login_completes_through_the_mock() {
     let client_id = app.client_id().expect("an OAuth 2.0 client").to_owned();
     let mock = MockX::start(config).expect("the mock starts");
 
-    let client = Client::public(ClientId::new(client_id));
     let endpoints = Endpoints::local(mock.base_url()).expect("the mock's endpoints");
+    let client = App::public(ClientId::new(client_id)).with_endpoints(endpoints);
     let mut rng = rand::rngs::StdRng::seed_from_u64(1);
     let scopes = Scopes::from([Scope::TweetRead, Scope::UsersRead]);
     let (authorize, pending) = client.authorize(&redirect, scopes)
