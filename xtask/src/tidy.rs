@@ -11,6 +11,9 @@
 //! - README code blocks equal the compiled examples they copy (`README_EXAMPLES`).
 //! - Internal crates in the root `[workspace.dependencies]` carry `version` next to `path`, so
 //!   the published crates that use them stay publishable.
+//! - One shape per kind of call (issue 12), in the libraries' `src/`: no public free function
+//!   and no public `new` builds a flow step (`…Exchange`): apps' methods do; no `==`/`!=` on a
+//!   secret's text (constant time, `subtle`); no hand-written HTTP-date parsing (`httpdate`).
 //!
 //! The `tidy` test at the bottom runs all of it, so `cargo test --workspace` enforces the rules.
 
@@ -146,6 +149,15 @@ pub(crate) fn check(root: &Path) -> Result<Report, DynError> {
                 reason: "does not start with a `//!` doc comment saying what the file is for"
                     .into(),
             });
+        }
+        if is_library_source(&path) {
+            for (line, reason) in shape_violations(&text) {
+                problems.push(Problem {
+                    path: path.clone(),
+                    line: Some(line),
+                    reason: reason.into(),
+                });
+            }
         }
         for (line, attr) in banned_test_attrs(&text) {
             problems.push(Problem {
@@ -370,6 +382,46 @@ fn banned_test_attrs(text: &str) -> Vec<(usize, &'static str)> {
 }
 
 /// Whether `word` occurs in `text` as a whole identifier.
+/// Whether `path` (relative to the root) is a library crate's source: what users call.
+fn is_library_source(path: &str) -> bool {
+    path.starts_with("crates/")
+        && path.contains("/src/")
+        && !path.starts_with("crates/twauth/")
+        && !path.starts_with("crates/twitter-auth-mock/")
+}
+
+/// The lines of a library source that break issue 12's "one way to do each thing" rules.
+fn shape_violations(text: &str) -> Vec<(usize, &'static str)> {
+    let mut found = Vec::new();
+    let mut in_step_impl = false;
+    for (i, line) in text.lines().enumerate() {
+        let code = line.split("//").next().unwrap_or("");
+        let trimmed = code.trim_start();
+        if code.starts_with("impl") {
+            in_step_impl = code
+                .split_whitespace()
+                .nth(1)
+                .is_some_and(|ty| ty.ends_with("Exchange") && !code.contains(" for "));
+        }
+        let returns_step = code.contains("-> Result<") && code.contains("Exchange")
+            || code.split("->").nth(1).is_some_and(|r| r.trim().ends_with("Exchange {"));
+        if code.starts_with("pub fn ") && returns_step {
+            found.push((i + 1, "a public free function builds a flow step: make it a method of the app the step belongs to"));
+        }
+        if in_step_impl && trimmed.starts_with("pub fn new") {
+            found.push((i + 1, "a flow step has a public constructor: the app's method builds it"));
+        }
+        let compares = code.contains(" == ") || code.contains(" != ");
+        if compares && (code.contains(".secret()") || code.contains("token.as_str()")) {
+            found.push((i + 1, "a secret compared with `==`/`!=`: use `subtle::ConstantTimeEq`"));
+        }
+        if code.contains("\"Jan\"") && code.contains("\"Feb\"") || trimmed.starts_with("pub fn parse_http_date") {
+            found.push((i + 1, "hand-written HTTP-date parsing: use `httpdate`"));
+        }
+    }
+    found
+}
+
 fn has_word(text: &str, word: &str) -> bool {
     let is_ident = |c: char| c.is_alphanumeric() || c == '_';
     text.match_indices(word).any(|(at, _)| {
@@ -495,6 +547,22 @@ mod tests {
     }
 
     /// Only a `//!` first line counts as module docs.
+    #[test]
+    fn shape_rules() {
+        let free = "pub fn refresh(app: &App) -> Result<RefreshExchange, Error> {\n";
+        assert_eq!(shape_violations(free).len(), 1);
+        let method = "impl App {\n    pub fn refresh(&self) -> Result<RefreshExchange, Error> {\n";
+        assert!(shape_violations(method).is_empty());
+        let ctor = "impl InvalidateTokenExchange {\n    pub fn new(x: u8) -> Self {\n";
+        assert_eq!(shape_violations(ctor).len(), 1);
+        let private = "impl InvalidateTokenExchange {\n    pub(crate) fn new(x: u8) -> Self {\n";
+        assert!(shape_violations(private).is_empty());
+        let eq = "    if body.token == self.token.secret() {\n";
+        assert_eq!(shape_violations(eq).len(), 1);
+        let months = "const M: [&str; 3] = [\"Jan\", \"Feb\", \"Mar\"];\n";
+        assert_eq!(shape_violations(months).len(), 1);
+    }
+
     #[test]
     fn module_doc() {
         assert!(starts_with_module_doc("\n//! Docs.\nfn f() {}\n"));
