@@ -4,17 +4,13 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use ::twitter_auth_core::oauth1::{
-    Callback, InvalidateTokenExchange, PendingLogin, RequestToken, UserCredentials, UserSigner,
-    VerifyCredentialsExchange,
-};
+use ::twitter_auth_core::oauth1::{self, Callback, RequestToken, UserCredentials};
 use ::twitter_auth_core::oauth1_sign::rand_core::{CryptoRng, RngCore};
 use ::twitter_auth_core::oauth1_sign::{
-    ConsumerCredentials, ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
+    ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
 };
 use ::twitter_auth_core::oauth2::{
-    AppOnly, AppOnlyBearer, AuthorizeRequest, Client, PendingLogin, RevokeToken, Scopes, TokenSet,
-    UsersMeExchange, refresh, revoke,
+    self, AppOnly, AppOnlyBearer, PendingLogin, RevokeToken, Scopes, TokenSet,
 };
 use ::twitter_auth_core::rate_limit::RateLimit;
 use ::twitter_auth_core::retry::{Decision, Outcome, RetryPolicy};
@@ -39,11 +35,12 @@ fn endpoints() -> Endpoints {
     Endpoints::local("http://127.0.0.1:1").expect("a loopback base")
 }
 
-fn app() -> ConsumerCredentials {
-    ConsumerCredentials::new(
+fn app() -> oauth1::App {
+    oauth1::App::new(
         ConsumerKey::new("fuzzConsumerKey"),
         ConsumerSecret::new("fuzzConsumerSecret"),
     )
+    .with_endpoints(endpoints())
 }
 
 fn user_token() -> TokenCredentials {
@@ -53,8 +50,8 @@ fn user_token() -> TokenCredentials {
     )
 }
 
-fn client() -> Client {
-    Client::public(ClientId::new("ZnV6ekNsaWVudDoxOmNp"))
+fn client() -> oauth2::App {
+    oauth2::App::public(ClientId::new("ZnV6ekNsaWVudDoxOmNp")).with_endpoints(endpoints())
 }
 
 fn tokens() -> TokenSet {
@@ -76,11 +73,14 @@ fn response(status: u16, headers: &[(&str, &str)], body: &[u8]) -> HttpResponse 
 }
 
 /// A pending OAuth 1.0a login, from the canned answer X gives `oauth/request_token`.
-fn pending_oauth1() -> PendingLogin {
-    let exchange =
-        RequestToken::new(Callback::url("http://127.0.0.1:8765/callback").expect("a URL"))
-            .exchange(&app(), &endpoints(), now(), "nonce")
-            .expect("a request");
+fn pending_oauth1() -> oauth1::PendingLogin {
+    let exchange = app()
+        .request_token(
+            Callback::url("http://127.0.0.1:8765/callback").expect("a URL"),
+            now(),
+            &mut Counter(1),
+        )
+        .expect("a request");
     let body = format!(
         "oauth_token={REQUEST_TOKEN}&oauth_token_secret=fuzzRequestSecret&oauth_callback_confirmed=true"
     );
@@ -89,7 +89,7 @@ fn pending_oauth1() -> PendingLogin {
         .expect("the canned answer is accepted")
 }
 
-/// A deterministic RNG, so a pending PKCE login is the same on every run.
+/// A deterministic RNG, so a pending PKCE login (and every nonce) is the same on every run.
 struct Counter(u64);
 
 impl RngCore for Counter {
@@ -118,9 +118,10 @@ impl CryptoRng for Counter {}
 
 fn pending_pkce() -> PendingLogin {
     let scopes = Scopes::parse("tweet.read users.read offline.access");
-    let request = AuthorizeRequest::new(&client(), "http://127.0.0.1:8765/callback", scopes)
+    let request = client()
+        .authorize("http://127.0.0.1:8765/callback", scopes)
         .expect("a valid authorize request");
-    request.start(&endpoints(), now(), &mut Counter(16)).1
+    request.start(now(), &mut Counter(16)).1
 }
 
 /// The body as JSON, if it is JSON. Read lossily: serde skips the fields a type ignores
@@ -168,8 +169,9 @@ pub fn finish(data: &[u8]) {
     };
 
     // OAuth 1.0a.
-    let exchange = RequestToken::new(Callback::oob())
-        .exchange(&app(), &endpoints(), now(), "nonce")
+    let app = app();
+    let exchange = app
+        .request_token(RequestToken::new(Callback::oob()), now(), &mut Counter(2))
         .expect("a request");
     let result = exchange.finish(now(), answer());
     refused("request token", result.is_ok());
@@ -187,22 +189,24 @@ pub fn finish(data: &[u8]) {
         assert_eq!(Some(pending.request_token().as_str()), token);
     }
     if let Ok(verified) = pending_oauth1().with_pin("1234567", now()) {
-        let exchange = verified
-            .access_token(&app(), &endpoints(), now(), "nonce")
+        let exchange = app
+            .access_token(verified, now(), &mut Counter(3))
             .expect("a request");
         let result: Result<UserCredentials, Error> = exchange.finish(now(), answer());
         refused("access token", result.is_ok());
     }
-    let signer = UserSigner::new(&app(), &user_token());
-    let exchange =
-        VerifyCredentialsExchange::new(&endpoints(), &signer, now(), "nonce").expect("a request");
+    let signer = app.signer(&user_token());
+    let exchange = app
+        .verify_credentials(&signer, now(), &mut Counter(4))
+        .expect("a request");
     let result = exchange.finish(now(), answer());
     refused("verify credentials", result.is_ok());
     if let Ok(user) = result {
         let id = field("id_str");
         assert_eq!(Some(user.id.as_str()), id, "a user that is not the body's");
     }
-    let exchange = InvalidateTokenExchange::new(&endpoints(), &app(), &user_token(), now(), "nonce")
+    let exchange = app
+        .invalidate_token(&user_token(), now(), &mut Counter(5))
         .expect("a request");
     refused("invalidate token", exchange.finish(now(), answer()).is_ok());
 
@@ -210,8 +214,9 @@ pub fn finish(data: &[u8]) {
     let app_only = AppOnly::new(
         ConsumerKey::new("fuzzConsumerKey"),
         ConsumerSecret::new("s"),
-    );
-    let exchange = app_only.obtain(&endpoints()).expect("a request");
+    )
+    .with_endpoints(endpoints());
+    let exchange = app_only.obtain().expect("a request");
     let result = exchange.finish(now(), answer());
     refused("bearer", result.is_ok());
     if result.is_ok() {
@@ -222,15 +227,13 @@ pub fn finish(data: &[u8]) {
         );
     }
     let bearer = AppOnlyBearer::new(BearerToken::new("AAAA%2Ffuzz%3D")).expect("a bearer");
-    let exchange = app_only
-        .invalidate_basic(&endpoints(), &bearer)
-        .expect("a request");
+    let exchange = app_only.invalidate_basic(&bearer).expect("a request");
     refused(
         "invalidate bearer",
         exchange.finish(now(), answer()).is_ok(),
     );
     let exchange = app_only
-        .invalidate_signed(&endpoints(), &bearer, &user_token(), now(), "nonce")
+        .invalidate_signed(&bearer, &user_token(), now(), &mut Counter(6))
         .expect("a request");
     refused(
         "invalidate bearer (signed)",
@@ -240,8 +243,9 @@ pub fn finish(data: &[u8]) {
     // OAuth 2.0 user context.
     let state = pending_pkce().state().secret().to_owned();
     let callback = format!("http://127.0.0.1:8765/callback?state={state}&code=fuzzCode");
+    let client = client();
     if let Ok(code) = pending_pkce().on_callback(&callback, now()) {
-        let exchange = code.exchange(&client(), &endpoints()).expect("a request");
+        let exchange = client.exchange(code).expect("a request");
         let result = exchange.finish(now(), answer());
         refused("code exchange", result.is_ok());
         if let Ok(tokens) = result {
@@ -250,7 +254,7 @@ pub fn finish(data: &[u8]) {
     } else {
         panic!("a pending login refuses its own callback");
     }
-    let exchange = refresh(&client(), &endpoints(), &tokens()).expect("a request");
+    let exchange = client.refresh(&tokens()).expect("a request");
     let result = exchange.finish(now(), answer());
     refused("refresh", result.is_ok());
     if let Ok(tokens) = result {
@@ -261,10 +265,10 @@ pub fn finish(data: &[u8]) {
         RevokeToken::Access(set.access_token()),
         RevokeToken::Refresh(set.refresh_token().expect("a refresh token")),
     ] {
-        let exchange = revoke(&client(), &endpoints(), token).expect("a request");
+        let exchange = client.revoke(token).expect("a request");
         refused("revoke", exchange.finish(now(), answer()).is_ok());
     }
-    let exchange = UsersMeExchange::new(&endpoints(), &tokens()).expect("a request");
+    let exchange = client.users_me(&tokens()).expect("a request");
     let result = exchange.finish(now(), answer());
     refused("users/me", result.is_ok());
     if let Ok(user) = result {
