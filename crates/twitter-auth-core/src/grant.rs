@@ -646,12 +646,7 @@ pub struct GrantTask {
 }
 
 impl GrantTask {
-    fn new(
-        key: UserKey,
-        purpose: Purpose,
-        app: oauth2::App,
-        settings: GrantSettings,
-    ) -> Self {
+    fn new(key: UserKey, purpose: Purpose, app: oauth2::App, settings: GrantSettings) -> Self {
         Self {
             key,
             purpose,
@@ -679,11 +674,7 @@ impl GrantTask {
     /// Refreshes `key`'s grant if its access token is due (the refresh job, and an API client
     /// before a request).
     #[must_use]
-    pub fn refresh_if_due(
-        key: UserKey,
-        app: oauth2::App,
-        settings: GrantSettings,
-    ) -> Self {
+    pub fn refresh_if_due(key: UserKey, app: oauth2::App, settings: GrantSettings) -> Self {
         Self::refresh(key, RefreshReason::IfDue, app, settings)
     }
 
@@ -714,11 +705,7 @@ impl GrantTask {
     /// at X with `token_type_hint`, then deletes the key. A token X already considers invalid
     /// counts as revoked; a revocation that fails in transport keeps the key (try again).
     #[must_use]
-    pub fn logout(
-        key: UserKey,
-        app: oauth2::App,
-        settings: GrantSettings,
-    ) -> Self {
+    pub fn logout(key: UserKey, app: oauth2::App, settings: GrantSettings) -> Self {
         Self::new(key, Purpose::Logout, app, settings)
     }
 

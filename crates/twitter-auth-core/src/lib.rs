@@ -68,6 +68,7 @@
 //! [`Error::hint`] says what usually causes them.
 
 pub mod api;
+mod callback;
 mod endpoints;
 mod error;
 mod exchange;

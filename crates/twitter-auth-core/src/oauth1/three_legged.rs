@@ -176,11 +176,7 @@ impl Exchange for RequestTokenExchange {
         Replay::Resign
     }
 
-    fn finish(
-        self,
-        now: SystemTime,
-        response: HttpResponse,
-    ) -> Result<PendingLogin, Error> {
+    fn finish(self, now: SystemTime, response: HttpResponse) -> Result<PendingLogin, Error> {
         ensure_success(&response)?;
         // Form-encoded whatever the Content-Type says (contract §2.1).
         let pairs = form(
@@ -279,7 +275,7 @@ impl PendingLogin {
     /// Whether a callback (full URL or query) belongs to this login: its `oauth_token` or
     /// `denied` is this login's request token. For servers with many logins in flight.
     pub fn matches(&self, callback: &str) -> bool {
-        let pairs = callback_pairs(callback);
+        let pairs = crate::callback::params(callback);
         ["oauth_token", "denied"]
             .iter()
             .filter_map(|name| field(&pairs, name))
@@ -305,13 +301,9 @@ impl PendingLogin {
     /// Step 3 (callback flow): checks X's redirect (a full URL or its query) and takes its
     /// verifier. `denied=` is [`Error::Denied`]; an `oauth_token` other than this login's is
     /// [`Error::TokenMismatch`].
-    pub fn on_callback(
-        self,
-        callback: &str,
-        now: SystemTime,
-    ) -> Result<AuthorizedToken, Error> {
+    pub fn on_callback(self, callback: &str, now: SystemTime) -> Result<AuthorizedToken, Error> {
         self.check_expiry(now)?;
-        let pairs = callback_pairs(callback);
+        let pairs = crate::callback::params(callback);
         if let Some(denied) = field(&pairs, "denied") {
             // Another login's refusal must not end this one.
             return Err(if self.is_request_token(denied) {
@@ -354,19 +346,6 @@ impl PendingLogin {
 /// The value of `name`, if present and not empty.
 fn non_empty<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     field(pairs, name).filter(|v| !v.is_empty())
-}
-
-/// The query pairs of a callback given as a full URL, a `?query`, or a bare query.
-fn callback_pairs(callback: &str) -> Vec<(String, String)> {
-    let callback = callback.trim();
-    let query = match callback.split_once('?') {
-        Some((_, q)) => q,
-        None => callback,
-    };
-    let query = query.split_once('#').map_or(query, |(q, _)| q);
-    url::form_urlencoded::parse(query.as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
 }
 
 /// The verifier, ready to be traded for the user's access token.

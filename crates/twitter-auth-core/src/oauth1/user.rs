@@ -297,7 +297,11 @@ impl Exchange for InvalidateTokenExchange {
             "invalidate_token did not echo an access_token",
         )?;
         // Constant time, as every comparison of a secret.
-        if bool::from(body.access_token.as_bytes().ct_eq(self.token.as_str().as_bytes())) {
+        if bool::from(
+            body.access_token
+                .as_bytes()
+                .ct_eq(self.token.as_str().as_bytes()),
+        ) {
             Ok(())
         } else {
             Err(Error::Malformed {

@@ -119,7 +119,10 @@ impl AppOnly {
     /// # Errors
     ///
     /// [`Error::InvalidUrl`] if the request cannot be built.
-    pub fn invalidate_basic(&self, bearer: &AppOnlyBearer) -> Result<InvalidateBearerExchange, Error> {
+    pub fn invalidate_basic(
+        &self,
+        bearer: &AppOnlyBearer,
+    ) -> Result<InvalidateBearerExchange, Error> {
         let headers = [
             (AUTHORIZATION, self.basic()?),
             (CONTENT_TYPE, HeaderValue::from_static(FORM_CONTENT_TYPE)),

@@ -297,7 +297,7 @@ impl PendingLogin {
     /// its login; [`on_callback`](Self::on_callback) checks again.
     #[must_use]
     pub fn matches(&self, callback: &str) -> bool {
-        match one(&callback_params(callback), "state") {
+        match one(&crate::callback::params(callback), "state") {
             Param::One(state) => self.state.matches(state),
             Param::Absent | Param::Many => false,
         }
@@ -378,7 +378,7 @@ impl PendingLogin {
         if UnixTime::from_system(now) >= self.expires_at {
             return (Err(Error::Expired), true);
         }
-        let params = callback_params(callback);
+        let params = crate::callback::params(callback);
         let state = one(&params, "state");
         let state_ok = matches!(state, Param::One(s) if self.state.matches(s));
         (check_params(&params, &state, state_ok), state_ok)
@@ -498,7 +498,7 @@ impl From<CallbackRefused> for Error {
 /// ```
 #[must_use]
 pub fn callback_state(callback: &str) -> Option<String> {
-    first(&callback_params(callback), "state").map(str::to_owned)
+    first(&crate::callback::params(callback), "state").map(str::to_owned)
 }
 
 /// A callback that passed its checks: the code, with what the exchange repeats. The code
@@ -572,31 +572,6 @@ impl Exchange for CodeExchange {
     }
 }
 
-/// The decoded query parameters of a callback: a full URL (its query), a path with a query, or
-/// a bare query with or without `?`. Any fragment is dropped. Total.
-fn callback_params(callback: &str) -> Vec<(String, String)> {
-    let callback = callback.trim();
-    let query = match url::Url::parse(callback) {
-        Ok(url) => url.query().unwrap_or_default().to_owned(),
-        Err(_) => {
-            let without_fragment = callback.split('#').next().unwrap_or_default();
-            let query = if without_fragment.starts_with('/') {
-                without_fragment
-                    .split_once('?')
-                    .map_or("", |(_, query)| query)
-            } else {
-                without_fragment
-                    .strip_prefix('?')
-                    .unwrap_or(without_fragment)
-            };
-            query.to_owned()
-        }
-    };
-    url::form_urlencoded::parse(query.as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
-}
-
 enum Param<'a> {
     Absent,
     One(&'a str),
@@ -619,26 +594,3 @@ fn first<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn callback_params_reads_every_shape() {
-        for input in [
-            "https://app.example/cb?state=s&code=c#frag",
-            "http://127.0.0.1:8080/cb?state=s&code=c",
-            "/cb?state=s&code=c",
-            "?state=s&code=c",
-            "state=s&code=c",
-            "  state=s&code=c#x",
-        ] {
-            let p = callback_params(input);
-            assert_eq!(first(&p, "state"), Some("s"), "{input}");
-            assert_eq!(first(&p, "code"), Some("c"), "{input}");
-        }
-        assert!(callback_params("https://app.example/cb").is_empty());
-        assert!(callback_params("/cb").is_empty());
-        assert!(callback_params("").is_empty());
-    }
-}

@@ -5,9 +5,7 @@ use std::time::SystemTime;
 
 use super::client::{App, Form, debug_exchange};
 use crate::response::ensure_success;
-use crate::{
-    AccessToken, Error, Exchange, HttpRequest, HttpResponse, RefreshToken, Replay,
-};
+use crate::{AccessToken, Error, Exchange, HttpRequest, HttpResponse, RefreshToken, Replay};
 
 /// Which token to revoke; it decides `token_type_hint`, which X requires although its docs
 /// leave it out.

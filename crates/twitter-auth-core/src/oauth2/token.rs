@@ -9,8 +9,7 @@ use super::client::{App, Form, bearer_authorization, debug_exchange, is_bearer_t
 use super::scope::Scopes;
 use crate::response::{ensure_success, json};
 use crate::{
-    AccessToken, Error, Exchange, HttpRequest, HttpResponse, RefreshToken, Replay,
-    UnixTime,
+    AccessToken, Error, Exchange, HttpRequest, HttpResponse, RefreshToken, Replay, UnixTime,
 };
 
 /// How long before `expires_at` a token set counts as [`Freshness::RefreshDue`] when the
