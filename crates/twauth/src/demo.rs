@@ -11,9 +11,7 @@ use rand::rngs::StdRng;
 use twitter_auth_core::api::Credential;
 use twitter_auth_core::grant::{LoginRequired, UserKey};
 use twitter_auth_core::http;
-use twitter_auth_core::oauth1::{
-    self, AuthorizeKind, Callback, UserCredentials,
-};
+use twitter_auth_core::oauth1::{self, AuthorizeKind, Callback, UserCredentials};
 use twitter_auth_core::oauth1_sign::{
     ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
 };
@@ -93,7 +91,10 @@ type Outcome = Result<(), Box<dyn std::error::Error>>;
 /// A transport adapter's client, the same face for both.
 enum Driver {
     Ureq(twitter_auth_ureq::Transport),
-    Reqwest(Arc<tokio::runtime::Runtime>, twitter_auth_reqwest::Transport),
+    Reqwest(
+        Arc<tokio::runtime::Runtime>,
+        twitter_auth_reqwest::Transport,
+    ),
 }
 
 /// A transport adapter's users' OAuth 2.0 grants.
@@ -335,8 +336,8 @@ impl Demo {
                     .app(DEMO_NATIVE_APP)
                     .ok_or("no native app")?;
                 let id = app.client_id().ok_or("the native app has no client id")?;
-                let client = oauth2::App::public(ClientId::new(id))
-                    .with_endpoints(self.endpoints.clone());
+                let client =
+                    oauth2::App::public(ClientId::new(id)).with_endpoints(self.endpoints.clone());
                 self.pkce(kind, &client)
             }
             Flow::PkceConfidential => {
@@ -457,8 +458,9 @@ impl Demo {
         let driver = self.driver(kind)?;
         let scopes = Scopes::from([Scope::TweetRead, Scope::UsersRead, Scope::OfflineAccess]);
         let now = self.now();
-        let (url, pending) =
-            client.authorize(REDIRECT, scopes)?.start(now, &mut self.rng);
+        let (url, pending) = client
+            .authorize(REDIRECT, scopes)?
+            .start(now, &mut self.rng);
         self.say("authorize URL", &url);
         let location = self.consent(url.as_str())?;
         self.say(

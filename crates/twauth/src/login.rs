@@ -263,9 +263,9 @@ fn oauth2(args: &Oauth2Args) -> Result<(), CliError> {
     let redirect = receiver
         .as_ref()
         .map_or_else(|| args.redirect.clone(), LoopbackReceiver::redirect_uri);
-    let (url, pending) = client.authorize(&redirect, scopes)?.start(SystemTime::now(),
-        &mut rand::rng(),
-    );
+    let (url, pending) = client
+        .authorize(&redirect, scopes)?
+        .start(SystemTime::now(), &mut rand::rng());
     send_user_to(url.as_str(), &args.browser);
     let callback = match receiver {
         Some(receiver) => receive(receiver, args.browser.timeout, |url| pending.matches(url))?,

@@ -193,7 +193,11 @@ fn oauth2(settings: &Settings, policy: &RetryPolicy) -> Result<(ApiClient, Endpo
     let grant = grant.ok_or_else(|| login_required(LoginRequired::NoGrant))?;
     ui::register(grant.tokens().access_token().secret());
     Ok((
-        ApiClient::new(client, &endpoints, Credential::OAuth2(grant.tokens().clone())),
+        ApiClient::new(
+            client,
+            &endpoints,
+            Credential::OAuth2(grant.tokens().clone()),
+        ),
         endpoints,
     ))
 }

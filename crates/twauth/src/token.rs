@@ -370,8 +370,8 @@ fn invalidate_app_only(args: &InvalidateAppOnlyArgs) -> Result<(), CliError> {
         "consumer secret and bearer token",
     )?;
     let bearer = AppOnlyBearer::new(BearerToken::new(token))?;
-    let app = AppOnly::new(ConsumerKey::new(key), ConsumerSecret::new(secret))
-        .with_endpoints(endpoints);
+    let app =
+        AppOnly::new(ConsumerKey::new(key), ConsumerSecret::new(secret)).with_endpoints(endpoints);
     net::transport().execute(app.invalidate_basic(&bearer)?)?;
     let removed = forget(&settings, Field::BearerToken, token, |p| {
         &mut p.bearer_token
@@ -407,7 +407,11 @@ fn invalidate_oauth1(args: &InvalidateOauth1Args) -> Result<(), CliError> {
     let app = oauth1::App::new(ConsumerKey::new(key), ConsumerSecret::new(secret))
         .with_endpoints(endpoints);
     let owner = TokenCredentials::new(Token::new(token), TokenSecret::new(token_secret));
-    net::transport().execute(app.invalidate_token(&owner, SystemTime::now(), &mut rand::rng())?)?;
+    net::transport().execute(app.invalidate_token(
+        &owner,
+        SystemTime::now(),
+        &mut rand::rng(),
+    )?)?;
     let removed = forget(&settings, Field::AccessToken, token, |p| {
         &mut p.access_token
     })?;

@@ -49,7 +49,7 @@ fn fixed(url: &str) -> Url {
 }
 
 impl Endpoints {
-    /// X's production hosts (contract §0): `api.x.com` for the API and OAuth 1.0a,
+    /// X's production hosts ([X: OAuth API reference](https://docs.x.com/fundamentals/authentication/api-reference)): `api.x.com` for the API and OAuth 1.0a,
     /// `x.com/i/oauth2/authorize` for OAuth 2.0 consent (never `twitter.com`, whose page does not
     /// see the user's x.com session).
     pub fn x() -> Self {

@@ -1,6 +1,6 @@
 //! Rate-limit headers: which bucket ran out, and how long to wait, on X's clock.
 //!
-//! X reports its limits on every response (contract §7):
+//! X reports its limits on every response ([X: Rate limits](https://docs.x.com/x-api/fundamentals/rate-limits)):
 //!
 //! | Headers | [`BucketKind`] | What |
 //! |---|---|---|

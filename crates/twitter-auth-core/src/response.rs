@@ -22,7 +22,7 @@ pub fn error_from_response(response: &HttpResponse) -> Error {
     let Ok(body) = serde_json::from_slice::<Body>(response.body()) else {
         return Error::UnexpectedStatus { status };
     };
-    // An OAuth 2.0 error may carry an `errors` list too (contract §6.2): `error` decides.
+    // An OAuth 2.0 error may carry an `errors` list too (seen in node-twitter-api-v2#496; RFC 6749 §5.2's `error` decides): `error` decides.
     if body
         .error
         .as_ref()

@@ -3,7 +3,7 @@
 //!
 //! OAuth 1.0a signatures carry a timestamp, and X rejects one too far from its own clock with
 //! error 135. Every X response carries a `Date` header (v1.1 hosts end it in `GMT`, the v2 API in
-//! `UTC`: contract §1.2), so one answer is enough to learn the offset:
+//! `UTC`, as [tweepy's recorded answer](https://github.com/tweepy/tweepy/blob/c05ba988177219f1591b3bf03b8896b427c8b233/cassettes/test_client_get_me.yaml) shows), so one answer is enough to learn the offset:
 //!
 //! 1. [`is_timestamp_rejection`] tells a code-135 answer apart from other 401s;
 //! 2. [`ClockSkew::from_response`] measures `Date − now`;

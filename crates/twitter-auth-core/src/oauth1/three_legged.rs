@@ -178,7 +178,8 @@ impl Exchange for RequestTokenExchange {
 
     fn finish(self, now: SystemTime, response: HttpResponse) -> Result<PendingLogin, Error> {
         ensure_success(&response)?;
-        // Form-encoded whatever the Content-Type says (contract §2.1).
+        // Form-encoded whatever the Content-Type says: X's API reference and its "Log in with
+        // X" guide disagree on the Content-Type, but both show a form body.
         let pairs = form(
             response.body(),
             "the request-token answer is not form-encoded text",

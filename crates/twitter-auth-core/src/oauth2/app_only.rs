@@ -1,4 +1,4 @@
-//! App-only bearer tokens (OAuth 2.0 client credentials, contract §3): obtain, use, invalidate.
+//! App-only bearer tokens (OAuth 2.0 client credentials, [X: App only authentication](https://docs.x.com/fundamentals/authentication/oauth-2-0/application-only)): obtain, use, invalidate.
 
 use core::fmt;
 use std::time::SystemTime;
@@ -83,7 +83,7 @@ impl AppOnly {
         basic_authorization(&key, &secret)
     }
 
-    /// Asks X for the app's bearer token (contract §3.1): `POST {api}/oauth2/token`, Basic
+    /// Asks X for the app's bearer token ([X: POST oauth2/token](https://docs.x.com/fundamentals/authentication/api-reference#post-oauth2-token)): `POST {api}/oauth2/token`, Basic
     /// auth, `Content-Type: application/x-www-form-urlencoded;charset=UTF-8`, body
     /// `grant_type=client_credentials`.
     ///
@@ -107,12 +107,12 @@ impl AppOnly {
         Ok(BearerExchange { request })
     }
 
-    /// Invalidates `bearer` the way X's application-only guide does (contract §3.3): `POST
+    /// Invalidates `bearer` the way X's application-only guide does ([X: App only authentication](https://docs.x.com/fundamentals/authentication/oauth-2-0/application-only)): `POST
     /// {api}/oauth2/invalidate_token`, Basic auth with the app's key and secret, form body
     /// `access_token=<token>`.
     ///
     /// X's two pages disagree on the authentication this endpoint wants; the API reference's
-    /// is [`invalidate_signed`](Self::invalidate_signed), which the contract recommends trying
+    /// is [`invalidate_signed`](Self::invalidate_signed), which this crate recommends trying
     /// first. The token is sent as issued, percent-encoded once more (its `%2F` goes out as
     /// `%252F`).
     ///
@@ -143,7 +143,8 @@ impl AppOnly {
         })
     }
 
-    /// Invalidates `bearer` the way X's API reference does (contract §3.3): `POST
+    /// Invalidates `bearer` the way X's API reference does ([X: POST
+    /// oauth2/invalidate_token](https://docs.x.com/fundamentals/authentication/api-reference#post-oauth2-invalidate-token)): `POST
     /// {api}/oauth2/invalidate_token?access_token=<token>`, no body, signed with OAuth 1.0a by
     /// the app's consumer credentials and the **app owner's** access token (`owner`).
     ///

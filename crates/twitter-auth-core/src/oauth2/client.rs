@@ -1,5 +1,5 @@
 //! Who is asking: an OAuth 2.0 app's identity and X's hosts, how it authenticates at X's token
-//! and revoke endpoints (contract §4.4), the steps it builds, and the encoders those requests
+//! and revoke endpoints ([X: OAuth 2.0 user access token](https://docs.x.com/fundamentals/authentication/oauth-2-0/user-access-token); RFC 6749 §2.3.1), the steps it builds, and the encoders those requests
 //! share.
 
 use core::fmt;

@@ -4,13 +4,13 @@
 //! # Contents
 //!
 //! - [`AppOnly`] → [`BearerExchange`] → [`AppOnlyBearer`]; [`AppOnly::invalidate_signed`] /
-//!   [`AppOnly::invalidate_basic`] → [`InvalidateBearerExchange`] (contract §3).
+//!   [`AppOnly::invalidate_basic`] → [`InvalidateBearerExchange`] ([X: App only authentication](https://docs.x.com/fundamentals/authentication/oauth-2-0/application-only)).
 //! - [`App`] (public or confidential, with its [`Endpoints`](crate::Endpoints)), [`Scope`] and
-//!   [`Scopes`] (§4.8).
+//!   [`Scopes`] ([X: Authorization Code with PKCE](https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code)).
 //! - [`App::authorize`] → [`AuthorizeRequest`] → [`PendingLogin`] → [`AuthorizedCode`] →
-//!   [`App::exchange`] → [`CodeExchange`] → [`TokenSet`] (§4.2–4.5), then [`App::refresh`] →
-//!   [`RefreshExchange`] (§4.6), [`App::revoke`] → [`RevokeExchange`] (§4.7), and
-//!   [`App::users_me`] → [`UsersMeExchange`] → [`User`] (§5).
+//!   [`App::exchange`] → [`CodeExchange`] → [`TokenSet`] ([X: OAuth 2.0 user access token](https://docs.x.com/fundamentals/authentication/oauth-2-0/user-access-token), RFC 7636), then [`App::refresh`] →
+//!   [`RefreshExchange`] (RFC 6749 §6), [`App::revoke`] → [`RevokeExchange`] (RFC 7009), and
+//!   [`App::users_me`] → [`UsersMeExchange`] → [`User`] ([X: GET /2/users/me](https://docs.x.com/x-api/users/get-my-user)).
 //!
 //! ```text
 //!  app.authorize(..) ──start(now, rng)──▶ (authorize URL, PendingLogin)   serde: keep it in

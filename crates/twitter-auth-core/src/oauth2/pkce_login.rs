@@ -1,4 +1,4 @@
-//! The Authorization Code flow with PKCE (contract §4): authorize URL, callback, code exchange.
+//! The Authorization Code flow with PKCE ([X: Authorization Code with PKCE](https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code)): authorize URL, callback, code exchange.
 
 use core::fmt;
 use std::time::{Duration, SystemTime};
@@ -564,7 +564,7 @@ impl Exchange for CodeExchange {
         Replay::Never
     }
 
-    /// Expects 200 with X's token JSON (contract §4.5); errors come out typed
+    /// Expects 200 with X's token JSON (RFC 6749 §5.1); errors come out typed
     /// ([`Error::OAuth2`] for `invalid_request` and friends), `token_type` other than `bearer`
     /// is [`Error::NotBearer`]. An absent `scope` means the scopes asked for were granted.
     fn finish(self, now: SystemTime, response: HttpResponse) -> Result<TokenSet, Error> {
@@ -593,4 +593,3 @@ fn first<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.as_str())
 }
-

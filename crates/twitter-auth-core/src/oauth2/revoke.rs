@@ -1,4 +1,4 @@
-//! Revoking a user's access or refresh token (contract §4.7).
+//! Revoking a user's access or refresh token (RFC 7009 §2.1; [X: OAuth 2.0 user access token](https://docs.x.com/fundamentals/authentication/oauth-2-0/user-access-token)).
 
 use core::fmt;
 use std::time::SystemTime;

@@ -1,4 +1,4 @@
-//! X's OAuth 2.0 scopes (contract §4.8) and the space-separated set the protocol carries.
+//! X's OAuth 2.0 scopes ([X: Authorization Code with PKCE](https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code)) and the space-separated set the protocol carries.
 
 use core::convert::Infallible;
 use core::fmt;

@@ -1,4 +1,5 @@
-//! User token sets (contract §4.5), how fresh they are, and refreshing them (§4.6).
+//! User token sets (RFC 6749 §5.1; [X: Authorization Code with PKCE](https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code)), how fresh they are, and refreshing them (RFC
+//! 6749 §6).
 
 use core::fmt;
 use std::time::{Duration, SystemTime};

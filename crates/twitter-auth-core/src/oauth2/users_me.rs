@@ -1,4 +1,4 @@
-//! Who the token belongs to: `GET /2/users/me` (contract §5).
+//! Who the token belongs to: `GET /2/users/me` ([X: GET /2/users/me](https://docs.x.com/x-api/users/get-my-user)).
 
 use core::fmt;
 use std::time::SystemTime;
