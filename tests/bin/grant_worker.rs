@@ -28,7 +28,7 @@ use twitter_auth_core::oauth2::App as OAuth2Client;
 use twitter_auth_core::{ClientId, Endpoints};
 use twitter_auth_redis::{RedisStore, Sealer};
 use twitter_auth_std::{BlockingTokenStore, Clock, FileStore, TokenStore};
-use twitter_auth_ureq::{Client, Error, Grants};
+use twitter_auth_ureq::{Error, Grants, Transport};
 
 /// The key the lifecycle tests seal Redis values with.
 const REDIS_KEY: [u8; 32] = *b"lifecycle tests' key, 32 bytes!!";
@@ -92,7 +92,7 @@ fn main() -> ExitCode {
     let (Ok(offset), Ok(endpoints)) = (offset.parse::<u64>(), Endpoints::local(base)) else {
         return usage();
     };
-    let oauth2 = OAuth2Client::public(ClientId::new(client_id.clone()));
+    let oauth2 = OAuth2Client::public(ClientId::new(client_id.clone())).with_endpoints(endpoints);
     let store = open_store(dir);
     if let ("tasks", [tasks, first, count]) = (mode, more) {
         let (Ok(tasks), Ok(first), Ok(count)) = (
@@ -102,16 +102,16 @@ fn main() -> ExitCode {
         ) else {
             return usage();
         };
-        return tasks_mode(endpoints, oauth2, store, offset, tasks, first, count, wait);
+        return tasks_mode(oauth2, store, offset, tasks, first, count, wait);
     }
     let mut agent = ureq::Agent::config_builder().timeout_connect(Some(Duration::from_secs(10)));
     agent = agent.timeout_global(Some(
         env_ms("GRANT_WORKER_TIMEOUT_MS").unwrap_or(Duration::from_secs(30)),
     ));
-    let client = Client::with_agent(endpoints, agent.build().into())
-        .with_clock(Arc::new(OffsetClock(offset)));
+    let transport =
+        Transport::with_agent(agent.build().into()).with_clock(Arc::new(OffsetClock(offset)));
     let blocking: Arc<dyn BlockingTokenStore> = store;
-    let grants = Grants::new(client, oauth2, blocking).with_settings(settings());
+    let grants = Grants::new(transport, oauth2, blocking).with_settings(settings());
     match (mode, more) {
         ("users", [threads, first, count]) => {
             let (Ok(threads), Ok(first), Ok(count)) = (
@@ -141,7 +141,7 @@ fn usage() -> ExitCode {
 /// One `2/users/me` for `key`: the user id X answered with.
 fn whoami(grants: &Grants, key: &UserKey) -> Result<String, Error> {
     let api = grants.api(key)?;
-    let url = api.transport().endpoints().api_url("2/users/me");
+    let url = api.endpoints().api_url("2/users/me");
     let request = http::Request::get(url.as_str())
         .body(Vec::new())
         .expect("a valid request");
@@ -238,7 +238,6 @@ impl twitter_auth_reqwest::AsyncClock for AsyncOffsetClock {
 /// `tasks` mode: `tasks` tokio tasks, each calling once for every user.
 #[allow(clippy::too_many_arguments)]
 fn tasks_mode(
-    endpoints: Endpoints,
     oauth2: OAuth2Client,
     store: Arc<dyn AnyStore>,
     offset: u64,
@@ -253,11 +252,11 @@ fn tasks_mode(
         .build()
         .expect("a runtime");
     runtime.block_on(async move {
-        let client = twitter_auth_reqwest::Client::new(endpoints)
-            .with_clock(Arc::new(AsyncOffsetClock(offset)));
+        let transport =
+            twitter_auth_reqwest::Transport::new().with_clock(Arc::new(AsyncOffsetClock(offset)));
         let store: Arc<dyn TokenStore> = store;
         let grants =
-            twitter_auth_reqwest::Grants::new(client, oauth2, store).with_settings(settings());
+            twitter_auth_reqwest::Grants::new(transport, oauth2, store).with_settings(settings());
         if wait && !barrier() {
             return ExitCode::FAILURE;
         }
@@ -271,7 +270,7 @@ fn tasks_mode(
                     let key = UserKey::new(id.to_string()).expect("a key");
                     let answer = async {
                         let api = grants.api(&key).await?;
-                        let url = api.transport().endpoints().api_url("2/users/me");
+                        let url = api.endpoints().api_url("2/users/me");
                         let request = http::Request::get(url.as_str())
                             .body(Vec::new())
                             .expect("a valid request");

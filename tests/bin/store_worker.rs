@@ -17,7 +17,7 @@ use twitter_auth_core::grant::UserKey;
 use twitter_auth_core::oauth2::App as OAuth2Client;
 use twitter_auth_core::{ClientId, Endpoints};
 use twitter_auth_std::{Clock, FileStore};
-use twitter_auth_ureq::{Client, Grants};
+use twitter_auth_ureq::{Grants, Transport};
 
 /// The system clock moved by the mock's offset, so this process agrees with the mock.
 struct OffsetClock(u64);
@@ -56,9 +56,9 @@ fn main() -> ExitCode {
         eprintln!("store-worker: {base} is not a loopback URL");
         return ExitCode::from(2);
     };
-    let client = Client::new(endpoints).with_clock(Arc::new(OffsetClock(offset)));
-    let oauth2 = OAuth2Client::public(ClientId::new(client_id.clone()));
-    let grants = Grants::new(client, oauth2, Arc::new(FileStore::new(store)));
+    let transport = Transport::new().with_clock(Arc::new(OffsetClock(offset)));
+    let oauth2 = OAuth2Client::public(ClientId::new(client_id.clone())).with_endpoints(endpoints);
+    let grants = Grants::new(transport, oauth2, Arc::new(FileStore::new(store)));
     let api = match grants.api(&key) {
         Ok(api) => api,
         Err(e) => {
@@ -70,7 +70,7 @@ fn main() -> ExitCode {
         eprintln!("store-worker: the start signal never came (stdin closed)");
         return ExitCode::FAILURE;
     }
-    let url = api.transport().endpoints().api_url("2/users/me");
+    let url = api.endpoints().api_url("2/users/me");
     for i in 0..n {
         let request = http::Request::get(url.as_str())
             .body(Vec::new())

@@ -15,15 +15,12 @@ use rand::SeedableRng as _;
 use rand::rngs::StdRng;
 use twitter_auth_core::api::Credential;
 use twitter_auth_core::grant::{Loaded, LoginRequired, Saved, StoredGrant, UserKey};
-use twitter_auth_core::oauth1::{
-    AuthorizeKind, Callback, RequestToken, UserCredentials, UserSigner, VerifyCredentialsExchange,
-};
+use twitter_auth_core::oauth1::{self, AuthorizeKind, Callback, UserCredentials, UserSigner};
 use twitter_auth_core::oauth1_sign::{
     ConsumerCredentials, ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
 };
 use twitter_auth_core::oauth2::{
-    self, AppOnly, AuthorizeRequest, Client as OAuth2Client, RevokeToken, Scope, Scopes, TokenSet,
-    UsersMeExchange,
+    App as OAuth2Client, AppOnly, RevokeToken, Scope, Scopes, TokenSet,
 };
 use twitter_auth_core::retry::RetryPolicy;
 use twitter_auth_core::{ClientId, ClientSecret, Error, HttpRequest, Replay};
@@ -46,18 +43,23 @@ pub(crate) fn adapter<A: Adapter>(x: &Loopback, policy: RetryPolicy) -> A {
     A::new(x.endpoints(), policy, x.clock())
 }
 
-fn nonce() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    format!("adapter-e2e-{}", NEXT.fetch_add(1, Ordering::Relaxed))
-}
-
 pub(crate) fn web_consumer(x: &Loopback) -> ConsumerCredentials {
     let app = x.mock().config().app(DEMO_WEB_APP).expect("web app");
     ConsumerCredentials::new(
         ConsumerKey::new(app.consumer_key.clone()),
         ConsumerSecret::new(app.consumer_secret.clone()),
     )
+}
+
+/// The demo web app's OAuth 1.0a face, at the fake X's hosts (nonces from `rand::rng()`).
+pub(crate) fn web_app(x: &Loopback) -> oauth1::App {
+    oauth1::App::from(web_consumer(x)).with_endpoints(x.endpoints())
+}
+
+/// The demo web app's app-only face, at the fake X's hosts.
+pub(crate) fn app_only(x: &Loopback) -> AppOnly {
+    let consumer = web_consumer(x);
+    AppOnly::new(consumer.key, consumer.secret).with_endpoints(x.endpoints())
 }
 
 pub(crate) fn owner_token(x: &Loopback) -> TokenCredentials {
@@ -73,17 +75,21 @@ pub(crate) fn owner_token(x: &Loopback) -> TokenCredentials {
     )
 }
 
+/// The demo native app, at the fake X's hosts.
 pub(crate) fn public_client(x: &Loopback) -> OAuth2Client {
     let app = x.mock().config().app(DEMO_NATIVE_APP).expect("native app");
     OAuth2Client::public(ClientId::new(app.client_id().expect("client id")))
+        .with_endpoints(x.endpoints())
 }
 
+/// The demo web app, at the fake X's hosts.
 pub(crate) fn confidential_client(x: &Loopback) -> OAuth2Client {
     let app = x.mock().config().app(DEMO_WEB_APP).expect("web app");
     OAuth2Client::confidential(
         ClientId::new(app.client_id().expect("client id")),
         ClientSecret::new(app.client_secret().expect("secret")),
     )
+    .with_endpoints(x.endpoints())
 }
 
 pub(crate) fn get(x: &Loopback, path: &str) -> HttpRequest {
@@ -129,14 +135,14 @@ pub(crate) fn pkce_login_with<A: Adapter>(
     seed: u64,
     scopes: Scopes,
 ) -> TokenSet {
-    let endpoints = x.endpoints();
     let now = x.now();
-    let (url, pending) = AuthorizeRequest::new(client, REDIRECT, scopes)
+    let (url, pending) = client
+        .authorize(REDIRECT, scopes)
         .expect("an authorize request")
         .start(now, &mut StdRng::seed_from_u64(seed));
     let callback = location(&browse(url.as_str()));
     let code = pending.on_callback(&callback, now).expect("a code");
-    a.execute(code.exchange(client, &endpoints).expect("a step"))
+    a.execute(client.exchange(code).expect("a step"))
         .unwrap_or_else(|e| panic!("{}: code exchange failed: {e:?}", A::NAME))
 }
 
@@ -156,12 +162,8 @@ pub(crate) fn whoami<A: Adapter>(x: &Loopback, api: &A::Api) -> String {
 fn app_only_flow<A: Adapter>() {
     let x = start();
     let a: A = adapter(&x, RetryPolicy::new());
-    let consumer = web_consumer(&x);
-    let app = AppOnly::new(consumer.key, consumer.secret);
-    let endpoints = x.endpoints();
-    let bearer = a
-        .execute(app.obtain().expect("a step"))
-        .expect("a bearer");
+    let app = app_only(&x);
+    let bearer = a.execute(app.obtain().expect("a step")).expect("a bearer");
     let api = adapter::<A>(&x, RetryPolicy::new()).api(Credential::AppOnly(bearer.clone()));
     let answer = A::send(&api, get(&x, "2/users/by/username/mock_bob")).expect("an answer");
     assert_eq!(answer.status(), 200, "{}", A::NAME);
@@ -176,9 +178,8 @@ fn pkce_flow<A: Adapter>(client_of: fn(&Loopback) -> OAuth2Client) {
     let a: A = adapter(&x, RetryPolicy::new());
     let client = client_of(&x);
     let tokens = pkce_login(&x, &a, &client, 1);
-    let endpoints = x.endpoints();
     let me = a
-        .execute(UsersMeExchange::new(&endpoints, &tokens).expect("a step"))
+        .execute(client.users_me(&tokens).expect("a step"))
         .expect("users/me");
     assert_eq!(me.username, x.mock().config().users[0].username);
     let rotated = a
@@ -187,8 +188,12 @@ fn pkce_flow<A: Adapter>(client_of: fn(&Loopback) -> OAuth2Client) {
     let api = adapter::<A>(&x, RetryPolicy::new()).api(Credential::OAuth2(rotated.clone()));
     assert_eq!(whoami::<A>(&x, &api), x.mock().config().users[0].username);
     let refresh = rotated.refresh_token().expect("refreshable");
-    a.execute(client.revoke(RevokeToken::Refresh(refresh)).expect("a step"))
-        .expect("revoked");
+    a.execute(
+        client
+            .revoke(RevokeToken::Refresh(refresh))
+            .expect("a step"),
+    )
+    .expect("revoked");
     let answer = A::send(&api, get(&x, "2/users/me")).expect("an answer");
     assert_eq!(answer.status(), 401, "{}: revoked", A::NAME);
 }
@@ -196,8 +201,7 @@ fn pkce_flow<A: Adapter>(client_of: fn(&Loopback) -> OAuth2Client) {
 fn oauth1_flow<A: Adapter>(kind: AuthorizeKind, pin: bool) {
     let x = start();
     let a: A = adapter(&x, RetryPolicy::new());
-    let consumer = web_consumer(&x);
-    let endpoints = x.endpoints();
+    let app = web_app(&x);
     let callback = if pin {
         Callback::oob()
     } else {
@@ -205,12 +209,11 @@ fn oauth1_flow<A: Adapter>(kind: AuthorizeKind, pin: bool) {
     };
     let pending = a
         .execute(
-            RequestToken::new(callback)
-                .exchange(&consumer, &endpoints, x.now(), &nonce())
+            app.request_token(callback, x.now(), &mut rand::rng())
                 .expect("a step"),
         )
         .expect("a request token");
-    let url = pending.authorize_url(&endpoints, kind);
+    let url = app.authorize_url(&pending, kind);
     let page = browse(url.as_str());
     let verified = if pin {
         let html = String::from_utf8(page.into_body()).expect("UTF-8");
@@ -223,14 +226,16 @@ fn oauth1_flow<A: Adapter>(kind: AuthorizeKind, pin: bool) {
     };
     let user: UserCredentials = a
         .execute(
-            verified
-                .access_token(&consumer, &endpoints, x.now(), &nonce())
+            app.access_token(verified, x.now(), &mut rand::rng())
                 .expect("a step"),
         )
         .expect("an access token");
-    let signer = UserSigner::new(&consumer, &user.token);
+    let signer = app.signer(&user.token);
     let me = a
-        .execute(VerifyCredentialsExchange::new(&endpoints, &signer, x.now(), &nonce()).expect("a step"))
+        .execute(
+            app.verify_credentials(&signer, x.now(), &mut rand::rng())
+                .expect("a step"),
+        )
         .expect("verified credentials");
     assert_eq!(me.screen_name, x.mock().config().users[0].username);
     let api = adapter::<A>(&x, RetryPolicy::new()).api(Credential::OAuth1(signer));
@@ -275,17 +280,13 @@ fn oauth1_api_bodies<A: Adapter>() {
 fn app_only_invalidate_signed<A: Adapter>() {
     let x = start();
     let a: A = adapter(&x, RetryPolicy::new());
-    let consumer = web_consumer(&x);
-    let app = AppOnly::new(consumer.key, consumer.secret);
-    let endpoints = x.endpoints();
-    let bearer = a
-        .execute(app.obtain().expect("a step"))
-        .expect("a bearer");
+    let app = app_only(&x);
+    let bearer = a.execute(app.obtain().expect("a step")).expect("a bearer");
     let api = adapter::<A>(&x, RetryPolicy::new()).api(Credential::AppOnly(bearer.clone()));
     let answer = A::send(&api, get(&x, "2/users/by/username/mock_bob")).expect("an answer");
     assert_eq!(answer.status(), 200, "{}: a live bearer", A::NAME);
     let step = app
-        .invalidate_signed(&bearer, &owner_token(&x), x.now(), &nonce())
+        .invalidate_signed(&bearer, &owner_token(&x), x.now(), &mut rand::rng())
         .expect("a step");
     a.execute(step)
         .unwrap_or_else(|e| panic!("{}: the signed invalidation failed: {e:?}", A::NAME));
@@ -303,19 +304,15 @@ fn signed_step_sent_once<A: Adapter>() {
     let x = start();
     let policy = RetryPolicy::recommended().with_wait_on_rate_limit(true);
     let a: A = adapter(&x, policy);
-    let consumer = web_consumer(&x);
-    let app = AppOnly::new(consumer.key, consumer.secret);
-    let endpoints = x.endpoints();
-    let bearer = a
-        .execute(app.obtain().expect("a step"))
-        .expect("a bearer");
+    let app = app_only(&x);
+    let bearer = a.execute(app.obtain().expect("a step")).expect("a bearer");
     x.mock().inject(Fault::new(
         "/oauth2/invalidate_token",
         1,
         FaultKind::RateLimited { reset_after: 400 },
     ));
     let step = app
-        .invalidate_signed(&bearer, &owner_token(&x), x.now(), &nonce())
+        .invalidate_signed(&bearer, &owner_token(&x), x.now(), &mut rand::rng())
         .expect("a step");
     match a.execute(step) {
         Err(Failure::Core(Error::X {
@@ -532,15 +529,11 @@ fn refresh_after_401<A: Adapter>() {
     let x = start();
     let user = logged_in::<A>(&x, RetryPolicy::new());
     let before = stored(&*user.store, &user.key);
-    let endpoints = x.endpoints();
     adapter::<A>(&x, RetryPolicy::new())
         .execute(
-            oauth2::revoke(
-                &public_client(&x),
-                &endpoints,
-                RevokeToken::Access(before.tokens().access_token()),
-            )
-            .expect("a step"),
+            public_client(&x)
+                .revoke(RevokeToken::Access(before.tokens().access_token()))
+                .expect("a step"),
         )
         .expect("revoked");
     let calls = x.mock().counters().requests_to("/2/users/me");
@@ -1070,8 +1063,7 @@ fn refresh_from_the_stored_set<A: Adapter>() {
 fn malformed_answer<A: Adapter>() {
     let x = start();
     let a: A = adapter(&x, RetryPolicy::new());
-    let consumer = web_consumer(&x);
-    let app = AppOnly::new(consumer.key, consumer.secret);
+    let app = app_only(&x);
     x.mock()
         .inject(Fault::new("/oauth2/token", 1, FaultKind::MalformedBody));
     match a.execute(app.obtain().expect("a step")) {
@@ -1091,12 +1083,11 @@ fn revoked_grant<A: Adapter>() {
     let tokens = stored(&*user.store, &user.key).tokens().clone();
     adapter::<A>(&x, RetryPolicy::new())
         .execute(
-            oauth2::revoke(
-                &public_client(&x),
-                &x.endpoints(),
-                RevokeToken::Refresh(tokens.refresh_token().expect("refreshable")),
-            )
-            .expect("a step"),
+            public_client(&x)
+                .revoke(RevokeToken::Refresh(
+                    tokens.refresh_token().expect("refreshable"),
+                ))
+                .expect("a step"),
         )
         .expect("revoked");
     match A::send(&user.api, get(&x, "2/users/me")) {
@@ -1406,13 +1397,10 @@ fn redirecting(target: &RedirectTarget) -> (Loopback, HttpRequest) {
     let mut config = MockConfig::default();
     config.apps[1].callbacks.push(target.url.clone());
     let x = Loopback::start(config);
-    let (url, _) = AuthorizeRequest::new(
-        &public_client(&x),
-        &target.url,
-        Scopes::from([Scope::UsersRead]),
-    )
-    .expect("an authorize request")
-    .start(x.now(), &mut StdRng::seed_from_u64(3));
+    let (url, _) = public_client(&x)
+        .authorize(&target.url, Scopes::from([Scope::UsersRead]))
+        .expect("an authorize request")
+        .start(x.now(), &mut StdRng::seed_from_u64(3));
     let request = http::Request::get(url.as_str())
         .body(Vec::new())
         .expect("a request");

@@ -9,13 +9,13 @@ use std::time::{Duration, Instant};
 
 use twitter_auth_core::api::Credential;
 use twitter_auth_core::grant::{GrantSettings, LoginRequired, MAX_KEY_LEN, StoredGrant, UserKey};
-use twitter_auth_core::oauth2::{self, RevokeToken, Scope, Scopes, TokenSet};
+use twitter_auth_core::oauth2::{RevokeToken, Scope, Scopes, TokenSet};
 use twitter_auth_core::retry::RetryPolicy;
 use twitter_auth_core::{Endpoints, Error};
 use twitter_auth_mock::{Fault, FaultKind};
 use twitter_auth_std::{BlockingTokenStore, FileStore, MemoryStore, TokenStore};
 use twitter_auth_tests::adapters::{Adapter, Failure};
-use twitter_auth_tests::{Loopback, TempDir, Transport as _};
+use twitter_auth_tests::{Loopback, TempDir};
 
 use crate::adapters::{
     FailingStore, TOKEN_PATH, adapter, assert_only_grant_files, first_user_key, get,
@@ -74,9 +74,8 @@ fn refresh_secret(tokens: &TokenSet) -> String {
 
 /// Tries a refresh with `tokens` directly (the core's step through an adapter's transport).
 fn refresh_with<A: Adapter>(x: &Loopback, tokens: &TokenSet) -> Result<TokenSet, Failure> {
-    adapter::<A>(x, RetryPolicy::new()).execute(
-        oauth2::refresh(&public_client(x), &x.endpoints(), tokens).expect("a refresh step"),
-    )
+    adapter::<A>(x, RetryPolicy::new())
+        .execute(public_client(x).refresh(tokens).expect("a refresh step"))
 }
 
 /// X refuses a spent or revoked refresh token with `invalid_request`.
@@ -524,12 +523,11 @@ fn refresh_job<A: Adapter>() {
     let dead = stored(&store, &revoked).tokens().clone();
     adapter::<A>(&x, RetryPolicy::new())
         .execute(
-            oauth2::revoke(
-                &public_client(&x),
-                &x.endpoints(),
-                RevokeToken::Refresh(dead.refresh_token().expect("refreshable")),
-            )
-            .expect("a step"),
+            public_client(&x)
+                .revoke(RevokeToken::Refresh(
+                    dead.refresh_token().expect("refreshable"),
+                ))
+                .expect("a step"),
         )
         .expect("revoked");
     let nothing_due = A::refresh_due(&grants, 2).expect("the job runs");

@@ -2,60 +2,57 @@
 //! verifier fed by the mock's own request parsing: 3-legged, PIN, Sign in with X, verify
 //! credentials, invalidate, and a clock the client learns from a 135.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use twitter_auth_core::oauth1::{
-    AuthorizeKind, Callback, InvalidateTokenExchange, RequestToken, UserCredentials, UserSigner,
-    VerifyCredentialsExchange,
-};
+use twitter_auth_core::oauth1::{self, AuthorizeKind, Callback, UserCredentials};
 use twitter_auth_core::oauth1_sign::{
-    ConsumerCredentials, ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
+    ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
 };
-use twitter_auth_core::oauth2::UsersMeExchange;
 use twitter_auth_core::{Error, Exchange as _};
 use twitter_auth_mock::{DEMO_WEB_APP, MockConfig, pin_from_page};
 use twitter_auth_tests::{InMemory, Loopback, Transport, follow_consent};
 
 const CALLBACK: &str = "http://127.0.0.1:8765/callback";
 
-/// A fresh nonce per request (the mock refuses a nonce twice).
-fn nonce() -> String {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    format!("e2enonce{}", NEXT.fetch_add(1, Ordering::Relaxed))
-}
-
-fn web_app(config: &MockConfig) -> ConsumerCredentials {
-    let app = config
+/// The demo web app at the fake X's hosts. Nonces come from `rand::rng()`, fresh per request
+/// (the mock refuses a nonce twice).
+fn web_app<T: Transport>(x: &T) -> oauth1::App {
+    let app = x
+        .config()
         .app(DEMO_WEB_APP)
         .expect("the demo world has a web app");
-    ConsumerCredentials::new(
+    oauth1::App::new(
         ConsumerKey::new(app.consumer_key.clone()),
         ConsumerSecret::new(app.consumer_secret.clone()),
     )
+    .with_endpoints(x.endpoints())
 }
 
 fn three_legged<T: Transport>(x: &mut T, kind: AuthorizeKind) -> UserCredentials {
-    let app = web_app(x.config());
-    let endpoints = x.endpoints();
-    let step = RequestToken::new(Callback::url(CALLBACK).expect("a valid callback"))
-        .exchange(&app, &endpoints, x.now(), &nonce())
+    let app = web_app(x);
+    let step = app
+        .request_token(
+            Callback::url(CALLBACK).expect("a valid callback"),
+            x.now(),
+            &mut rand::rng(),
+        )
         .expect("a request-token step");
     let pending = x.run(step).expect("X issues a request token");
-    let url = pending.authorize_url(&endpoints, kind);
+    let url = app.authorize_url(&pending, kind);
     let callback = follow_consent(x, url.as_str());
     let verified = pending
         .on_callback(&callback, x.now())
         .expect("the callback carries this login's token and a verifier");
-    let step = verified
-        .access_token(&app, &endpoints, x.now(), &nonce())
+    let step = app
+        .access_token(verified, x.now(), &mut rand::rng())
         .expect("an access-token step");
     x.run(step).expect("X issues an access token")
 }
 
 fn verify<T: Transport>(x: &mut T, user: &UserCredentials) -> Result<String, Error> {
-    let signer = UserSigner::new(&web_app(x.config()), &user.token);
-    let step = VerifyCredentialsExchange::new(&x.endpoints(), &signer, x.now(), &nonce())?;
+    let app = web_app(x);
+    let signer = app.signer(&user.token);
+    let step = app.verify_credentials(&signer, x.now(), &mut rand::rng())?;
     x.run(step).map(|u| u.screen_name)
 }
 
@@ -76,8 +73,11 @@ fn oauth1_lifecycle<T: Transport>(x: &mut T) {
     );
 
     // The same token answers on API v2 in OAuth 1.0a user context.
-    let signer = UserSigner::new(&web_app(x.config()), &user.token);
-    let step = UsersMeExchange::oauth1(&x.endpoints(), &signer, x.now(), &nonce()).expect("a step");
+    let app = web_app(x);
+    let signer = app.signer(&user.token);
+    let step = app
+        .users_me(&signer, x.now(), &mut rand::rng())
+        .expect("a step");
     assert_eq!(
         x.run(step).expect("v2 accepts it").username,
         signed_in.username
@@ -87,14 +87,9 @@ fn oauth1_lifecycle<T: Transport>(x: &mut T) {
     let again = three_legged(x, AuthorizeKind::Authenticate);
     assert_eq!(again.token.token.as_str(), user.token.token.as_str());
 
-    let step = InvalidateTokenExchange::new(
-        &x.endpoints(),
-        &web_app(x.config()),
-        &user.token,
-        x.now(),
-        &nonce(),
-    )
-    .expect("an invalidate step");
+    let step = app
+        .invalidate_token(&user.token, x.now(), &mut rand::rng())
+        .expect("an invalidate step");
     x.run(step).expect("X invalidates the token");
     match verify(x, &user) {
         Err(Error::X {
@@ -120,14 +115,13 @@ fn three_legged_over_loopback() {
 #[test]
 fn pin_flow_reads_the_pin_from_the_page() {
     let mut x = Loopback::start(MockConfig::default());
-    let app = web_app(x.config());
-    let endpoints = x.endpoints();
-    let step = RequestToken::new(Callback::oob())
-        .exchange(&app, &endpoints, x.now(), &nonce())
+    let app = web_app(&x);
+    let step = app
+        .request_token(Callback::oob(), x.now(), &mut rand::rng())
         .expect("a request-token step");
     let pending = x.run(step).expect("X issues a request token");
     assert!(pending.is_pin());
-    let url = pending.authorize_url(&endpoints, AuthorizeKind::Authorize);
+    let url = app.authorize_url(&pending, AuthorizeKind::Authorize);
     let page = x
         .send(
             &http::Request::get(url.as_str())
@@ -139,8 +133,8 @@ fn pin_flow_reads_the_pin_from_the_page() {
     let html = String::from_utf8(page.into_body()).expect("the page is UTF-8");
     let pin = pin_from_page(&html).expect("the page shows a PIN");
     let verified = pending.with_pin(pin, x.now()).expect("a PIN is a verifier");
-    let step = verified
-        .access_token(&app, &endpoints, x.now(), &nonce())
+    let step = app
+        .access_token(verified, x.now(), &mut rand::rng())
         .expect("an access-token step");
     let user = x.run(step).expect("the PIN buys an access token");
     assert_eq!(
@@ -158,20 +152,23 @@ fn a_signer_learns_the_servers_clock_from_a_135() {
         Token::new(token.token.clone()),
         TokenSecret::new(token.secret.clone()),
     );
-    let mut signer = UserSigner::new(&web_app(x.config()), &token);
+    let app = web_app(&x);
+    let mut signer = app.signer(&token);
     // The client's clock is ten minutes behind X's.
     let client_now = x.now();
     x.advance(Duration::from_secs(600));
-    let step =
-        VerifyCredentialsExchange::new(&x.endpoints(), &signer, client_now, &nonce()).expect("a step");
+    let step = app
+        .verify_credentials(&signer, client_now, &mut rand::rng())
+        .expect("a step");
     let response = x.send(step.request()).expect("an answer");
     assert_eq!(response.status(), 401);
     assert!(
         signer.learn_clock(&response, client_now),
         "the 135 and its Date teach the offset"
     );
-    let step =
-        VerifyCredentialsExchange::new(&x.endpoints(), &signer, client_now, &nonce()).expect("a step");
+    let step = app
+        .verify_credentials(&signer, client_now, &mut rand::rng())
+        .expect("a step");
     assert!(
         x.run(step).is_ok(),
         "re-signed with X's time, the request passes"

@@ -205,6 +205,7 @@ fn mock_values_never_print_secrets() {
         ConsumerKey::new(app.consumer_key.clone()),
         ConsumerSecret::new(app.consumer_secret.clone()),
     )
+    .with_endpoints(endpoints)
     .obtain()
     .expect("a step");
     let reply = x.handle(now, step.request().clone());
@@ -502,12 +503,19 @@ fn sentinel_tokens(expires_at: u64) -> twitter_auth_core::oauth2::TokenSet {
     .expect("a valid token set")
 }
 
-/// A confidential OAuth 2.0 client whose secret is a sentinel.
+/// A confidential OAuth 2.0 client whose secret is a sentinel, at a loopback host where
+/// nothing listens (`http://127.0.0.1:1/`): whatever it sends never leaves the machine.
 fn sentinel_client() -> twitter_auth_core::oauth2::App {
+    sentinel_client_at(Endpoints::local("http://127.0.0.1:1/").expect("a loopback base"))
+}
+
+/// [`sentinel_client`] at `endpoints`.
+fn sentinel_client_at(endpoints: Endpoints) -> twitter_auth_core::oauth2::App {
     twitter_auth_core::oauth2::App::confidential(
         twitter_auth_core::ClientId::new("leakScanClientId"),
         twitter_auth_core::ClientSecret::new("SENTINELclientSECRET"),
     )
+    .with_endpoints(endpoints)
 }
 
 /// `{:?}` and `{:#?}` of `value` show none of `secrets` nor any sentinel, neither as text nor
@@ -583,7 +591,6 @@ fn grant_values_never_print_secrets() {
     };
 
     let key = UserKey::new("leak-scan").expect("a key");
-    let endpoints = Endpoints::local("http://127.0.0.1:1/").expect("a loopback base");
     let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
     let at = Instant::now();
     let expired = StoredGrant::new(key.clone(), sentinel_tokens(1_700_000_000), 1);
@@ -593,7 +600,6 @@ fn grant_values_never_print_secrets() {
         key.clone(),
         sentinel_tokens(1_800_000_000),
         sentinel_client(),
-        endpoints.clone(),
         Default::default(),
     );
     loop {
@@ -616,12 +622,7 @@ fn grant_values_never_print_secrets() {
     // A refresh, up to the request (its body holds the refresh token), then X's answer with a
     // new set made of other sentinels, then the save of that set.
     let mut stored = Some(expired.clone());
-    let mut refresh = GrantTask::refresh_if_due(
-        key.clone(),
-        sentinel_client(),
-        endpoints.clone(),
-        Default::default(),
-    );
+    let mut refresh = GrantTask::refresh_if_due(key.clone(), sentinel_client(), Default::default());
     drive_to_send("GrantTask (refresh)", &mut refresh, &mut stored, now, at);
     let answer = http::Response::builder()
         .status(200)
@@ -637,12 +638,7 @@ fn grant_values_never_print_secrets() {
 
     // A refresh X refuses: the error says the user must log in again, and no more.
     let mut stored = Some(expired.clone());
-    let mut refused = GrantTask::refresh_if_due(
-        key.clone(),
-        sentinel_client(),
-        endpoints.clone(),
-        Default::default(),
-    );
+    let mut refused = GrantTask::refresh_if_due(key.clone(), sentinel_client(), Default::default());
     drive_to_send("GrantTask (refused)", &mut refused, &mut stored, now, at);
     let answer = http::Response::builder()
         .status(400)
@@ -679,7 +675,7 @@ fn grant_values_never_print_secrets() {
 
     // A logout, up to the revocation request (its body holds the refresh token).
     let mut stored = Some(expired);
-    let mut logout = GrantTask::logout(key, sentinel_client(), endpoints, Default::default());
+    let mut logout = GrantTask::logout(key, sentinel_client(), Default::default());
     drive_to_send("GrantTask (logout)", &mut logout, &mut stored, now, at);
 }
 
@@ -700,9 +696,14 @@ fn adapter_grants_never_print_secrets() {
             .expect("a request")
     };
 
-    let client = twitter_auth_ureq::Client::new(dead_endpoints());
-    let grants =
-        twitter_auth_ureq::Grants::new(client, sentinel_client(), Arc::new(MemoryStore::new()));
+    // The app is at a dead loopback port: the refresh is refused at connect, never sent to X.
+    let transport = twitter_auth_ureq::Transport::new();
+    deep_formats("ureq Transport", &transport, &[]);
+    let grants = twitter_auth_ureq::Grants::new(
+        transport,
+        sentinel_client_at(dead_endpoints()),
+        Arc::new(MemoryStore::new()),
+    );
     let api = grants.login(&key, tokens.clone()).expect("stored");
     deep_formats("ureq Grants", &grants, &[]);
     deep_formats("ureq ApiClient (user)", &api, &[]);
@@ -721,10 +722,11 @@ fn adapter_grants_never_print_secrets() {
 
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     runtime.block_on(async {
-        let client = twitter_auth_reqwest::Client::new(dead_endpoints());
+        let transport = twitter_auth_reqwest::Transport::new();
+        deep_formats("reqwest Transport", &transport, &[]);
         let grants = twitter_auth_reqwest::Grants::new(
-            client,
-            sentinel_client(),
+            transport,
+            sentinel_client_at(dead_endpoints()),
             Arc::new(MemoryStore::new()),
         );
         let api = grants.login(&key, tokens).await.expect("stored");
@@ -834,19 +836,218 @@ fn grant_task_requests_never_print_secrets() {
     use twitter_auth_core::grant::UserKey;
 
     let key = UserKey::new("leak-scan").expect("a key");
-    let endpoints = Endpoints::local("http://127.0.0.1:1/").expect("a loopback base");
     let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
     let at = Instant::now();
     let expired = StoredGrant::new(key.clone(), sentinel_tokens(1_700_000_000), 1);
-    let mut refresh = GrantTask::refresh_if_due(
-        key.clone(),
-        sentinel_client(),
-        endpoints.clone(),
-        Default::default(),
-    );
+    let mut refresh = GrantTask::refresh_if_due(key.clone(), sentinel_client(), Default::default());
     drive_to_send("refresh", &mut refresh, &mut Some(expired.clone()), now, at);
     deep_formats("Next::Send (refresh)", &refresh.poll(at), &[]);
-    let mut logout = GrantTask::logout(key, sentinel_client(), endpoints, Default::default());
+    let mut logout = GrantTask::logout(key, sentinel_client(), Default::default());
     drive_to_send("logout", &mut logout, &mut Some(expired), now, at);
     deep_formats("Next::Send (revoke)", &logout.poll(at), &[]);
+}
+
+/// The apps and every step they build (issue 12's API): `oauth2::App`, `oauth1::App` and
+/// `AppOnly` holding sentinel secrets, the `*Exchange` steps (whose requests carry secrets in
+/// headers and bodies), the OAuth 2.0 and OAuth 1.0a pending logins, `AuthorizedCode`,
+/// `AuthorizedToken`, the app-only bearer, and both adapters' `Transport`. Nothing is sent: the
+/// apps are at a loopback host where nothing listens.
+#[test]
+fn apps_and_their_steps_never_print_secrets() {
+    use std::time::{Duration, UNIX_EPOCH};
+    use twitter_auth_core::oauth1::{self, AuthorizeKind, Callback, RequestToken};
+    use twitter_auth_core::oauth2::{AppOnlyBearer, RevokeToken, Scope, Scopes};
+    use twitter_auth_core::{BearerToken, Exchange};
+
+    const REQUEST_TOKEN: &str = "leakScanRequestToken";
+    const CODE: &str = "SENTINELcodeSENTINELcode";
+    const BEARER: &str = "SENTINELbearerTOKEN";
+
+    let endpoints = Endpoints::local("http://127.0.0.1:1/").expect("a loopback base");
+    let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(12);
+    let tokens = sentinel_tokens(1_800_000_000);
+    let user_token = TokenCredentials::new(
+        Token::new("leakScanUserToken"),
+        TokenSecret::new(SENTINELS[1]),
+    );
+
+    // OAuth 2.0: the app, a login from its authorize request to the code exchange, and every
+    // step on a token set.
+    let app = sentinel_client();
+    deep_formats("oauth2::App", &app, &[]);
+    let request = app
+        .authorize(
+            "http://127.0.0.1:8765/callback",
+            Scopes::from([Scope::TweetRead, Scope::UsersRead, Scope::OfflineAccess]),
+        )
+        .expect("an authorize request");
+    deep_formats("AuthorizeRequest", &request, &[]);
+    let (url, pending) = request.start(now, &mut rng);
+    let state = url
+        .query_pairs()
+        .find(|(name, _)| name == "state")
+        .map(|(_, value)| value.into_owned())
+        .expect("a state in the authorize URL");
+    deep_formats("oauth2::PendingLogin", &pending, &[state.as_str()]);
+    let code = pending
+        .on_callback(
+            &format!("http://127.0.0.1:8765/callback?state={state}&code={CODE}"),
+            now,
+        )
+        .expect("a code");
+    deep_formats("AuthorizedCode", &code, &[state.as_str()]);
+    let mut steps: Vec<(&str, Box<dyn std::fmt::Debug>)> = Vec::new();
+    let exchange = app.exchange(code).expect("a step");
+    assert!(
+        !exchange.request().body().is_empty(),
+        "the code exchange's body carries the code and the verifier"
+    );
+    steps.push(("CodeExchange", Box::new(exchange)));
+    steps.push((
+        "RefreshExchange",
+        Box::new(app.refresh(&tokens).expect("a step")),
+    ));
+    steps.push((
+        "RevokeExchange (refresh)",
+        Box::new(
+            app.revoke(RevokeToken::Refresh(
+                tokens.refresh_token().expect("refreshable"),
+            ))
+            .expect("a step"),
+        ),
+    ));
+    steps.push((
+        "RevokeExchange (access)",
+        Box::new(
+            app.revoke(RevokeToken::Access(tokens.access_token()))
+                .expect("a step"),
+        ),
+    ));
+    steps.push((
+        "UsersMeExchange (OAuth 2.0)",
+        Box::new(app.users_me(&tokens).expect("a step")),
+    ));
+
+    // App-only: the app, its bearer, and its three steps.
+    let app_only = AppOnly::new(
+        ConsumerKey::new("leakScanKey"),
+        ConsumerSecret::new(SENTINELS[0]),
+    )
+    .with_endpoints(endpoints.clone());
+    deep_formats("AppOnly", &app_only, &[]);
+    let bearer = AppOnlyBearer::new(BearerToken::new(BEARER)).expect("a bearer");
+    deep_formats("AppOnlyBearer", &bearer, &[BEARER]);
+    steps.push((
+        "BearerExchange",
+        Box::new(app_only.obtain().expect("a step")),
+    ));
+    steps.push((
+        "InvalidateBearerExchange (basic)",
+        Box::new(app_only.invalidate_basic(&bearer).expect("a step")),
+    ));
+    steps.push((
+        "InvalidateBearerExchange (signed)",
+        Box::new(
+            app_only
+                .invalidate_signed(&bearer, &user_token, now, &mut rng)
+                .expect("a step"),
+        ),
+    ));
+
+    // OAuth 1.0a: the app, a login from the request token to the access-token step, and the
+    // signed steps on a user's token.
+    let app1 = oauth1::App::new(
+        ConsumerKey::new("leakScanKey"),
+        ConsumerSecret::new(SENTINELS[0]),
+    )
+    .with_endpoints(endpoints.clone());
+    deep_formats("oauth1::App", &app1, &[]);
+    deep_formats(
+        "oauth1::App from ConsumerCredentials",
+        &oauth1::App::from(ConsumerCredentials::new(
+            ConsumerKey::new("leakScanKey"),
+            ConsumerSecret::new(SENTINELS[0]),
+        ))
+        .with_endpoints(endpoints),
+        &[],
+    );
+    let signer = app1.signer(&user_token);
+    deep_formats("UserSigner", &signer, &[]);
+    let step = app1
+        .request_token(
+            RequestToken::new(Callback::url("http://127.0.0.1:8765/callback").expect("a callback")),
+            now,
+            &mut rng,
+        )
+        .expect("a step");
+    deep_formats("RequestTokenExchange", &step, &[]);
+    let answer = http::Response::builder()
+        .status(200)
+        .body(
+            format!(
+                "oauth_token={REQUEST_TOKEN}&oauth_token_secret={}&oauth_callback_confirmed=true",
+                SENTINELS[1]
+            )
+            .into_bytes(),
+        )
+        .expect("a response");
+    let pending = step.finish(now, answer).expect("a pending login");
+    deep_formats("oauth1::PendingLogin", &pending, &[]);
+    assert!(
+        app1.authorize_url(&pending, AuthorizeKind::Authorize)
+            .as_str()
+            .starts_with("http://127.0.0.1:1/"),
+        "the authorize page is the app's host's"
+    );
+    let authorized = pending
+        .on_callback(
+            &format!(
+                "http://127.0.0.1:8765/callback?oauth_token={REQUEST_TOKEN}&oauth_verifier={}",
+                SENTINELS[2]
+            ),
+            now,
+        )
+        .expect("a verifier");
+    deep_formats("AuthorizedToken", &authorized, &[]);
+    steps.push((
+        "AccessTokenExchange",
+        Box::new(
+            app1.access_token(authorized, now, &mut rng)
+                .expect("a step"),
+        ),
+    ));
+    steps.push((
+        "VerifyCredentialsExchange",
+        Box::new(
+            app1.verify_credentials(&signer, now, &mut rng)
+                .expect("a step"),
+        ),
+    ));
+    steps.push((
+        "UsersMeExchange (OAuth 1.0a)",
+        Box::new(app1.users_me(&signer, now, &mut rng).expect("a step")),
+    ));
+    steps.push((
+        "InvalidateTokenExchange",
+        Box::new(
+            app1.invalidate_token(&user_token, now, &mut rng)
+                .expect("a step"),
+        ),
+    ));
+    for (name, step) in &steps {
+        deep_formats(name, step, &[CODE, BEARER]);
+    }
+    assert_eq!(steps.len(), 12);
+
+    // The adapters' transports (no endpoints of their own any more).
+    deep_formats("ureq Transport", &twitter_auth_ureq::Transport::new(), &[]);
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    runtime.block_on(async {
+        deep_formats(
+            "reqwest Transport",
+            &twitter_auth_reqwest::Transport::new(),
+            &[],
+        );
+    });
 }

@@ -7,13 +7,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use rand::SeedableRng as _;
-use twitter_auth_core::oauth1::{
-    AuthorizeKind, Callback, RequestToken, UserSigner, VerifyCredentialsExchange,
-};
-use twitter_auth_core::oauth1_sign::{self, ConsumerCredentials, ConsumerKey, ConsumerSecret};
-use twitter_auth_core::oauth2::{
-    self, AppOnly, AuthorizeRequest, Client, RevokeToken, Scope, Scopes, UsersMeExchange,
-};
+use twitter_auth_core::oauth1::{self, AuthorizeKind, Callback};
+use twitter_auth_core::oauth1_sign::{ConsumerKey, ConsumerSecret};
+use twitter_auth_core::oauth2::{self, AppOnly, RevokeToken, Scope, Scopes};
 use twitter_auth_core::{ClientId, ClientSecret};
 use twitter_auth_mock::{DEMO_NATIVE_APP, DEMO_WEB_APP, MockConfig, pin_from_page};
 use twitter_auth_tests::{Loopback, Transport, follow_consent};
@@ -29,14 +25,11 @@ fn redact(secret: &str) -> String {
     )
 }
 
-fn nonce(rng: &mut rand::rngs::StdRng) -> String {
-    oauth1_sign::generate_nonce(rng)
-}
-
-fn pkce(x: &mut Loopback, client: &Client, rng: &mut rand::rngs::StdRng) -> Outcome {
-    let endpoints = x.endpoints();
+/// `client` is at the fake X's hosts (`with_endpoints`).
+fn pkce(x: &mut Loopback, client: &oauth2::App, rng: &mut rand::rngs::StdRng) -> Outcome {
     let scopes = Scopes::from([Scope::TweetRead, Scope::UsersRead, Scope::OfflineAccess]);
-    let (url, pending) = AuthorizeRequest::new(client, "http://127.0.0.1:8765/callback", scopes)?
+    let (url, pending) = client
+        .authorize("http://127.0.0.1:8765/callback", scopes)?
         .start(x.now(), rng);
     println!(
         "  authorize URL   {}…",
@@ -48,7 +41,7 @@ fn pkce(x: &mut Loopback, client: &Client, rng: &mut rand::rngs::StdRng) -> Outc
         &callback[..40.min(callback.len())]
     );
     let code = pending.on_callback(&callback, x.now())?;
-    let tokens = x.run(code.exchange(client, &endpoints)?)?;
+    let tokens = x.run(client.exchange(code)?)?;
     println!(
         "  token obtained  access {}, scopes {:?}",
         redact(tokens.access_token().secret()),
@@ -58,44 +51,39 @@ fn pkce(x: &mut Loopback, client: &Client, rng: &mut rand::rngs::StdRng) -> Outc
             .map(|s| s.as_str())
             .collect::<Vec<_>>()
     );
-    let me = x.run(UsersMeExchange::new(&endpoints, &tokens)?)?;
+    let me = x.run(client.users_me(&tokens)?)?;
     println!("  2/users/me      @{} (id {})", me.username, me.id.as_str());
     x.advance(Duration::from_secs(7200));
     println!("  two hours pass  the access token has expired");
-    let tokens = x.run(oauth2::refresh(client, &endpoints, &tokens)?)?;
+    let tokens = x.run(client.refresh(&tokens)?)?;
     println!(
         "  refreshed       new access {}, rotated refresh token",
         redact(tokens.access_token().secret())
     );
     let refresh = tokens.refresh_token().ok_or("no refresh token")?;
-    x.run(oauth2::revoke(
-        client,
-        &endpoints,
-        RevokeToken::Refresh(refresh),
-    )?)?;
+    x.run(client.revoke(RevokeToken::Refresh(refresh))?)?;
     println!("  revoked         the grant is gone");
     Ok(())
 }
 
 fn oauth1(x: &mut Loopback, pin: bool, rng: &mut rand::rngs::StdRng) -> Outcome {
     let app = x.config().app(DEMO_WEB_APP).ok_or("no web app")?;
-    let app = ConsumerCredentials::new(
+    let app = oauth1::App::new(
         ConsumerKey::new(app.consumer_key.clone()),
         ConsumerSecret::new(app.consumer_secret.clone()),
-    );
-    let endpoints = x.endpoints();
+    )
+    .with_endpoints(x.endpoints());
     let callback = if pin {
         Callback::oob()
     } else {
         Callback::url("http://127.0.0.1:8765/callback")?
     };
-    let pending =
-        x.run(RequestToken::new(callback).exchange(&app, &endpoints, x.now(), &nonce(rng))?)?;
+    let pending = x.run(app.request_token(callback, x.now(), rng)?)?;
     println!(
         "  request token   {}",
         redact(pending.request_token().as_str())
     );
-    let url = pending.authorize_url(&endpoints, AuthorizeKind::Authorize);
+    let url = app.authorize_url(&pending, AuthorizeKind::Authorize);
     println!("  authorize URL   {url}");
     let verified = if pin {
         let page = x.send(&http::Request::get(url.as_str()).body(Vec::new())?)?;
@@ -108,19 +96,14 @@ fn oauth1(x: &mut Loopback, pin: bool, rng: &mut rand::rngs::StdRng) -> Outcome 
         println!("  consent given   callback carries oauth_token and oauth_verifier");
         pending.on_callback(&callback, x.now())?
     };
-    let user = x.run(verified.access_token(&app, &endpoints, x.now(), &nonce(rng))?)?;
+    let user = x.run(app.access_token(verified, x.now(), rng)?)?;
     println!(
         "  access token    {} for @{}",
         redact(user.token.token.as_str()),
         user.screen_name.as_deref().unwrap_or("?")
     );
-    let signer = UserSigner::new(&app, &user.token);
-    let me = x.run(VerifyCredentialsExchange::new(
-        &endpoints,
-        &signer,
-        x.now(),
-        &nonce(rng),
-    )?)?;
+    let signer = app.signer(&user.token);
+    let me = x.run(app.verify_credentials(&signer, x.now(), rng)?)?;
     println!(
         "  signed request  1.1/account/verify_credentials.json → @{}",
         me.screen_name
@@ -133,7 +116,8 @@ fn app_only(x: &mut Loopback) -> Outcome {
     let app = AppOnly::new(
         ConsumerKey::new(app.consumer_key.clone()),
         ConsumerSecret::new(app.consumer_secret.clone()),
-    );
+    )
+    .with_endpoints(x.endpoints());
     let bearer = x.run(app.obtain()?)?;
     println!(
         "  bearer token    {}",
@@ -164,10 +148,11 @@ fn main() -> ExitCode {
         .to_owned();
     let web = x.config().app(DEMO_WEB_APP).cloned();
     let confidential = web.as_ref().map(|a| {
-        Client::confidential(
+        oauth2::App::confidential(
             ClientId::new(a.client_id().unwrap_or_default()),
             ClientSecret::new(a.client_secret().unwrap_or_default()),
         )
+        .with_endpoints(x.endpoints())
     });
     let mut results = Vec::new();
     let mut step = |name: &str, outcome: Outcome| {
@@ -177,11 +162,9 @@ fn main() -> ExitCode {
         }
         results.push((name.to_owned(), outcome.is_ok()));
     };
+    let public = oauth2::App::public(ClientId::new(native)).with_endpoints(x.endpoints());
     println!("OAuth 2.0 PKCE, public client");
-    step(
-        "PKCE (public)",
-        pkce(&mut x, &Client::public(ClientId::new(native)), &mut rng),
-    );
+    step("PKCE (public)", pkce(&mut x, &public, &mut rng));
     println!("OAuth 2.0 PKCE, confidential client");
     let outcome = confidential
         .ok_or_else(|| "no web app".into())

@@ -89,13 +89,8 @@ fn a_disk_that_fills_while_x_answers_still_takes_the_new_set() {
 
     // The refresh driven by hand, so the disk can fill between the intent and the new set.
     let store = FileStore::new(&dir);
-    let http = here.client();
-    let mut task = GrantTask::refresh_if_due(
-        key(FIRST_ID),
-        public_client(&x),
-        http.endpoints().clone(),
-        Default::default(),
-    );
+    let http = here.transport();
+    let mut task = GrantTask::refresh_if_due(key(FIRST_ID), public_client(&x), Default::default());
     let (mut lease, mut filler, mut outcome_saved) = (None, None, None);
     loop {
         let now = Instant::now();

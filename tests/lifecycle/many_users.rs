@@ -112,7 +112,7 @@ fn the_refresh_job_refreshes_a_thousand_users_once_each_while_api_calls_run() {
                 let other = grants(x, dir);
                 for i in (t..100).step_by(4) {
                     let api = other.api(&key(FIRST_ID + i)).expect("a grant");
-                    let url = api.transport().endpoints().api_url("2/users/me");
+                    let url = api.endpoints().api_url("2/users/me");
                     let request = http::Request::get(url.as_str()).body(Vec::new()).unwrap();
                     assert_eq!(api.send(request).expect("an answer").status(), 200);
                 }
@@ -261,12 +261,11 @@ fn the_hot_path_reads_no_store_and_takes_no_lease() {
         twitter_auth_std::FileStore::new(dir.path()),
         std::sync::atomic::AtomicU64::new(0),
     ));
-    let endpoints = twitter_auth_core::Endpoints::local(x.base_url()).unwrap();
-    let client = twitter_auth_ureq::Client::new(endpoints)
+    let transport = twitter_auth_ureq::Transport::new()
         .with_clock(Arc::new(crate::support::XClock(Arc::clone(&x))));
-    let app = crate::support::public_client(&x);
+    let app = crate::support::public_client(&x); // at the fake X's hosts
     let store: Arc<dyn twitter_auth_std::BlockingTokenStore> = Arc::clone(&counting) as _;
-    let cold = twitter_auth_ureq::Grants::new(client, app, store);
+    let cold = twitter_auth_ureq::Grants::new(transport, app, store);
     for i in 0..USERS {
         cold.api(&key(FIRST_ID + i)).unwrap(); // one load each, the first time
     }
@@ -274,7 +273,7 @@ fn the_hot_path_reads_no_store_and_takes_no_lease() {
     for round in 0..50 {
         for i in 0..USERS {
             let api = cold.api(&key(FIRST_ID + i)).unwrap();
-            let url = api.transport().endpoints().api_url("2/users/me");
+            let url = api.endpoints().api_url("2/users/me");
             let request = http::Request::get(url.as_str()).body(Vec::new()).unwrap();
             assert_eq!(api.send(request).unwrap().status(), 200, "round {round}");
         }

@@ -11,7 +11,7 @@ use twitter_auth_mock::{Fault, FaultKind, MockX};
 use twitter_auth_redis::testing::RedisServer;
 use twitter_auth_redis::{RedisStore, Sealer};
 use twitter_auth_std::BlockingTokenStore;
-use twitter_auth_ureq::{Client, Grants};
+use twitter_auth_ureq::{Grants, Transport};
 
 use crate::support::{
     FIRST_ID, TempDir, XClock, fake_x, key, login, public_client, reached, worker,
@@ -22,10 +22,9 @@ const REDIS_KEY: [u8; 32] = *b"lifecycle tests' key, 32 bytes!!";
 
 fn redis_grants(x: &Arc<MockX>, url: &str) -> (Grants, Arc<RedisStore>) {
     let store = Arc::new(RedisStore::open(url, Sealer::new(1, REDIS_KEY)).expect("a URL"));
-    let client = Client::new(twitter_auth_core::Endpoints::local(x.base_url()).unwrap())
-        .with_clock(Arc::new(XClock(Arc::clone(x))));
+    let transport = Transport::new().with_clock(Arc::new(XClock(Arc::clone(x))));
     let blocking: Arc<dyn BlockingTokenStore> = Arc::clone(&store) as _;
-    (Grants::new(client, public_client(x), blocking), store)
+    (Grants::new(transport, public_client(x), blocking), store)
 }
 
 #[test]

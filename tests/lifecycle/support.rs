@@ -7,11 +7,11 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use twitter_auth_core::grant::{StoredGrant, UserKey};
-use twitter_auth_core::oauth2::{self, AuthorizeRequest, Scope, Scopes};
+use twitter_auth_core::oauth2::{self, Scope, Scopes};
 use twitter_auth_core::{ClientId, Endpoints, Replay};
 use twitter_auth_mock::{DEMO_NATIVE_APP, MockConfig, MockX, RateLimits, User};
 use twitter_auth_std::{BlockingTokenStore, Clock, FileStore};
-use twitter_auth_ureq::{Client, Grants};
+use twitter_auth_ureq::{Grants, Transport};
 
 /// The demo native app's registered callback.
 pub(crate) const REDIRECT: &str = "http://127.0.0.1:8765/callback";
@@ -58,20 +58,21 @@ impl Clock for XClock {
     }
 }
 
-/// The demo native app's public client.
+/// The demo native app's public client, at the fake X's hosts.
 pub(crate) fn public_client(x: &MockX) -> oauth2::App {
     let app = x
         .config()
         .app(DEMO_NATIVE_APP)
         .expect("the demo native app");
+    let endpoints = Endpoints::local(x.base_url()).expect("a loopback base");
     oauth2::App::public(ClientId::new(app.client_id().expect("an OAuth 2.0 client")))
+        .with_endpoints(endpoints)
 }
 
 /// The blocking adapter's grants in `dir`, on the fake X's clock.
 pub(crate) fn grants(x: &Arc<MockX>, dir: &Path) -> Grants {
-    let endpoints = Endpoints::local(x.base_url()).expect("a loopback base");
-    let client = Client::new(endpoints).with_clock(Arc::new(XClock(Arc::clone(x))));
-    Grants::new(client, public_client(x), Arc::new(FileStore::new(dir)))
+    let transport = Transport::new().with_clock(Arc::new(XClock(Arc::clone(x))));
+    Grants::new(transport, public_client(x), Arc::new(FileStore::new(dir)))
 }
 
 /// Logs user `id` in with PKCE (consent approved as them) and stores the grant.
@@ -83,7 +84,8 @@ pub(crate) fn login(x: &MockX, grants: &Grants, id: u64) {
     let client = public_client(x);
     let scopes = Scopes::from([Scope::TweetRead, Scope::UsersRead, Scope::OfflineAccess]);
     let http = grants.transport();
-    let (url, pending) = client.authorize(REDIRECT, scopes)
+    let (url, pending) = client
+        .authorize(REDIRECT, scopes)
         .expect("an authorize request")
         .start(http.clock().now(), &mut rand::rng());
     let request = http::Request::get(url.as_str())
