@@ -33,7 +33,7 @@ use axum::routing::{get, post};
 use twitter_auth_core::grant::UserKey;
 use twitter_auth_core::oauth2::{self, Scope, Scopes};
 use twitter_auth_core::retry::RetryPolicy;
-use twitter_auth_core::{ClientId, ClientSecret, Endpoints, Error as XError};
+use twitter_auth_core::{ClientId, ClientSecret, Endpoints};
 use twitter_auth_mock::{Consent, DEMO_WEB_APP, MockConfig, MockX};
 use twitter_auth_redis::{RedisStore, Sealer};
 use twitter_auth_reqwest::{AsyncClock, Error, Grants, Transport};
@@ -255,14 +255,8 @@ async fn callback(State(app): State<Arc<Shared>>, headers: HeaderMap, uri: Uri) 
 /// Exchanges the code as the confidential client, asks X whose account it is, and stores the
 /// grant under the X user id.
 async fn sign_in(app: &Shared, code: oauth2::AuthorizedCode) -> Result<User, Error> {
-    let tokens = app
-        .transport
-        .execute(app.x_app.exchange(code)?)
-        .await?;
-    let me = app
-        .transport
-        .execute(app.x_app.users_me(&tokens)?)
-        .await?;
+    let tokens = app.transport.execute(app.x_app.exchange(code)?).await?;
+    let me = app.transport.execute(app.x_app.users_me(&tokens)?).await?;
     let key = UserKey::new(me.id.as_str())?;
     app.grants.login(&key, tokens).await?;
     Ok(User {
@@ -281,13 +275,14 @@ fn no_login() -> Response {
     )
 }
 
-fn refused_page(error: &XError) -> Response {
+fn refused_page(error: &twitter_auth_core::Error) -> Response {
     match error {
-        XError::Denied => {
+        twitter_auth_core::Error::Denied => {
             let text = "You cancelled the login on X: nothing was shared with this app.";
             page(StatusCode::OK, "Login cancelled", &pages::paragraph(text))
         }
-        XError::StateMismatch | XError::MissingCallbackParameter { name: "state" } => {
+        twitter_auth_core::Error::StateMismatch
+        | twitter_auth_core::Error::MissingCallbackParameter { name: "state" } => {
             let title = "This login link was not started in this browser";
             message(StatusCode::FORBIDDEN, title, error, error.hint())
         }
