@@ -13,7 +13,8 @@
 //!   the published crates that use them stay publishable.
 //! - One shape per kind of call (issue 12), in the libraries' `src/`: no public free function
 //!   and no public `new` builds a flow step (`…Exchange`): apps' methods do; no `==`/`!=` on a
-//!   secret's text (constant time, `subtle`); no hand-written HTTP-date parsing (`httpdate`).
+//!   secret's text (constant time, `subtle`); no hand-written HTTP-date parsing (`httpdate`);
+//!   no `use … as Name` renames in the README's code or in examples (one name per concept).
 //!
 //! The `tidy` test at the bottom runs all of it, so `cargo test --workspace` enforces the rules.
 
@@ -24,7 +25,7 @@ use std::path::{Path, PathBuf};
 use crate::{DynError, cargo, output, project_root, workspace_crates};
 
 /// Directories (relative to the root) whose `.rs` files are checked.
-const SOURCE_DIRS: &[&str] = &["crates", "xtask", "tests"];
+const SOURCE_DIRS: &[&str] = &["crates", "xtask", "tests", "examples"];
 
 /// Crates that must stay sans-IO; those not (yet) in the workspace are skipped.
 const PURE_CRATES: &[&str] = &["oauth1-sign", "pkce", "twitter-auth-core"];
@@ -149,6 +150,15 @@ pub(crate) fn check(root: &Path) -> Result<Report, DynError> {
                 reason: "does not start with a `//!` doc comment saying what the file is for"
                     .into(),
             });
+        }
+        if path.starts_with("examples/") || path.contains("/examples/") {
+            for (line, reason) in renames(&text) {
+                problems.push(Problem {
+                    path: path.clone(),
+                    line: Some(line),
+                    reason: reason.into(),
+                });
+            }
         }
         if is_library_source(&path) {
             for (line, reason) in shape_violations(&text) {
@@ -382,6 +392,19 @@ fn banned_test_attrs(text: &str) -> Vec<(usize, &'static str)> {
 }
 
 /// Whether `word` occurs in `text` as a whole identifier.
+/// `use … as Name` renames (not `as _`): a name the API should not need changing.
+fn renames(text: &str) -> Vec<(usize, &'static str)> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| {
+            let code = line.split("//").next().unwrap_or("");
+            code.trim_start().starts_with("use ")
+                && code.split(" as ").skip(1).any(|rest| !rest.trim_start().starts_with('_'))
+        })
+        .map(|(i, _)| (i + 1, "a `use … as` rename: the API's names should not need one"))
+        .collect()
+}
+
 /// Whether `path` (relative to the root) is a library crate's source: what users call.
 fn is_library_source(path: &str) -> bool {
     path.starts_with("crates/")
@@ -404,18 +427,29 @@ fn shape_violations(text: &str) -> Vec<(usize, &'static str)> {
                 .is_some_and(|ty| ty.ends_with("Exchange") && !code.contains(" for "));
         }
         let returns_step = code.contains("-> Result<") && code.contains("Exchange")
-            || code.split("->").nth(1).is_some_and(|r| r.trim().ends_with("Exchange {"));
+            || code
+                .split("->")
+                .nth(1)
+                .is_some_and(|r| r.trim().ends_with("Exchange {"));
         if code.starts_with("pub fn ") && returns_step {
             found.push((i + 1, "a public free function builds a flow step: make it a method of the app the step belongs to"));
         }
         if in_step_impl && trimmed.starts_with("pub fn new") {
-            found.push((i + 1, "a flow step has a public constructor: the app's method builds it"));
+            found.push((
+                i + 1,
+                "a flow step has a public constructor: the app's method builds it",
+            ));
         }
         let compares = code.contains(" == ") || code.contains(" != ");
         if compares && (code.contains(".secret()") || code.contains("token.as_str()")) {
-            found.push((i + 1, "a secret compared with `==`/`!=`: use `subtle::ConstantTimeEq`"));
+            found.push((
+                i + 1,
+                "a secret compared with `==`/`!=`: use `subtle::ConstantTimeEq`",
+            ));
         }
-        if code.contains("\"Jan\"") && code.contains("\"Feb\"") || trimmed.starts_with("pub fn parse_http_date") {
+        if code.contains("\"Jan\"") && code.contains("\"Feb\"")
+            || trimmed.starts_with("pub fn parse_http_date")
+        {
             found.push((i + 1, "hand-written HTTP-date parsing: use `httpdate`"));
         }
     }
