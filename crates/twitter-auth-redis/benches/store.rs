@@ -84,8 +84,7 @@ fn main() {
         .unwrap();
     let app = oauth2::App::public(ClientId::new(app_id))
         .with_endpoints(Endpoints::local(x.base_url()).unwrap());
-    let http = Transport::new()
-        .with_clock(Arc::new(XClock(Arc::clone(&x))));
+    let http = Transport::new().with_clock(Arc::new(XClock(Arc::clone(&x))));
     let dir = std::env::temp_dir().join(format!("twitter-auth-bench-{}", std::process::id()));
     let redis: Arc<dyn BlockingTokenStore> =
         Arc::new(RedisStore::open(&server.url(), Sealer::new(1, [9; 32])).unwrap());
@@ -105,17 +104,15 @@ fn main() {
         let id = FIRST_ID + i;
         assert!(x.with_handler(|h| h.sign_in(&id.to_string())));
         for g in &grants {
-            let (url, pending) =
-                app.authorize("http://127.0.0.1:8765/callback", scopes.clone())
-                    .unwrap()
-                    .start(http.clock().now(), &mut rand::rng());
+            let (url, pending) = app
+                .authorize("http://127.0.0.1:8765/callback", scopes.clone())
+                .unwrap()
+                .start(http.clock().now(), &mut rand::rng());
             let get = http::Request::get(url.as_str()).body(Vec::new()).unwrap();
             let consent = http.round_trip(&get, Replay::Safe).unwrap();
             let callback = consent.headers()["location"].to_str().unwrap();
             let code = pending.on_callback(callback, http.clock().now()).unwrap();
-            let tokens = http
-                .execute(app.exchange(code).unwrap())
-                .unwrap();
+            let tokens = http.execute(app.exchange(code).unwrap()).unwrap();
             g.login(&UserKey::new(id.to_string()).unwrap(), tokens)
                 .unwrap();
         }

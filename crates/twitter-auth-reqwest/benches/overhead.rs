@@ -121,7 +121,11 @@ impl Bench {
             .timeout(Duration::from_secs(30))
             .build()
             .expect("the TLS backend initializes");
-        let api = ApiClient::new(Transport::new(), &endpoints, Credential::OAuth1(signer.clone()));
+        let api = ApiClient::new(
+            Transport::new(),
+            &endpoints,
+            Credential::OAuth1(signer.clone()),
+        );
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -392,7 +396,11 @@ mod probe {
                 .timeout(Duration::from_secs(30))
                 .build()
                 .expect("the TLS backend initializes");
-            let api = ApiClient::new(Transport::new(), &endpoints, Credential::OAuth1(signer.clone()));
+            let api = ApiClient::new(
+                Transport::new(),
+                &endpoints,
+                Credential::OAuth1(signer.clone()),
+            );
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()

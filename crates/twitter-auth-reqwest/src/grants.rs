@@ -16,7 +16,7 @@ use twitter_auth_core::oauth2::{self, Scopes, TokenSet};
 use twitter_auth_core::{Endpoints, HttpRequest, HttpResponse, UnixTime};
 use twitter_auth_std::{StoreError, TokenStore};
 
-use crate::{ApiClient, Transport, Error, Kind, lock, read, write};
+use crate::{ApiClient, Error, Kind, Transport, lock, read, write};
 
 /// What a [`Grants::refresh_due`] run did, key by key.
 pub type RefreshReport = grant::RefreshReport<Error>;
@@ -113,12 +113,7 @@ impl Grants {
     pub async fn login(&self, key: &UserKey, tokens: TokenSet) -> Result<ApiClient, Error> {
         let handle = self.handle(key);
         let inner = &self.inner;
-        let task = GrantTask::login(
-            key.clone(),
-            tokens,
-            inner.app.clone(),
-            inner.settings,
-        );
+        let task = GrantTask::login(key.clone(), tokens, inner.app.clone(), inner.settings);
         handle.clone().run_task(task).await?;
         Ok(self.api_client(handle))
     }
@@ -380,7 +375,8 @@ impl UserHandle {
                     };
                     task.deleted(deleted.map_err(&mut failed));
                 }
-                Next::Send { request, replay } => match transport.round_trip(request, replay).await {
+                Next::Send { request, replay } => match transport.round_trip(request, replay).await
+                {
                     Ok(answer) => task.answered(answer, transport.clock().now()),
                     Err(e) => {
                         task.send_failed(crate::failure_of(&e).into());
@@ -432,11 +428,7 @@ impl UserHandle {
 
     pub(crate) async fn logout(&self) -> Result<(), Error> {
         let g = &self.grants;
-        let task = GrantTask::logout(
-            self.slot.key.clone(),
-            g.app.clone(),
-            g.settings,
-        );
+        let task = GrantTask::logout(self.slot.key.clone(), g.app.clone(), g.settings);
         self.clone().run_task(task).await?;
         lock(&g.slots).remove(&self.slot.key);
         Ok(())

@@ -34,15 +34,15 @@ const PER_ROUND: usize = 300;
 fn login(x: &MockX, http: &Transport, app: &oauth2::App, id: u64) -> TokenSet {
     assert!(x.with_handler(|h| h.sign_in(&id.to_string())));
     let scopes = Scopes::from([Scope::UsersRead, Scope::TweetRead, Scope::OfflineAccess]);
-    let (url, pending) = app.authorize(REDIRECT, scopes).unwrap().start(SystemTime::now(),
-        &mut rand::rng(),
-    );
+    let (url, pending) = app
+        .authorize(REDIRECT, scopes)
+        .unwrap()
+        .start(SystemTime::now(), &mut rand::rng());
     let get = http::Request::get(url.as_str()).body(Vec::new()).unwrap();
     let consent = http.round_trip(&get, Replay::Safe).unwrap();
     let callback = consent.headers()["location"].to_str().unwrap();
     let code = pending.on_callback(callback, SystemTime::now()).unwrap();
-    http.execute(app.exchange(code).unwrap())
-        .unwrap()
+    http.execute(app.exchange(code).unwrap()).unwrap()
 }
 
 fn median(mut values: Vec<f64>) -> f64 {

@@ -9,13 +9,19 @@ use twitter_auth_std::LoopbackReceiver;
 use twitter_auth_ureq::{ApiClient, Transport, rand};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let app = oauth1::App::new(ConsumerKey::new("API_KEY"), ConsumerSecret::new("API_KEY_SECRET"));
+    let app = oauth1::App::new(
+        ConsumerKey::new("API_KEY"),
+        ConsumerSecret::new("API_KEY_SECRET"),
+    );
     let transport = Transport::new();
     let receiver = LoopbackReceiver::bind("http://127.0.0.1:8765/callback")?;
     let rng = &mut rand::rng(); // nonces; the adapter re-exports rand
     let callback = Callback::url(&receiver.redirect_uri())?; // Callback::oob() for a PIN
     let pending = transport.execute(app.request_token(callback, SystemTime::now(), rng)?)?;
-    println!("open {}", app.authorize_url(&pending, AuthorizeKind::Authorize)); // Authenticate: Sign in with X
+    println!(
+        "open {}",
+        app.authorize_url(&pending, AuthorizeKind::Authorize)
+    ); // Authenticate: Sign in with X
     let callback = receiver.receive_matching(|url| pending.matches(url))?;
     let authorized = pending.on_callback(callback.url(), SystemTime::now())?; // or pending.with_pin(&pin, now)
     let user = transport.execute(app.access_token(authorized, SystemTime::now(), rng)?)?;

@@ -15,7 +15,7 @@ use twitter_auth_core::oauth2::{self, Scopes, TokenSet};
 use twitter_auth_core::{Endpoints, HttpRequest, HttpResponse, UnixTime};
 use twitter_auth_std::{BlockingTokenStore, StoreError, failpoint};
 
-use crate::{ApiClient, Transport, Error, Kind, lock, read, write};
+use crate::{ApiClient, Error, Kind, Transport, lock, read, write};
 
 /// What a [`Grants::refresh_due`] run did, key by key.
 pub type RefreshReport = grant::RefreshReport<Error>;
@@ -117,12 +117,7 @@ impl Grants {
     pub fn login(&self, key: &UserKey, tokens: TokenSet) -> Result<ApiClient, Error> {
         let handle = self.handle(key);
         let inner = &self.inner;
-        let task = GrantTask::login(
-            key.clone(),
-            tokens,
-            inner.app.clone(),
-            inner.settings,
-        );
+        let task = GrantTask::login(key.clone(), tokens, inner.app.clone(), inner.settings);
         handle.run_task(task)?;
         Ok(self.api_client(handle))
     }
@@ -419,11 +414,7 @@ impl UserHandle {
 
     pub(crate) fn logout(&self) -> Result<(), Error> {
         let g = &self.grants;
-        let task = GrantTask::logout(
-            self.slot.key.clone(),
-            g.app.clone(),
-            g.settings,
-        );
+        let task = GrantTask::logout(self.slot.key.clone(), g.app.clone(), g.settings);
         self.run_task(task)?;
         lock(&g.slots).remove(&self.slot.key);
         Ok(())

@@ -41,9 +41,9 @@ fn start_login_verify_callback_and_typed_calls() -> Result {
     .with_endpoints(Endpoints::local(mock.base_url())?);
     let scopes = Scopes::from([Scope::TweetRead, Scope::UsersRead, Scope::OfflineAccess]);
     let (url, pending) = client.start_login(web.authorize(REDIRECT, scopes.clone())?);
-    let (_, other) = web.authorize(REDIRECT, scopes)?.start(client.clock().now(),
-        &mut reexported::rng(),
-    );
+    let (_, other) = web
+        .authorize(REDIRECT, scopes)?
+        .start(client.clock().now(), &mut reexported::rng());
     assert_ne!(pending.state().secret(), other.state().secret());
     let consent = http::Request::get(url.as_str()).body(Vec::new())?;
     let consent = client.round_trip(&consent, Replay::Safe)?;

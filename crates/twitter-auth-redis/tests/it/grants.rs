@@ -58,8 +58,7 @@ fn app(x: &MockX) -> oauth2::App {
 }
 
 fn grants(x: &Arc<MockX>, store: Arc<dyn BlockingTokenStore>, ahead: Duration) -> Grants {
-    let client = Transport::new()
-        .with_clock(Arc::new(XClock(Arc::clone(x), ahead)));
+    let client = Transport::new().with_clock(Arc::new(XClock(Arc::clone(x), ahead)));
     Grants::new(client, app(x), store)
 }
 
@@ -81,9 +80,7 @@ fn login(x: &MockX, grants: &Grants, i: u64) -> UserKey {
         .unwrap();
     let callback = consent.headers()["location"].to_str().unwrap();
     let code = pending.on_callback(callback, http.clock().now()).unwrap();
-    let tokens = http
-        .execute(app(x).exchange(code).unwrap())
-        .unwrap();
+    let tokens = http.execute(app(x).exchange(code).unwrap()).unwrap();
     let k = key(&id);
     grants.login(&k, tokens).unwrap();
     k

@@ -70,9 +70,7 @@ async fn app_only_bearer_then_api_call() -> Result {
     let bearer = client.execute(step).await?;
 
     let api = ApiClient::new(client, &endpoints(&mock), Credential::AppOnly(bearer));
-    let url = api
-        .endpoints()
-        .api_url("2/users/by/username/mock_alice");
+    let url = api.endpoints().api_url("2/users/by/username/mock_alice");
     let answer = api.send(get(url.as_str())).await?;
     assert_eq!(answer.status(), 200);
     assert!(String::from_utf8(answer.into_body())?.contains("mock_alice"));
@@ -123,9 +121,9 @@ async fn expired_oauth2_token_is_refreshed_once_for_100_tasks() -> Result {
 
     // PKCE login; consent is approved at once, so the authorize URL redirects to the callback.
     let scopes = Scopes::from([Scope::TweetRead, Scope::UsersRead, Scope::OfflineAccess]);
-    let (url, pending) = oauth2_client.authorize(REDIRECT, scopes)?.start(client.clock().now(),
-        &mut rand::rng(),
-    );
+    let (url, pending) = oauth2_client
+        .authorize(REDIRECT, scopes)?
+        .start(client.clock().now(), &mut rand::rng());
     let consent = client.round_trip(&get(url.as_str()), Replay::Safe).await?;
     assert_eq!(consent.status(), 302);
     let callback = consent.headers()["location"].to_str()?;
@@ -235,19 +233,16 @@ async fn start_login_and_typed_calls() -> Result {
     )
     .with_endpoints(endpoints(&mock));
     let scopes = Scopes::from([Scope::TweetRead, Scope::UsersRead, Scope::OfflineAccess]);
-    let (url, pending) = client.start_login(oauth2_client.authorize(REDIRECT,
-        scopes.clone(),
-    )?);
-    let (_, other) = oauth2_client.authorize(REDIRECT, scopes)?.start(client.clock().now(),
+    let (url, pending) = client.start_login(oauth2_client.authorize(REDIRECT, scopes.clone())?);
+    let (_, other) = oauth2_client.authorize(REDIRECT, scopes)?.start(
+        client.clock().now(),
         &mut reexported::rng(), // no `rand` dependency needed: the adapter re-exports it
     );
     assert_ne!(pending.state().secret(), other.state().secret());
     let consent = client.round_trip(&get(url.as_str()), Replay::Safe).await?;
     let callback = consent.headers()["location"].to_str()?;
     let code = pending.verify_callback(callback, client.clock().now())?;
-    let tokens = client
-        .execute(oauth2_client.exchange(code)?)
-        .await?;
+    let tokens = client.execute(oauth2_client.exchange(code)?).await?;
     let grants = Grants::new(client, oauth2_client, Arc::new(MemoryStore::new()));
     let api = grants.login(&UserKey::new("alice")?, tokens).await?;
 

@@ -455,7 +455,8 @@ fn a_pkce_login_completes_through_the_mock() {
     let client = App::public(ClientId::new(client_id)).with_endpoints(endpoints);
     let mut rng = rand::rngs::StdRng::seed_from_u64(1);
     let scopes = Scopes::from([Scope::TweetRead, Scope::UsersRead]);
-    let (authorize, pending) = client.authorize(&redirect, scopes)
+    let (authorize, pending) = client
+        .authorize(&redirect, scopes)
         .expect("a valid request")
         .start(SystemTime::now(), &mut rng);
 
