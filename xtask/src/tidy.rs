@@ -399,9 +399,17 @@ fn renames(text: &str) -> Vec<(usize, &'static str)> {
         .filter(|(_, line)| {
             let code = line.split("//").next().unwrap_or("");
             code.trim_start().starts_with("use ")
-                && code.split(" as ").skip(1).any(|rest| !rest.trim_start().starts_with('_'))
+                && code
+                    .split(" as ")
+                    .skip(1)
+                    .any(|rest| !rest.trim_start().starts_with('_'))
         })
-        .map(|(i, _)| (i + 1, "a `use … as` rename: the API's names should not need one"))
+        .map(|(i, _)| {
+            (
+                i + 1,
+                "a `use … as` rename: the API's names should not need one",
+            )
+        })
         .collect()
 }
 
