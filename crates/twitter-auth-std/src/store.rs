@@ -15,12 +15,14 @@ use std::io::{self, Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use sha2::Digest as _;
 use twitter_auth_core::UnixTime;
 use twitter_auth_core::grant::{Loaded, Saved, StoredGrant, UserKey};
+
+use crate::lock;
 
 /// A failure to read or write a token store. Messages name the file or the operation, never a
 /// token.
@@ -202,10 +204,6 @@ pub trait TokenStore: Send + Sync + fmt::Debug {
 
     /// See [`BlockingTokenStore::expiring_before`].
     fn expiring_before(&self, before: SystemTime) -> StoreFuture<'_, Vec<UserKey>>;
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// A distinct id per store instance, so a lease cannot be used on another store.
