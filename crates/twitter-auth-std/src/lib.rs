@@ -11,6 +11,8 @@
 //!   other logins' callbacks; [`read_pasted_redirect`] for machines without a browser.
 //! - [`Clock`] and [`SystemClock`].
 //! - [`lock`]: the poison-ignoring `Mutex` lock the adapters share.
+//! - [`SecretJson`]: the zeroed-on-drop, never-reallocated buffer every store keeps a token
+//!   set's JSON in ([`to_secret_json`], [`read_secret_file`]).
 //!
 //! None of this is protocol: the adapters pass what these return to `twitter-auth-core`.
 
@@ -18,6 +20,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 mod clock;
 mod loopback;
+mod secret_json;
 mod store;
 
 pub use clock::{Clock, SystemClock};
@@ -25,6 +28,7 @@ pub use loopback::{
     DEFAULT_CALLBACK_TIMEOUT, LoopbackError, LoopbackReceiver, ReceivedCallback,
     read_pasted_redirect,
 };
+pub use secret_json::{SecretJson, read_secret_file, to_secret_json, to_secret_json_pretty};
 pub use store::{
     BlockingTokenStore, FileStore, Lease, MemoryStore, StoreError, StoreFuture, TokenStore,
 };

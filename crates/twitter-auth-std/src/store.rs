@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::future::Future;
-use std::io::{self, Read as _, Seek as _, SeekFrom, Write as _};
+use std::io::{self, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,7 +22,7 @@ use sha2::Digest as _;
 use twitter_auth_core::UnixTime;
 use twitter_auth_core::grant::{Loaded, Saved, StoredGrant, UserKey};
 
-use crate::lock;
+use crate::{SecretJson, lock, read_secret_file, to_secret_json};
 
 /// A failure to read or write a token store. Messages name the file or the operation, never a
 /// token.
@@ -539,7 +539,7 @@ impl FileStore {
 
     /// A grant file: `None` if absent; an error if it is not a grant.
     fn read_grant(path: &Path) -> Result<Option<StoredGrant>, StoreError> {
-        let text = match fs::read(path) {
+        let text: SecretJson = match read_secret_file(path) {
             Ok(text) => text,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(Self::io(path)(e)),
@@ -554,7 +554,7 @@ impl FileStore {
 
     /// The salvage place: a grant, or nothing (absent, reserved space, or a write cut short).
     fn read_salvage(path: &Path) -> Option<StoredGrant> {
-        let text = fs::read(path).ok()?;
+        let text: SecretJson = read_secret_file(path).ok()?;
         serde_json::from_slice(&text).ok()
     }
 
@@ -576,7 +576,8 @@ impl FileStore {
     }
 
     fn commit(&self, files: &KeyFiles, grant: &StoredGrant) -> Result<(), StoreError> {
-        let json = serde_json::to_vec(grant).map_err(|e| Self::io(&files.next)(e.into()))?;
+        let json: SecretJson =
+            to_secret_json(grant).map_err(|e| Self::io(&files.next)(e.into()))?;
         if grant.refresh_intent().is_some() {
             // The set X will issue must find room even on a disk that fills meanwhile.
             Self::write_in_place(&files.spare, &[b' '; RESERVE])?;
@@ -736,7 +737,8 @@ impl BlockingTokenStore for FileStore {
     fn salvage(&self, grant: &StoredGrant) -> Result<(), StoreError> {
         self.create_dir()?;
         let files = self.files(grant.key());
-        let json = serde_json::to_vec(grant).map_err(|e| Self::io(&files.salvage)(e.into()))?;
+        let json: SecretJson =
+            to_secret_json(grant).map_err(|e| Self::io(&files.salvage)(e.into()))?;
         Self::write_in_place(&files.salvage, &json)
     }
 
@@ -770,12 +772,11 @@ impl BlockingTokenStore for FileStore {
             if path.extension().is_none_or(|e| e != "grant") {
                 continue;
             }
-            let mut text = Vec::new();
-            match File::open(&path).and_then(|mut f| f.read_to_end(&mut text)) {
-                Ok(_) => {}
+            let text: SecretJson = match read_secret_file(&path) {
+                Ok(text) => text,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => continue, // just deleted
                 Err(e) => return Err(Self::io(&path)(e)),
-            }
+            };
             let grant: StoredGrant =
                 serde_json::from_slice(&text).map_err(|e| StoreError::Corrupt {
                     path: path.clone(),
