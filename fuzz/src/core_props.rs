@@ -14,7 +14,7 @@ use ::twitter_auth_core::oauth2::{
 };
 use ::twitter_auth_core::rate_limit::RateLimit;
 use ::twitter_auth_core::retry::{Decision, Outcome, RetryPolicy};
-use ::twitter_auth_core::skew::{ClockSkew, format_http_date, parse_http_date};
+use ::twitter_auth_core::skew::{ClockSkew, response_date};
 use ::twitter_auth_core::{
     AccessToken, BearerToken, ClientId, Endpoints, Error, Exchange, HttpResponse, RefreshToken,
     Replay, error_from_response, http, url,
@@ -282,19 +282,15 @@ pub fn finish(data: &[u8]) {
     // The parsers beside the flows.
     let answer = answer();
     let _ = error_from_response(&answer);
-    for (name, value) in &headers {
-        if name.eq_ignore_ascii_case("date")
-            && let Some(at) = parse_http_date(value)
-        {
-            let formatted = format_http_date(at);
-            assert_eq!(
-                parse_http_date(&formatted),
-                Some(at),
-                "{value:?} -> {formatted:?}"
-            );
-        }
+    // A date the core reads is an HTTP date (year 9999 at most), and the skew is measured from it.
+    let date = response_date(&answer);
+    if let Some(at) = date {
+        assert!(at.as_secs() <= 253_402_300_799, "{at:?} is past year 9999");
     }
-    let _ = ClockSkew::from_response(&answer, now());
+    assert_eq!(
+        ClockSkew::from_response(&answer, now()),
+        date.map(|at| ClockSkew::between(at, now()))
+    );
     if let Some(limit) = RateLimit::from_response(&answer, now()) {
         let _ = (limit.wait(now()), limit.exhausted(), limit.skew());
     }

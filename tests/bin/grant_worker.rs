@@ -65,6 +65,7 @@ fn settings() -> GrantSettings {
 }
 
 /// The system clock moved by the mock's offset, so this process agrees with the mock.
+#[derive(Debug)]
 struct OffsetClock(u64);
 
 impl Clock for OffsetClock {

@@ -20,6 +20,7 @@ use twitter_auth_std::{Clock, FileStore};
 use twitter_auth_ureq::{Grants, Transport};
 
 /// The system clock moved by the mock's offset, so this process agrees with the mock.
+#[derive(Debug)]
 struct OffsetClock(u64);
 
 impl Clock for OffsetClock {

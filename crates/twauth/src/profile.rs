@@ -14,7 +14,9 @@ use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
 use twitter_auth_core::grant::UserKey;
-use twitter_auth_std::{BlockingTokenStore as _, FileStore};
+use twitter_auth_std::{
+    BlockingTokenStore as _, FileStore, SecretJson, read_secret_file, to_secret_json_pretty,
+};
 use zeroize::Zeroizing;
 
 use crate::error::CliError;
@@ -179,11 +181,8 @@ impl ProfilePaths {
         let _lock = FileLock::take(&self.profile)?;
         let mut profile = self.load()?;
         let result = change(&mut profile)?;
-        let mut json = Zeroizing::new(
-            serde_json::to_vec_pretty(&profile)
-                .map_err(|e| CliError::new(format!("cannot encode the profile: {e}")))?,
-        );
-        json.push(b'\n');
+        let json: SecretJson = to_secret_json_pretty(&profile)
+            .map_err(|e| CliError::new(format!("cannot encode the profile: {e}")))?;
         write_private(&self.profile, &json)?;
         Ok(result)
     }
@@ -225,8 +224,8 @@ impl ProfilePaths {
 /// that names the file and the position, never its content.
 pub(crate) fn load_profile(path: &Path) -> Result<Profile, CliError> {
     guard_dir(parent(path))?;
-    let text = match fs::read(path) {
-        Ok(text) => Zeroizing::new(text),
+    let text: SecretJson = match read_secret_file(path) {
+        Ok(text) => text,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Profile::default()),
         Err(e) => {
             return Err(CliError::new(format!(

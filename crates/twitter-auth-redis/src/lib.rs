@@ -66,8 +66,9 @@ use std::time::{Duration, SystemTime};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use twitter_auth_core::UnixTime;
 use twitter_auth_core::grant::{Loaded, Saved, StoredGrant, UserKey};
-use twitter_auth_std::{BlockingTokenStore, Lease, StoreError, StoreFuture, TokenStore};
-use zeroize::Zeroizing;
+use twitter_auth_std::{
+    BlockingTokenStore, Lease, SecretJson, StoreError, StoreFuture, TokenStore, to_secret_json,
+};
 
 pub use seal::Sealer;
 
@@ -227,10 +228,10 @@ impl RedisStore {
 
     /// The sealed value and index score of `grant`.
     fn encode(&self, keys: &Keys, grant: &StoredGrant) -> Result<(Vec<u8>, String), StoreError> {
-        let json = Zeroizing::new(serde_json::to_vec(grant).map_err(|e| StoreError::Backend {
+        let json: SecretJson = to_secret_json(grant).map_err(|e| StoreError::Backend {
             what: "encoding a grant".to_owned(),
             source: Some(Box::new(e)),
-        })?);
+        })?;
         let value = self.sealer.seal(&keys.grant, &json)?;
         let score = if grant.lost().is_none() && grant.tokens().can_refresh() {
             grant.expires_at().map_or(0, UnixTime::as_secs).to_string()
@@ -248,7 +249,7 @@ impl RedisStore {
         let Some(value) = value else {
             return Ok(None);
         };
-        let json = self.sealer.open(redis_key, &value)?;
+        let json: SecretJson = self.sealer.open(redis_key, &value)?;
         // serde_json's messages can quote the value they choke on (a token): only where.
         serde_json::from_slice(&json)
             .map(Some)

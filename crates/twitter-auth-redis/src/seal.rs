@@ -4,6 +4,7 @@ use std::fmt;
 
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use twitter_auth_std::SecretJson;
 use zeroize::Zeroizing;
 
 use crate::Error;
@@ -92,10 +93,10 @@ impl Sealer {
     }
 
     /// The plaintext of `value`, stored under `redis_key`.
-    pub(crate) fn open(&self, redis_key: &[u8], value: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
+    pub(crate) fn open(&self, redis_key: &[u8], value: &[u8]) -> Result<SecretJson, Error> {
         let Some(rest) = value.strip_prefix(MAGIC) else {
             return if self.is_plaintext() {
-                Ok(Zeroizing::new(value.to_vec()))
+                Ok(SecretJson::new(value.to_vec()))
             } else {
                 Err(Error::Seal(
                     "a value is stored in clear but this store seals: refusing it",
@@ -120,7 +121,7 @@ impl Sealer {
                     aad: redis_key,
                 },
             )
-            .map(Zeroizing::new)
+            .map(SecretJson::new)
             .map_err(|_| Error::Seal("a sealed value does not open (wrong key, or tampered)"))
     }
 }

@@ -53,7 +53,7 @@ use twitter_auth_core::url::Url;
 use twitter_auth_core::{
     Endpoints, Exchange, HttpRequest, HttpResponse, Replay, TransportError, http,
 };
-use twitter_auth_std::StoreError;
+use twitter_auth_std::{StoreError, lock};
 
 mod grants;
 
@@ -120,10 +120,6 @@ impl Error {
 /// Wraps reqwest's errors (their URL removed) for a request to `uri`.
 fn transport(uri: &http::Uri) -> impl FnOnce(reqwest::Error) -> Error + '_ {
     |e| Error::Transport(TransportError::new(uri, e.without_url()))
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Where an async adapter reads the time and waits: the async twin of

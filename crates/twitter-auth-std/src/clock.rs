@@ -3,7 +3,10 @@
 use std::time::{Duration, SystemTime};
 
 /// Where an adapter reads the time and waits.
-pub trait Clock: Send + Sync {
+///
+/// `Debug` is required, as for the async adapter's `AsyncClock`, so a client holding a clock
+/// can be debug-printed whichever clock it holds.
+pub trait Clock: Send + Sync + std::fmt::Debug {
     /// The current wall-clock time (OAuth timestamps and token expiry need wall time).
     fn now(&self) -> SystemTime;
 

@@ -10,11 +10,17 @@
 //!   ([`receive_matching`](LoopbackReceiver::receive_matching)), turning away other hosts and
 //!   other logins' callbacks; [`read_pasted_redirect`] for machines without a browser.
 //! - [`Clock`] and [`SystemClock`].
+//! - [`lock`]: the poison-ignoring `Mutex` lock the adapters share.
+//! - [`SecretJson`]: the zeroed-on-drop, never-reallocated buffer every store keeps a token
+//!   set's JSON in ([`to_secret_json`], [`read_secret_file`]).
 //!
 //! None of this is protocol: the adapters pass what these return to `twitter-auth-core`.
 
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
 mod clock;
 mod loopback;
+mod secret_json;
 mod store;
 
 pub use clock::{Clock, SystemClock};
@@ -22,9 +28,32 @@ pub use loopback::{
     DEFAULT_CALLBACK_TIMEOUT, LoopbackError, LoopbackReceiver, ReceivedCallback,
     read_pasted_redirect,
 };
+pub use secret_json::{SecretJson, read_secret_file, to_secret_json, to_secret_json_pretty};
 pub use store::{
     BlockingTokenStore, FileStore, Lease, MemoryStore, StoreError, StoreFuture, TokenStore,
 };
+
+/// Locks `mutex`, ignoring poisoning: the one lock helper of the twitter-auth crates.
+///
+/// A `Mutex` is poisoned when a thread panicked while holding it, in case the panic left the
+/// guarded data half-updated. The locks these crates take with this helper cannot be left so:
+/// each critical section only reads, or writes with nothing that can panic between its writes
+/// (the [`MemoryStore`]'s map, the adapters' cached grants and last rate limit, the example
+/// app's sessions); a single-flight `Mutex<()>` guards no data at all; and the refresh job's
+/// queue belongs to a thread scope that re-raises a worker's panic once the others are done.
+/// Passing the poison on would only turn one panic into a panic in every later caller. Use it
+/// only for locks with that property.
+///
+/// ```
+/// use std::sync::Mutex;
+///
+/// let last = Mutex::new(None);
+/// *twitter_auth_std::lock(&last) = Some(7);
+/// assert_eq!(*twitter_auth_std::lock(&last), Some(7));
+/// ```
+pub fn lock<T: ?Sized>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// A named step of a refresh where a crash test may stop the process (test-only).
 ///

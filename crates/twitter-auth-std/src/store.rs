@@ -11,16 +11,18 @@ use std::collections::HashMap;
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::future::Future;
-use std::io::{self, Read as _, Seek as _, SeekFrom, Write as _};
+use std::io::{self, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use sha2::Digest as _;
 use twitter_auth_core::UnixTime;
 use twitter_auth_core::grant::{Loaded, Saved, StoredGrant, UserKey};
+
+use crate::{SecretJson, lock, read_secret_file, to_secret_json};
 
 /// A failure to read or write a token store. Messages name the file or the operation, never a
 /// token.
@@ -202,10 +204,6 @@ pub trait TokenStore: Send + Sync + fmt::Debug {
 
     /// See [`BlockingTokenStore::expiring_before`].
     fn expiring_before(&self, before: SystemTime) -> StoreFuture<'_, Vec<UserKey>>;
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// A distinct id per store instance, so a lease cannot be used on another store.
@@ -541,7 +539,7 @@ impl FileStore {
 
     /// A grant file: `None` if absent; an error if it is not a grant.
     fn read_grant(path: &Path) -> Result<Option<StoredGrant>, StoreError> {
-        let text = match fs::read(path) {
+        let text: SecretJson = match read_secret_file(path) {
             Ok(text) => text,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(Self::io(path)(e)),
@@ -556,7 +554,7 @@ impl FileStore {
 
     /// The salvage place: a grant, or nothing (absent, reserved space, or a write cut short).
     fn read_salvage(path: &Path) -> Option<StoredGrant> {
-        let text = fs::read(path).ok()?;
+        let text: SecretJson = read_secret_file(path).ok()?;
         serde_json::from_slice(&text).ok()
     }
 
@@ -578,7 +576,8 @@ impl FileStore {
     }
 
     fn commit(&self, files: &KeyFiles, grant: &StoredGrant) -> Result<(), StoreError> {
-        let json = serde_json::to_vec(grant).map_err(|e| Self::io(&files.next)(e.into()))?;
+        let json: SecretJson =
+            to_secret_json(grant).map_err(|e| Self::io(&files.next)(e.into()))?;
         if grant.refresh_intent().is_some() {
             // The set X will issue must find room even on a disk that fills meanwhile.
             Self::write_in_place(&files.spare, &[b' '; RESERVE])?;
@@ -738,7 +737,8 @@ impl BlockingTokenStore for FileStore {
     fn salvage(&self, grant: &StoredGrant) -> Result<(), StoreError> {
         self.create_dir()?;
         let files = self.files(grant.key());
-        let json = serde_json::to_vec(grant).map_err(|e| Self::io(&files.salvage)(e.into()))?;
+        let json: SecretJson =
+            to_secret_json(grant).map_err(|e| Self::io(&files.salvage)(e.into()))?;
         Self::write_in_place(&files.salvage, &json)
     }
 
@@ -772,12 +772,11 @@ impl BlockingTokenStore for FileStore {
             if path.extension().is_none_or(|e| e != "grant") {
                 continue;
             }
-            let mut text = Vec::new();
-            match File::open(&path).and_then(|mut f| f.read_to_end(&mut text)) {
-                Ok(_) => {}
+            let text: SecretJson = match read_secret_file(&path) {
+                Ok(text) => text,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => continue, // just deleted
                 Err(e) => return Err(Self::io(&path)(e)),
-            }
+            };
             let grant: StoredGrant =
                 serde_json::from_slice(&text).map_err(|e| StoreError::Corrupt {
                     path: path.clone(),

@@ -86,7 +86,7 @@ use twitter_auth_core::url::Url;
 use twitter_auth_core::{
     Endpoints, Exchange, HttpRequest, HttpResponse, Replay, TransportError, http,
 };
-use twitter_auth_std::{Clock, StoreError, SystemClock};
+use twitter_auth_std::{Clock, StoreError, SystemClock, lock};
 
 mod grants;
 
@@ -145,10 +145,6 @@ impl Error {
 /// Wraps ureq's errors for a request to `uri`.
 fn transport(uri: &http::Uri) -> impl FnOnce(ureq::Error) -> Error + '_ {
     |e| Error::Transport(TransportError::new(uri, e))
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Sends the core's requests: no redirects, every status to the core, timeouts, retries by the

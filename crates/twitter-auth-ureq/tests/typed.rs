@@ -18,6 +18,12 @@ type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 /// The fake X's clock (tests move it forward); sleeps are real.
 struct MockClock(Arc<MockX>);
 
+impl std::fmt::Debug for MockClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MockClock")
+    }
+}
+
 impl Clock for MockClock {
     fn now(&self) -> std::time::SystemTime {
         std::time::UNIX_EPOCH + Duration::from_secs(self.0.now())

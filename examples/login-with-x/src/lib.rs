@@ -22,7 +22,7 @@ mod pages;
 mod session;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
@@ -357,11 +357,4 @@ async fn logout(State(app): State<Arc<Shared>>, headers: HeaderMap, form: String
         }
     }
     redirect("/", Some(&app.sessions.end(&headers)))
-}
-
-/// Keeps `Mutex` lock scopes short.
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -13,7 +13,7 @@ use twitter_auth_core::grant::UserKey;
 use twitter_auth_core::oauth2::PendingLogin;
 use twitter_auth_reqwest::rand::{self, RngCore as _};
 
-use crate::lock;
+use twitter_auth_std::lock;
 
 /// A session idle for this long without a signed-in user is dropped (a login takes minutes).
 const ANONYMOUS_IDLE: Duration = Duration::from_secs(3600);
