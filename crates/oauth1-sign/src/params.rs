@@ -112,6 +112,18 @@ pub(crate) fn not_unreserved(w: u64) -> u64 {
     !unreserved & HIGH
 }
 
+/// The high bit of every lane of `w` whose byte is not an ASCII letter or digit: a superset of
+/// [`not_unreserved`] (it adds `-`, `.`, `_` and `~`) at about half the operations, for scans
+/// that look every flagged byte up in a table anyway.
+#[inline(always)]
+pub(crate) fn not_alphanumeric(w: u64) -> u64 {
+    let x = w & !HIGH;
+    let lower = x | (ONES * 0x20);
+    let alpha = (lower + ONES * (0x80 - b'a' as u64)) & !(lower + ONES * (0x7F - b'z' as u64));
+    let digits = (x + ONES * (0x80 - b'0' as u64)) & !(x + ONES * (0x7F - b'9' as u64));
+    !((alpha | digits) & !w) & HIGH
+}
+
 /// Whether every byte is unreserved (encodes to itself), eight bytes at a time.
 #[inline]
 pub(crate) fn all_unreserved(bytes: &[u8]) -> bool {
@@ -196,15 +208,43 @@ struct Split {
     flags: u8,
 }
 
+/// The lane mask of [`not_unreserved`] gathered into eight bits, lane `k` as bit `k`.
+#[inline(always)]
+fn gather(lanes: u64) -> u8 {
+    // Lane `k`'s high bit, times the `7 - k`-th term of the multiplier, lands on bit `56 + k`;
+    // no two products overlap below bit 64 (the usual movemask-by-multiply).
+    ((lanes & HIGH).wrapping_mul(0x0002_0408_1020_4081) >> 56) as u8
+}
+
+/// Bit `k` is set when `raw[at + k]` is not an ASCII letter or digit (so every byte that is not
+/// unreserved, and `-._~` too), for `k < width` (`width <= 64`, and `at + width <= raw.len()`):
+/// eight bytes a word operation, the last few a table look-up each.
+#[inline(always)]
+pub(crate) fn special_bits(raw: &[u8], at: usize, width: usize) -> u64 {
+    let mut bits = 0u64;
+    let mut k = 0;
+    while k + 8 <= width {
+        bits |= u64::from(gather(not_alphanumeric(word(raw, at + k)))) << k;
+        k += 8;
+    }
+    while k < width {
+        bits |= u64::from(!raw[at + k].is_ascii_alphanumeric()) << k;
+        k += 1;
+    }
+    bits
+}
+
 /// One pass over a form-encoded string (a query or a form body) that splits it into pairs,
 /// classifies each name and value (verbatim, to encode, or to decode), and, for a query,
 /// validates every byte and every `%XX` escape together. Skips `oauth_signature`. Returns where
 /// the string ended: its length, or the `#` that ends a query.
 ///
-/// One table look-up a byte: encoded text is dense with escapes, and there this costs fewer
-/// instructions than finding them with word operations (measured: 620k against about 400k
-/// instructions on 1000 parameters). In a body, which is not validated, a component known to
-/// need decoding is skipped to its end with `memchr`.
+/// Word-wide: each block of up to 64 bytes becomes a bit mask of its bytes that are not letters
+/// or digits (eight at a time), and only those bytes are looked at, one table look-up each
+/// (separators, escapes, reserved characters). Unreserved runs cost a fraction of an
+/// instruction a byte, and the loop leaves its inner branch once per block rather than once per
+/// run. In a body, which is not validated, a component known to need decoding is skipped to
+/// its end with `memchr`.
 fn scan_form<'a, const QUERY: bool>(raw: &'a [u8], out: &mut Params<'a>) -> Result<usize, Error> {
     let table = if QUERY { &QUERY_SCAN } else { &FORM_SCAN };
     let mut split = Split {
@@ -214,69 +254,72 @@ fn scan_form<'a, const QUERY: bool>(raw: &'a [u8], out: &mut Params<'a>) -> Resu
         flags: 0,
     };
     let n = raw.len();
-    let mut i = 0;
-    while i < n {
-        let class = table[usize::from(raw[i])];
-        if class == 0 {
-            i += 1;
-            continue;
-        }
-        match class {
-            RES => split.flags |= RESERVED_BYTE,
-            PLUS | PCT => {
-                if QUERY {
-                    if class == PCT
-                        && !matches!(raw.get(i + 1..i + 3), Some([h, l])
-                            if (HEX_VALUE[usize::from(*h)] | HEX_VALUE[usize::from(*l)]) < 16)
-                    {
-                        return Err(Error::InvalidUrl {
-                            reason: "a `%` not followed by two hex digits",
-                        });
-                    }
-                    split.flags |= SPECIAL;
-                } else {
-                    // A component to decode is written by the general decoder, which needs
-                    // no other flag: skip to its end.
-                    split.flags |= SPECIAL;
-                    let rest = &raw[i + 1..];
-                    let end = if split.eq == usize::MAX {
-                        memchr::memchr2(b'=', b'&', rest)
+    let mut base = 0;
+    'blocks: while base < n {
+        let width = (n - base).min(64);
+        let mut bits = special_bits(raw, base, width);
+        while bits != 0 {
+            let i = base + bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            match table[usize::from(raw[i])] {
+                // `-._~`, flagged by the word test.
+                0 => {}
+                RES => split.flags |= RESERVED_BYTE,
+                class @ (PLUS | PCT) => {
+                    if QUERY {
+                        if class == PCT
+                            && !matches!(raw.get(i + 1..i + 3), Some([h, l])
+                                if (HEX_VALUE[usize::from(*h)] | HEX_VALUE[usize::from(*l)]) < 16)
+                        {
+                            return Err(Error::InvalidUrl {
+                                reason: "a `%` not followed by two hex digits",
+                            });
+                        }
+                        split.flags |= SPECIAL;
                     } else {
-                        memchr::memchr(b'&', rest)
+                        // A component to decode is written by the general decoder, which needs
+                        // no other flag: skip to its end, and start a block there.
+                        split.flags |= SPECIAL;
+                        let rest = &raw[i + 1..];
+                        let end = if split.eq == usize::MAX {
+                            memchr::memchr2(b'=', b'&', rest)
+                        } else {
+                            memchr::memchr(b'&', rest)
+                        };
+                        base = end.map_or(n, |e| i + 1 + e);
+                        continue 'blocks;
+                    }
+                }
+                EQ => {
+                    if split.eq == usize::MAX {
+                        split.eq = i;
+                        split.name_flags = split.flags;
+                        split.flags = 0;
+                    } else {
+                        split.flags |= RESERVED_BYTE;
+                    }
+                }
+                AMP => {
+                    push_pair(raw, &split, i, out);
+                    split = Split {
+                        start: i + 1,
+                        eq: usize::MAX,
+                        name_flags: 0,
+                        flags: 0,
                     };
-                    i = end.map_or(n, |e| i + 1 + e);
-                    continue;
                 }
-            }
-            EQ => {
-                if split.eq == usize::MAX {
-                    split.eq = i;
-                    split.name_flags = split.flags;
-                    split.flags = 0;
-                } else {
-                    split.flags |= RESERVED_BYTE;
+                HASH if QUERY => {
+                    push_pair(raw, &split, i, out);
+                    return Ok(i);
                 }
-            }
-            AMP => {
-                push_pair(raw, &split, i, out);
-                split = Split {
-                    start: i + 1,
-                    eq: usize::MAX,
-                    name_flags: 0,
-                    flags: 0,
-                };
-            }
-            HASH if QUERY => {
-                push_pair(raw, &split, i, out);
-                return Ok(i);
-            }
-            _ => {
-                return Err(Error::InvalidUrl {
-                    reason: "invalid character in the query",
-                });
+                _ => {
+                    return Err(Error::InvalidUrl {
+                        reason: "invalid character in the query",
+                    });
+                }
             }
         }
-        i += 1;
+        base += width;
     }
     push_pair(raw, &split, n, out);
     Ok(n)
@@ -935,10 +978,30 @@ mod tests {
             prop_assert_eq!(all_unreserved(&bytes), bytes.iter().all(|&b| UNRESERVED[usize::from(b)]));
         }
 
+        /// The cheaper word test flags exactly the bytes that are not ASCII letters or digits
+        /// (every byte that is not unreserved among them), and the block mask gathers it bit
+        /// for bit, at every width and offset.
+        #[test]
+        fn block_masks_match_the_table(w in any::<u64>(), bytes in tricky_bytes(80), at in 0usize..80) {
+            let m = not_alphanumeric(w);
+            for (lane, b) in w.to_le_bytes().into_iter().enumerate() {
+                prop_assert_eq!(m >> (8 * lane + 7) & 1 == 1, !b.is_ascii_alphanumeric());
+                prop_assert_eq!(gather(m) >> lane & 1 == 1, !b.is_ascii_alphanumeric());
+            }
+            prop_assert_eq!(not_unreserved(w) & !m, 0);
+            let at = at.min(bytes.len());
+            let width = (bytes.len() - at).min(64);
+            let bits = special_bits(&bytes, at, width);
+            for k in 0..64 {
+                let want = k < width && !bytes[at + k].is_ascii_alphanumeric();
+                prop_assert_eq!(bits >> k & 1 == 1, want);
+            }
+        }
+
         /// The fused scan of a body splits and classifies as the byte-at-a-time reference does,
         /// malformed escapes, non-ASCII and all.
         #[test]
-        fn fused_body_scan_matches_the_reference(raw in tricky_bytes(120)) {
+        fn fused_body_scan_matches_the_reference(raw in tricky_bytes(200)) {
             let mut fast = Params::new();
             collect_form(&raw, &mut fast);
             prop_assert_eq!(fast.as_slice().iter().map(|p| (p.name, p.value)).collect::<Vec<_>>(),
@@ -948,7 +1011,7 @@ mod tests {
         /// The fused scan of a query accepts exactly the valid queries, stops at the same `#`,
         /// and splits and classifies them as the reference does.
         #[test]
-        fn fused_query_scan_validates_and_matches_the_reference(raw in tricky_bytes(120)) {
+        fn fused_query_scan_validates_and_matches_the_reference(raw in tricky_bytes(200)) {
             let mut fast = Params::new();
             let got = collect_query(&raw, &mut fast).ok();
             let want = reference_query_end(&raw);
