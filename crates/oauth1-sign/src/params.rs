@@ -8,7 +8,7 @@ use core::cmp::Ordering;
 use smallvec::SmallVec;
 
 use crate::Error;
-use crate::encode::{FormDecode, HEX_UPPER, HEX_VALUE, UNRESERVED};
+use crate::encode::{FormDecode, HEX_UPPER, HEX_VALUE, UNRESERVED, hex_value};
 
 /// Bytes of a parameter name or value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,6 +19,10 @@ pub(crate) enum Text<'a> {
     Plain(&'a [u8]),
     /// Still `application/x-www-form-urlencoded` (query and body).
     Form(&'a [u8]),
+    /// Already percent-encoded exactly as RFC 5849 §3.6 encodes its decoded bytes (query and
+    /// body): unreserved characters and upper-case escapes of reserved bytes only, so its
+    /// encoded form is itself.
+    Encoded(&'a [u8]),
 }
 
 impl<'a> Text<'a> {
@@ -34,14 +38,14 @@ impl<'a> Text<'a> {
     /// The length of the bytes as given.
     pub(crate) const fn len(self) -> usize {
         match self {
-            Text::Verbatim(b) | Text::Plain(b) | Text::Form(b) => b.len(),
+            Text::Verbatim(b) | Text::Plain(b) | Text::Form(b) | Text::Encoded(b) => b.len(),
         }
     }
 
     fn eq_plain(self, other: &[u8]) -> bool {
         match self {
             Text::Verbatim(bytes) | Text::Plain(bytes) => bytes == other,
-            Text::Form(raw) => FormDecode::new(raw).eq(other.iter().copied()),
+            Text::Form(raw) | Text::Encoded(raw) => FormDecode::new(raw).eq(other.iter().copied()),
         }
     }
 }
@@ -66,13 +70,16 @@ impl<'a> Param<'a> {
 /// Parameters of one request; eight fit without touching the heap.
 pub(crate) type Params<'a> = SmallVec<[Param<'a>; 8]>;
 
-const SPECIAL: u8 = 1; // `%` or `+`: the component needs decoding
+const SPECIAL: u8 = 1; // `+` or an escape that is not canonical: the component needs decoding
 const RESERVED_BYTE: u8 = 2; // encodes to an escape
+const ESCAPE: u8 = 4; // a canonical escape: upper-case hex digits of a byte that is not unreserved
 
 /// Classifies a component from the flags seen in it.
 fn component(raw: &[u8], flags: u8) -> Text<'_> {
-    if flags & SPECIAL != 0 {
+    if flags & SPECIAL != 0 || flags == RESERVED_BYTE | ESCAPE {
         Text::Form(raw)
+    } else if flags == ESCAPE {
+        Text::Encoded(raw)
     } else if flags & RESERVED_BYTE != 0 {
         Text::Plain(raw)
     } else {
@@ -122,6 +129,12 @@ pub(crate) fn not_alphanumeric(w: u64) -> u64 {
     let alpha = (lower + ONES * (0x80 - b'a' as u64)) & !(lower + ONES * (0x7F - b'z' as u64));
     let digits = (x + ONES * (0x80 - b'0' as u64)) & !(x + ONES * (0x7F - b'9' as u64));
     !((alpha | digits) & !w) & HIGH
+}
+
+/// The high bit of every lane of `w` that is zero (exactly: no lane borrows from another).
+#[inline(always)]
+fn zero_lanes(w: u64) -> u64 {
+    !(((w & !HIGH) + !HIGH) | w) & HIGH
 }
 
 /// Whether every byte is unreserved (encodes to itself), eight bytes at a time.
@@ -174,6 +187,53 @@ const fn scan_table(query: bool) -> [u8; 256] {
     }
     t
 }
+
+/// The flag of the escape whose digits are `digits`: [`ESCAPE`] when canonical (upper-case hex
+/// digits of a byte that is not unreserved, so it is its own encoding), [`SPECIAL`] when
+/// another well-formed escape, 0 when not two hex digits.
+#[inline(always)]
+fn escape_class(digits: Option<&[u8]>) -> u8 {
+    match digits {
+        Some(&[h, l]) => {
+            ESCAPE_CLASS
+                [usize::from(DIGIT[usize::from(h)]) << 6 | usize::from(DIGIT[usize::from(l)])]
+        }
+        _ => 0,
+    }
+}
+
+/// A hex digit's value, plus 16 when it is lower-case; 32 for any other byte.
+static DIGIT: [u8; 256] = {
+    let mut t = [32u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_hexdigit() {
+            t[b] = hex_value(c) + if c.is_ascii_lowercase() { 16 } else { 0 };
+        }
+        b += 1;
+    }
+    t
+};
+
+/// [`escape_class`] of two digits by their [`DIGIT`]s, `high << 6 | low`.
+static ESCAPE_CLASS: [u8; 4096] = {
+    let mut t = [0u8; 4096];
+    let mut i = 0;
+    while i < 4096 {
+        let (h, l) = (i >> 6, i & 63);
+        if h < 32 && l < 32 {
+            let byte = (h & 15) << 4 | (l & 15);
+            t[i] = if h < 16 && l < 16 && !UNRESERVED[byte] {
+                ESCAPE
+            } else {
+                SPECIAL
+            };
+        }
+        i += 1;
+    }
+    t
+};
 
 /// Adds one pair, unless it is empty or named `oauth_signature`.
 #[inline(always)]
@@ -267,15 +327,19 @@ fn scan_form<'a, const QUERY: bool>(raw: &'a [u8], out: &mut Params<'a>) -> Resu
                 RES => split.flags |= RESERVED_BYTE,
                 class @ (PLUS | PCT) => {
                     if QUERY {
-                        if class == PCT
-                            && !matches!(raw.get(i + 1..i + 3), Some([h, l])
-                                if (HEX_VALUE[usize::from(*h)] | HEX_VALUE[usize::from(*l)]) < 16)
-                        {
+                        // Every escape of a query is checked anyway; a canonical one keeps
+                        // the component its own encoding.
+                        let escape = if class == PCT {
+                            escape_class(raw.get(i + 1..i + 3))
+                        } else {
+                            SPECIAL
+                        };
+                        if escape == 0 {
                             return Err(Error::InvalidUrl {
                                 reason: "a `%` not followed by two hex digits",
                             });
                         }
-                        split.flags |= SPECIAL;
+                        split.flags |= escape;
                     } else {
                         // A component to decode is written by the general decoder, which needs
                         // no other flag: skip to its end, and start a block there.
@@ -371,7 +435,7 @@ fn prefix_key(name: Text<'_>) -> u128 {
                 *k = RANK[usize::from(byte)];
             }
         }
-        Text::Form(raw) => {
+        Text::Form(raw) | Text::Encoded(raw) => {
             for (k, byte) in key[..KEY_BYTES].iter_mut().zip(FormDecode::new(raw)) {
                 *k = RANK[usize::from(byte)];
             }
@@ -425,13 +489,18 @@ fn cmp_iter(a: impl Iterator<Item = u8>, b: impl Iterator<Item = u8>) -> Orderin
 pub(crate) fn cmp_text(a: Text<'_>, b: Text<'_>) -> Ordering {
     match (a, b) {
         (Text::Verbatim(a) | Text::Plain(a), Text::Verbatim(b) | Text::Plain(b)) => cmp_plain(a, b),
-        (Text::Verbatim(a) | Text::Plain(a), Text::Form(b)) => {
+        // Both are their own encoded forms.
+        (Text::Encoded(a), Text::Verbatim(b) | Text::Encoded(b))
+        | (Text::Verbatim(a), Text::Encoded(b)) => a.cmp(b),
+        (Text::Verbatim(a) | Text::Plain(a), Text::Form(b) | Text::Encoded(b)) => {
             cmp_iter(a.iter().copied(), FormDecode::new(b))
         }
-        (Text::Form(a), Text::Verbatim(b) | Text::Plain(b)) => {
+        (Text::Form(a) | Text::Encoded(a), Text::Verbatim(b) | Text::Plain(b)) => {
             cmp_iter(FormDecode::new(a), b.iter().copied())
         }
-        (Text::Form(a), Text::Form(b)) => cmp_iter(FormDecode::new(a), FormDecode::new(b)),
+        (Text::Form(a) | Text::Encoded(a), Text::Form(b) | Text::Encoded(b)) => {
+            cmp_iter(FormDecode::new(a), FormDecode::new(b))
+        }
     }
 }
 
@@ -497,7 +566,7 @@ pub(crate) fn before_protocol(name: Text<'_>) -> bool {
 fn first_byte(name: Text<'_>) -> Option<u8> {
     match name {
         Text::Verbatim(b) | Text::Plain(b) => b.first().copied(),
-        Text::Form(raw) => FormDecode::new(raw).next(),
+        Text::Form(raw) | Text::Encoded(raw) => FormDecode::new(raw).next(),
     }
 }
 
@@ -766,12 +835,50 @@ impl<M: Absorb> Buffered<M> {
         self.len = len;
     }
 
+    /// Writes an [`Encoded`](Text::Encoded) text encoded once more: `25` after every `%`.
+    ///
+    /// A word at a time: each step stores the next eight bytes as they are, keeps them up to
+    /// and including their first `%`, and writes `25` after it (past the kept bytes when there
+    /// is none, where it is overwritten or never read).
+    fn write_escapes_twice(&mut self, raw: &[u8]) {
+        let mut len = self.len;
+        let mut i = 0;
+        while i + 8 <= raw.len() {
+            if len > CAP {
+                self.len = len;
+                self.flush();
+                len = 0;
+            }
+            self.buf[len..len + 8].copy_from_slice(&raw[i..i + 8]);
+            let pct = zero_lanes(word(raw, i) ^ (ONES * u64::from(b'%')));
+            let k = (pct.trailing_zeros() / 8) as usize;
+            let hit = usize::from(pct != 0);
+            self.buf[len + k + 1..len + k + 3].copy_from_slice(b"25");
+            i += k + hit;
+            len += k + 3 * hit;
+        }
+        for &b in &raw[i..] {
+            if len > CAP {
+                self.len = len;
+                self.flush();
+                len = 0;
+            }
+            self.buf[len..len + 4].copy_from_slice(&[b, b'2', b'5', 0]);
+            len += if b == b'%' { 3 } else { 1 };
+        }
+        self.len = len;
+    }
+
     #[inline(always)]
     pub(crate) fn write_text(&mut self, level: Level, text: Text<'_>) {
         match text {
             Text::Verbatim(bytes) => self.write(bytes),
             Text::Plain(bytes) => self.write_encoded(level, bytes),
             Text::Form(raw) => self.write_form(level, raw),
+            Text::Encoded(raw) => match level {
+                Level::Once => self.write(raw),
+                Level::Twice => self.write_escapes_twice(raw),
+            },
         }
     }
 
@@ -863,6 +970,26 @@ mod tests {
         }
     }
 
+    /// The escape table, exhaustively against the definition: two hex digits make an escape;
+    /// it is its own encoding when its digits are upper-case and its byte is not unreserved.
+    #[test]
+    fn escape_classes_match_the_definition() {
+        for h in 0..=255u8 {
+            for l in 0..=255u8 {
+                let want = if !(h.is_ascii_hexdigit() && l.is_ascii_hexdigit()) {
+                    0
+                } else {
+                    let byte = hex_value(h) << 4 | hex_value(l);
+                    let encoded = [b'%', h, l];
+                    let canonical = reference_write(Level::Once, Text::Plain(&[byte])) == encoded;
+                    if canonical { ESCAPE } else { SPECIAL }
+                };
+                assert_eq!(escape_class(Some(&[h, l])), want, "{h} {l}");
+            }
+        }
+        assert_eq!(escape_class(None), 0);
+    }
+
     #[test]
     fn form_components_decode_plus_and_escapes() {
         assert_eq!(
@@ -891,29 +1018,34 @@ mod tests {
     }
 
     /// The byte-at-a-time splitter and classifier the fused scan replaced: split on `&`, then on
-    /// the first `=`, classify each component by every byte.
-    fn reference_collect(raw: &[u8]) -> Vec<Param<'_>> {
-        let classify = |bytes: &[u8]| {
-            let mut flags = 0;
-            for &b in bytes {
-                if b == b'%' || b == b'+' {
-                    flags |= SPECIAL;
-                }
-                if !UNRESERVED[usize::from(b)] {
-                    flags |= RESERVED_BYTE;
-                }
+    /// the first `=`, classify each component by every byte. `query`: whether components that
+    /// are their own encoding are told apart (a query's escapes are all checked anyway; a
+    /// body's are not looked at).
+    fn reference_collect(raw: &[u8], query: bool) -> Vec<Param<'_>> {
+        // What each class means, not how the scan finds it: `Encoded` is a component with an
+        // escape that is its own encoding (decoding it and encoding the result gives it back).
+        fn classify(bytes: &[u8], query: bool) -> Text<'_> {
+            let has = |c: u8| bytes.contains(&c);
+            if has(b'+')
+                || (has(b'%')
+                    && (!query || reference_write(Level::Once, Text::Form(bytes)) != bytes))
+            {
+                Text::Form(bytes)
+            } else if has(b'%') {
+                Text::Encoded(bytes)
+            } else {
+                Text::plain(bytes)
             }
-            flags
-        };
+        }
         let mut out = Vec::new();
         for pair in raw.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
             let (name, value) = match pair.iter().position(|&b| b == b'=') {
                 Some(i) => (&pair[..i], &pair[i + 1..]),
                 None => (pair, &pair[pair.len()..]),
             };
-            let name = component(name, classify(name));
+            let name = classify(name, query);
             if !name.eq_plain(b"oauth_signature") {
-                out.push(Param::new(name, component(value, classify(value))));
+                out.push(Param::new(name, classify(value, query)));
             }
         }
         out
@@ -944,7 +1076,7 @@ mod tests {
         };
         match text {
             Text::Verbatim(bytes) | Text::Plain(bytes) => bytes.iter().for_each(|&b| put(b)),
-            Text::Form(raw) => FormDecode::new(raw).for_each(put),
+            Text::Form(raw) | Text::Encoded(raw) => FormDecode::new(raw).for_each(put),
         }
         out
     }
@@ -1005,7 +1137,7 @@ mod tests {
             let mut fast = Params::new();
             collect_form(&raw, &mut fast);
             prop_assert_eq!(fast.as_slice().iter().map(|p| (p.name, p.value)).collect::<Vec<_>>(),
-                reference_collect(&raw).iter().map(|p| (p.name, p.value)).collect::<Vec<_>>());
+                reference_collect(&raw, false).iter().map(|p| (p.name, p.value)).collect::<Vec<_>>());
         }
 
         /// The fused scan of a query accepts exactly the valid queries, stops at the same `#`,
@@ -1018,7 +1150,7 @@ mod tests {
             prop_assert_eq!(got, want);
             if let Some(end) = want {
                 prop_assert_eq!(fast.as_slice().iter().map(|p| (p.name, p.value)).collect::<Vec<_>>(),
-                    reference_collect(&raw[..end]).iter().map(|p| (p.name, p.value)).collect::<Vec<_>>());
+                    reference_collect(&raw[..end], true).iter().map(|p| (p.name, p.value)).collect::<Vec<_>>());
             }
         }
 
@@ -1031,15 +1163,59 @@ mod tests {
                 for text in [Text::Plain(&long), Text::Form(&long), Text::plain(&long)] {
                     prop_assert_eq!(written(level, text), reference_write(level, text));
                 }
+                // An encoded text is written as its decoded bytes would be.
+                let canonical = reference_write(Level::Once, Text::Plain(&long));
+                prop_assert_eq!(
+                    written(level, Text::Encoded(&canonical)),
+                    reference_write(level, Text::Plain(&long))
+                );
+            }
+        }
+
+        /// Comparing texts in any of their forms (decoded, form-encoded, their own encoding)
+        /// compares their encoded strings, `%`-heavy, non-ASCII and malformed ones included.
+        #[test]
+        fn every_form_compares_as_its_encoding(a in tricky_bytes(24), b in tricky_bytes(24)) {
+            let (ea, eb) = (
+                reference_write(Level::Once, Text::Form(&a)),
+                reference_write(Level::Once, Text::Form(&b)),
+            );
+            // The decoded bytes of each, and the forms that stand for them.
+            let (da, db): (Vec<u8>, Vec<u8>) = (FormDecode::new(&a).collect(), FormDecode::new(&b).collect());
+            fn forms<'a>(raw: &'a [u8], decoded: &'a [u8], encoded: &'a [u8]) -> Vec<Text<'a>> {
+                let mut forms = vec![Text::Form(raw), Text::plain(decoded), Text::Plain(decoded), Text::Encoded(encoded)];
+                if !decoded.contains(&b'%') && !decoded.contains(&b'+') {
+                    forms.push(Text::Form(decoded));
+                }
+                forms
+            }
+            let fa: Vec<Text<'_>> = forms(&a, &da, &ea);
+            let fb: Vec<Text<'_>> = forms(&b, &db, &eb);
+            for &x in &fa {
+                prop_assert_eq!(reference_write(Level::Once, x), ea.clone());
+                for &y in &fb {
+                    prop_assert_eq!(cmp_text(x, y), ea.cmp(&eb), "{:?} {:?}", x, y);
+                }
+                prop_assert_eq!(x.eq_plain(&db), ea == eb);
+                prop_assert_eq!(first_byte(x), da.first().copied());
+                let key = prefix_key(x);
+                for &y in &fb {
+                    let other = prefix_key(y);
+                    if key != other {
+                        prop_assert_eq!(key.cmp(&other), ea.cmp(&eb));
+                    }
+                }
             }
         }
 
         /// The first-byte shortcut of the protocol block's bounds agrees with the comparator.
         #[test]
-        fn protocol_bounds_match_the_comparator(name in tricky_bytes(20), kind in 0..3u8) {
+        fn protocol_bounds_match_the_comparator(name in tricky_bytes(20), kind in 0..4u8) {
+            let canonical = reference_write(Level::Once, Text::Plain(&name));
             let text = match kind {
                 0 => Text::Form(&name),
                 1 => Text::Plain(&name),
+                2 => Text::Encoded(&canonical),
                 _ => Text::plain(&name),
             };
             prop_assert_eq!(before_protocol(text), cmp_text(text, Text::Verbatim(b"oauth_consumer_key")).is_lt());
@@ -1060,16 +1236,29 @@ mod tests {
                     tricky_bytes(16),
                 ],
                 tricky_bytes(6),
-                0..3u8,
+                0..4u8,
             ), 0..40),
         ) {
             fn text(bytes: &[u8], kind: u8) -> Text<'_> {
                 match kind {
                     0 => Text::Form(bytes),
                     1 => Text::Plain(bytes),
+                    3 => Text::Encoded(bytes),
                     _ => Text::plain(bytes),
                 }
             }
+            // An encoded text holds its own encoding.
+            let pairs: Vec<(Vec<u8>, Vec<u8>, u8)> = pairs
+                .into_iter()
+                .map(|(n, v, k)| match k {
+                    3 => (
+                        reference_write(Level::Once, Text::Plain(&n)),
+                        reference_write(Level::Once, Text::Plain(&v)),
+                        k,
+                    ),
+                    _ => (n, v, k),
+                })
+                .collect();
             let params: Params<'_> = pairs
                 .iter()
                 .map(|(n, v, k)| Param::new(text(n, *k), text(v, *k)))
