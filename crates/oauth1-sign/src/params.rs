@@ -321,7 +321,24 @@ fn scan_form<'a, const QUERY: bool>(raw: &'a [u8], out: &mut Params<'a>) -> Resu
         while bits != 0 {
             let i = base + bits.trailing_zeros() as usize;
             bits &= bits - 1;
-            match table[usize::from(raw[i])] {
+            let b = raw[i];
+            // The common case of a query first: an escape.
+            if QUERY && b == b'%' {
+                let escape = if i + 2 < n {
+                    ESCAPE_CLASS[usize::from(DIGIT[usize::from(raw[i + 1])]) << 6
+                        | usize::from(DIGIT[usize::from(raw[i + 2])])]
+                } else {
+                    0
+                };
+                if escape == 0 {
+                    return Err(Error::InvalidUrl {
+                        reason: "a `%` not followed by two hex digits",
+                    });
+                }
+                split.flags |= escape;
+                continue;
+            }
+            match table[usize::from(b)] {
                 // `-._~`, flagged by the word test.
                 0 => {}
                 RES => split.flags |= RESERVED_BYTE,
