@@ -294,19 +294,101 @@ pub(crate) fn special_bits(raw: &[u8], at: usize, width: usize) -> u64 {
     bits
 }
 
-/// One pass over a form-encoded string (a query or a form body) that splits it into pairs,
-/// classifies each name and value (verbatim, to encode, or to decode), and, for a query,
-/// validates every byte and every `%XX` escape together. Skips `oauth_signature`. Returns where
-/// the string ended: its length, or the `#` that ends a query.
-///
-/// Word-wide: each block of up to 64 bytes becomes a bit mask of its bytes that are not letters
-/// or digits (eight at a time), and only those bytes are looked at, one table look-up each
-/// (separators, escapes, reserved characters). Unreserved runs cost a fraction of an
-/// instruction a byte, and the loop leaves its inner branch once per block rather than once per
-/// run. In a body, which is not validated, a component known to need decoding is skipped to
-/// its end with `memchr`.
-fn scan_form<'a, const QUERY: bool>(raw: &'a [u8], out: &mut Params<'a>) -> Result<usize, Error> {
+/// What the scan does after a byte that is not a letter or a digit.
+enum Step {
+    /// Goes on with the next byte.
+    Next,
+    /// Goes on at this index (a body component skipped to its end).
+    Jump(usize),
+    /// Stops: the query ends here (`#`).
+    End(usize),
+}
+
+/// Handles `raw[i]`, a byte that is not a letter or a digit, for [`scan_form`].
+#[inline(always)]
+fn scan_step<'a, const QUERY: bool>(
+    raw: &'a [u8],
+    i: usize,
+    split: &mut Split,
+    out: &mut Params<'a>,
+) -> Result<Step, Error> {
+    let b = raw[i];
+    // The common case of a query first: an escape, checked and classified with one look-up.
+    if QUERY && b == b'%' {
+        let escape = escape_class(raw.get(i + 1..i + 3));
+        if escape == 0 {
+            return Err(Error::InvalidUrl {
+                reason: "a `%` not followed by two hex digits",
+            });
+        }
+        split.flags |= escape;
+        return Ok(Step::Next);
+    }
     let table = if QUERY { &QUERY_SCAN } else { &FORM_SCAN };
+    match table[usize::from(b)] {
+        // `-._~`, flagged by the word test.
+        0 => {}
+        RES => split.flags |= RESERVED_BYTE,
+        PLUS | PCT => {
+            split.flags |= SPECIAL;
+            if !QUERY {
+                // A body component to decode is written by the general decoder, which needs
+                // no other flag: skip to its end.
+                let rest = &raw[i + 1..];
+                let end = if split.eq == usize::MAX {
+                    memchr::memchr2(b'=', b'&', rest)
+                } else {
+                    memchr::memchr(b'&', rest)
+                };
+                return Ok(Step::Jump(end.map_or(raw.len(), |e| i + 1 + e)));
+            }
+        }
+        EQ => {
+            if split.eq == usize::MAX {
+                split.eq = i;
+                split.name_flags = split.flags;
+                split.flags = 0;
+            } else {
+                split.flags |= RESERVED_BYTE;
+            }
+        }
+        AMP => {
+            push_pair(raw, split, i, out);
+            *split = Split {
+                start: i + 1,
+                eq: usize::MAX,
+                name_flags: 0,
+                flags: 0,
+            };
+        }
+        HASH if QUERY => {
+            push_pair(raw, split, i, out);
+            return Ok(Step::End(i));
+        }
+        _ => {
+            return Err(Error::InvalidUrl {
+                reason: "invalid character in the query",
+            });
+        }
+    }
+    Ok(Step::Next)
+}
+
+/// A query at least this long is scanned a block at a time; shorter ones, and bodies (whose
+/// first escape usually ends the scan of a component), a byte at a time.
+const BLOCK_SCAN_MIN: usize = 48;
+
+/// One pass over a form-encoded string (a query or a form body) that splits it into pairs,
+/// classifies each name and value (verbatim, its own encoding, to encode, or to decode), and,
+/// for a query, validates every byte and every `%XX` escape together. Skips
+/// `oauth_signature`. Returns where the string ended: its length, or the `#` that ends a
+/// query.
+///
+/// A long query goes a block of up to 64 bytes at a time: the block becomes a bit mask of
+/// its bytes that are not letters or digits (eight at a time), and only those bytes are looked
+/// at. Other strings go one table look-up a byte; in a body, a component known to need
+/// decoding is skipped to its end with `memchr`.
+fn scan_form<'a, const QUERY: bool>(raw: &'a [u8], out: &mut Params<'a>) -> Result<usize, Error> {
     let mut split = Split {
         start: 0,
         eq: usize::MAX,
@@ -314,93 +396,35 @@ fn scan_form<'a, const QUERY: bool>(raw: &'a [u8], out: &mut Params<'a>) -> Resu
         flags: 0,
     };
     let n = raw.len();
-    let mut base = 0;
-    'blocks: while base < n {
-        let width = (n - base).min(64);
-        let mut bits = special_bits(raw, base, width);
-        while bits != 0 {
-            let i = base + bits.trailing_zeros() as usize;
-            bits &= bits - 1;
-            let b = raw[i];
-            // The common case of a query first: an escape.
-            if QUERY && b == b'%' {
-                let escape = if i + 2 < n {
-                    ESCAPE_CLASS[usize::from(DIGIT[usize::from(raw[i + 1])]) << 6
-                        | usize::from(DIGIT[usize::from(raw[i + 2])])]
-                } else {
-                    0
-                };
-                if escape == 0 {
-                    return Err(Error::InvalidUrl {
-                        reason: "a `%` not followed by two hex digits",
-                    });
+    if QUERY && n >= BLOCK_SCAN_MIN {
+        let mut base = 0;
+        while base < n {
+            let width = (n - base).min(64);
+            let mut bits = special_bits(raw, base, width);
+            while bits != 0 {
+                let i = base + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                // A query never jumps.
+                if let Step::End(end) = scan_step::<QUERY>(raw, i, &mut split, out)? {
+                    return Ok(end);
                 }
-                split.flags |= escape;
+            }
+            base += width;
+        }
+    } else {
+        let table = if QUERY { &QUERY_SCAN } else { &FORM_SCAN };
+        let mut i = 0;
+        while i < n {
+            if table[usize::from(raw[i])] == 0 {
+                i += 1;
                 continue;
             }
-            match table[usize::from(b)] {
-                // `-._~`, flagged by the word test.
-                0 => {}
-                RES => split.flags |= RESERVED_BYTE,
-                class @ (PLUS | PCT) => {
-                    if QUERY {
-                        // Every escape of a query is checked anyway; a canonical one keeps
-                        // the component its own encoding.
-                        let escape = if class == PCT {
-                            escape_class(raw.get(i + 1..i + 3))
-                        } else {
-                            SPECIAL
-                        };
-                        if escape == 0 {
-                            return Err(Error::InvalidUrl {
-                                reason: "a `%` not followed by two hex digits",
-                            });
-                        }
-                        split.flags |= escape;
-                    } else {
-                        // A component to decode is written by the general decoder, which needs
-                        // no other flag: skip to its end, and start a block there.
-                        split.flags |= SPECIAL;
-                        let rest = &raw[i + 1..];
-                        let end = if split.eq == usize::MAX {
-                            memchr::memchr2(b'=', b'&', rest)
-                        } else {
-                            memchr::memchr(b'&', rest)
-                        };
-                        base = end.map_or(n, |e| i + 1 + e);
-                        continue 'blocks;
-                    }
-                }
-                EQ => {
-                    if split.eq == usize::MAX {
-                        split.eq = i;
-                        split.name_flags = split.flags;
-                        split.flags = 0;
-                    } else {
-                        split.flags |= RESERVED_BYTE;
-                    }
-                }
-                AMP => {
-                    push_pair(raw, &split, i, out);
-                    split = Split {
-                        start: i + 1,
-                        eq: usize::MAX,
-                        name_flags: 0,
-                        flags: 0,
-                    };
-                }
-                HASH if QUERY => {
-                    push_pair(raw, &split, i, out);
-                    return Ok(i);
-                }
-                _ => {
-                    return Err(Error::InvalidUrl {
-                        reason: "invalid character in the query",
-                    });
-                }
+            match scan_step::<QUERY>(raw, i, &mut split, out)? {
+                Step::Next => i += 1,
+                Step::Jump(to) => i = to,
+                Step::End(end) => return Ok(end),
             }
         }
-        base += width;
     }
     push_pair(raw, &split, n, out);
     Ok(n)
