@@ -5,6 +5,10 @@
 //! signed verifications per second, against the targets), and so does the reqwest
 //! adapter (requests per second with and without it, and the overhead against the goal).
 //!
+//! `cargo xtask bench --probes-only` skips criterion; `--signing-only` keeps only `oauth1-sign`
+//! and `pkce` (no adapter, mock or Redis build), e.g. `cargo xtask bench --probes-only
+//! --signing-only` for the table alone.
+//!
 //! Times come from criterion's own output, `<target dir>/criterion/<group>/<function>/new/`
 //! (`benchmark.json` for the real names and the elements per iteration, `estimates.json` for
 //! the mean), counting only results this run wrote. Instruction counts subtract a 1000-signature run from a 2000-signature run, so
@@ -31,6 +35,9 @@ const BENCHES: &[(&str, &str)] = &[
     ("twitter-auth-ureq", "hot_path"),
     ("twitter-auth-redis", "store"),
 ];
+
+/// The packages `--signing-only` keeps.
+const SIGNING_PACKAGES: &[&str] = &["oauth1-sign", "pkce"];
 
 /// Per group-name prefix: our function, and the other crate's function we compare it with.
 const RIVALS: &[(&str, &str, &str)] = &[
@@ -104,9 +111,20 @@ pub(crate) fn run(args: &[String]) -> Result<(), DynError> {
     // `cargo xtask bench -- --flag` passes the `--` through to us.
     let args = args.strip_prefix(&["--".to_string()]).unwrap_or(args);
     // `--probes-only`: skip criterion, measure only the probes (instructions, interleaved
-    // times, the adapter's per-request cost).
-    let probes_only = args.first().is_some_and(|a| a == "--probes-only");
-    let args = if probes_only { &args[1..] } else { args };
+    // times, the adapter's per-request cost). `--signing-only`: only `oauth1-sign` and `pkce`
+    // (their criterion benches unless `--probes-only`, and their probes), nothing that builds
+    // the adapters, the mock or Redis. Either order, before any criterion argument.
+    let mut probes_only = false;
+    let mut signing_only = false;
+    let mut args = args;
+    while let Some(flag) = args.first() {
+        match flag.as_str() {
+            "--probes-only" => probes_only = true,
+            "--signing-only" => signing_only = true,
+            _ => break,
+        }
+        args = &args[1..];
+    }
     let args: Vec<String> = if args.is_empty() {
         DEFAULT_ARGS.iter().map(ToString::to_string).collect()
     } else {
@@ -122,7 +140,11 @@ pub(crate) fn run(args: &[String]) -> Result<(), DynError> {
     // Results older than this were not written by this run (two seconds of slack for coarse
     // file-system timestamps).
     let started = SystemTime::now() - Duration::from_secs(2);
-    for (package, bench) in BENCHES.iter().filter(|_| !probes_only) {
+    let benches = BENCHES
+        .iter()
+        .filter(|_| !probes_only)
+        .filter(|(package, _)| !signing_only || SIGNING_PACKAGES.contains(package));
+    for (package, bench) in benches {
         let mut cmd = cargo(["bench", "-p", package, "--bench", bench, "--"]);
         cmd.args(&args);
         println!("$ {}", Shown(&cmd));
@@ -155,7 +177,14 @@ pub(crate) fn run(args: &[String]) -> Result<(), DynError> {
     adapter_table(&mut report, &adapter);
 
     instruction_table(&mut report)?;
-    adapter_cost_table(&mut report)?;
+    if signing_only {
+        let _ = writeln!(
+            report,
+            "\n(`--signing-only`: the adapter's per-request cost was not measured.)"
+        );
+    } else {
+        adapter_cost_table(&mut report)?;
+    }
     extra_tables(&mut report, &target_dir, started);
 
     println!("\n{report}");

@@ -231,7 +231,7 @@ mod tests {
             let mut params = Params::new();
             let u = parse(url, &mut params).unwrap();
             let bytes = |t: Text<'_>| match t {
-                Text::Verbatim(b) | Text::Plain(b) | Text::Form(b) => b.to_vec(),
+                Text::Verbatim(b) | Text::Plain(b) | Text::Form(b) | Text::Encoded(b) => b.to_vec(),
             };
             let pairs = params
                 .iter()
