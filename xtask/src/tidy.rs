@@ -576,8 +576,8 @@ fn inline_table_keys(value: &str) -> Vec<&str> {
 /// The tidy rules themselves, and the workspace-wide `tidy` test.
 #[cfg(test)]
 mod tests {
-    use super::{shape_violations, unversioned_path_dependencies};
     use super::{banned_test_attrs, check, io_dependencies, lines_of_code, starts_with_module_doc};
+    use super::{shape_violations, unversioned_path_dependencies};
     use crate::project_root;
 
     /// The house rules hold for the whole workspace.
