@@ -66,7 +66,9 @@ pub(crate) mod unix_secs {
         UnixTime::from_system(*t).serialize(s)
     }
 
-    pub(crate) fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {
+    pub(crate) fn deserialize<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<SystemTime, D::Error> {
         Ok(UnixTime::deserialize(d)?.to_system())
     }
 }

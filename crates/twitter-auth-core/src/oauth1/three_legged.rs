@@ -239,7 +239,9 @@ impl PendingLogin {
 
     /// When it stops being usable.
     pub fn expires_at(&self) -> SystemTime {
-        self.created_at.saturating_add(self.lifetime_secs).to_system()
+        self.created_at
+            .saturating_add(self.lifetime_secs)
+            .to_system()
     }
 
     /// Whether this is the PIN flow (`oauth_callback=oob`).

@@ -206,10 +206,8 @@ pub(crate) fn parse_token_response(
     let scopes = body.scope.map_or(requested, |s| Scopes::parse(&s));
     // An empty refresh token is no refresh token.
     let refresh_token = body.refresh_token.filter(|t| !t.secret().is_empty());
-    TokenSet::build(access_token, refresh_token, scopes, expires_at).map_err(|_| {
-        Error::Malformed {
-            what: "X's access token is empty or not a valid bearer token",
-        }
+    TokenSet::build(access_token, refresh_token, scopes, expires_at).map_err(|_| Error::Malformed {
+        what: "X's access token is empty or not a valid bearer token",
     })
 }
 

@@ -17,9 +17,7 @@ use twitter_auth_core::grant::{
     UserKey,
 };
 use twitter_auth_core::oauth2::{App, Scopes, TokenSet};
-use twitter_auth_core::{
-    AccessToken, ClientId, Error, HttpRequest, HttpResponse, RefreshToken,
-};
+use twitter_auth_core::{AccessToken, ClientId, Error, HttpRequest, HttpResponse, RefreshToken};
 
 const T0: u64 = 1_700_000_000;
 const CLIENT_ID: &str = "rG9n6402A3dbUJKzXTNX4oWHJ";

@@ -4,9 +4,9 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use proptest::prelude::*;
+use twitter_auth_core::HttpResponse;
 use twitter_auth_core::rate_limit::{Bucket, BucketKind, RateLimit, RetryAfter};
 use twitter_auth_core::skew::{ClockSkew, is_timestamp_rejection, response_date};
-use twitter_auth_core::{HttpResponse};
 
 /// `Fri, 07 Jan 2022 08:05:56 UTC`, the date of a tweepy v2 cassette.
 const X_NOW: u64 = 1_641_542_756;
@@ -57,7 +57,11 @@ fn rfc_9110_examples_parse_in_all_three_forms() {
         "Sunday, 06-Nov-94 08:49:37 GMT", // obsolete RFC 850
         "Sun Nov  6 08:49:37 1994",       // obsolete asctime
     ] {
-        assert_eq!(date(form), Some(crate::support::secs(784_111_777)), "{form}");
+        assert_eq!(
+            date(form),
+            Some(crate::support::secs(784_111_777)),
+            "{form}"
+        );
     }
 }
 

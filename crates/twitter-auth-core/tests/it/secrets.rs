@@ -11,7 +11,8 @@ use twitter_auth_core::oauth1_sign::{
 };
 use twitter_auth_core::oauth2::{App, AppOnly, AppOnlyBearer, RevokeToken, Scopes, TokenSet};
 use twitter_auth_core::{
-    AccessToken, AuthorizationCode, BearerToken, ClientId, ClientSecret, Exchange, RefreshToken, Verifier,
+    AccessToken, AuthorizationCode, BearerToken, ClientId, ClientSecret, Exchange, RefreshToken,
+    Verifier,
 };
 
 fn assert_clean(what: &str, text: &str) {
