@@ -493,12 +493,12 @@ use twitter_auth_core::grant::{GrantTask, Loaded, Next, Saved, StoredGrant};
 /// A token set made of sentinels whose access token expires at `expires_at` (Unix seconds).
 fn sentinel_tokens(expires_at: u64) -> twitter_auth_core::oauth2::TokenSet {
     use twitter_auth_core::oauth2::{Scopes, TokenSet};
-    use twitter_auth_core::{AccessToken, RefreshToken, UnixTime};
+    use twitter_auth_core::{AccessToken, RefreshToken};
     TokenSet::from_parts(
         AccessToken::new(SENTINELS[0]),
         Some(RefreshToken::new(SENTINELS[1])),
         Scopes::parse("tweet.read users.read offline.access"),
-        Some(UnixTime::from_secs(expires_at)),
+        Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(expires_at)),
     )
     .expect("a valid token set")
 }

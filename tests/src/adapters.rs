@@ -151,7 +151,7 @@ pub trait Adapter: Sized {
     fn key(api: &Self::Api) -> Option<UserKey>;
 
     /// When the user's access token expires, as the API client holds it.
-    fn expires_at(api: &Self::Api) -> Option<twitter_auth_core::UnixTime>;
+    fn expires_at(api: &Self::Api) -> Option<SystemTime>;
 
     /// The scopes the user granted, as the API client holds them.
     fn scopes(api: &Self::Api) -> Option<oauth2::Scopes>;
@@ -271,7 +271,7 @@ impl Adapter for Ureq {
         api.key().cloned()
     }
 
-    fn expires_at(api: &Self::Api) -> Option<twitter_auth_core::UnixTime> {
+    fn expires_at(api: &Self::Api) -> Option<SystemTime> {
         api.expires_at()
     }
 
@@ -495,7 +495,7 @@ impl Adapter for Reqwest {
         api.api.key().cloned()
     }
 
-    fn expires_at(api: &Self::Api) -> Option<twitter_auth_core::UnixTime> {
+    fn expires_at(api: &Self::Api) -> Option<SystemTime> {
         api.api.expires_at()
     }
 

@@ -1,7 +1,6 @@
 //! `twauth profiles list | show | delete | default` and `twauth status`: what is stored, for
 //! which hosts, and until when. Nothing here talks to X.
 
-use twitter_auth_core::UnixTime;
 use twitter_auth_core::grant::StoredGrant;
 use twitter_auth_std::BlockingTokenStore as _;
 
@@ -114,7 +113,7 @@ fn grant_json(grant: &StoredGrant) -> serde_json::Value {
 
 fn grant_line(grant: &StoredGrant) -> String {
     let now = ui::unix_now();
-    let expiry = match grant.expires_at().map(UnixTime::as_secs) {
+    let expiry = match grant.expires_at().map(ui::unix_secs) {
         Some(at) if at > now => format!("expires in {}s ({})", at - now, ui::clock_time(at)),
         Some(at) => format!("expired {}s ago", now - at),
         None => "no expiry given".to_owned(),

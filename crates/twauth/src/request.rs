@@ -22,7 +22,7 @@ use twitter_auth_core::oauth1_sign::{
 use twitter_auth_core::oauth2::AppOnlyBearer;
 use twitter_auth_core::rate_limit::{BucketKind, RateLimit};
 use twitter_auth_core::retry::RetryPolicy;
-use twitter_auth_core::{BearerToken, Endpoints, HttpRequest, HttpResponse, UnixTime};
+use twitter_auth_core::{BearerToken, Endpoints, HttpRequest, HttpResponse};
 use twitter_auth_std::BlockingTokenStore as _;
 use twitter_auth_ureq::ApiClient;
 
@@ -299,10 +299,8 @@ fn rate_limit(answer: &HttpResponse) -> Option<(serde_json::Value, String)> {
     let now = SystemTime::now();
     let limits = RateLimit::from_response(answer, now)?;
     let window = limits.window()?;
-    let reset = limits.resets_at(BucketKind::Window).map(UnixTime::as_secs);
-    let resets_in = reset.map_or(0, |at| {
-        at.saturating_sub(UnixTime::from_system(now).as_secs())
-    });
+    let reset = limits.resets_at(BucketKind::Window).map(ui::unix_secs);
+    let resets_in = reset.map_or(0, |at| at.saturating_sub(ui::unix_secs(now)));
     let json = serde_json::json!({
         "limit": window.limit,
         "remaining": window.remaining,

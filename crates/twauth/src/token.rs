@@ -13,7 +13,7 @@ use twitter_auth_core::oauth1_sign::{
     ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
 };
 use twitter_auth_core::oauth2::{self, AppOnly, AppOnlyBearer, TokenSet};
-use twitter_auth_core::{BearerToken, ClientId, ClientSecret, Endpoints, UnixTime};
+use twitter_auth_core::{BearerToken, ClientId, ClientSecret, Endpoints};
 use twitter_auth_ureq::{ApiClient, Grants};
 
 use crate::error::{CliError, login_required};
@@ -245,8 +245,8 @@ pub(crate) fn tokens_json(tokens: &TokenSet, generation: Option<u64>) -> serde_j
     serde_json::json!({
         "access_token": shown(tokens.access_token().secret()),
         "refresh_token": tokens.refresh_token().map(|r| shown(r.secret())),
-        "expires_at": tokens.expires_at().map(UnixTime::as_secs),
-        "expires_in": tokens.expires_at().map(|at| at.as_secs().saturating_sub(now)),
+        "expires_at": tokens.expires_at().map(ui::unix_secs),
+        "expires_in": tokens.expires_at().map(|at| ui::unix_secs(at).saturating_sub(now)),
         "scopes": tokens.scopes().iter().map(|s| s.as_str().to_owned()).collect::<Vec<_>>(),
         "generation": generation,
     })
@@ -255,8 +255,8 @@ pub(crate) fn tokens_json(tokens: &TokenSet, generation: Option<u64>) -> serde_j
 fn describe(tokens: &TokenSet) -> String {
     let expires = match tokens.expires_at() {
         Some(at) => {
-            let now = UnixTime::from_system(SystemTime::now()).as_secs();
-            format!("expires in {}s", at.as_secs().saturating_sub(now))
+            let now = ui::unix_secs(SystemTime::now());
+            format!("expires in {}s", ui::unix_secs(at).saturating_sub(now))
         }
         None => "no expiry given".to_owned(),
     };

@@ -383,6 +383,11 @@ impl Drop for Countdown {
     }
 }
 
+/// Whole seconds since the Unix epoch (0 before it), as `--json` prints instants.
+pub(crate) fn unix_secs(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use base64::Engine as _;
 use twitter_auth_core::grant::UserKey;
 use twitter_auth_core::oauth2::{App, Scope, Scopes, TokenSet};
-use twitter_auth_core::{AccessToken, ClientId, ClientSecret, Endpoints, RefreshToken, UnixTime};
+use twitter_auth_core::{AccessToken, ClientId, ClientSecret, Endpoints, RefreshToken};
 use twitter_auth_mock::{DEMO_WEB_APP, MockConfig, MockX};
 use twitter_auth_std::FileStore;
 use twitter_auth_ureq::Grants;
@@ -37,7 +37,7 @@ fn stored_grant(home: &Home, base: &str, expires_in: u64) {
         AccessToken::new(ACCESS),
         Some(RefreshToken::new(REFRESH)),
         Scopes::from([Scope::TweetRead, Scope::UsersRead, Scope::OfflineAccess]),
-        Some(UnixTime::from_secs(now + expires_in)),
+        Some(UNIX_EPOCH + Duration::from_secs(now + expires_in)),
     )
     .expect("a token set");
     let client = App::confidential(ClientId::new(CLIENT_ID), ClientSecret::new(CLIENT_SECRET))

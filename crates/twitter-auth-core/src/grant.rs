@@ -36,7 +36,7 @@
 //! use std::time::{Duration, Instant, UNIX_EPOCH};
 //! use twitter_auth_core::grant::{GrantOutcome, GrantTask, Loaded, Next, Saved, StoredGrant, UserKey};
 //! use twitter_auth_core::oauth2::{App, Scopes, TokenSet};
-//! use twitter_auth_core::{AccessToken, ClientId, RefreshToken, UnixTime};
+//! use twitter_auth_core::{AccessToken, ClientId, RefreshToken};
 //!
 //! let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
 //! let key = UserKey::new("1072250532645998596")?;
@@ -44,7 +44,7 @@
 //!     AccessToken::new("YXQ"),
 //!     Some(RefreshToken::new("cnQ")),
 //!     Scopes::default(),
-//!     Some(UnixTime::from_system(now) ),
+//!     Some(now),
 //! )?;
 //! let mut stored = Some(StoredGrant::new(key.clone(), expired, 1));
 //! let app = App::public(ClientId::new("rG9n6402A3dbUJKzXTNX4oWHJ")); // X's hosts
@@ -82,7 +82,7 @@ use core::fmt;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::oauth2::{self, Freshness, RefreshExchange, RevokeExchange, RevokeToken, TokenSet};
-use crate::{Error, Exchange, HttpRequest, HttpResponse, Replay, UnixTime};
+use crate::{Error, Exchange, HttpRequest, HttpResponse, Replay};
 
 /// The longest [`UserKey`], in bytes.
 pub const MAX_KEY_LEN: usize = 1024;
@@ -200,8 +200,9 @@ impl fmt::Display for LoginRequired {
 pub struct RefreshIntent {
     /// The fence of the lease it was sent under.
     pub fence: u64,
-    /// When it was recorded.
-    pub at: UnixTime,
+    /// When it was recorded (whole seconds).
+    #[serde(with = "crate::time::unix_secs")]
+    pub at: SystemTime,
 }
 
 /// One user's grant as a token store keeps it.
@@ -267,7 +268,7 @@ impl StoredGrant {
 
     /// When the access token expires (`None`: X did not say).
     #[must_use]
-    pub fn expires_at(&self) -> Option<UnixTime> {
+    pub fn expires_at(&self) -> Option<SystemTime> {
         self.tokens.expires_at()
     }
 
@@ -1131,7 +1132,7 @@ impl GrantTask {
                 self.prior_intent = grant.refreshing;
                 let intent = RefreshIntent {
                     fence: self.fence,
-                    at: UnixTime::from_system(now),
+                    at: crate::time::whole_secs(now),
                 };
                 self.state = State::Save {
                     grant: grant.with_intent(Some(intent)),

@@ -92,7 +92,7 @@ pub use secret::{
     AccessToken, AuthorizationCode, BearerToken, ClientId, ClientSecret, RefreshToken, UserId,
     Verifier,
 };
-pub use time::UnixTime;
+pub(crate) use time::UnixTime;
 
 pub use http;
 pub use oauth1_sign;

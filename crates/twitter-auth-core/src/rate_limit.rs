@@ -37,7 +37,6 @@
 //!
 //! ```
 //! use std::time::{Duration, UNIX_EPOCH};
-//! use twitter_auth_core::UnixTime;
 //! use twitter_auth_core::rate_limit::{BucketKind, RateLimit};
 //!
 //! let response = http::Response::builder()
@@ -56,7 +55,8 @@
 //! let limits = RateLimit::from_response(&response, now).unwrap();
 //! assert_eq!(limits.window().unwrap().remaining, 187);
 //! assert_eq!(limits.exhausted(), Some(BucketKind::App24h));
-//! assert_eq!(limits.resets_at(BucketKind::App24h), Some(UnixTime::from_secs(1_641_549_956)));
+//! let in_two_hours = UNIX_EPOCH + Duration::from_secs(1_641_549_956);
+//! assert_eq!(limits.resets_at(BucketKind::App24h), Some(in_two_hours));
 //! // Two hours on X's clock, plus the 1 s margin, whatever the local clock says.
 //! assert_eq!(limits.wait(now), Some(Duration::from_secs(7201)));
 //! // Ten minutes later, ten minutes less.
@@ -77,8 +77,9 @@ pub struct Bucket {
     pub limit: u64,
     /// Requests left in the period (`…-remaining`).
     pub remaining: u64,
-    /// When the period resets, on X's clock (`…-reset`, Unix seconds).
-    pub reset: UnixTime,
+    /// When the period resets, on X's clock (`…-reset`, whole seconds).
+    #[serde(with = "crate::time::unix_secs")]
+    pub reset: SystemTime,
 }
 
 impl Bucket {
@@ -108,7 +109,7 @@ pub enum RetryAfter {
     /// A delay in seconds, counted from the response.
     Seconds(u64),
     /// An instant on X's clock (an HTTP date).
-    At(UnixTime),
+    At(#[serde(with = "crate::time::unix_secs")] SystemTime),
 }
 
 /// The rate limits one response reports. See the [module docs](self) for every rule.
@@ -183,14 +184,14 @@ impl RateLimit {
     }
 
     /// The response's `Date`: X's clock when it answered.
-    pub const fn date(&self) -> Option<UnixTime> {
-        self.date
+    pub fn date(&self) -> Option<SystemTime> {
+        self.date.map(UnixTime::to_system)
     }
 
     /// The local time the response arrived (the `now` given to
     /// [`from_response`](Self::from_response), in whole seconds).
-    pub const fn received(&self) -> UnixTime {
-        self.received
+    pub fn received(&self) -> SystemTime {
+        self.received.to_system()
     }
 
     /// The clock skew the response reveals (`Date − received`), if it has a `Date`.
@@ -235,7 +236,7 @@ impl RateLimit {
     /// clamped to at least zero, plus a 1 s margin. `None` if the response did not report
     /// that bucket.
     pub fn wait_for(&self, kind: BucketKind, now: SystemTime) -> Option<Duration> {
-        let target = i128::from(self.resets_at(kind)?.as_secs());
+        let target = i128::from(UnixTime::from_system(self.resets_at(kind)?).as_secs());
         let elapsed =
             i128::from(UnixTime::from_system(now).as_secs()) - i128::from(self.received.as_secs());
         let x_now = i128::from(self.x_clock_at_arrival().as_secs()) + elapsed;
@@ -245,10 +246,12 @@ impl RateLimit {
 
     /// When the bucket of `kind` resets, on X's clock. For a `Retry-After` in seconds: the
     /// response's `Date` (or, without one, its local arrival time) plus the delay.
-    pub fn resets_at(&self, kind: BucketKind) -> Option<UnixTime> {
+    pub fn resets_at(&self, kind: BucketKind) -> Option<SystemTime> {
         match kind {
             BucketKind::RetryAfter => Some(match self.retry_after? {
-                RetryAfter::Seconds(secs) => self.x_clock_at_arrival().saturating_add(secs),
+                RetryAfter::Seconds(secs) => {
+                    self.x_clock_at_arrival().saturating_add(secs).to_system()
+                }
                 RetryAfter::At(at) => at,
             }),
             _ => self.bucket(kind).map(|bucket| bucket.reset),
@@ -287,7 +290,7 @@ fn bucket(headers: &HeaderMap, [limit, remaining, reset]: BucketHeaders) -> Opti
     Some(Bucket {
         limit: field(limit)?,
         remaining: field(remaining)?,
-        reset: UnixTime::from_secs(field(reset)?),
+        reset: UnixTime::from_secs(field(reset)?).to_system(),
     })
 }
 
@@ -296,7 +299,7 @@ fn retry_after(headers: &HeaderMap) -> Option<RetryAfter> {
     if let Some(secs) = decimal(value.as_bytes()) {
         return Some(RetryAfter::Seconds(secs));
     }
-    parse_http_date(value.to_str().ok()?).map(RetryAfter::At)
+    parse_http_date(value.to_str().ok()?).map(|at| RetryAfter::At(at.to_system()))
 }
 
 /// An unsigned ASCII decimal, surrounding whitespace allowed; `None` on anything else or on

@@ -12,13 +12,13 @@
 //!
 //! ```
 //! use std::time::{Duration, UNIX_EPOCH};
-//! use twitter_auth_core::UnixTime;
 //! use twitter_auth_core::skew::{ClockSkew, is_timestamp_rejection, response_date};
 //!
 //! // X's v2 API ends its dates in UTC, v1.1 in GMT: both parse.
 //! for date in ["Fri, 07 Jan 2022 08:05:56 UTC", "Fri, 07 Jan 2022 08:05:56 GMT"] {
 //!     let response = http::Response::builder().header("date", date).body(Vec::new()).unwrap();
-//!     assert_eq!(response_date(&response), Some(UnixTime::from_secs(1_641_542_756)));
+//!     let x_now = UNIX_EPOCH + Duration::from_secs(1_641_542_756);
+//!     assert_eq!(response_date(&response), Some(x_now));
 //! }
 //!
 //! // A local clock one hour slow.
@@ -71,8 +71,8 @@ pub(crate) fn parse_http_date(value: &str) -> Option<UnixTime> {
 /// The header is an HTTP date in one of RFC 9110's three forms (§5.6.7; parsed with
 /// [`httpdate`]), or an IMF-fixdate ending in `UTC` as X's v2 API sends it. `None` if the header
 /// is missing, not visible ASCII, or not such a date. If there are several, the first one counts.
-pub fn response_date(response: &HttpResponse) -> Option<UnixTime> {
-    header_date(response.headers())
+pub fn response_date(response: &HttpResponse) -> Option<SystemTime> {
+    header_date(response.headers()).map(UnixTime::to_system)
 }
 
 pub(crate) fn header_date(headers: &http::HeaderMap) -> Option<UnixTime> {
@@ -138,8 +138,8 @@ impl ClockSkew {
 
     /// The skew between X's clock reading `server` and the local clock reading `local_now` at
     /// the same moment: `server − local_now`, whole seconds, saturating at `i64`'s range.
-    pub fn between(server: UnixTime, local_now: SystemTime) -> Self {
-        let server = i128::from(server.as_secs());
+    pub fn between(server: SystemTime, local_now: SystemTime) -> Self {
+        let server = signed_secs(server);
         let seconds = server.saturating_sub(signed_secs(local_now));
         Self {
             seconds: i64::try_from(seconds).unwrap_or(if seconds < 0 {

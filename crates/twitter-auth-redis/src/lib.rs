@@ -64,7 +64,6 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use twitter_auth_core::UnixTime;
 use twitter_auth_core::grant::{Loaded, Saved, StoredGrant, UserKey};
 use twitter_auth_std::{
     BlockingTokenStore, Lease, SecretJson, StoreError, StoreFuture, TokenStore, to_secret_json,
@@ -234,7 +233,7 @@ impl RedisStore {
         })?;
         let value = self.sealer.seal(&keys.grant, &json)?;
         let score = if grant.lost().is_none() && grant.tokens().can_refresh() {
-            grant.expires_at().map_or(0, UnixTime::as_secs).to_string()
+            grant.expires_at().map_or(0, unix_secs).to_string()
         } else {
             String::new() // not in the index: nothing to refresh
         };
@@ -494,7 +493,7 @@ impl BlockingTokenStore for RedisStore {
     }
 
     fn expiring_before(&self, before: SystemTime) -> Result<Vec<UserKey>, StoreError> {
-        let before = UnixTime::from_system(before).as_secs();
+        let before = unix_secs(before);
         let mut members = Vec::new();
         for index in self.index_keys() {
             let found: Vec<Vec<u8>> = self.with_connection("expiry index", |conn| {
@@ -632,7 +631,7 @@ impl TokenStore for RedisStore {
 
     fn expiring_before(&self, before: SystemTime) -> StoreFuture<'_, Vec<UserKey>> {
         Box::pin(async move {
-            let before = UnixTime::from_system(before).as_secs();
+            let before = unix_secs(before);
             let mut conn = self.manager()?;
             let mut members = Vec::new();
             for index in self.index_keys() {
@@ -648,4 +647,10 @@ impl TokenStore for RedisStore {
             Ok(Self::parse_keys(members))
         })
     }
+}
+
+/// Whole seconds since the Unix epoch (0 before it): the expiry index's scores.
+fn unix_secs(t: SystemTime) -> u64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }

@@ -13,7 +13,7 @@ use twitter_auth_core::grant::{
     Next, RefreshJob, RefreshReason, StoreFailed, StoredGrant, UserKey,
 };
 use twitter_auth_core::oauth2::{self, Scopes, TokenSet};
-use twitter_auth_core::{Endpoints, HttpRequest, HttpResponse, UnixTime};
+use twitter_auth_core::{Endpoints, HttpRequest, HttpResponse};
 use twitter_auth_std::{StoreError, TokenStore};
 
 use crate::{ApiClient, Error, Kind, Transport, lock, read, write};
@@ -459,7 +459,7 @@ impl ApiClient {
     }
 
     /// When the current access token expires.
-    pub fn expires_at(&self) -> Option<UnixTime> {
+    pub fn expires_at(&self) -> Option<std::time::SystemTime> {
         self.user().ok()?.cached()?.expires_at()
     }
 

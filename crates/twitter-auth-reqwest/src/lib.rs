@@ -27,8 +27,8 @@
 //! let bearer = transport.execute(app.obtain()?).await?;
 //!
 //! // An API client authorizes every request it sends.
-//! let api = ApiClient::new(client, Credential::AppOnly(bearer));
-//! let url = api.transport().endpoints().api_url("2/users/by/username/mock_bob");
+//! let api = ApiClient::new(transport, app.endpoints(), Credential::AppOnly(bearer));
+//! let url = api.endpoints().api_url("2/users/by/username/mock_bob");
 //! let request = twitter_auth_core::http::Request::get(url.as_str()).body(Vec::new())?;
 //! let answer = api.send(request).await?;
 //! assert_eq!(answer.status(), 200);

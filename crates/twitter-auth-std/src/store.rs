@@ -19,7 +19,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use sha2::Digest as _;
-use twitter_auth_core::UnixTime;
 use twitter_auth_core::grant::{Loaded, Saved, StoredGrant, UserKey};
 
 use crate::{SecretJson, lock, read_secret_file, to_secret_json};
@@ -206,6 +205,12 @@ pub trait TokenStore: Send + Sync + fmt::Debug {
     fn expiring_before(&self, before: SystemTime) -> StoreFuture<'_, Vec<UserKey>>;
 }
 
+/// Whole seconds since the Unix epoch (0 before it).
+fn unix_secs(t: SystemTime) -> u64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 /// A distinct id per store instance, so a lease cannot be used on another store.
 fn next_store_id() -> u64 {
     static NEXT: AtomicU64 = AtomicU64::new(1);
@@ -221,10 +226,11 @@ fn check_lease(lease: &Lease, store_id: u64, key: &UserKey) -> Result<(), StoreE
 }
 
 /// Whether a grant belongs in the refresh job's list.
-fn expiring(grant: &StoredGrant, before: UnixTime) -> bool {
+/// Whether `grant` is refreshable and expires before `before` (whole seconds, as stored).
+fn expiring(grant: &StoredGrant, before: u64) -> bool {
     grant.lost().is_none()
         && grant.tokens().can_refresh()
-        && grant.expires_at().is_none_or(|at| at < before)
+        && grant.expires_at().is_none_or(|at| unix_secs(at) < before)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -367,7 +373,7 @@ impl BlockingTokenStore for MemoryStore {
     }
 
     fn expiring_before(&self, before: SystemTime) -> Result<Vec<UserKey>, StoreError> {
-        let before = UnixTime::from_system(before);
+        let before = unix_secs(before);
         let mut keys: Vec<UserKey> = lock(&self.entries)
             .iter()
             .filter(|(_, e)| e.grant.as_ref().is_some_and(|g| expiring(g, before)))
@@ -760,7 +766,7 @@ impl BlockingTokenStore for FileStore {
     }
 
     fn expiring_before(&self, before: SystemTime) -> Result<Vec<UserKey>, StoreError> {
-        let before = UnixTime::from_system(before);
+        let before = unix_secs(before);
         let entries = match fs::read_dir(&self.dir) {
             Ok(entries) => entries,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),

@@ -12,7 +12,7 @@ use twitter_auth_core::grant::{
     Next, RefreshJob, RefreshReason, StoreFailed, StoredGrant, UserKey,
 };
 use twitter_auth_core::oauth2::{self, Scopes, TokenSet};
-use twitter_auth_core::{Endpoints, HttpRequest, HttpResponse, UnixTime};
+use twitter_auth_core::{Endpoints, HttpRequest, HttpResponse};
 use twitter_auth_std::{BlockingTokenStore, StoreError, failpoint};
 
 use crate::{ApiClient, Error, Kind, Transport, lock, read, write};
@@ -445,7 +445,7 @@ impl ApiClient {
     }
 
     /// When the current access token expires.
-    pub fn expires_at(&self) -> Option<UnixTime> {
+    pub fn expires_at(&self) -> Option<std::time::SystemTime> {
         self.user().ok()?.current().ok()?.expires_at()
     }
 

@@ -24,8 +24,8 @@
 //! let bearer = transport.execute(app.obtain()?)?;
 //!
 //! // An API client authorizes every request it sends.
-//! let api = ApiClient::new(client, Credential::AppOnly(bearer));
-//! let url = api.transport().endpoints().api_url("2/users/by/username/mock_bob");
+//! let api = ApiClient::new(transport, app.endpoints(), Credential::AppOnly(bearer));
+//! let url = api.endpoints().api_url("2/users/by/username/mock_bob");
 //! let answer = api.send(twitter_auth_core::http::Request::get(url.as_str()).body(Vec::new())?)?;
 //! assert_eq!(answer.status(), 200);
 //! assert!(api.transport().rate_limit().is_some());

@@ -233,13 +233,15 @@ impl PendingLogin {
     }
 
     /// When X issued it.
-    pub const fn created_at(&self) -> UnixTime {
-        self.created_at
+    pub fn created_at(&self) -> SystemTime {
+        self.created_at.to_system()
     }
 
     /// When it stops being usable.
-    pub const fn expires_at(&self) -> UnixTime {
-        self.created_at.saturating_add(self.lifetime_secs)
+    pub fn expires_at(&self) -> SystemTime {
+        self.created_at
+            .saturating_add(self.lifetime_secs)
+            .to_system()
     }
 
     /// Whether this is the PIN flow (`oauth_callback=oob`).

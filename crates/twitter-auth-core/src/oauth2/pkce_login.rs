@@ -283,13 +283,13 @@ impl PendingLogin {
     }
 
     /// When the login started.
-    pub const fn created_at(&self) -> UnixTime {
-        self.created_at
+    pub fn created_at(&self) -> SystemTime {
+        self.created_at.to_system()
     }
 
     /// When the login stops accepting its callback.
-    pub const fn expires_at(&self) -> UnixTime {
-        self.expires_at
+    pub fn expires_at(&self) -> SystemTime {
+        self.expires_at.to_system()
     }
 
     /// Whether `callback` (a full URL, or its query with or without `?`) carries exactly one

@@ -73,7 +73,7 @@ impl TryFrom<StoredTokenSet> for TokenSet {
     type Error = Error;
 
     fn try_from(s: StoredTokenSet) -> Result<Self, Error> {
-        Self::from_parts(s.access_token, s.refresh_token, s.scopes, s.expires_at)
+        Self::build(s.access_token, s.refresh_token, s.scopes, s.expires_at)
     }
 }
 
@@ -85,6 +85,16 @@ impl TokenSet {
     /// [`Error::InvalidToken`] if the access token cannot go in an `Authorization` header
     /// (empty, or not visible ASCII).
     pub fn from_parts(
+        access_token: AccessToken,
+        refresh_token: Option<RefreshToken>,
+        scopes: Scopes,
+        expires_at: Option<SystemTime>,
+    ) -> Result<Self, Error> {
+        let expires_at = expires_at.map(UnixTime::from_system);
+        Self::build(access_token, refresh_token, scopes, expires_at)
+    }
+
+    fn build(
         access_token: AccessToken,
         refresh_token: Option<RefreshToken>,
         scopes: Scopes,
@@ -129,8 +139,8 @@ impl TokenSet {
 
     /// When the access token expires; `None` if X did not say.
     #[must_use]
-    pub const fn expires_at(&self) -> Option<UnixTime> {
-        self.expires_at
+    pub fn expires_at(&self) -> Option<SystemTime> {
+        self.expires_at.map(UnixTime::to_system)
     }
 
     /// What the set is good for at `now`, refreshing `margin` ahead of the expiry.
@@ -196,10 +206,8 @@ pub(crate) fn parse_token_response(
     let scopes = body.scope.map_or(requested, |s| Scopes::parse(&s));
     // An empty refresh token is no refresh token.
     let refresh_token = body.refresh_token.filter(|t| !t.secret().is_empty());
-    TokenSet::from_parts(access_token, refresh_token, scopes, expires_at).map_err(|_| {
-        Error::Malformed {
-            what: "X's access token is empty or not a valid bearer token",
-        }
+    TokenSet::build(access_token, refresh_token, scopes, expires_at).map_err(|_| Error::Malformed {
+        what: "X's access token is empty or not a valid bearer token",
     })
 }
 

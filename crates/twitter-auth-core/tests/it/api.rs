@@ -11,7 +11,7 @@ use twitter_auth_core::oauth1_sign::{
     TokenCredentials, TokenSecret,
 };
 use twitter_auth_core::oauth2::{AppOnlyBearer, Scopes, TokenSet};
-use twitter_auth_core::{AccessToken, BearerToken, RefreshToken, Replay, UnixTime};
+use twitter_auth_core::{AccessToken, BearerToken, RefreshToken, Replay};
 
 use crate::support::rng;
 
@@ -46,7 +46,7 @@ fn user_tokens(refresh: bool, expires_in: Option<u64>) -> TokenSet {
         AccessToken::new("access-1"),
         refresh.then(|| RefreshToken::new("refresh-1")),
         Scopes::parse("tweet.read users.read offline.access"),
-        expires_in.map(|secs| UnixTime::from_system(now() + Duration::from_secs(secs))),
+        expires_in.map(|secs| now() + Duration::from_secs(secs)),
     )
     .expect("a valid token set")
 }

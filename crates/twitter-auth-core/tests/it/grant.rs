@@ -17,9 +17,7 @@ use twitter_auth_core::grant::{
     UserKey,
 };
 use twitter_auth_core::oauth2::{App, Scopes, TokenSet};
-use twitter_auth_core::{
-    AccessToken, ClientId, Error, HttpRequest, HttpResponse, RefreshToken, UnixTime,
-};
+use twitter_auth_core::{AccessToken, ClientId, Error, HttpRequest, HttpResponse, RefreshToken};
 
 const T0: u64 = 1_700_000_000;
 const CLIENT_ID: &str = "rG9n6402A3dbUJKzXTNX4oWHJ";
@@ -53,7 +51,7 @@ fn set(access: &str, refresh: Option<&str>, expires_in: Option<i64>) -> TokenSet
         AccessToken::new(access),
         refresh.map(RefreshToken::new),
         Scopes::parse(SCOPES),
-        expires_in.map(|secs| UnixTime::from_secs(T0.saturating_add_signed(secs))),
+        expires_in.map(|secs| crate::support::secs(T0.saturating_add_signed(secs))),
     )
     .expect("a valid token set")
 }
@@ -583,7 +581,7 @@ fn a_due_grant_records_its_intent_then_sends_then_saves_the_next_generation() {
         (g.generation(), access(&g), refresh(&g)),
         (4, "a2", Some("r2"))
     );
-    assert_eq!(g.expires_at(), Some(UnixTime::from_secs(T0 + 7200)));
+    assert_eq!(g.expires_at(), Some(crate::support::secs(T0 + 7200)));
     assert!(g.refresh_intent().is_none());
     assert_eq!(
         h.log,
@@ -619,7 +617,7 @@ fn the_intent_carries_the_fence_of_the_lease_it_was_sent_under() {
     let _ = h.run(refresh_if_due("u"));
     let intent = seen.get().expect("an intent was stored before the send");
     assert_eq!(intent.fence, 42);
-    assert_eq!(intent.at, UnixTime::from_secs(T0));
+    assert_eq!(intent.at, crate::support::secs(T0));
 }
 
 #[test]

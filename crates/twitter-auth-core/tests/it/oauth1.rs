@@ -154,8 +154,8 @@ fn request_token_answers() {
         "Z6eEdO8MOmk394WozF5oKyuAv855l4Mlqo7hhlSLik"
     );
     assert!(p.is_pin());
-    assert_eq!(p.created_at().as_secs(), 5);
-    assert_eq!(p.expires_at().as_secs(), 5 + 600);
+    assert_eq!(p.created_at(), crate::support::secs(5));
+    assert_eq!(p.expires_at(), crate::support::secs(5 + 600));
 
     let cases: [(u16, &[u8], Check); 5] = [
         (200, b"oauth_token=a&oauth_token_secret=b&oauth_callback_confirmed=false", |e| matches!(e, Error::CallbackNotConfirmed)),

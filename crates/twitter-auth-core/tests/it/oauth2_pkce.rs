@@ -14,7 +14,7 @@ use twitter_auth_core::oauth2::{
 use twitter_auth_core::pkce::{self, CodeVerifier, Method, State};
 use twitter_auth_core::{
     AccessToken, ClientId, ClientSecret, Endpoints, Error, ErrorKind, Exchange, HttpRequest,
-    HttpResponse, Misuse, RefreshToken, Replay, UnixTime, UserId,
+    HttpResponse, Misuse, RefreshToken, Replay, UserId,
 };
 
 // X's docs (x-wire-samples.json: oauth2/pkce-authorize-url, pkce-token-exchange,
@@ -144,8 +144,8 @@ fn the_authorize_url_carries_every_parameter_percent_encoded() {
     assert!(!pending.is_confidential());
     assert_eq!(pending.redirect_uri(), REDIRECT);
     assert_eq!(pending.scopes(), &scopes());
-    assert_eq!(pending.created_at(), UnixTime::from_secs(T0));
-    assert_eq!(pending.expires_at(), UnixTime::from_secs(T0 + 600));
+    assert_eq!(pending.created_at(), crate::support::secs(T0));
+    assert_eq!(pending.expires_at(), crate::support::secs(T0 + 600));
     assert_eq!(DEFAULT_LIFETIME, Duration::from_secs(600));
 }
 
@@ -202,7 +202,7 @@ fn authorize_options_extras_and_overridden_page() {
         text.ends_with("&code_challenge_method=S256&prompt=consent%20me"),
         "{text}"
     );
-    assert_eq!(pending.expires_at(), UnixTime::from_secs(T0 + 30));
+    assert_eq!(pending.expires_at(), crate::support::secs(T0 + 30));
     assert_eq!(pending.redirect_uri(), "http://127.0.0.1:9000/cb path");
 
     // The verifier length shows in the exchange.
@@ -528,7 +528,7 @@ fn token_sets_follow_what_x_granted() {
         set.scopes(),
         &Scopes::from([Scope::TweetRead, Scope::OfflineAccess])
     );
-    assert_eq!(set.expires_at(), Some(UnixTime::from_secs(T0 + 7200)));
+    assert_eq!(set.expires_at(), Some(crate::support::secs(T0 + 7200)));
     assert_eq!(set.authorization_header(), "Bearer a...E");
     assert!(set.authorization_header().is_sensitive());
 
@@ -543,7 +543,7 @@ fn token_sets_follow_what_x_granted() {
     assert_eq!(set.expires_at(), None);
     // Digit strings are read too.
     let set = tokens(r#"{"token_type":"bearer","access_token":"x","expires_in":"60","scope":""}"#);
-    assert_eq!(set.expires_at(), Some(UnixTime::from_secs(T0 + 60)));
+    assert_eq!(set.expires_at(), Some(crate::support::secs(T0 + 60)));
     assert!(set.scopes().is_empty());
 }
 
@@ -704,7 +704,7 @@ fn refreshable(scope: &str) -> TokenSet {
         AccessToken::new(ACCESS),
         Some(RefreshToken::new(REFRESH)),
         Scopes::parse(scope),
-        Some(UnixTime::from_secs(T0)),
+        Some(crate::support::secs(T0)),
     )
     .unwrap()
 }
@@ -757,7 +757,7 @@ fn refresh_yields_the_rotated_set() {
     assert_eq!(new.refresh_token().unwrap().secret(), "new-rt");
     assert_eq!(
         new.expires_at(),
-        Some(UnixTime::from_secs(T0 + 7000 + 7200))
+        Some(crate::support::secs(T0 + 7000 + 7200))
     );
 
     // No scope: unchanged. No refresh_token (or an empty one): the old one is kept (RFC 6749

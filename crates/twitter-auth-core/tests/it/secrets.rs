@@ -12,7 +12,7 @@ use twitter_auth_core::oauth1_sign::{
 use twitter_auth_core::oauth2::{App, AppOnly, AppOnlyBearer, RevokeToken, Scopes, TokenSet};
 use twitter_auth_core::{
     AccessToken, AuthorizationCode, BearerToken, ClientId, ClientSecret, Exchange, RefreshToken,
-    UnixTime, Verifier,
+    Verifier,
 };
 
 fn assert_clean(what: &str, text: &str) {
@@ -51,7 +51,7 @@ fn flow_values_and_their_errors() {
         AccessToken::new("SENTINELaccess"),
         Some(RefreshToken::new("SENTINELrefresh")),
         Scopes::parse("tweet.read offline.access"),
-        Some(UnixTime::from_secs(1)),
+        Some(crate::support::secs(1)),
     )
     .unwrap();
     scan("TokenSet", &tokens);

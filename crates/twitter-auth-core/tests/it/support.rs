@@ -68,3 +68,8 @@ fn fixed_nonce_draws_the_nonce_asked_for() {
         assert_eq!(generate_nonce(&mut FixedNonce::new(nonce)), nonce);
     }
 }
+
+/// The instant `secs` whole seconds after the Unix epoch.
+pub(crate) fn secs(secs: u64) -> std::time::SystemTime {
+    std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs)
+}

@@ -9,7 +9,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use twitter_auth_core::grant::{StoredGrant, UserKey};
 use twitter_auth_core::oauth2::{Scopes, TokenSet};
-use twitter_auth_core::{AccessToken, RefreshToken, UnixTime};
+use twitter_auth_core::{AccessToken, RefreshToken};
 use twitter_auth_redis::testing::RedisServer;
 use twitter_auth_redis::{RedisStore, Sealer};
 
@@ -34,7 +34,7 @@ fn grant(k: &UserKey, generation: u64, expires: u64) -> StoredGrant {
         AccessToken::new(format!("ACCESS-{k}-{generation}")),
         Some(RefreshToken::new(format!("REFRESH-{k}-{generation}"))),
         Scopes::default(),
-        Some(UnixTime::from_secs(expires)),
+        Some(UNIX_EPOCH + Duration::from_secs(expires)),
     )
     .expect("a token set");
     StoredGrant::new(k.clone(), tokens, generation)

@@ -12,7 +12,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sha2::Digest as _;
-use twitter_auth_core::UnixTime;
 use twitter_auth_core::grant::{Loaded, Saved, StoredGrant, UserKey};
 use twitter_auth_core::oauth2::{Scopes, TokenSet};
 use twitter_auth_core::{AccessToken, RefreshToken};
@@ -37,7 +36,7 @@ fn grant_with(
         AccessToken::new(access),
         refresh.map(RefreshToken::new),
         Scopes::parse("tweet.read users.read offline.access"),
-        expires_in.map(|secs| UnixTime::from_secs(T0 + secs)),
+        expires_in.map(|secs| UNIX_EPOCH + Duration::from_secs(T0 + secs)),
     )
     .expect("a valid token set");
     StoredGrant::new(k.clone(), tokens, generation)
