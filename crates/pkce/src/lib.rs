@@ -143,4 +143,4 @@ pub use error::{Error, Field};
 /// The RNG traits this crate's generators take (`rand_core` 0.9, as used by `rand` 0.9).
 pub use rand_core;
 pub use state::State;
-pub use verifier::CodeVerifier;
+pub use verifier::{CodeVerifier, VerifierLength};

@@ -40,6 +40,38 @@ impl Drop for CodeVerifier {
     }
 }
 
+/// A verifier length RFC 7636 allows: 43 to 128 characters, checked once when it is made, so
+/// [`CodeVerifier::generate_with_len`] cannot fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct VerifierLength(u8);
+
+impl VerifierLength {
+    /// 43 characters (256 random bits): the length [`CodeVerifier::generate`] draws.
+    pub const MIN: Self = Self(43);
+    /// 128 characters.
+    pub const MAX: Self = Self(128);
+
+    /// `len` characters.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::VerifierLength`] if `len` is outside `43..=128`.
+    pub const fn new(len: usize) -> Result<Self, Error> {
+        if len < CodeVerifier::MIN_LEN || len > CodeVerifier::MAX_LEN {
+            return Err(Error::VerifierLength { len });
+        }
+        // In 43..=128, so it fits a byte.
+        #[allow(clippy::cast_possible_truncation)]
+        Ok(Self(len as u8))
+    }
+
+    /// The length in characters.
+    #[must_use]
+    pub const fn get(self) -> usize {
+        self.0 as usize
+    }
+}
+
 impl CodeVerifier {
     /// The shortest verifier RFC 7636 allows, and the length of [`generate`](Self::generate)'s.
     pub const MIN_LEN: usize = 43;
@@ -62,22 +94,15 @@ impl CodeVerifier {
     /// Like [`generate`](Self::generate), with a chosen length in characters.
     ///
     /// Draws `ceil(len * 3 / 4)` bytes (up to 96), encodes them as base64url and keeps the first
-    /// `len` characters, each of which carries 6 random bits.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::VerifierLength`] if `len` is outside `43..=128`.
-    pub fn generate_with_len<R: CryptoRng + ?Sized>(
-        rng: &mut R,
-        len: usize,
-    ) -> Result<Self, Error> {
-        if !(Self::MIN_LEN..=Self::MAX_LEN).contains(&len) {
-            return Err(Error::VerifierLength { len });
-        }
+    /// `len` characters, each of which carries 6 random bits. The length was checked when it
+    /// was made ([`VerifierLength::new`]), so this cannot fail.
+    #[must_use]
+    pub fn generate_with_len<R: CryptoRng + ?Sized>(rng: &mut R, len: VerifierLength) -> Self {
+        let len = len.get();
         let mut bytes = [0u8; MAX_BYTES];
         let bytes = &mut bytes[..(len * 3).div_ceil(4)];
         rng.fill_bytes(bytes);
-        Ok(Self::from_random(bytes, len))
+        Self::from_random(bytes, len)
     }
 
     /// Encodes freshly drawn bytes into the inline buffer (then wipes them) and keeps `len`
@@ -188,28 +213,32 @@ mod tests {
     fn generate_with_len_covers_the_whole_range() {
         let mut rng = StdRng::seed_from_u64(3);
         for len in 43..=128 {
-            let verifier = CodeVerifier::generate_with_len(&mut rng, len).unwrap();
+            let checked = VerifierLength::new(len).unwrap();
+            let verifier = CodeVerifier::generate_with_len(&mut rng, checked);
             assert_eq!(verifier.secret().len(), len);
             assert_eq!(validate(verifier.secret()), Ok(()));
         }
         for len in [0, 1, 42, 129, 1000, usize::MAX] {
             assert_eq!(
-                CodeVerifier::generate_with_len(&mut rng, len).unwrap_err(),
+                VerifierLength::new(len).unwrap_err(),
                 Error::VerifierLength { len }
             );
         }
+        assert_eq!(VerifierLength::MIN.get(), CodeVerifier::MIN_LEN);
+        assert_eq!(VerifierLength::MAX.get(), CodeVerifier::MAX_LEN);
     }
 
     #[test]
     fn generate_with_len_is_a_prefix_of_the_encoded_bytes() {
         // 44 characters need 33 bytes; the verifier is the full encoding of those bytes.
         let mut rng = StdRng::seed_from_u64(4);
-        let verifier = CodeVerifier::generate_with_len(&mut rng, 44).unwrap();
+        let verifier = CodeVerifier::generate_with_len(&mut rng, VerifierLength::new(44).unwrap());
         let mut bytes = [0u8; 33];
         rand_core::RngCore::fill_bytes(&mut StdRng::seed_from_u64(4), &mut bytes);
         assert_eq!(verifier.secret(), text::base64url(&bytes));
         // 43 characters also come from 33 bytes, truncated.
-        let verifier = CodeVerifier::generate_with_len(&mut StdRng::seed_from_u64(4), 43).unwrap();
+        let verifier =
+            CodeVerifier::generate_with_len(&mut StdRng::seed_from_u64(4), VerifierLength::MIN);
         assert_eq!(verifier.secret(), &text::base64url(&bytes)[..43]);
     }
 

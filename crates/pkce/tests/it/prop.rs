@@ -2,7 +2,7 @@
 //! constructors are total and reject exactly what RFC 7636 forbids, and secrets never print.
 
 use base64::Engine as _;
-use pkce::{CodeChallenge, CodeVerifier, Error, Field, Method, State};
+use pkce::{CodeChallenge, CodeVerifier, Error, Field, Method, State, VerifierLength};
 use proptest::prelude::*;
 use rand::rngs::StdRng;
 use rand::{RngCore as _, SeedableRng as _};
@@ -36,7 +36,7 @@ fn s256_reference(verifier: &str) -> String {
 proptest! {
     #[test]
     fn generated_verifiers_validate(seed: u64, len in 43usize..=128) {
-        let verifier = CodeVerifier::generate_with_len(&mut StdRng::seed_from_u64(seed), len).unwrap();
+        let verifier = CodeVerifier::generate_with_len(&mut StdRng::seed_from_u64(seed), VerifierLength::new(len).unwrap());
         prop_assert_eq!(verifier.secret().len(), len);
         prop_assert!(is_valid_verifier(verifier.secret()));
         prop_assert!(CodeVerifier::new(verifier.secret()).is_ok());
@@ -54,7 +54,7 @@ proptest! {
     /// through clones and `new`) are the reference ones.
     #[test]
     fn inline_verifiers_and_challenges_equal_the_reference(seed: u64, len in 43usize..=128) {
-        let verifier = CodeVerifier::generate_with_len(&mut StdRng::seed_from_u64(seed), len).unwrap();
+        let verifier = CodeVerifier::generate_with_len(&mut StdRng::seed_from_u64(seed), VerifierLength::new(len).unwrap());
         let mut bytes = vec![0u8; (len * 3).div_ceil(4)];
         StdRng::seed_from_u64(seed).fill_bytes(&mut bytes);
         let reference = reference_base64url(&bytes);

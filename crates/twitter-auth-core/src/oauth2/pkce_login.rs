@@ -3,7 +3,7 @@
 use core::fmt;
 use std::time::{Duration, SystemTime};
 
-use pkce::{CodeVerifier, State};
+use pkce::{CodeVerifier, State, VerifierLength};
 use rand_core::CryptoRng;
 
 use super::client::{App, Form, debug_exchange};
@@ -42,7 +42,7 @@ pub struct AuthorizeRequest {
     redirect_uri: String,
     scopes: Scopes,
     lifetime: Duration,
-    verifier_len: usize,
+    verifier_len: VerifierLength,
     extra: Vec<(String, String)>,
 }
 
@@ -68,7 +68,7 @@ impl AuthorizeRequest {
             redirect_uri: redirect_uri.to_owned(),
             scopes,
             lifetime: DEFAULT_LIFETIME,
-            verifier_len: CodeVerifier::MIN_LEN,
+            verifier_len: VerifierLength::MIN,
             extra: Vec::new(),
         })
     }
@@ -86,10 +86,8 @@ impl AuthorizeRequest {
     ///
     /// [`Misuse::VerifierLength`] if the length is outside 43..=128.
     pub fn verifier_len(mut self, len: usize) -> Result<Self, Error> {
-        if !(CodeVerifier::MIN_LEN..=CodeVerifier::MAX_LEN).contains(&len) {
-            return Err(Misuse::VerifierLength { len }.into());
-        }
-        self.verifier_len = len;
+        self.verifier_len =
+            VerifierLength::new(len).map_err(|_| Error::from(Misuse::VerifierLength { len }))?;
         Ok(self)
     }
 
@@ -135,8 +133,7 @@ impl AuthorizeRequest {
         now: SystemTime,
         rng: &mut R,
     ) -> (url::Url, PendingLogin) {
-        let verifier = CodeVerifier::generate_with_len(rng, self.verifier_len)
-            .unwrap_or_else(|_| CodeVerifier::generate(rng));
+        let verifier = CodeVerifier::generate_with_len(rng, self.verifier_len);
         let state = State::generate(rng);
         let challenge = verifier.challenge();
 

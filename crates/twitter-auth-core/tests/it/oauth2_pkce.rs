@@ -88,7 +88,7 @@ fn start(client: &App, seed: u64) -> (url::Url, PendingLogin, CodeVerifier, Stat
         .unwrap()
         .start(now(), &mut StdRng::seed_from_u64(seed));
     let mut rng = StdRng::seed_from_u64(seed);
-    let verifier = CodeVerifier::generate_with_len(&mut rng, 43).unwrap();
+    let verifier = CodeVerifier::generate_with_len(&mut rng, pkce::VerifierLength::MIN);
     let state = State::generate(&mut rng);
     (url, pending, verifier, state)
 }
