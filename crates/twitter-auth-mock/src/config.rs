@@ -34,7 +34,9 @@ pub struct MockConfig {
     /// makes every token, code and PIN reproducible.
     pub seed: Option<u64>,
     /// How `oauth/access_token` checks its signature (X reportedly checks less than RFC 5849
-    /// asks: contract §2.3). [`AccessTokenSignature::Strict`] by default.
+    /// asks; user report:
+    /// [twittered#328](https://github.com/redouane59/twittered/issues/328), unverified).
+    /// [`AccessTokenSignature::Strict`] by default.
     pub access_token_signature: AccessTokenSignature,
     /// Timeouts, the connection cap and the body limit of the HTTP shell ([`MockX`](crate::MockX));
     /// the sans-IO [`Handler`](crate::Handler) ignores them.
@@ -429,15 +431,23 @@ pub struct RateLimits {
     /// parameters, e.g. `"GET /2/users/by/username/:username"`.
     pub per_endpoint: BTreeMap<String, u32>,
     /// 24-hour caps per app, by endpoint (same keys): answered in `x-app-limit-24hour-*`
-    /// headers, and a 429 once spent even while the 15-minute window has room (contract §7).
+    /// headers, and a 429 once spent even while the 15-minute window has room (unverified; user
+    /// reports: [node-twitter-api-v2#495](https://github.com/PLhery/node-twitter-api-v2/issues/495),
+    /// [agent-twitter-client#68](https://github.com/elizaOS/agent-twitter-client/issues/68)).
     pub per_app_24h: BTreeMap<String, u32>,
-    /// 24-hour caps per user of an app, by endpoint: `x-user-limit-24hour-*` (contract §7).
+    /// 24-hour caps per user of an app, by endpoint: `x-user-limit-24hour-*` (header names from
+    /// user reports, e.g.
+    /// [node-twitter-api-v2#495](https://github.com/PLhery/node-twitter-api-v2/issues/495);
+    /// X's docs don't name them).
     pub per_user_24h: BTreeMap<String, u32>,
 }
 
 impl Default for RateLimits {
-    /// X's published limits for the endpoints the mock serves; `POST /2/tweets` also has 24-hour
-    /// caps of 10,000 per app (contract §7) and 100 per user (X's table as users quote it).
+    /// X's published limits for the endpoints the mock serves; `POST /2/tweets` also has a
+    /// 24-hour cap of 10,000 per app
+    /// ([X: Rate limits](https://docs.x.com/x-api/fundamentals/rate-limits)) and one of 100 per
+    /// user, which is the mock's own choice: X's table gives `POST /2/tweets` 100 per 15 minutes
+    /// per user, not a 24-hour cap.
     fn default() -> Self {
         let map = |pairs: &[(&str, u32)]| {
             pairs
@@ -488,11 +498,15 @@ impl RateLimits {
     }
 }
 
-/// How strictly `POST oauth/access_token` checks its OAuth 1.0a signature (contract §2.3).
+/// How strictly `POST oauth/access_token` checks its OAuth 1.0a signature
+/// ([X: POST oauth/access_token](https://docs.x.com/fundamentals/authentication/api-reference#post-oauth-access-token),
+/// [RFC 5849 §2.3](https://www.rfc-editor.org/rfc/rfc5849#section-2.3)).
 ///
 /// RFC 5849 and X's docs sign this step with the consumer secret and the request-token secret.
-/// A user report says X does not check that signature (unverified), and python-twitter-v2 signs
-/// it without the request-token secret and reportedly works at X.
+/// A user report says X does not check that signature
+/// ([twittered#328](https://github.com/redouane59/twittered/issues/328), unverified), and
+/// [python-twitter-v2](https://github.com/sns-sdks/python-twitter/blob/d6125880979105f570713652743797046d04017f/pytwitter/api.py#L225-L239)
+/// signs it without the request-token secret, so it works at X only if that report holds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum AccessTokenSignature {
     /// The default: the signature must be made with the request-token secret, as the docs say.
@@ -507,7 +521,8 @@ pub enum AccessTokenSignature {
 }
 
 /// What the HTTP shell ([`MockX`](crate::MockX)) allows a connection, so that clients that
-/// stall or flood cannot hold it (contract §6.4 for the statuses).
+/// stall or flood cannot hold it (statuses as in
+/// [X: Response codes & errors](https://docs.x.com/x-api/fundamentals/response-codes-and-errors)).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServerLimits {
     /// A request head must be complete this long after the mock starts waiting for it: from

@@ -8,7 +8,8 @@
 //!   loopback port, stopped when dropped. Its clock is the system clock plus an offset a test
 //!   can [`advance`](MockX::advance).
 //!
-//! It answers like X as `x-auth-contract.md` records it: the same paths, parameters, status
+//! It answers like X as [X's docs](https://docs.x.com/fundamentals/authentication/overview),
+//! recorded X answers and user reports describe it: the same paths, parameters, status
 //! codes, headers and body shapes (v1.1 coded errors, v2 problems, OAuth 2.0 errors), so a client
 //! that works against the mock works against X. It verifies OAuth 1.0a signatures with
 //! [`oauth1_sign`] and PKCE with [`pkce`], never with `twitter-auth-core`: it is an independent
@@ -67,7 +68,7 @@
 //!
 //! # Where X is silent, the mock chooses
 //!
-//! The contract marks some behaviour unverified; the mock picks one reading and says so:
+//! X's docs leave some behaviour unspecified; the mock picks one reading and says so:
 //!
 //! - v2 endpoints answer every credential problem (bad signature, stale timestamp, expired
 //!   token) with the `Unauthorized` problem; v1.1 and OAuth endpoints with coded errors.

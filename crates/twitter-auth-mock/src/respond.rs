@@ -106,7 +106,8 @@ pub(crate) fn oauth2_error(status: StatusCode, error: &str, description: &str) -
     )
 }
 
-/// An OAuth 2.0 error with the `errors` array X adds to some of them (contract §4.4, §6.2: an
+/// An OAuth 2.0 error with the `errors` array X adds to some of them (user report, unverified:
+/// in [node-twitter-api-v2#496](https://github.com/PLhery/node-twitter-api-v2/issues/496) an
 /// invalid code came back with `"errors":[…]`, one object whose fields nobody quoted; the mock
 /// puts the description in it as `message`, the way X's other error lists name theirs).
 pub(crate) fn oauth2_error_listed(status: StatusCode, error: &str, description: &str) -> Answer {
@@ -153,7 +154,8 @@ pub(crate) enum Family {
 }
 
 /// A parameter repeated in the query or the form body. X "does not accept duplicate keys in
-/// API requests" (contract §1.2, X's docs); which error it answers is unverified, so each
+/// API requests" ([X: Creating a signature](https://docs.x.com/fundamentals/authentication/oauth-1-0a/creating-a-signature),
+/// note 2); which error it answers is unverified, so each
 /// family says it its own way: v2 an `invalid-request` problem naming the parameter, OAuth 2.0
 /// `invalid_request` (RFC 6749 §3.1: parameters "MUST NOT be included more than once"),
 /// app-only code 99 (X's answer to any bad request there), v1.1 a 400 with code 44
@@ -233,8 +235,9 @@ pub(crate) fn injected(status: StatusCode, v2: bool) -> Answer {
     if v2 {
         return problem(status, reason, "about:blank", reason);
     }
-    // X's codes for these statuses (contract §6.1); others get a problem document, as the
-    // v2 API answers.
+    // X's codes for these statuses (X's error-code table, removed from docs.x.com on
+    // 2025-06-24: https://github.com/xdevplatform/docs/blob/d1139bf61bb3393c1c606ddd9ec80a6184f71537/x-api/fundamentals/response-codes-and-errors.mdx);
+    // others get a problem document, as the v2 API answers.
     match status.as_u16() {
         401 => could_not_authenticate(),
         403 => not_permitted(),

@@ -257,8 +257,9 @@ impl Incoming {
     }
 
     /// A parameter of the OAuth 2.0 token and revoke endpoints: from the form body, or from the
-    /// query when there is no body (X's TypeScript SDK sends them there, with a form
-    /// `Content-Type` and an empty body: contract §4.4).
+    /// query when there is no body ([X's TypeScript SDK](https://github.com/xdevplatform/twitter-api-typescript-sdk/blob/main/src/request.ts)
+    /// sends them there, with a form `Content-Type` and an empty body; X's docs are silent, and
+    /// that X accepts it is inferred from users, unverified).
     fn oauth2_param(&self, name: &str) -> Option<&str> {
         if self.body.is_empty() {
             self.query_param(name)
@@ -374,9 +375,10 @@ impl Route {
     }
 }
 
-/// Whether an answer to `path` is one of the v2 API's, whose `Date` ends in `UTC` (contract
-/// §1.2: tweepy's recordings of `2/users/me`; v1.1 and OAuth answers end in `GMT`). The v2
-/// OAuth 2.0 endpoints are not recorded; the mock keeps `GMT` there.
+/// Whether an answer to `path` is one of the v2 API's, whose `Date` ends in `UTC` (recorded in
+/// [tweepy's `2/users/me` cassette](https://github.com/tweepy/tweepy/blob/c05ba988177219f1591b3bf03b8896b427c8b233/cassettes/test_client_get_me.yaml);
+/// X's docs are silent; v1.1 and OAuth answers end in `GMT`). The v2 OAuth 2.0 endpoints are
+/// not recorded; the mock keeps `GMT` there.
 fn dated_in_utc(route: Option<Route>, path: &str) -> bool {
     match route {
         Some(route) => route.is_v2(),
@@ -537,8 +539,9 @@ impl Handler {
                 FaultKind::LoseResponse => lose_response = true,
             }
         }
-        // X refuses a repeated parameter in an API request (contract §1.2); browser pages are
-        // not API requests.
+        // X refuses a repeated parameter in an API request (note 2 of
+        // https://docs.x.com/fundamentals/authentication/oauth-1-0a/creating-a-signature);
+        // browser pages are not API requests.
         if answer.is_none()
             && let Some(route) = route.filter(|r| r.endpoint().is_some())
             && let Some((name, values)) = request.repeated_parameter()
@@ -708,7 +711,9 @@ impl Handler {
 
     /// Charges the 24-hour caps of `endpoint` for `user` of `app` (the user's first: a user
     /// past their cap does not spend the app's). `Err` is the 429 to send, which X answers
-    /// even while the 15-minute window has room (contract §7).
+    /// even while the 15-minute window has room (not in X's docs; unverified, reported in
+    /// [node-twitter-api-v2#495](https://github.com/PLhery/node-twitter-api-v2/issues/495) and,
+    /// weakly, [agent-twitter-client#68](https://github.com/elizaOS/agent-twitter-client/issues/68)).
     fn limit_daily(
         &mut self,
         now: u64,

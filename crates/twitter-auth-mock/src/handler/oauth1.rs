@@ -101,8 +101,9 @@ impl Handler {
         if !matches!(header.signature_method(), Ok(SignatureMethod::HmacSha1)) {
             return Err(Refusal::CouldNotAuthenticate);
         }
-        // "Only ASCII values are accepted for the oauth_nonce" (contract §1.1, X's API
-        // reference); X's answer is unverified, the mock's is code 32.
+        // "Only ASCII values are accepted for the oauth_nonce" (X's API reference:
+        // https://docs.x.com/fundamentals/authentication/api-reference#post-oauth-request-token);
+        // X's answer is unverified, the mock's is code 32.
         if header.nonce().is_some_and(|nonce| !nonce.is_ascii()) {
             return Err(Refusal::CouldNotAuthenticate);
         }
@@ -137,8 +138,11 @@ impl Handler {
         let consumer_secret = ConsumerSecret::new(self.config.apps[app].consumer_secret.clone());
         let token_secret = token_secret.map(TokenSecret::new);
         let verified = header.verify(&signed, &consumer_secret, token_secret.as_ref());
-        // Lenient access tokens: a signature made without the request-token secret passes too
-        // (python-twitter-v2's; contract §2.3).
+        // Lenient access tokens: a signature made without the request-token secret passes too,
+        // as python-twitter-v2 (`pytwitter`) signs it: its `generate_access_token` never sees
+        // that secret (https://github.com/sns-sdks/python-twitter/blob/d6125880979105f570713652743797046d04017f/pytwitter/api.py#L225-L239).
+        // That X lets it through is unverified; reported in
+        // https://github.com/redouane59/twittered/issues/328.
         let lenient = expect == Expect::RequestToken
             && self.config.access_token_signature == AccessTokenSignature::Lenient;
         if verified.is_err() && !(lenient && header.verify(&signed, &consumer_secret, None).is_ok())

@@ -178,8 +178,9 @@ impl Handler {
     }
 
     /// `GET 1.1/account/verify_credentials.json`: the v1.1 user object, with the fields of
-    /// tweepy's recorded answer (contract §5), and its options `include_entities` (default
-    /// true), `skip_status` and `include_email` (`true`, `t` or `1`).
+    /// [tweepy's recorded answer](https://github.com/tweepy/tweepy/blob/c05ba988177219f1591b3bf03b8896b427c8b233/cassettes/testverifycredentials.json),
+    /// and its options `include_entities` (default true), `skip_status` and `include_email`
+    /// (`true`, `t` or `1`).
     pub(super) fn verify_credentials(
         &mut self,
         now: u64,
