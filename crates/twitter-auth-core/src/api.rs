@@ -85,22 +85,6 @@ impl Credential {
         Ok(())
     }
 
-    /// A copy of `request` authorized for one attempt ([`authorize`](Self::authorize)).
-    ///
-    /// # Errors
-    ///
-    /// As [`authorize`](Self::authorize).
-    pub fn authorized<R: rand_core::CryptoRng + ?Sized>(
-        &self,
-        request: &HttpRequest,
-        now: SystemTime,
-        rng: &mut R,
-    ) -> Result<HttpRequest, Error> {
-        let mut authorized = request.clone();
-        self.authorize(&mut authorized, now, rng)?;
-        Ok(authorized)
-    }
-
     /// What to do with `answer` to a request this credential authorized on attempt number
     /// `attempt` (0 first): one re-sign after a 135 whose `Date` taught the signer X's
     /// clock, or one refresh after a 401 to an OAuth 2.0 user token; never a second time.
@@ -144,15 +128,35 @@ pub fn authorize_user(request: &mut HttpRequest, tokens: &TokenSet) -> Result<()
     Ok(())
 }
 
-/// A copy of `request` with [`authorize_user`]: one attempt of a user's API request.
+/// Whether `request` goes to one of `endpoints`' hosts (the API's or OAuth 1.0a's, same scheme,
+/// host and port): an API client sends its credential nowhere else.
 ///
 /// # Errors
 ///
-/// As [`authorize_user`].
-pub fn authorized_user(request: &HttpRequest, tokens: &TokenSet) -> Result<HttpRequest, Error> {
-    let mut authorized = request.clone();
-    authorize_user(&mut authorized, tokens)?;
-    Ok(authorized)
+/// [`Error::InvalidUrl`] naming the rule (never the URL, whose query may hold a secret).
+pub fn check_host(endpoints: &Endpoints, request: &HttpRequest) -> Result<(), Error> {
+    let uri = request.uri();
+    let same = |base: &url::Url| {
+        uri.scheme_str() == Some(base.scheme())
+            && uri.host() == base.host_str()
+            && uri.port_u16().or_else(|| default_port(uri.scheme_str()))
+                == base.port_or_known_default()
+    };
+    if same(endpoints.api()) || same(endpoints.oauth1()) {
+        Ok(())
+    } else {
+        Err(Error::InvalidUrl {
+            reason: "the request is not for the credential's hosts (its app's endpoints)",
+        })
+    }
+}
+
+fn default_port(scheme: Option<&str>) -> Option<u16> {
+    match scheme {
+        Some("https") => Some(443),
+        Some("http") => Some(80),
+        _ => None,
+    }
 }
 
 /// Whether X refused a user's access token in `answer` to attempt number `attempt` (0 first)
@@ -222,8 +226,8 @@ pub fn request(endpoints: &Endpoints, method: Method, path: &str) -> Result<Http
 ///
 /// # Errors
 ///
-/// As [`request`]; [`Error::Malformed`] if `body` cannot be written as JSON (a map whose keys
-/// are not strings).
+/// As [`request`]; [`Misuse::JsonBody`](crate::Misuse::JsonBody) if `body` cannot be written
+/// as JSON (a map whose keys are not strings).
 pub fn json_request<B: Serialize + ?Sized>(
     endpoints: &Endpoints,
     method: Method,
@@ -231,9 +235,8 @@ pub fn json_request<B: Serialize + ?Sized>(
     body: &B,
 ) -> Result<HttpRequest, Error> {
     let mut request = request(endpoints, method, path)?;
-    *request.body_mut() = serde_json::to_vec(body).map_err(|_| Error::Malformed {
-        what: "the request body cannot be written as JSON",
-    })?;
+    *request.body_mut() =
+        serde_json::to_vec(body).map_err(|_| Error::from(crate::Misuse::JsonBody))?;
     request
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));

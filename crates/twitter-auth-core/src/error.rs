@@ -112,10 +112,14 @@ pub enum Misuse {
         /// The length asked for.
         len: usize,
     },
-    /// A code exchange with another app than the one that started the login (another id, or
-    /// public where it was confidential, or the reverse: X would answer `unauthorized_client`).
-    #[error("the app is not the one that started this login (id, or public/confidential kind)")]
-    ClientMismatch,
+    /// A code exchange with another app than the one that started the login (another id,
+    /// public where it was confidential or the reverse, or other hosts: X would answer
+    /// `unauthorized_client`, or the code would go elsewhere).
+    #[error("the app is not the one that started this login (id, kind or hosts)")]
+    AppMismatch,
+    /// A request body that cannot be written as JSON (a map whose keys are not strings).
+    #[error("the request body cannot be written as JSON")]
+    JsonBody,
 }
 
 /// Everything that can go wrong in a flow. Messages never contain tokens or secrets: only X's
@@ -316,7 +320,7 @@ impl Error {
                 Some("logins must be completed within their lifetime (10 minutes by default)")
             }
             Self::NoRefreshToken => Some("ask for the offline.access scope to get refresh tokens"),
-            Self::Misuse(Misuse::ClientMismatch) => Some(
+            Self::Misuse(Misuse::AppMismatch) => Some(
                 "exchange the code with the same client id and kind (public or confidential) that started the login",
             ),
             Self::MayHaveBeenConsumed => {
@@ -365,7 +369,7 @@ const CLIENT_AUTH_HINT: &str = "X did not accept the client's authentication; li
      (3) a public/confidential mix-up: a confidential client (Web App, Automated App or Bot) \
      must send HTTP Basic auth with its secret, a public one (Native App, Single Page App) \
      only client_id in the body, so check the app type in the portal against \
-     Client::public or Client::confidential";
+     oauth2::App::public or oauth2::App::confidential";
 
 fn oauth2_hint(error: &OAuth2Error) -> Option<&'static str> {
     let description = error.description.as_deref().unwrap_or_default();

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use twitter_auth_core::api::{authorized_user, refused_access, replay_for_bearer};
+use twitter_auth_core::api::{authorize_user, refused_access, replay_for_bearer};
 use twitter_auth_core::grant::{
     self, GrantError, GrantOutcome, GrantSettings, GrantTask, JobNext, KeyResult, LoginRequired,
     Next, RefreshJob, RefreshReason, StoreFailed, StoredGrant, UserKey,
@@ -265,7 +265,11 @@ impl UserHandle {
                 self.run(RefreshReason::IfDue).await?;
                 grant = self.current().await?;
             }
-            let prepare = || Ok(authorized_user(&request, grant.tokens())?);
+            let prepare = || {
+                let mut attempt = request.clone();
+                authorize_user(&mut attempt, grant.tokens())?;
+                Ok(attempt)
+            };
             let answer = transport
                 .attempts(prepare, replay_for_bearer(&request))
                 .await?;

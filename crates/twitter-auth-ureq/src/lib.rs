@@ -375,8 +375,10 @@ impl ApiClient {
     }
 
     /// Sends `request` with the credential; returns X's answer whatever its status. Every
-    /// attempt, retries included, is signed anew (fresh nonce and timestamp).
+    /// attempt, retries included, is signed anew (fresh nonce and timestamp). A request for
+    /// another host than the credential's app's ([`ApiClient::endpoints`]) is refused unsent.
     pub fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
+        api::check_host(&self.endpoints, &request)?; // the credential goes nowhere else
         let credential = match &self.kind {
             Kind::Fixed(credential) => credential,
             Kind::User(user) => return user.send(&self.transport, request),
@@ -384,8 +386,11 @@ impl ApiClient {
         let clock = &self.transport.clock;
         let mut attempt = 0;
         loop {
-            let prepare =
-                || Ok(read(credential).authorized(&request, clock.now(), &mut rand::rng())?);
+            let prepare = || {
+                let mut attempt = request.clone();
+                read(credential).authorize(&mut attempt, clock.now(), &mut rand::rng())?;
+                Ok(attempt)
+            };
             let replay = replay_for(&request, &read(credential));
             let answer = self.transport.attempts(prepare, replay)?;
             let after = write(credential).after_answer(&answer, clock.now(), attempt);

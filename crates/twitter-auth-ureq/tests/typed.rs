@@ -112,3 +112,33 @@ fn transport_errors_name_the_host_and_cause_but_not_the_query() -> Result {
     );
     Ok(())
 }
+
+/// An API client refuses, unsent, a request for another host than its app's: the credential
+/// would go with it.
+#[test]
+fn an_api_client_sends_nothing_to_another_host() -> Result {
+    use twitter_auth_core::api::Credential;
+    use twitter_auth_core::oauth2::AppOnlyBearer;
+    let mock = MockX::start(MockConfig::default())?;
+    let endpoints = Endpoints::local(mock.base_url())?;
+    let bearer = AppOnlyBearer::new(twitter_auth_core::BearerToken::new("AAAA%2FBEARER"))?;
+    let api = twitter_auth_ureq::ApiClient::new(
+        Transport::new(),
+        &endpoints,
+        Credential::AppOnly(bearer),
+    );
+    let elsewhere = http::Request::get("http://127.0.0.1:1/2/users/me").body(Vec::new())?;
+    let error = api.send(elsewhere).expect_err("another host");
+    assert!(matches!(
+        error.core(),
+        Some(twitter_auth_core::Error::InvalidUrl { .. })
+    ));
+    let at_x =
+        api.send(http::Request::get(endpoints.api_url("2/users/me").as_str()).body(Vec::new())?)?;
+    assert_eq!(
+        at_x.status(),
+        401,
+        "sent to the app's host (the fake X refuses the bearer)"
+    );
+    Ok(())
+}

@@ -115,7 +115,7 @@ impl App {
     ///
     /// # Errors
     ///
-    /// [`Misuse::ClientMismatch`](crate::Misuse::ClientMismatch) if this is not the app that started the login (another id, or
+    /// [`Misuse::AppMismatch`](crate::Misuse::AppMismatch) if this is not the app that started the login (another id, or
     /// public where it was confidential or the reverse: X would answer `unauthorized_client`).
     pub fn exchange(&self, code: AuthorizedCode) -> Result<CodeExchange, Error> {
         code.into_exchange(self)

@@ -37,6 +37,7 @@ const FLOW_PARAMS: [&str; 7] = [
 #[must_use = "a login starts with start()"]
 pub struct AuthorizeRequest {
     authorize_url: url::Url,
+    api: String,
     client_id: ClientId,
     confidential: bool,
     redirect_uri: String,
@@ -63,6 +64,7 @@ impl AuthorizeRequest {
         }
         Ok(Self {
             authorize_url: app.endpoints().oauth2_authorize().clone(),
+            api: app.endpoints().api().as_str().to_owned(),
             client_id: app.id().clone(),
             confidential: app.is_confidential(),
             redirect_uri: redirect_uri.to_owned(),
@@ -157,6 +159,7 @@ impl AuthorizeRequest {
 
         let created_at = UnixTime::from_system(now);
         let pending = PendingLogin {
+            api: Some(self.api),
             client_id: self.client_id,
             confidential: self.confidential,
             redirect_uri: self.redirect_uri,
@@ -250,6 +253,10 @@ pub struct PendingLogin {
     state: State,
     created_at: UnixTime,
     expires_at: UnixTime,
+    /// The API base of the app that started it, where the code may go (absent in logins
+    /// stored by earlier versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    api: Option<String>,
 }
 
 impl PendingLogin {
@@ -383,6 +390,7 @@ impl PendingLogin {
 
     fn authorized(self, code: AuthorizationCode) -> AuthorizedCode {
         AuthorizedCode {
+            api: self.api,
             client_id: self.client_id,
             confidential: self.confidential,
             redirect_uri: self.redirect_uri,
@@ -505,6 +513,7 @@ pub fn callback_state(callback: &str) -> Option<String> {
 #[derive(Debug)]
 #[must_use = "the code must be exchanged within 30 seconds"]
 pub struct AuthorizedCode {
+    api: Option<String>,
     client_id: ClientId,
     confidential: bool,
     redirect_uri: String,
@@ -521,8 +530,13 @@ impl AuthorizedCode {
 
     /// See [`App::exchange`].
     pub(crate) fn into_exchange(self, app: &App) -> Result<CodeExchange, Error> {
-        if app.id() != &self.client_id || app.is_confidential() != self.confidential {
-            return Err(Misuse::ClientMismatch.into());
+        let other_hosts = self
+            .api
+            .as_deref()
+            .is_some_and(|api| api != app.endpoints().api().as_str());
+        if app.id() != &self.client_id || app.is_confidential() != self.confidential || other_hosts
+        {
+            return Err(Misuse::AppMismatch.into());
         }
         let form = Form::new()
             .with("code", self.code.secret())

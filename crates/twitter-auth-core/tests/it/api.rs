@@ -437,3 +437,36 @@ fn transport_failures_name_the_host_and_the_cause_only() {
         "127.0.0.1:8080: connection failed"
     );
 }
+
+/// An API client sends its credential only to its app's hosts (scheme, host and port).
+#[test]
+fn check_host_accepts_only_the_apps_hosts() {
+    use twitter_auth_core::api::check_host;
+    use twitter_auth_core::{Endpoints, Error};
+    let get = |url: &str| http::Request::get(url).body(Vec::new()).unwrap();
+    let x = Endpoints::x();
+    for ok in [
+        "https://api.x.com/2/users/me",
+        "https://api.x.com:443/1.1/account/verify_credentials.json",
+        "https://api.x.com/oauth/request_token",
+    ] {
+        assert!(check_host(&x, &get(ok)).is_ok(), "{ok}");
+    }
+    for refused in [
+        "https://evil.example/2/users/me",
+        "http://api.x.com/2/users/me",
+        "https://api.x.com:8443/2/users/me",
+        "https://upload.twitter.com/1.1/media/upload.json",
+        "https://api.x.com.evil.example/2/users/me",
+    ] {
+        let err = check_host(&x, &get(refused)).unwrap_err();
+        assert!(matches!(err, Error::InvalidUrl { .. }), "{refused}");
+        assert!(
+            !err.to_string().contains("evil"),
+            "the URL is not quoted: {err}"
+        );
+    }
+    let local = Endpoints::local("http://127.0.0.1:8080").unwrap();
+    assert!(check_host(&local, &get("http://127.0.0.1:8080/2/users/me")).is_ok());
+    assert!(check_host(&local, &get("http://127.0.0.1:8081/2/users/me")).is_err());
+}

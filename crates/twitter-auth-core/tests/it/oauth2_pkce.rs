@@ -513,9 +513,27 @@ fn the_exchange_needs_the_client_that_started_the_login() {
         let (code, _) = authorized(&started);
         assert!(matches!(
             finishing.exchange(code),
-            Err(Error::Misuse(Misuse::ClientMismatch))
+            Err(Error::Misuse(Misuse::AppMismatch))
         ));
     }
+}
+
+/// A login started at one host and exchanged by the same app at another would send the code
+/// and its verifier to a host that did not issue them.
+#[test]
+fn the_exchange_needs_the_hosts_that_started_the_login() {
+    let local = Endpoints::local("http://127.0.0.1:9").unwrap();
+    let (code, _) = authorized(&public().with_endpoints(local.clone()));
+    assert!(matches!(
+        public().exchange(code),
+        Err(Error::Misuse(Misuse::AppMismatch))
+    ));
+    let (code, _) = authorized(&public().with_endpoints(local.clone()));
+    let step = public()
+        .with_endpoints(local)
+        .exchange(code)
+        .expect("the same app and hosts");
+    assert_eq!(step.request().uri(), "http://127.0.0.1:9/2/oauth2/token");
 }
 
 #[test]
