@@ -39,9 +39,11 @@ impl Inline {
     #[inline(always)]
     pub(crate) fn base64url(bytes: &[u8], len: usize) -> Self {
         let mut buf = [0u8; 128];
+        // At most 96 bytes are drawn (`MAX_BYTES`), and 96 bytes encode into exactly 128
+        // characters: the buffer always fits, so a failure is a broken invariant, never input.
         let written = URL_SAFE_NO_PAD
             .encode_slice(bytes, &mut buf)
-            .unwrap_or_default();
+            .expect("at most 96 bytes encode into 128 characters");
         debug_assert!(written >= len);
         // Characters past `len` (from a truncated encoding) would be secret: clear them.
         if written > len {

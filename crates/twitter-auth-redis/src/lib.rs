@@ -266,8 +266,11 @@ impl RedisStore {
         let (grant, salvage) = raw;
         Ok(Loaded {
             grant: self.decode(&keys.grant, grant)?,
-            // A salvaged set is sealed for the grant's key: it moves there when committed.
-            salvage: self.decode(&keys.grant, salvage).unwrap_or(None),
+            // A salvaged set is sealed for the grant's key: it moves there when committed. One
+            // that cannot be opened (a seal key no longer configured, a corrupt value) is an
+            // error, not nothing: it may be the only copy of the set X issued last, and it stays
+            // in Redis until the operator restores the key.
+            salvage: self.decode(&keys.grant, salvage)?,
         })
     }
 

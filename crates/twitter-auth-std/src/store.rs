@@ -696,7 +696,8 @@ impl BlockingTokenStore for FileStore {
         };
         let files = self.files(&lease.key);
         // Nothing but a committed grant outlives the lease: a stale salvage, reserved space.
-        let committed = Self::stored_generation(&files).unwrap_or(None);
+        // An unreadable grant counts as none committed: every salvaged set is then kept.
+        let committed = Self::stored_generation(&files).ok().flatten();
         for place in [&files.next, &files.salvage] {
             let salvage = Self::read_salvage(place);
             if salvage.is_none_or(|s| committed.is_some_and(|c| s.generation() <= c)) {

@@ -364,3 +364,35 @@ fn a_value_that_does_not_parse_is_reported_without_quoting_it() {
     }
     assert!(!shown.contains("TOKEN-SECRET"), "{shown}");
 }
+
+/// A salvaged set the store cannot open is reported, never read as "no salvage": it may be the
+/// only copy of the set X issued last (the stored grant's refresh token is spent).
+#[test]
+fn a_salvaged_set_that_cannot_be_opened_is_an_error_not_nothing() {
+    let Some(server) = RedisServer::start(false) else {
+        return;
+    };
+    let open = |sealer: Sealer| {
+        RedisStore::open(&server.url(), sealer)
+            .unwrap()
+            .with_prefix("rot")
+            .unwrap()
+    };
+    let old = open(Sealer::new(1, [1; 32]));
+    let new = open(Sealer::new(2, [2; 32]));
+    let k = key("rotated");
+    // The salvaged successor sealed with the old key, the grant with the new one.
+    old.salvage(&grant(&k, 2, 10)).unwrap();
+    let lease = new.try_lease(&k, TTL).unwrap().unwrap();
+    new.save(&lease, None, &grant(&k, 1, 5)).unwrap();
+    new.release(lease).unwrap();
+    assert!(
+        new.load(&k).is_err(),
+        "the salvage it cannot open is reported"
+    );
+    // With the old key back, nothing was dropped.
+    let both = open(Sealer::new(2, [2; 32]).with_old_key(1, [1; 32]));
+    let loaded = both.load(&k).unwrap();
+    assert_eq!(loaded.grant.unwrap().generation(), 1);
+    assert_eq!(loaded.salvage.unwrap().generation(), 2);
+}
