@@ -69,6 +69,7 @@
 
 pub mod api;
 mod callback;
+pub use callback::CallbackRefused;
 mod endpoints;
 mod error;
 mod exchange;

@@ -23,7 +23,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         app.authorize_url(&pending, AuthorizeKind::Authorize)
     ); // Authenticate: Sign in with X
     let callback = receiver.receive_matching(|url| pending.matches(url))?;
-    let authorized = pending.on_callback(callback.url(), SystemTime::now())?; // or pending.with_pin(&pin, now)
+    let authorized = pending.verify_callback(callback.url(), SystemTime::now())?; // or pending.with_pin(&pin, now)
     let user = transport.execute(app.access_token(authorized, SystemTime::now(), rng)?)?;
     // Every request `api.send(request)` sends is signed.
     let signer = app.signer(&user.token);

@@ -55,8 +55,8 @@ mod user;
 
 pub use app::App;
 pub use three_legged::{
-    AccessTokenExchange, AccessType, AuthorizeKind, AuthorizedToken, Callback, DEFAULT_LIFETIME,
-    PendingLogin, RequestToken, RequestTokenExchange,
+    AccessTokenExchange, AccessType, AuthorizeKind, AuthorizedToken, Callback, CallbackRefused,
+    DEFAULT_LIFETIME, PendingLogin, RequestToken, RequestTokenExchange,
 };
 pub use user::{
     InvalidateTokenExchange, UserCredentials, UserSigner, V1User, VerifyCredentialsExchange,

@@ -16,6 +16,10 @@ use crate::{
     Endpoints, Error, Exchange, HttpRequest, HttpResponse, Replay, UnixTime, UserId, Verifier,
 };
 
+/// A callback [`PendingLogin::verify_callback`] refused, with the login when the callback was
+/// not its own.
+pub type CallbackRefused = crate::CallbackRefused<PendingLogin>;
+
 /// How long a pending authorization stays usable by default.
 pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(10 * 60);
 
@@ -302,9 +306,47 @@ impl PendingLogin {
     }
 
     /// Step 3 (callback flow): checks X's redirect (a full URL or its query) and takes its
-    /// verifier. `denied=` is [`Error::Denied`]; an `oauth_token` other than this login's is
-    /// [`Error::TokenMismatch`].
+    /// verifier, consuming the login whatever the callback says. `denied=` is
+    /// [`Error::Denied`]; an `oauth_token` other than this login's is [`Error::TokenMismatch`].
+    /// A server that keeps the login in a browser's session should use
+    /// [`verify_callback`](Self::verify_callback), which gives the login back when the callback
+    /// is not its own.
+    ///
+    /// # Errors
+    ///
+    /// As listed; [`Error::Expired`] past the login's lifetime;
+    /// [`Error::MissingCallbackParameter`] without `oauth_token` or `oauth_verifier`.
     pub fn on_callback(self, callback: &str, now: SystemTime) -> Result<AuthorizedToken, Error> {
+        let verifier = self.check(callback, now)?;
+        Ok(self.authorized(verifier))
+    }
+
+    /// Step 3 for a server: [`on_callback`](Self::on_callback), except that a callback that is
+    /// not this login's (another login's `oauth_token` or `denied`, none at all: forged, or
+    /// another browser's) gives the login back in the [`CallbackRefused`], so a forged callback
+    /// cannot end the real login. The login is consumed when the callback carries its request
+    /// token, or when it expired.
+    ///
+    /// # Errors
+    ///
+    /// [`CallbackRefused`]: the [`Error`] (as [`on_callback`](Self::on_callback) lists them),
+    /// and the login if it was not consumed.
+    pub fn verify_callback(
+        self,
+        callback: &str,
+        now: SystemTime,
+    ) -> Result<AuthorizedToken, CallbackRefused> {
+        match self.check(callback, now) {
+            Ok(verifier) => Ok(self.authorized(verifier)),
+            Err(error) => {
+                let ours = matches!(error, Error::Expired) || self.matches(callback);
+                Err(CallbackRefused::new(error, (!ours).then_some(self)))
+            }
+        }
+    }
+
+    /// The checks of a callback, without consuming the login: its verifier or the error.
+    fn check(&self, callback: &str, now: SystemTime) -> Result<Verifier, Error> {
         self.check_expiry(now)?;
         let pairs = crate::callback::params(callback);
         if let Some(denied) = field(&pairs, "denied") {
@@ -326,10 +368,14 @@ impl PendingLogin {
             .ok_or(Error::MissingCallbackParameter {
                 name: "oauth_verifier",
             })?;
-        Ok(AuthorizedToken {
+        Ok(Verifier::new(verifier))
+    }
+
+    fn authorized(self, verifier: Verifier) -> AuthorizedToken {
+        AuthorizedToken {
             request_token: self.request_token,
-            verifier: Verifier::new(verifier),
-        })
+            verifier,
+        }
     }
 
     /// Step 3 (PIN flow): takes the PIN the user typed (surrounding spaces ignored).

@@ -14,6 +14,10 @@ use crate::{
     Replay, UnixTime,
 };
 
+/// A callback [`PendingLogin::verify_callback`] refused, with the login when the callback was
+/// not its own.
+pub type CallbackRefused = crate::CallbackRefused<PendingLogin>;
+
 /// How long a [`PendingLogin`] waits for its callback unless told otherwise: 10 minutes.
 pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(10 * 60);
 
@@ -368,10 +372,7 @@ impl PendingLogin {
     ) -> Result<AuthorizedCode, CallbackRefused> {
         match self.check(callback, now) {
             (Ok(code), _) => Ok(self.authorized(code)),
-            (Err(error), ours) => Err(CallbackRefused {
-                error,
-                pending: (!ours).then(|| Box::new(self)),
-            }),
+            (Err(error), ours) => Err(CallbackRefused::new(error, (!ours).then_some(self))),
         }
     }
 
@@ -433,58 +434,6 @@ fn check_params(
         Param::Many => Err(Error::Malformed {
             what: "the callback repeats the code parameter",
         }),
-    }
-}
-
-/// A callback [`PendingLogin::verify_callback`] refused: why, and the login when the callback
-/// was not its own (it still waits for its callback: put it back in the session).
-///
-/// `Debug` redacts the login's secrets; `Display` is the error's.
-#[derive(Debug)]
-#[must_use = "a login that was given back must be kept, or it is lost"]
-pub struct CallbackRefused {
-    error: Error,
-    pending: Option<Box<PendingLogin>>,
-}
-
-impl CallbackRefused {
-    /// Why the callback was refused.
-    pub const fn error(&self) -> &Error {
-        &self.error
-    }
-
-    /// Whether the login was given back (the callback was not its own).
-    #[must_use]
-    pub const fn kept(&self) -> bool {
-        self.pending.is_some()
-    }
-
-    /// The login, if the callback was not its own.
-    pub fn into_pending(self) -> Option<PendingLogin> {
-        self.pending.map(|pending| *pending)
-    }
-
-    /// The error and the login, if it was given back.
-    pub fn into_parts(self) -> (Error, Option<PendingLogin>) {
-        (self.error, self.pending.map(|pending| *pending))
-    }
-}
-
-impl fmt::Display for CallbackRefused {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.error, f)
-    }
-}
-
-impl std::error::Error for CallbackRefused {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.error.source()
-    }
-}
-
-impl From<CallbackRefused> for Error {
-    fn from(refused: CallbackRefused) -> Self {
-        refused.error
     }
 }
 

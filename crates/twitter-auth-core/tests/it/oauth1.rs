@@ -736,3 +736,46 @@ proptest! {
         prop_assert_eq!(a.body(), b.body());
     }
 }
+
+/// Issue 14's fix, now in OAuth 1.0a too: a callback that is not this login's (forged, another
+/// login's token or refusal, nothing at all) gives the login back, so it cannot end the real one.
+#[test]
+fn verify_callback_gives_the_login_back_unless_the_callback_is_its_own() {
+    let p = pending(1);
+    let token = p.request_token().as_str().to_owned();
+    let mut p = p;
+    for forged in [
+        "?oauth_token=someone-elses&oauth_verifier=v",
+        "?denied=someone-elses",
+        "https://app.example/cb",
+        "",
+    ] {
+        let refused = p.verify_callback(forged, at(2)).unwrap_err();
+        assert!(refused.kept(), "{forged}: {}", refused.error());
+        p = refused.into_pending().unwrap();
+    }
+    // Its own callback without a verifier ends it; with one, it is authorized.
+    let refused = pending(1)
+        .verify_callback(&format!("?oauth_token={token}"), at(2))
+        .unwrap_err();
+    assert!(!refused.kept());
+    assert!(matches!(
+        refused.error(),
+        Error::MissingCallbackParameter {
+            name: "oauth_verifier"
+        }
+    ));
+    let refused = pending(1)
+        .verify_callback(&format!("?denied={token}"), at(2))
+        .unwrap_err();
+    assert!(matches!(refused.into_parts(), (Error::Denied, None)));
+    assert!(
+        p.verify_callback(&format!("?oauth_token={token}&oauth_verifier=v"), at(2))
+            .is_ok()
+    );
+    // An expired login is consumed whatever comes.
+    let refused = pending(1)
+        .verify_callback("?denied=x", at(1 + 601))
+        .unwrap_err();
+    assert!(matches!(refused.into_parts(), (Error::Expired, None)));
+}
