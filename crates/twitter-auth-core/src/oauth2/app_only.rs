@@ -192,8 +192,6 @@ impl AppOnly {
 #[derive(Clone, Debug)]
 pub struct AppOnlyBearer {
     token: BearerToken,
-    /// `Bearer <token>`, built and checked once.
-    authorization: HeaderValue,
 }
 
 impl AppOnlyBearer {
@@ -207,11 +205,9 @@ impl AppOnlyBearer {
         if !is_bearer_token(token.secret()) {
             return Err(Error::InvalidToken);
         }
-        let authorization = bearer_authorization(token.secret())?;
-        Ok(Self {
-            token,
-            authorization,
-        })
+        // Built per request, not kept (a `HeaderValue` cannot be wiped); built once to check.
+        drop(bearer_authorization(token.secret())?);
+        Ok(Self { token })
     }
 
     /// The token.
@@ -223,7 +219,8 @@ impl AppOnlyBearer {
     /// `Bearer <token>`, marked sensitive.
     #[must_use]
     pub fn authorization_header(&self) -> HeaderValue {
-        self.authorization.clone()
+        bearer_authorization(self.token.secret())
+            .expect("the token was checked when the bearer was made")
     }
 }
 

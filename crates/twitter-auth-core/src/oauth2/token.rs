@@ -41,9 +41,6 @@ pub struct TokenSet {
     scopes: Scopes,
     #[serde(skip_serializing_if = "Option::is_none")]
     expires_at: Option<UnixTime>,
-    /// `Bearer <access token>`, built and checked once when the set is made.
-    #[serde(skip)]
-    authorization: HeaderValue,
 }
 
 /// What a token set is good for at a given instant.
@@ -103,13 +100,14 @@ impl TokenSet {
         if !is_bearer_token(access_token.secret()) {
             return Err(Error::InvalidToken);
         }
-        let authorization = bearer_authorization(access_token.secret())?;
+        // The header is built per request, not kept: a `HeaderValue` cannot be wiped, and the
+        // token inside it would outlive the zeroized `AccessToken`. Built once here to check.
+        drop(bearer_authorization(access_token.secret())?);
         Ok(Self {
             access_token,
             refresh_token,
             scopes,
             expires_at,
-            authorization,
         })
     }
 
@@ -168,7 +166,8 @@ impl TokenSet {
     /// [`HeaderValue::is_sensitive`] will not print it).
     #[must_use]
     pub fn authorization_header(&self) -> HeaderValue {
-        self.authorization.clone()
+        bearer_authorization(self.access_token.secret())
+            .expect("the token was checked when the set was made")
     }
 }
 
