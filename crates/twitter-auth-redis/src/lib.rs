@@ -60,7 +60,7 @@ pub mod testing;
 
 use std::fmt;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -293,12 +293,7 @@ impl RedisStore {
     // --- blocking connections: a small pool, each with read and write timeouts ---
 
     fn connection(&self) -> Result<redis::Connection, StoreError> {
-        if let Some(conn) = self
-            .pool
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop()
-        {
+        if let Some(conn) = twitter_auth_std::lock(&self.pool).pop() {
             return Ok(conn);
         }
         let redis = |e| StoreError::from(Error::Redis("connect", e));
@@ -320,10 +315,7 @@ impl RedisStore {
         let mut conn = self.connection()?;
         let result = call(&mut conn);
         if result.is_ok() {
-            self.pool
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(conn);
+            twitter_auth_std::lock(&self.pool).push(conn);
         }
         result.map_err(|e| Error::Redis(op, e).into())
     }

@@ -40,7 +40,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 
 use serde::de::DeserializeOwned;
@@ -53,7 +53,7 @@ use twitter_auth_core::url::Url;
 use twitter_auth_core::{
     Endpoints, Exchange, HttpRequest, HttpResponse, Replay, TransportError, http,
 };
-use twitter_auth_std::{StoreError, lock};
+use twitter_auth_std::{StoreError, lock, read, write};
 
 mod grants;
 
@@ -403,12 +403,4 @@ impl ApiClient {
         let answer = self.send(api::users_me(&self.endpoints)?).await?;
         Ok(api::read_user(&answer)?)
     }
-}
-
-fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
-    lock.read().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
-    lock.write().unwrap_or_else(PoisonError::into_inner)
 }

@@ -172,10 +172,7 @@ impl Grants {
                 });
             }
         });
-        Ok(job
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .into_report())
+        Ok(twitter_auth_std::into_inner(job).into_report())
     }
 
     /// How a key's refresh ended, for the job; a 429 comes with the wait X named.

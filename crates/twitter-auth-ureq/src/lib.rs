@@ -73,7 +73,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -86,7 +86,7 @@ use twitter_auth_core::url::Url;
 use twitter_auth_core::{
     Endpoints, Exchange, HttpRequest, HttpResponse, Replay, TransportError, http,
 };
-use twitter_auth_std::{Clock, StoreError, SystemClock, lock};
+use twitter_auth_std::{Clock, StoreError, SystemClock, lock, read, write};
 
 mod grants;
 
@@ -418,12 +418,4 @@ impl ApiClient {
         let answer = self.send(api::users_me(&self.endpoints)?)?;
         Ok(api::read_user(&answer)?)
     }
-}
-
-fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
-    lock.read().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
-    lock.write().unwrap_or_else(PoisonError::into_inner)
 }
