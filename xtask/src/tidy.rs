@@ -423,10 +423,13 @@ fn is_library_source(path: &str) -> bool {
 
 /// The lines of a library source that break issue 12's "one way to do each thing" rules.
 fn shape_violations(text: &str) -> Vec<(usize, &'static str)> {
+    let lines: Vec<&str> = text
+        .lines()
+        .map(|line| line.split("//").next().unwrap_or(""))
+        .collect();
     let mut found = Vec::new();
     let mut in_step_impl = false;
-    for (i, line) in text.lines().enumerate() {
-        let code = line.split("//").next().unwrap_or("");
+    for (i, &code) in lines.iter().enumerate() {
         let trimmed = code.trim_start();
         if code.starts_with("impl") {
             in_step_impl = code
@@ -434,19 +437,35 @@ fn shape_violations(text: &str) -> Vec<(usize, &'static str)> {
                 .nth(1)
                 .is_some_and(|ty| ty.ends_with("Exchange") && !code.contains(" for "));
         }
-        let returns_step = code.contains("-> Result<") && code.contains("Exchange")
-            || code
-                .split("->")
-                .nth(1)
-                .is_some_and(|r| r.trim().ends_with("Exchange {"));
-        if code.starts_with("pub fn ") && returns_step {
-            found.push((i + 1, "a public free function builds a flow step: make it a method of the app the step belongs to"));
-        }
-        if in_step_impl && trimmed.starts_with("pub fn new") {
-            found.push((
-                i + 1,
-                "a flow step has a public constructor: the app's method builds it",
-            ));
+        let public_fn = ["pub fn ", "pub const fn ", "pub async fn "]
+            .iter()
+            .any(|p| trimmed.starts_with(p));
+        if public_fn {
+            // The whole signature, however rustfmt wrapped it: up to its body or `;`.
+            let signature: String = lines[i..]
+                .iter()
+                .take_while({
+                    let mut done = false;
+                    move |l| !std::mem::replace(&mut done, l.contains('{') || l.contains(';'))
+                })
+                .map(|l| l.trim())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let returns = signature.split("->").nth(1).unwrap_or("");
+            let returns_step = returns
+                .split(|c: char| !c.is_alphanumeric() && c != '_')
+                .any(|word| word.ends_with("Exchange") && word != "Exchange");
+            let free = !code.starts_with(' ');
+            if free && returns_step {
+                found.push((i + 1, "a public free function builds a flow step: make it a method of the app the step belongs to"));
+            }
+            let name = signature.split("fn ").nth(1).unwrap_or("");
+            if in_step_impl && (name.starts_with("new(") || name.starts_with("new<")) {
+                found.push((
+                    i + 1,
+                    "a flow step has a public constructor: the app's method builds it",
+                ));
+            }
         }
         let compares = code.contains(" == ") || code.contains(" != ");
         if compares && (code.contains(".secret()") || code.contains("token.as_str()")) {
@@ -599,6 +618,13 @@ mod tests {
         assert_eq!(shape_violations(ctor).len(), 1);
         let private = "impl InvalidateTokenExchange {\n    pub(crate) fn new(x: u8) -> Self {\n";
         assert!(shape_violations(private).is_empty());
+        let wrapped = "pub fn refresh<R: CryptoRng>(\n    app: &App,\n    rng: &mut R,\n) -> Result<RefreshExchange, Error> {\n";
+        assert_eq!(shape_violations(wrapped).len(), 1);
+        let const_ctor =
+            "impl UsersMeExchange {\n    pub const fn new(\n        x: u8,\n    ) -> Self {\n";
+        assert_eq!(shape_violations(const_ctor).len(), 1);
+        let trait_name = "pub fn run<E: Exchange>(step: E) -> Result<E::Output, Error> {\n";
+        assert!(shape_violations(trait_name).is_empty());
         let eq = "    if body.token == self.token.secret() {\n";
         assert_eq!(shape_violations(eq).len(), 1);
         let months = "const M: [&str; 3] = [\"Jan\", \"Feb\", \"Mar\"];\n";
