@@ -304,11 +304,17 @@ fn refresh_never_sent_keeps_the_grant<A: Adapter>() {
     let (store, key) = (&*user.store, &user.key);
     let before = stored(store, key);
     let sent = x.mock().counters().requests_to(TOKEN_PATH);
-    let cut_off = A::new(dead_endpoints(), RetryPolicy::new(), x.clock())
+    let dead = dead_endpoints();
+    let cut_off = A::new(dead.clone(), RetryPolicy::new(), x.clock())
         .grants(public_client(&x), Arc::clone(&user.store));
     let api = A::user_api(&cut_off, key).expect("the grant is in the store");
     x.mock().advance(Duration::from_secs(7200));
-    match A::send(&api, get(&x, "2/users/me")) {
+    // The API call goes to the same (dead) hosts as the refresh: an API client sends its
+    // credential only to its app's hosts.
+    let call = http::Request::get(dead.api_url("2/users/me").as_str())
+        .body(Vec::new())
+        .expect("a valid request");
+    match A::send(&api, call) {
         Err(Failure::Transport(_)) => {}
         other => panic!(
             "{}: a refused connection is a transport failure, got {other:?}",
