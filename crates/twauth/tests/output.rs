@@ -17,17 +17,20 @@ fn with_closed_stdout(home: &Home, args: &[&str], env: &[(&str, &str)]) -> (Opti
     for var in VARS {
         command.env_remove(var);
     }
-    let mut child = command
+    // A pipe whose read end is closed before twauth starts: its first write fails, however the
+    // two processes are scheduled (closing it after the spawn raced the child's first write).
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let child = command
         .args(args)
         .envs(env.iter().copied())
         .env("XDG_CONFIG_HOME", &home.0)
         .current_dir(&home.0)
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
+        .stdout(writer)
         .stderr(Stdio::piped())
         .spawn()
         .expect("twauth starts");
-    drop(child.stdout.take());
     let output = child.wait_with_output().expect("twauth ends");
     (
         output.status.code(),
