@@ -15,7 +15,7 @@ use rand::SeedableRng as _;
 use rand::rngs::StdRng;
 use twitter_auth_core::api::Credential;
 use twitter_auth_core::grant::{Loaded, LoginRequired, Saved, StoredGrant, UserKey};
-use twitter_auth_core::oauth1::{self, AuthorizeKind, Callback, UserCredentials, UserSigner};
+use twitter_auth_core::oauth1::{self, AuthorizeKind, Callback, UserCredentials};
 use twitter_auth_core::oauth1_sign::{
     ConsumerCredentials, ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
 };
@@ -245,7 +245,7 @@ fn oauth1_flow<A: Adapter>(kind: AuthorizeKind, pin: bool) {
 /// The API client signs queries, form bodies and JSON bodies alike.
 fn oauth1_api_bodies<A: Adapter>() {
     let x = start();
-    let signer = UserSigner::new(&web_consumer(&x), &owner_token(&x));
+    let signer = oauth1::App::from(web_consumer(&x)).signer(&owner_token(&x));
     let api = adapter::<A>(&x, RetryPolicy::new()).api(Credential::OAuth1(signer));
     let answer = A::send(
         &api,
@@ -344,7 +344,7 @@ fn oauth1_waits_on_429_then_signs_anew<A: Adapter>() {
         RESET_AFTER > x.mock().config().timestamp_window,
         "the wait must outlast the timestamp window"
     );
-    let signer = UserSigner::new(&web_consumer(&x), &owner_token(&x));
+    let signer = oauth1::App::from(web_consumer(&x)).signer(&owner_token(&x));
     let policy = RetryPolicy::new().with_wait_on_rate_limit(true);
     let api = adapter::<A>(&x, policy).api(Credential::OAuth1(signer));
     x.mock().inject(Fault::new(
@@ -1428,7 +1428,7 @@ fn assert_redirect_handed_back(
 fn no_redirects<A: Adapter>() {
     let target = RedirectTarget::start();
     let (x, request) = redirecting(&target);
-    let signer = UserSigner::new(&web_consumer(&x), &owner_token(&x));
+    let signer = oauth1::App::from(web_consumer(&x)).signer(&owner_token(&x));
     let api = adapter::<A>(&x, RetryPolicy::recommended()).api(Credential::OAuth1(signer));
     assert_redirect_handed_back(A::NAME, A::send(&api, request), &target);
 }
@@ -1453,7 +1453,7 @@ fn caller_agent_that_follows_redirects_does_not_follow_ureq() {
         a.round_trip(&request, Replay::Safe),
         &target,
     );
-    let signer = UserSigner::new(&web_consumer(&x), &owner_token(&x));
+    let signer = oauth1::App::from(web_consumer(&x)).signer(&owner_token(&x));
     let api = Ureq::with_default_http(x.endpoints(), RetryPolicy::recommended(), x.clock())
         .api(Credential::OAuth1(signer));
     assert_redirect_handed_back("ureq API client", Ureq::send(&api, request), &target);
@@ -1481,7 +1481,7 @@ fn caller_client_that_follows_redirects_is_refused_reqwest() {
         other => panic!("reqwest round_trip with retries: expected Redirected, got {other:?}"),
     }
     assert_eq!(target.connections(), 2, "not retried");
-    let signer = UserSigner::new(&web_consumer(&x), &owner_token(&x));
+    let signer = oauth1::App::from(web_consumer(&x)).signer(&owner_token(&x));
     let api = Reqwest::with_default_http(x.endpoints(), RetryPolicy::new(), x.clock())
         .api(Credential::OAuth1(signer));
     match Reqwest::send(&api, request) {

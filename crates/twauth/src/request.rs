@@ -15,7 +15,6 @@ use std::time::SystemTime;
 use twitter_auth_core::api::Credential;
 use twitter_auth_core::grant::LoginRequired;
 use twitter_auth_core::http::{self, HeaderName, HeaderValue, Method};
-use twitter_auth_core::oauth1::UserSigner;
 use twitter_auth_core::oauth1_sign::{
     ConsumerCredentials, ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
 };
@@ -165,7 +164,9 @@ fn oauth1(settings: &Settings) -> Option<Credential> {
         Token::new(settings.get(Field::AccessToken)?),
         TokenSecret::new(settings.get(Field::AccessTokenSecret)?),
     );
-    Some(Credential::OAuth1(UserSigner::new(&consumer, &owner)))
+    Some(Credential::OAuth1(
+        twitter_auth_core::oauth1::App::from(consumer.clone()).signer(&owner),
+    ))
 }
 
 const OAUTH1_FIELDS: [Field; 3] = [

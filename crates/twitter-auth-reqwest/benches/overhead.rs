@@ -59,7 +59,7 @@ use tokio::runtime::Runtime;
 use twitter_auth_core::api::Credential;
 use twitter_auth_core::oauth1::UserSigner;
 use twitter_auth_core::oauth1_sign::{
-    ConsumerCredentials, ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
+    ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
 };
 use twitter_auth_core::{Endpoints, HttpRequest, http};
 use twitter_auth_mock::{DEMO_WEB_APP, MockConfig, MockX, RateLimits};
@@ -102,16 +102,14 @@ impl Bench {
         .expect("the mock starts");
         let app = mock.config().app(DEMO_WEB_APP).expect("the demo web app");
         let owner = &app.user_tokens[0];
-        let signer = UserSigner::new(
-            &ConsumerCredentials::new(
-                ConsumerKey::new(app.consumer_key.clone()),
-                ConsumerSecret::new(app.consumer_secret.clone()),
-            ),
-            &TokenCredentials::new(
-                Token::new(owner.token.clone()),
-                TokenSecret::new(owner.secret.clone()),
-            ),
-        );
+        let signer = twitter_auth_core::oauth1::App::new(
+            ConsumerKey::new(app.consumer_key.clone()),
+            ConsumerSecret::new(app.consumer_secret.clone()),
+        )
+        .signer(&TokenCredentials::new(
+            Token::new(owner.token.clone()),
+            TokenSecret::new(owner.secret.clone()),
+        ));
         let endpoints = Endpoints::local(mock.base_url()).expect("the mock's URL is loopback");
         let url = endpoints.api_url(PATH).to_string();
         // The same settings as `twitter_auth_reqwest::Transport::new`.
@@ -321,7 +319,7 @@ mod probe {
     use twitter_auth_core::api::Credential;
     use twitter_auth_core::oauth1::UserSigner;
     use twitter_auth_core::oauth1_sign::{
-        ConsumerCredentials, ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
+        ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
     };
     use twitter_auth_reqwest::{ApiClient, Transport};
 
@@ -377,16 +375,14 @@ mod probe {
     impl Sides {
         fn new() -> Self {
             let base = responder();
-            let signer = UserSigner::new(
-                &ConsumerCredentials::new(
-                    ConsumerKey::new("xvz1evFS4wEEPTGEFPHBog"),
-                    ConsumerSecret::new("kAcSOqF21Fu85e7zjz7ZN2U4ZRhfV3WpwPAoE3Z7kBw"),
-                ),
-                &TokenCredentials::new(
-                    Token::new("370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb"),
-                    TokenSecret::new("LswwdoUaIvS8ltyTt5jkRh4J50vUPVVHtR2YPi5kE"),
-                ),
-            );
+            let signer = twitter_auth_core::oauth1::App::new(
+                ConsumerKey::new("xvz1evFS4wEEPTGEFPHBog"),
+                ConsumerSecret::new("kAcSOqF21Fu85e7zjz7ZN2U4ZRhfV3WpwPAoE3Z7kBw"),
+            )
+            .signer(&TokenCredentials::new(
+                Token::new("370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb"),
+                TokenSecret::new("LswwdoUaIvS8ltyTt5jkRh4J50vUPVVHtR2YPi5kE"),
+            ));
             let endpoints = Endpoints::local(&base).expect("a loopback base");
             let url = endpoints.api_url(PATH).to_string();
             // The same settings as `twitter_auth_reqwest::Transport::new`.

@@ -34,12 +34,12 @@ pub struct UserCredentials {
 /// ```
 /// use std::time::{Duration, UNIX_EPOCH};
 /// use rand::SeedableRng as _;
-/// use twitter_auth_core::oauth1::UserSigner;
-/// use twitter_auth_core::oauth1_sign::{ConsumerCredentials, ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret};
+/// use twitter_auth_core::oauth1::App;
+/// use twitter_auth_core::oauth1_sign::{ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret};
 ///
-/// let app = ConsumerCredentials::new(ConsumerKey::new("ck"), ConsumerSecret::new("cs"));
+/// let app = App::new(ConsumerKey::new("ck"), ConsumerSecret::new("cs"));
 /// let user = TokenCredentials::new(Token::new("t"), TokenSecret::new("ts"));
-/// let mut signer = UserSigner::new(&app, &user);
+/// let mut signer = app.signer(&user);
 /// let mut rng = rand::rngs::StdRng::seed_from_u64(7); // in an app: `rand::rng()`
 /// let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
 ///
@@ -69,8 +69,9 @@ pub struct UserSigner {
 }
 
 impl UserSigner {
-    /// A signer for `token` of the app `consumer`.
-    pub fn new(consumer: &ConsumerCredentials, token: &TokenCredentials) -> Self {
+    /// A signer for `token` of the app `consumer` (users get one from
+    /// [`App::signer`](super::App::signer)).
+    pub(crate) fn new(consumer: &ConsumerCredentials, token: &TokenCredentials) -> Self {
         Self {
             signer: Signer::new(consumer, Some(token)),
             offset: 0,

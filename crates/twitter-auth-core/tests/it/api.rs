@@ -5,7 +5,6 @@ use std::time::{Duration, UNIX_EPOCH};
 use twitter_auth_core::api::{
     AfterAnswer, Credential, authorize_user, refused_access, replay_for, replay_for_bearer,
 };
-use twitter_auth_core::oauth1::UserSigner;
 use twitter_auth_core::oauth1_sign::{
     AuthorizationHeader, ConsumerCredentials, ConsumerKey, ConsumerSecret, Request, Token,
     TokenCredentials, TokenSecret,
@@ -53,7 +52,8 @@ fn user_tokens(refresh: bool, expires_in: Option<u64>) -> TokenSet {
 
 #[test]
 fn oauth1_signs_with_a_signature_the_verifier_accepts() {
-    let credential = Credential::OAuth1(UserSigner::new(&consumer(), &token()));
+    let credential =
+        Credential::OAuth1(twitter_auth_core::oauth1::App::from(consumer()).signer(&token()));
     let mut request = get("https://api.x.com/2/users/me?user.fields=id");
     credential
         .authorize(&mut request, now(), &mut rng())
@@ -125,7 +125,8 @@ fn a_135_with_a_date_asks_for_one_resign_with_the_learnt_clock() {
         &[("date", "Tue, 14 Nov 2023 22:23:20 GMT")],
         r#"{"errors":[{"code":135,"message":"Timestamp out of bounds."}]}"#,
     );
-    let mut credential = Credential::OAuth1(UserSigner::new(&consumer(), &token()));
+    let mut credential =
+        Credential::OAuth1(twitter_auth_core::oauth1::App::from(consumer()).signer(&token()));
     assert_eq!(
         credential.after_answer(&rejected, now(), 0),
         AfterAnswer::Resign
@@ -156,7 +157,8 @@ fn a_135_with_a_date_asks_for_one_resign_with_the_learnt_clock() {
 
 #[test]
 fn only_safe_methods_are_replayed() {
-    let oauth1 = Credential::OAuth1(UserSigner::new(&consumer(), &token()));
+    let oauth1 =
+        Credential::OAuth1(twitter_auth_core::oauth1::App::from(consumer()).signer(&token()));
     let bearer = Credential::OAuth2(user_tokens(true, Some(7200)));
     let read = get("https://api.x.com/2/users/me");
     let write = http::Request::post("https://api.x.com/2/tweets")

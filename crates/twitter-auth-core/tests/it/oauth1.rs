@@ -8,8 +8,7 @@ use proptest::prelude::*;
 use rand::SeedableRng as _;
 use rand::rngs::StdRng;
 use twitter_auth_core::oauth1::{
-    AccessType, App, AuthorizeKind, Callback, PendingLogin, RequestToken, UserSigner,
-    VerifyCredentialsExchange,
+    AccessType, App, AuthorizeKind, Callback, PendingLogin, RequestToken, VerifyCredentialsExchange,
 };
 use twitter_auth_core::oauth1_sign::{
     AuthorizationHeader, ConsumerCredentials, ConsumerKey, ConsumerSecret, OAuthParams, Request,
@@ -398,7 +397,7 @@ fn user_signer_signs_x_docs_example_request() {
         .unwrap();
     assert_eq!(published, "Ls93hJiZbQ3akF3HF3x1Bz8/zU4=");
 
-    let signer = UserSigner::new(&consumer, &token);
+    let signer = App::from(consumer.clone()).signer(&token);
     let mut r = request();
     signer
         .sign(&mut r, at(1318622958), &mut StdRng::seed_from_u64(1))
@@ -457,10 +456,10 @@ fn user_signer_signs_x_docs_example_request() {
 
 #[test]
 fn verify_credentials_round_trip() {
-    let signer = UserSigner::new(
-        &consumer(),
-        &TokenCredentials::new(Token::new("t"), TokenSecret::new("ts")),
-    );
+    let signer = App::from(consumer()).signer(&TokenCredentials::new(
+        Token::new("t"),
+        TokenSecret::new("ts"),
+    ));
     let step: VerifyCredentialsExchange = app()
         .verify_credentials(&signer, at(9), &mut rng())
         .unwrap();
@@ -522,7 +521,7 @@ proptest! {
         let _ = step.finish(at(1), http::Response::builder().status(200).body(bytes.clone()).unwrap());
         let step = app().access_token(pending(1).with_pin("1", at(2)).unwrap(), at(3), &mut rng()).unwrap();
         let _ = step.finish(at(1), http::Response::builder().status(200).body(bytes.clone()).unwrap());
-        let signer = UserSigner::new(&consumer(), &TokenCredentials::new(Token::new("t"), TokenSecret::new("s")));
+        let signer = App::from(consumer()).signer(&TokenCredentials::new(Token::new("t"), TokenSecret::new("s")));
         let step = app().verify_credentials(&signer, at(9), &mut rng()).unwrap();
         let _ = step.finish(at(1), http::Response::builder().status(200).body(bytes).unwrap());
     }
@@ -569,10 +568,10 @@ fn invalidate_token_is_signed_with_the_token_and_checks_the_echo() {
 
 #[test]
 fn a_timestamp_rejection_teaches_the_signer_x_clock_once() {
-    let mut signer = UserSigner::new(
-        &consumer(),
-        &TokenCredentials::new(Token::new("t"), TokenSecret::new("s")),
-    );
+    let mut signer = App::from(consumer()).signer(&TokenCredentials::new(
+        Token::new("t"),
+        TokenSecret::new("s"),
+    ));
     // The local clock is an hour slow: X's Date says 1700003600 when we think it is 1700000000.
     let rejected = http::Response::builder()
         .status(401)
@@ -599,10 +598,10 @@ fn a_timestamp_rejection_teaches_the_signer_x_clock_once() {
 #[test]
 fn users_me_in_oauth1_user_context() {
     use twitter_auth_core::oauth2::UsersMeExchange;
-    let signer = UserSigner::new(
-        &consumer(),
-        &TokenCredentials::new(Token::new("t"), TokenSecret::new("ts")),
-    );
+    let signer = App::from(consumer()).signer(&TokenCredentials::new(
+        Token::new("t"),
+        TokenSecret::new("ts"),
+    ));
     let step: UsersMeExchange = app().users_me(&signer, at(9), &mut rng()).unwrap();
     assert_eq!(step.request().uri(), "https://api.x.com/2/users/me");
     header_of(step.request())

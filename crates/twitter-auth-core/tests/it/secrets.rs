@@ -5,7 +5,7 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use rand::SeedableRng;
-use twitter_auth_core::oauth1::{self, Callback, PendingLogin, RequestToken, UserSigner};
+use twitter_auth_core::oauth1::{self, Callback, PendingLogin, RequestToken};
 use twitter_auth_core::oauth1_sign::{
     ConsumerCredentials, ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
 };
@@ -111,7 +111,7 @@ fn flow_values_and_their_errors() {
     let app = oauth1::App::from(consumer.clone());
     scan("oauth1::App", &app);
     let user = TokenCredentials::new(Token::new("t"), TokenSecret::new("SENTINELtokensecret"));
-    let signer = UserSigner::new(&consumer, &user);
+    let signer = oauth1::App::from(consumer.clone()).signer(&user);
     scan("UserSigner", &signer);
     scan("UserSigner (from the app)", &app.signer(&user));
     scan(

@@ -8,9 +8,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use twitter_auth_core::api::Credential;
 use twitter_auth_core::grant::UserKey;
-use twitter_auth_core::oauth1::UserSigner;
 use twitter_auth_core::oauth1_sign::{
-    ConsumerCredentials, ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
+    ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
 };
 use twitter_auth_core::oauth2::{self, AppOnly, Scope, Scopes};
 use twitter_auth_core::{ClientId, Endpoints, HttpRequest, Replay};
@@ -83,16 +82,14 @@ async fn oauth1_user_context_verify_credentials() -> Result {
     let mock = MockX::start(MockConfig::default())?;
     let app = mock.config().app(DEMO_WEB_APP).expect("the demo web app");
     let owner = &app.user_tokens[0];
-    let signer = UserSigner::new(
-        &ConsumerCredentials::new(
-            ConsumerKey::new(app.consumer_key.clone()),
-            ConsumerSecret::new(app.consumer_secret.clone()),
-        ),
-        &TokenCredentials::new(
-            Token::new(owner.token.clone()),
-            TokenSecret::new(owner.secret.clone()),
-        ),
-    );
+    let signer = twitter_auth_core::oauth1::App::new(
+        ConsumerKey::new(app.consumer_key.clone()),
+        ConsumerSecret::new(app.consumer_secret.clone()),
+    )
+    .signer(&TokenCredentials::new(
+        Token::new(owner.token.clone()),
+        TokenSecret::new(owner.secret.clone()),
+    ));
     let api = ApiClient::new(client(&mock), &endpoints(&mock), Credential::OAuth1(signer));
     let url = api
         .endpoints()
