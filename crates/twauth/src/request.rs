@@ -165,7 +165,7 @@ fn oauth1(settings: &Settings) -> Option<Credential> {
         TokenSecret::new(settings.get(Field::AccessTokenSecret)?),
     );
     Some(Credential::OAuth1(
-        twitter_auth_core::oauth1::App::from(consumer.clone()).signer(&owner),
+        twitter_auth_core::oauth1::App::from(consumer).signer(&owner),
     ))
 }
 
