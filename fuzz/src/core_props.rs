@@ -10,7 +10,7 @@ use ::twitter_auth_core::oauth1_sign::{
     ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
 };
 use ::twitter_auth_core::oauth2::{
-    self, AppOnly, AppOnlyBearer, PendingLogin, RevokeToken, Scopes, TokenSet,
+    self, AppOnlyBearer, PendingLogin, RevokeToken, Scopes, TokenSet,
 };
 use ::twitter_auth_core::rate_limit::RateLimit;
 use ::twitter_auth_core::retry::{Decision, Outcome, RetryPolicy};
@@ -211,12 +211,12 @@ pub fn finish(data: &[u8]) {
     refused("invalidate token", exchange.finish(now(), answer()).is_ok());
 
     // OAuth 2.0 app-only.
-    let app_only = AppOnly::new(
+    let app_only = oauth1::App::new(
         ConsumerKey::new("fuzzConsumerKey"),
         ConsumerSecret::new("s"),
     )
     .with_endpoints(endpoints());
-    let exchange = app_only.obtain().expect("a request");
+    let exchange = app_only.obtain_bearer().expect("a request");
     let result = exchange.finish(now(), answer());
     refused("bearer", result.is_ok());
     if result.is_ok() {
@@ -227,13 +227,15 @@ pub fn finish(data: &[u8]) {
         );
     }
     let bearer = AppOnlyBearer::new(BearerToken::new("AAAA%2Ffuzz%3D")).expect("a bearer");
-    let exchange = app_only.invalidate_basic(&bearer).expect("a request");
+    let exchange = app_only
+        .invalidate_bearer_basic(&bearer)
+        .expect("a request");
     refused(
         "invalidate bearer",
         exchange.finish(now(), answer()).is_ok(),
     );
     let exchange = app_only
-        .invalidate_signed(&bearer, &user_token(), now(), &mut Counter(6))
+        .invalidate_bearer_signed(&bearer, &user_token(), now(), &mut Counter(6))
         .expect("a request");
     refused(
         "invalidate bearer (signed)",

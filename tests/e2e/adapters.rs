@@ -19,9 +19,7 @@ use twitter_auth_core::oauth1::{self, AuthorizeKind, Callback, UserCredentials};
 use twitter_auth_core::oauth1_sign::{
     ConsumerCredentials, ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
 };
-use twitter_auth_core::oauth2::{
-    App as OAuth2Client, AppOnly, RevokeToken, Scope, Scopes, TokenSet,
-};
+use twitter_auth_core::oauth2::{App as OAuth2Client, RevokeToken, Scope, Scopes, TokenSet};
 use twitter_auth_core::retry::RetryPolicy;
 use twitter_auth_core::{ClientId, ClientSecret, Error, HttpRequest, Replay};
 use twitter_auth_mock::{
@@ -57,9 +55,9 @@ pub(crate) fn web_app(x: &Loopback) -> oauth1::App {
 }
 
 /// The demo web app's app-only face, at the fake X's hosts.
-pub(crate) fn app_only(x: &Loopback) -> AppOnly {
+pub(crate) fn app_only(x: &Loopback) -> oauth1::App {
     let consumer = web_consumer(x);
-    AppOnly::new(consumer.key, consumer.secret).with_endpoints(x.endpoints())
+    oauth1::App::new(consumer.key, consumer.secret).with_endpoints(x.endpoints())
 }
 
 pub(crate) fn owner_token(x: &Loopback) -> TokenCredentials {
@@ -163,11 +161,13 @@ fn app_only_flow<A: Adapter>() {
     let x = start();
     let a: A = adapter(&x, RetryPolicy::new());
     let app = app_only(&x);
-    let bearer = a.execute(app.obtain().expect("a step")).expect("a bearer");
+    let bearer = a
+        .execute(app.obtain_bearer().expect("a step"))
+        .expect("a bearer");
     let api = adapter::<A>(&x, RetryPolicy::new()).api(Credential::AppOnly(bearer.clone()));
     let answer = A::send(&api, get(&x, "2/users/by/username/mock_bob")).expect("an answer");
     assert_eq!(answer.status(), 200, "{}", A::NAME);
-    a.execute(app.invalidate_basic(&bearer).expect("a step"))
+    a.execute(app.invalidate_bearer_basic(&bearer).expect("a step"))
         .expect("invalidated");
     let answer = A::send(&api, get(&x, "2/users/by/username/mock_bob")).expect("an answer");
     assert_eq!(answer.status(), 401, "{}: a dead bearer", A::NAME);
@@ -281,12 +281,14 @@ fn app_only_invalidate_signed<A: Adapter>() {
     let x = start();
     let a: A = adapter(&x, RetryPolicy::new());
     let app = app_only(&x);
-    let bearer = a.execute(app.obtain().expect("a step")).expect("a bearer");
+    let bearer = a
+        .execute(app.obtain_bearer().expect("a step"))
+        .expect("a bearer");
     let api = adapter::<A>(&x, RetryPolicy::new()).api(Credential::AppOnly(bearer.clone()));
     let answer = A::send(&api, get(&x, "2/users/by/username/mock_bob")).expect("an answer");
     assert_eq!(answer.status(), 200, "{}: a live bearer", A::NAME);
     let step = app
-        .invalidate_signed(&bearer, &owner_token(&x), x.now(), &mut rand::rng())
+        .invalidate_bearer_signed(&bearer, &owner_token(&x), x.now(), &mut rand::rng())
         .expect("a step");
     a.execute(step)
         .unwrap_or_else(|e| panic!("{}: the signed invalidation failed: {e:?}", A::NAME));
@@ -305,14 +307,16 @@ fn signed_step_sent_once<A: Adapter>() {
     let policy = RetryPolicy::recommended().with_wait_on_rate_limit(true);
     let a: A = adapter(&x, policy);
     let app = app_only(&x);
-    let bearer = a.execute(app.obtain().expect("a step")).expect("a bearer");
+    let bearer = a
+        .execute(app.obtain_bearer().expect("a step"))
+        .expect("a bearer");
     x.mock().inject(Fault::new(
         "/oauth2/invalidate_token",
         1,
         FaultKind::RateLimited { reset_after: 400 },
     ));
     let step = app
-        .invalidate_signed(&bearer, &owner_token(&x), x.now(), &mut rand::rng())
+        .invalidate_bearer_signed(&bearer, &owner_token(&x), x.now(), &mut rand::rng())
         .expect("a step");
     match a.execute(step) {
         Err(Failure::Core(Error::X {
@@ -1066,7 +1070,7 @@ fn malformed_answer<A: Adapter>() {
     let app = app_only(&x);
     x.mock()
         .inject(Fault::new("/oauth2/token", 1, FaultKind::MalformedBody));
-    match a.execute(app.obtain().expect("a step")) {
+    match a.execute(app.obtain_bearer().expect("a step")) {
         Err(Failure::Core(Error::Malformed { .. })) => {}
         other => panic!(
             "{}: expected a malformed-answer error, got {other:?}",

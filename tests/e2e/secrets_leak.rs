@@ -8,7 +8,7 @@ use oauth1_sign::{
     SignatureMethod, Signer, Token, TokenCredentials, TokenSecret,
 };
 use rand::SeedableRng;
-use twitter_auth_core::oauth2::AppOnly;
+use twitter_auth_core::oauth1;
 use twitter_auth_core::{Endpoints, Exchange as _};
 use twitter_auth_mock::{Handler, MockConfig, OAuth2Client, Reply, UserToken};
 
@@ -201,12 +201,12 @@ fn mock_values_never_print_secrets() {
 
     // An app-only token request, as the core sends it (Basic with the sentinel secret).
     let endpoints = Endpoints::local("http://127.0.0.1:1/").expect("a loopback base");
-    let step = AppOnly::new(
+    let step = oauth1::App::new(
         ConsumerKey::new(app.consumer_key.clone()),
         ConsumerSecret::new(app.consumer_secret.clone()),
     )
     .with_endpoints(endpoints)
-    .obtain()
+    .obtain_bearer()
     .expect("a step");
     let reply = x.handle(now, step.request().clone());
     let body: serde_json::Value = {
@@ -848,7 +848,7 @@ fn grant_task_requests_never_print_secrets() {
 }
 
 /// The apps and every step they build (issue 12's API): `oauth2::App`, `oauth1::App` and
-/// `AppOnly` holding sentinel secrets, the `*Exchange` steps (whose requests carry secrets in
+/// `oauth1::App` holding sentinel secrets (the app-only steps included), the `*Exchange` steps (whose requests carry secrets in
 /// headers and bodies), the OAuth 2.0 and OAuth 1.0a pending logins, `AuthorizedCode`,
 /// `AuthorizedToken`, the app-only bearer, and both adapters' `Transport`. Nothing is sent: the
 /// apps are at a loopback host where nothing listens.
@@ -930,27 +930,27 @@ fn apps_and_their_steps_never_print_secrets() {
     ));
 
     // App-only: the app, its bearer, and its three steps.
-    let app_only = AppOnly::new(
+    let app_only = oauth1::App::new(
         ConsumerKey::new("leakScanKey"),
         ConsumerSecret::new(SENTINELS[0]),
     )
     .with_endpoints(endpoints.clone());
-    deep_formats("AppOnly", &app_only, &[]);
+    deep_formats("oauth1::App (app-only)", &app_only, &[]);
     let bearer = AppOnlyBearer::new(BearerToken::new(BEARER)).expect("a bearer");
     deep_formats("AppOnlyBearer", &bearer, &[BEARER]);
     steps.push((
         "BearerExchange",
-        Box::new(app_only.obtain().expect("a step")),
+        Box::new(app_only.obtain_bearer().expect("a step")),
     ));
     steps.push((
         "InvalidateBearerExchange (basic)",
-        Box::new(app_only.invalidate_basic(&bearer).expect("a step")),
+        Box::new(app_only.invalidate_bearer_basic(&bearer).expect("a step")),
     ));
     steps.push((
         "InvalidateBearerExchange (signed)",
         Box::new(
             app_only
-                .invalidate_signed(&bearer, &user_token, now, &mut rng)
+                .invalidate_bearer_signed(&bearer, &user_token, now, &mut rng)
                 .expect("a step"),
         ),
     ));

@@ -9,7 +9,7 @@ use std::time::Duration;
 use rand::SeedableRng as _;
 use twitter_auth_core::oauth1::{self, AuthorizeKind, Callback};
 use twitter_auth_core::oauth1_sign::{ConsumerKey, ConsumerSecret};
-use twitter_auth_core::oauth2::{self, AppOnly, RevokeToken, Scope, Scopes};
+use twitter_auth_core::oauth2::{self, RevokeToken, Scope, Scopes};
 use twitter_auth_core::{ClientId, ClientSecret};
 use twitter_auth_mock::{DEMO_NATIVE_APP, DEMO_WEB_APP, MockConfig, pin_from_page};
 use twitter_auth_tests::{Loopback, Transport, follow_consent};
@@ -113,12 +113,12 @@ fn oauth1(x: &mut Loopback, pin: bool, rng: &mut rand::rngs::StdRng) -> Outcome 
 
 fn app_only(x: &mut Loopback) -> Outcome {
     let app = x.config().app(DEMO_WEB_APP).ok_or("no web app")?;
-    let app = AppOnly::new(
+    let app = oauth1::App::new(
         ConsumerKey::new(app.consumer_key.clone()),
         ConsumerSecret::new(app.consumer_secret.clone()),
     )
     .with_endpoints(x.endpoints());
-    let bearer = x.run(app.obtain()?)?;
+    let bearer = x.run(app.obtain_bearer()?)?;
     println!(
         "  bearer token    {}",
         redact(
@@ -128,7 +128,7 @@ fn app_only(x: &mut Loopback) -> Outcome {
                 .trim_start_matches("Bearer ")
         )
     );
-    x.run(app.invalidate_basic(&bearer)?)?;
+    x.run(app.invalidate_bearer_basic(&bearer)?)?;
     println!("  invalidated     the bearer no longer works");
     Ok(())
 }

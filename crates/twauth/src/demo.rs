@@ -15,7 +15,7 @@ use twitter_auth_core::oauth1::{self, AuthorizeKind, Callback, UserCredentials};
 use twitter_auth_core::oauth1_sign::{
     ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
 };
-use twitter_auth_core::oauth2::{self, AppOnly, Scope, Scopes, TokenSet};
+use twitter_auth_core::oauth2::{self, Scope, Scopes, TokenSet};
 use twitter_auth_core::{ClientId, ClientSecret, Endpoints, Exchange, HttpRequest, HttpResponse};
 use twitter_auth_mock::{DEMO_NATIVE_APP, DEMO_WEB_APP, MockConfig, MockX, pin_from_page};
 use twitter_auth_std::MemoryStore;
@@ -421,12 +421,9 @@ impl Demo {
 
     fn app_only(&self, kind: Kind) -> Outcome {
         let driver = self.driver(kind)?;
-        let consumer = self.consumer()?;
-        let key = consumer.consumer().key.clone();
-        let app = AppOnly::new(key, consumer.consumer().secret.clone())
-            .with_endpoints(self.endpoints.clone());
+        let app = self.consumer()?; // the API key and secret also obtain the app-only bearer
         let endpoints = self.endpoints.clone();
-        let bearer = driver.execute(app.obtain()?)?;
+        let bearer = driver.execute(app.obtain_bearer()?)?;
         self.say(
             "token obtained",
             format!("bearer {}", redact(bearer.token().secret())),
@@ -445,7 +442,7 @@ impl Demo {
                 body["data"]["id"].as_str().unwrap_or("?")
             ),
         );
-        driver.execute(app.invalidate_basic(&bearer)?)?;
+        driver.execute(app.invalidate_bearer_basic(&bearer)?)?;
         let answer = api.send(get(&endpoints, "2/users/by/username/mock_bob")?)?;
         check_status(&answer, 401, "an invalidated bearer")?;
         self.say("invalidated", "the bearer is refused now (HTTP 401)");

@@ -12,7 +12,7 @@ use twitter_auth_core::oauth1;
 use twitter_auth_core::oauth1_sign::{
     ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
 };
-use twitter_auth_core::oauth2::{self, AppOnly, AppOnlyBearer, TokenSet};
+use twitter_auth_core::oauth2::{self, AppOnlyBearer, TokenSet};
 use twitter_auth_core::{BearerToken, ClientId, ClientSecret, Endpoints};
 use twitter_auth_ureq::{ApiClient, Grants};
 
@@ -162,12 +162,12 @@ fn app_only(args: &AppOnlyArgs) -> Result<(), CliError> {
         )?;
     }
     let client = net::transport();
-    let app = AppOnly::new(
+    let app = oauth1::App::new(
         ConsumerKey::new(key.clone()),
         ConsumerSecret::new(secret.clone()),
     )
     .with_endpoints(endpoints.clone());
-    let bearer = client.execute(app.obtain()?)?;
+    let bearer = client.execute(app.obtain_bearer()?)?;
     let token = bearer.token().secret().to_owned();
     ui::register(&token);
     let saved_to = if args.save {
@@ -370,9 +370,9 @@ fn invalidate_app_only(args: &InvalidateAppOnlyArgs) -> Result<(), CliError> {
         "consumer secret and bearer token",
     )?;
     let bearer = AppOnlyBearer::new(BearerToken::new(token))?;
-    let app =
-        AppOnly::new(ConsumerKey::new(key), ConsumerSecret::new(secret)).with_endpoints(endpoints);
-    net::transport().execute(app.invalidate_basic(&bearer)?)?;
+    let app = oauth1::App::new(ConsumerKey::new(key), ConsumerSecret::new(secret))
+        .with_endpoints(endpoints);
+    net::transport().execute(app.invalidate_bearer_basic(&bearer)?)?;
     let removed = forget(&settings, Field::BearerToken, token, |p| {
         &mut p.bearer_token
     })?;

@@ -30,7 +30,7 @@
 //!
 //! ```
 //! use std::time::{Duration, UNIX_EPOCH};
-//! use twitter_auth_core::oauth2::AppOnly;
+//! use twitter_auth_core::oauth1;
 //! use twitter_auth_core::oauth1_sign::{ConsumerKey, ConsumerSecret};
 //! use twitter_auth_core::retry::{Decision, Outcome, RetryPolicy};
 //! use twitter_auth_core::{Exchange, HttpRequest, HttpResponse};
@@ -58,8 +58,8 @@
 //!     }
 //! }
 //!
-//! let app = AppOnly::new(ConsumerKey::new("key"), ConsumerSecret::new("secret"));
-//! let bearer = execute(app.obtain()?, &RetryPolicy::recommended())?;
+//! let app = oauth1::App::new(ConsumerKey::new("key"), ConsumerSecret::new("secret"));
+//! let bearer = execute(app.obtain_bearer()?, &RetryPolicy::recommended())?;
 //! assert_eq!(bearer.authorization_header(), "Bearer AAAA%2FAAA%3DAAAAAAAA");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

@@ -12,7 +12,7 @@
 //! ```
 //! use twitter_auth_core::api::Credential;
 //! use twitter_auth_core::oauth1_sign::{ConsumerKey, ConsumerSecret};
-//! use twitter_auth_core::oauth2::AppOnly;
+//! use twitter_auth_core::oauth1;
 //! use twitter_auth_core::Endpoints;
 //! use twitter_auth_reqwest::{ApiClient, Transport};
 //!
@@ -20,11 +20,11 @@
 //! # let (key, secret) = (x.config().apps[0].consumer_key.clone(), x.config().apps[0].consumer_secret.clone());
 //! # tokio::runtime::Runtime::new()?.block_on(async {
 //! let transport = Transport::new(); // HTTP only: cheap to clone, one for every app and user
-//! let app = AppOnly::new(ConsumerKey::new(key), ConsumerSecret::new(secret))
+//! let app = oauth1::App::new(ConsumerKey::new(key), ConsumerSecret::new(secret))
 //!     .with_endpoints(Endpoints::local(x.base_url())?); // without it: X's own hosts
 //!
 //! // Any flow step of the core is one `execute`.
-//! let bearer = transport.execute(app.obtain()?).await?;
+//! let bearer = transport.execute(app.obtain_bearer()?).await?;
 //!
 //! // An API client authorizes every request it sends.
 //! let api = ApiClient::new(transport, app.endpoints(), Credential::AppOnly(bearer));

@@ -14,72 +14,38 @@ use super::client::{
 };
 use super::token::check_bearer;
 use crate::exchange::{FORM_CONTENT_TYPE, build};
-use crate::oauth1_sign::{
-    ConsumerCredentials, ConsumerKey, ConsumerSecret, OAuthParams, Request, Signer,
-    TokenCredentials,
-};
+use crate::oauth1;
+use crate::oauth1_sign::{OAuthParams, Request, Signer, TokenCredentials};
 use crate::response::{ensure_success, json};
-use crate::{BearerToken, Endpoints, Error, Exchange, HttpRequest, HttpResponse, Replay, UnixTime};
+use crate::{BearerToken, Error, Exchange, HttpRequest, HttpResponse, Replay, UnixTime};
 
 /// The `Content-Type` X's app-only guide sends to `oauth2/token`, byte for byte.
 const TOKEN_CONTENT_TYPE: &str = "application/x-www-form-urlencoded;charset=UTF-8";
 
-/// An app's API key and secret, for app-only bearer tokens.
+/// The app-only bearer steps of an app's API key and secret (its [`oauth1::App`]: X issues the
+/// bearer to the same consumer keys that sign OAuth 1.0a requests).
 ///
 /// ```
-/// use twitter_auth_core::oauth2::AppOnly;
+/// use twitter_auth_core::oauth1;
 /// use twitter_auth_core::oauth1_sign::{ConsumerKey, ConsumerSecret};
 /// use twitter_auth_core::Exchange;
 ///
-/// let app = AppOnly::new(
+/// let app = oauth1::App::new(
 ///     ConsumerKey::new("xvz1evFS4wEEPTGEFPHBog"),
 ///     ConsumerSecret::new("L8qq9PZyRg6ieKGEKhZolGC0vJWLw8iEJ88DRdyOg"),
 /// );
-/// let step = app.obtain()?;
+/// let step = app.obtain_bearer()?;
 /// assert_eq!(step.request().uri(), "https://api.x.com/oauth2/token");
 /// assert_eq!(step.request().body(), b"grant_type=client_credentials");
 /// # Ok::<(), twitter_auth_core::Error>(())
 /// ```
-#[derive(Clone, Debug)]
-pub struct AppOnly {
-    consumer: ConsumerCredentials,
-    endpoints: Endpoints,
-}
-
-impl AppOnly {
-    /// The app's API key ("consumer key") and API key secret, at X's hosts.
-    #[must_use]
-    pub fn new(key: ConsumerKey, secret: ConsumerSecret) -> Self {
-        Self {
-            consumer: ConsumerCredentials::new(key, secret),
-            endpoints: Endpoints::x(),
-        }
-    }
-
-    /// The same app at other hosts (default: [`Endpoints::x`]).
-    #[must_use]
-    pub fn with_endpoints(mut self, endpoints: Endpoints) -> Self {
-        self.endpoints = endpoints;
-        self
-    }
-
-    /// The hosts this app talks to.
-    #[must_use]
-    pub const fn endpoints(&self) -> &Endpoints {
-        &self.endpoints
-    }
-
-    /// The app's credentials.
-    #[must_use]
-    pub const fn consumer(&self) -> &ConsumerCredentials {
-        &self.consumer
-    }
-
+impl oauth1::App {
     /// `Authorization: Basic base64(enc(key):enc(secret))`, enc being URL-encoding as X's guide
     /// asks (RFC 1738, applied as RFC 3986 percent-encoding; X's keys are unchanged by it).
     fn basic(&self) -> Result<HeaderValue, Error> {
-        let key = percent_encode(self.consumer.key.as_str());
-        let secret = zeroize::Zeroizing::new(percent_encode(self.consumer.secret.secret()));
+        let consumer = self.consumer();
+        let key = percent_encode(consumer.key.as_str());
+        let secret = zeroize::Zeroizing::new(percent_encode(consumer.secret.secret()));
         basic_authorization(&key, &secret)
     }
 
@@ -93,14 +59,14 @@ impl AppOnly {
     /// # Errors
     ///
     /// [`Error::InvalidUrl`] if the request cannot be built.
-    pub fn obtain(&self) -> Result<BearerExchange, Error> {
+    pub fn obtain_bearer(&self) -> Result<BearerExchange, Error> {
         let headers = [
             (AUTHORIZATION, self.basic()?),
             (CONTENT_TYPE, HeaderValue::from_static(TOKEN_CONTENT_TYPE)),
         ];
         let request = build(
             Method::POST,
-            &self.endpoints.api_url("oauth2/token"),
+            &self.endpoints().api_url("oauth2/token"),
             &headers,
             b"grant_type=client_credentials".to_vec(),
         )?;
@@ -112,14 +78,14 @@ impl AppOnly {
     /// `access_token=<token>`.
     ///
     /// X's two pages disagree on the authentication this endpoint wants; the API reference's
-    /// is [`invalidate_signed`](Self::invalidate_signed), which this crate recommends trying
+    /// is [`invalidate_bearer_signed`](Self::invalidate_bearer_signed), which this crate recommends trying
     /// first. The token is sent as issued, percent-encoded once more (its `%2F` goes out as
     /// `%252F`).
     ///
     /// # Errors
     ///
     /// [`Error::InvalidUrl`] if the request cannot be built.
-    pub fn invalidate_basic(
+    pub fn invalidate_bearer_basic(
         &self,
         bearer: &AppOnlyBearer,
     ) -> Result<InvalidateBearerExchange, Error> {
@@ -132,7 +98,7 @@ impl AppOnly {
             .into_body();
         let request = build(
             Method::POST,
-            &self.endpoints.api_url("oauth2/invalidate_token"),
+            &self.endpoints().api_url("oauth2/invalidate_token"),
             &headers,
             body,
         )?;
@@ -154,19 +120,19 @@ impl AppOnly {
     /// # Errors
     ///
     /// [`Error::Sign`] if signing fails; [`Error::InvalidUrl`] if the request cannot be built.
-    pub fn invalidate_signed<R: CryptoRng + ?Sized>(
+    pub fn invalidate_bearer_signed<R: CryptoRng + ?Sized>(
         &self,
         bearer: &AppOnlyBearer,
         owner: &TokenCredentials,
         now: SystemTime,
         rng: &mut R,
     ) -> Result<InvalidateBearerExchange, Error> {
-        let mut url = self.endpoints.api_url("oauth2/invalidate_token");
+        let mut url = self.endpoints().api_url("oauth2/invalidate_token");
         let query = Form::new()
             .with("access_token", bearer.token.secret())
             .into_string();
         url.set_query(Some(&query));
-        let signer = Signer::new(&self.consumer, Some(owner));
+        let signer = Signer::new(self.consumer(), Some(owner));
         let nonce = oauth1_sign::generate_nonce(rng);
         let params = OAuthParams::new(&nonce, UnixTime::from_system(now).as_secs());
         let header = signer.authorization(&Request::new("POST", url.as_str()), &params)?;
@@ -236,7 +202,7 @@ impl<'de> serde::Deserialize<'de> for AppOnlyBearer {
     }
 }
 
-/// The round trip of [`AppOnly::obtain`]; yields the app's bearer token. Safe to replay: X
+/// The round trip of [`oauth1::App::obtain_bearer`]; yields the app's bearer token. Safe to replay: X
 /// answers with the same token.
 #[must_use = "an exchange does nothing until its request is sent and finish is called"]
 pub struct BearerExchange {
@@ -285,7 +251,7 @@ impl Exchange for BearerExchange {
     }
 }
 
-/// The round trip of [`AppOnly::invalidate_basic`] and [`AppOnly::invalidate_signed`]. Safe
+/// The round trip of [`oauth1::App::invalidate_bearer_basic`] and [`oauth1::App::invalidate_bearer_signed`]. Safe
 /// to replay (invalidating twice leaves the token invalid).
 #[must_use = "an exchange does nothing until its request is sent and finish is called"]
 pub struct InvalidateBearerExchange {

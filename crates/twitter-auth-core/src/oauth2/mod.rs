@@ -3,8 +3,11 @@
 //!
 //! # Contents
 //!
-//! - [`AppOnly`] → [`BearerExchange`] → [`AppOnlyBearer`]; [`AppOnly::invalidate_signed`] /
-//!   [`AppOnly::invalidate_basic`] → [`InvalidateBearerExchange`] ([X: App only authentication](https://docs.x.com/fundamentals/authentication/oauth-2-0/application-only)).
+//! - The app's API key and secret ([`oauth1::App`](crate::oauth1::App)):
+//!   [`obtain_bearer`](crate::oauth1::App::obtain_bearer) → [`BearerExchange`] →
+//!   [`AppOnlyBearer`]; [`invalidate_bearer_signed`](crate::oauth1::App::invalidate_bearer_signed)
+//!   / [`invalidate_bearer_basic`](crate::oauth1::App::invalidate_bearer_basic) →
+//!   [`InvalidateBearerExchange`] ([X: App only authentication](https://docs.x.com/fundamentals/authentication/oauth-2-0/application-only)).
 //! - [`App`] (public or confidential, with its [`Endpoints`](crate::Endpoints)), [`Scope`] and
 //!   [`Scopes`] ([X: Authorization Code with PKCE](https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code)).
 //! - [`App::authorize`] → [`AuthorizeRequest`] → [`PendingLogin`] → [`AuthorizedCode`] →
@@ -99,18 +102,18 @@
 //!
 //! ```
 //! use std::time::{Duration, UNIX_EPOCH};
-//! use twitter_auth_core::oauth2::AppOnly;
+//! use twitter_auth_core::oauth1;
 //! use twitter_auth_core::oauth1_sign::{ConsumerKey, ConsumerSecret};
 //! use twitter_auth_core::Exchange;
 //!
-//! let app = AppOnly::new(
+//! let app = oauth1::App::new(
 //!     ConsumerKey::new("xvz1evFS4wEEPTGEFPHBog"),
 //!     ConsumerSecret::new("L8qq9PZyRg6ieKGEKhZolGC0vJWLw8iEJ88DRdyOg"),
 //! ); // at X's hosts (`.with_endpoints(..)` names others)
 //! let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
 //!
 //! // 1. Ask for the app's bearer token (X returns the same one until it is invalidated).
-//! let step = app.obtain()?;
+//! let step = app.obtain_bearer()?;
 //! assert_eq!(step.request().uri(), "https://api.x.com/oauth2/token");
 //! assert_eq!(
 //!     step.request().headers()["authorization"],
@@ -126,7 +129,7 @@
 //!
 //! // 3. Invalidate it (X's application-only guide variant; see `invalidate_signed` for the
 //! //    API reference's OAuth 1.0a one).
-//! let step = app.invalidate_basic(&bearer)?;
+//! let step = app.invalidate_bearer_basic(&bearer)?;
 //! assert_eq!(step.request().body(), b"access_token=AAAA%252FAAA%253DAAAAAAAA");
 //! # let answer = http::Response::builder().status(200).body(
 //! #     br#"{"access_token":"AAAA%2FAAA%3DAAAAAAAA"}"#.to_vec())?;
@@ -151,7 +154,7 @@ mod scope;
 mod token;
 pub(crate) mod users_me;
 
-pub use app_only::{AppOnly, AppOnlyBearer, BearerExchange, InvalidateBearerExchange};
+pub use app_only::{AppOnlyBearer, BearerExchange, InvalidateBearerExchange};
 pub use client::App;
 pub(crate) use client::debug_exchange;
 pub use pkce_login::{

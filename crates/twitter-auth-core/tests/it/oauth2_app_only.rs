@@ -6,11 +6,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use proptest::prelude::*;
 use rand::SeedableRng as _;
 use rand::rngs::StdRng;
+use twitter_auth_core::oauth1;
 use twitter_auth_core::oauth1_sign::{
     AuthorizationHeader, ConsumerKey, ConsumerSecret, Request, Token, TokenCredentials,
     TokenSecret, generate_nonce,
 };
-use twitter_auth_core::oauth2::{AppOnly, AppOnlyBearer};
+use twitter_auth_core::oauth2::AppOnlyBearer;
 use twitter_auth_core::{
     BearerToken, Endpoints, Error, ErrorKind, Exchange, HttpRequest, HttpResponse, Replay,
 };
@@ -29,8 +30,8 @@ fn now() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(1_700_000_000)
 }
 
-fn app() -> AppOnly {
-    AppOnly::new(ConsumerKey::new(KEY), ConsumerSecret::new(SECRET))
+fn app() -> oauth1::App {
+    oauth1::App::new(ConsumerKey::new(KEY), ConsumerSecret::new(SECRET))
 }
 
 fn bearer(token: &str) -> AppOnlyBearer {
@@ -53,7 +54,7 @@ fn header<'a>(request: &'a HttpRequest, name: &str) -> Option<&'a str> {
 
 #[test]
 fn obtain_sends_exactly_what_x_documents() {
-    let step = app().obtain().unwrap();
+    let step = app().obtain_bearer().unwrap();
     let request = step.request();
     assert_eq!(request.method(), http::Method::POST);
     assert_eq!(request.uri(), "https://api.x.com/oauth2/token");
@@ -74,7 +75,7 @@ fn obtain_follows_overridden_endpoints() {
     assert_eq!(
         app()
             .with_endpoints(local)
-            .obtain()
+            .obtain_bearer()
             .unwrap()
             .request()
             .uri(),
@@ -84,7 +85,7 @@ fn obtain_follows_overridden_endpoints() {
     assert_eq!(
         app()
             .with_endpoints(proxy)
-            .obtain()
+            .obtain_bearer()
             .unwrap()
             .request()
             .uri(),
@@ -95,8 +96,8 @@ fn obtain_follows_overridden_endpoints() {
 #[test]
 fn basic_credentials_are_url_encoded_before_joining() {
     // X's keys are unchanged by RFC 1738 encoding; anything else is encoded once.
-    let app = AppOnly::new(ConsumerKey::new("k:y"), ConsumerSecret::new("s e/c"));
-    let step = app.obtain().unwrap();
+    let app = oauth1::App::new(ConsumerKey::new("k:y"), ConsumerSecret::new("s e/c"));
+    let step = app.obtain_bearer().unwrap();
     let value = header(step.request(), "authorization").unwrap();
     let decoded = base64_decode(value.strip_prefix("Basic ").unwrap());
     assert_eq!(decoded, "k%3Ay:s%20e%2Fc");
@@ -115,7 +116,7 @@ fn base64_decode(text: &str) -> String {
 #[test]
 fn the_token_is_used_verbatim() {
     let bearer = app()
-        .obtain()
+        .obtain_bearer()
         .unwrap()
         .finish(now(), respond(200, TOKEN_RESPONSE))
         .unwrap();
@@ -130,7 +131,7 @@ fn token_type_is_matched_case_insensitively() {
     for token_type in ["bearer", "Bearer", "BEARER"] {
         let body = format!(r#"{{"token_type":"{token_type}","access_token":"abc"}}"#);
         let bearer = app()
-            .obtain()
+            .obtain_bearer()
             .unwrap()
             .finish(now(), respond(200, &body))
             .unwrap();
@@ -139,7 +140,7 @@ fn token_type_is_matched_case_insensitively() {
     for token_type in ["mac", "", "bearer ", "bearerx"] {
         let body = format!(r#"{{"token_type":"{token_type}","access_token":"abc"}}"#);
         let e = app()
-            .obtain()
+            .obtain_bearer()
             .unwrap()
             .finish(now(), respond(200, &body))
             .unwrap_err();
@@ -164,7 +165,7 @@ fn malformed_token_answers_are_typed() {
         r#"{"token_type":1,"access_token":"abc"}"#,
     ] {
         let e = app()
-            .obtain()
+            .obtain_bearer()
             .unwrap()
             .finish(now(), respond(200, body))
             .unwrap_err();
@@ -176,7 +177,7 @@ fn malformed_token_answers_are_typed() {
 fn error_statuses_carry_each_x_error_shape() {
     let finish = |status, body| {
         app()
-            .obtain()
+            .obtain_bearer()
             .unwrap()
             .finish(now(), respond(status, body))
             .unwrap_err()
@@ -255,7 +256,7 @@ fn bearers_round_trip_through_serde_and_are_checked_on_the_way_back() {
 
 #[test]
 fn invalidate_basic_sends_the_guides_request() {
-    let step = app().invalidate_basic(&bearer(TOKEN)).unwrap();
+    let step = app().invalidate_bearer_basic(&bearer(TOKEN)).unwrap();
     let request = step.request();
     assert_eq!(request.method(), http::Method::POST);
     assert_eq!(request.uri(), "https://api.x.com/oauth2/invalidate_token");
@@ -276,7 +277,7 @@ fn invalidate_basic_sends_the_guides_request() {
 fn invalidate_accepts_the_echo_of_the_token_sent() {
     let finish = |body: &str| {
         app()
-            .invalidate_basic(&bearer(SHORT_TOKEN))
+            .invalidate_bearer_basic(&bearer(SHORT_TOKEN))
             .unwrap()
             .finish(now(), respond(200, body))
     };
@@ -300,13 +301,13 @@ fn invalidate_accepts_the_echo_of_the_token_sent() {
     // An error list under a 200 is not an echo.
     assert!(matches!(finish(ERROR_99), Err(Error::Malformed { .. })));
     let e = app()
-        .invalidate_basic(&bearer(SHORT_TOKEN))
+        .invalidate_bearer_basic(&bearer(SHORT_TOKEN))
         .unwrap()
         .finish(now(), respond(403, ERROR_99))
         .unwrap_err();
     assert_eq!(e.x_codes(), [99]);
     let e = app()
-        .invalidate_basic(&bearer(SHORT_TOKEN))
+        .invalidate_bearer_basic(&bearer(SHORT_TOKEN))
         .unwrap()
         .finish(
             now(),
@@ -328,7 +329,7 @@ fn invalidate_signed_is_signed_by_the_app_owner() {
         TokenSecret::new("owner-secret"),
     );
     let step = app()
-        .invalidate_signed(
+        .invalidate_bearer_signed(
             &bearer(SHORT_TOKEN),
             &owner,
             now(),
@@ -337,7 +338,7 @@ fn invalidate_signed_is_signed_by_the_app_owner() {
         .unwrap();
     // Signed: a retry must carry a new nonce and timestamp; the Basic variant may repeat.
     assert_eq!(step.replay(), Replay::Resign);
-    let basic = app().invalidate_basic(&bearer(SHORT_TOKEN)).unwrap();
+    let basic = app().invalidate_bearer_basic(&bearer(SHORT_TOKEN)).unwrap();
     assert_eq!(basic.replay(), Replay::Safe);
     let request = step.request();
     assert_eq!(request.method(), http::Method::POST);
@@ -394,11 +395,11 @@ fn no_secret_reaches_debug_output() {
     let texts = [
         format!("{app:?}"),
         format!("{b:?}"),
-        format!("{:?}", app.obtain().unwrap()),
-        format!("{:?}", app.invalidate_basic(&b).unwrap()),
+        format!("{:?}", app.obtain_bearer().unwrap()),
+        format!("{:?}", app.invalidate_bearer_basic(&b).unwrap()),
         format!(
             "{:?}",
-            app.invalidate_signed(&b, &owner, now(), &mut StdRng::seed_from_u64(9))
+            app.invalidate_bearer_signed(&b, &owner, now(), &mut StdRng::seed_from_u64(9))
                 .unwrap()
         ),
         format!("{:?}", b.authorization_header()),
@@ -432,12 +433,12 @@ proptest! {
     #[test]
     fn answers_never_panic(status in any_status(), body in any_body()) {
         let response = || http::Response::builder().status(status).body(body.clone()).unwrap();
-        let ok = app().obtain().unwrap().finish(now(), response());
+        let ok = app().obtain_bearer().unwrap().finish(now(), response());
         if let Ok(bearer) = &ok {
             prop_assert!((200..300).contains(&status));
             prop_assert!(bearer.authorization_header().to_str().is_ok());
         }
-        let _ = app().invalidate_basic(&bearer(SHORT_TOKEN)).unwrap().finish(now(), response());
+        let _ = app().invalidate_bearer_basic(&bearer(SHORT_TOKEN)).unwrap().finish(now(), response());
     }
 
     #[test]
@@ -445,7 +446,7 @@ proptest! {
         let b = AppOnlyBearer::new(BearerToken::new(token.clone())).unwrap();
         let expected = format!("Bearer {token}");
         prop_assert_eq!(b.authorization_header(), expected.as_str());
-        let step = app().invalidate_basic(&b).unwrap();
+        let step = app().invalidate_bearer_basic(&b).unwrap();
         let body = String::from_utf8(step.request().body().clone()).unwrap();
         let sent: Vec<(String, String)> = url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
         prop_assert_eq!(sent, vec![("access_token".to_owned(), token)]);

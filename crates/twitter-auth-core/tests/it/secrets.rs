@@ -9,7 +9,7 @@ use twitter_auth_core::oauth1::{self, Callback, PendingLogin, RequestToken};
 use twitter_auth_core::oauth1_sign::{
     ConsumerCredentials, ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
 };
-use twitter_auth_core::oauth2::{App, AppOnly, AppOnlyBearer, RevokeToken, Scopes, TokenSet};
+use twitter_auth_core::oauth2::{App, AppOnlyBearer, RevokeToken, Scopes, TokenSet};
 use twitter_auth_core::{
     AccessToken, AuthorizationCode, BearerToken, ClientId, ClientSecret, Exchange, RefreshToken,
     Verifier,
@@ -62,15 +62,15 @@ fn flow_values_and_their_errors() {
     scan("App", &client);
     let bearer = AppOnlyBearer::new(BearerToken::new("SENTINELbearer")).unwrap();
     scan("AppOnlyBearer", &bearer);
-    let app_only = AppOnly::new(
+    let app_only = oauth1::App::new(
         ConsumerKey::new("ck"),
         ConsumerSecret::new("SENTINELconsumer"),
     );
-    scan("AppOnly", &app_only);
-    scan("BearerExchange", &app_only.obtain().unwrap());
+    scan("oauth1::App (app-only)", &app_only);
+    scan("BearerExchange", &app_only.obtain_bearer().unwrap());
     scan(
         "InvalidateBearerExchange",
-        &app_only.invalidate_basic(&bearer).unwrap(),
+        &app_only.invalidate_bearer_basic(&bearer).unwrap(),
     );
     scan("RefreshExchange", &client.refresh(&tokens).unwrap());
     scan(

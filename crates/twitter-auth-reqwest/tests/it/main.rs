@@ -11,7 +11,7 @@ use twitter_auth_core::grant::UserKey;
 use twitter_auth_core::oauth1_sign::{
     ConsumerKey, ConsumerSecret, Token, TokenCredentials, TokenSecret,
 };
-use twitter_auth_core::oauth2::{self, AppOnly, Scope, Scopes};
+use twitter_auth_core::oauth2::{self, Scope, Scopes};
 use twitter_auth_core::{ClientId, Endpoints, HttpRequest, Replay};
 use twitter_auth_mock::{
     DEMO_NATIVE_APP, DEMO_WEB_APP, Fault, FaultKind, MockConfig, MockX, RateLimits,
@@ -60,12 +60,12 @@ async fn app_only_bearer_then_api_call() -> Result {
     let mock = MockX::start(MockConfig::default())?;
     let app = &mock.config().apps[0];
     let client = client(&mock);
-    let step = AppOnly::new(
+    let step = twitter_auth_core::oauth1::App::new(
         ConsumerKey::new(app.consumer_key.clone()),
         ConsumerSecret::new(app.consumer_secret.clone()),
     )
     .with_endpoints(endpoints(&mock))
-    .obtain()?;
+    .obtain_bearer()?;
     let bearer = client.execute(step).await?;
 
     let api = ApiClient::new(client, &endpoints(&mock), Credential::AppOnly(bearer));
