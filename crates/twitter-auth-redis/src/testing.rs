@@ -73,14 +73,28 @@ impl RedisServer {
             .expect("redis-server starts");
         self.child = Some(child);
         self.port = port;
+        // Ready means answering PING: a restarted server listens while it still loads its AOF,
+        // and answers every command with `LOADING` until it is done.
         let start = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        while !Self::answers_ping(port) {
             assert!(
                 start.elapsed() < Duration::from_secs(10),
-                "redis-server did not listen"
+                "redis-server did not become ready"
             );
             std::thread::sleep(Duration::from_millis(10));
         }
+    }
+
+    fn answers_ping(port: u16) -> bool {
+        let Ok(client) = redis::Client::open(format!("redis://127.0.0.1:{port}/")) else {
+            return false;
+        };
+        let Ok(mut conn) = client.get_connection_with_timeout(Duration::from_millis(200)) else {
+            return false;
+        };
+        redis::cmd("PING")
+            .query::<String>(&mut conn)
+            .is_ok_and(|pong| pong == "PONG")
     }
 
     /// `redis://127.0.0.1:<port>/`.
