@@ -148,7 +148,7 @@ impl UserSigner {
         request: &mut HttpRequest,
         oauth: &OAuthParams<'_>,
     ) -> Result<(), Error> {
-        let url = request.uri().to_string();
+        let url = crate::api::uri_string(request.uri());
         let content_type = request
             .headers()
             .get(CONTENT_TYPE)

@@ -472,3 +472,31 @@ fn check_host_accepts_only_the_apps_hosts() {
     assert!(check_host(&local, &get("http://127.0.0.1:8080/2/users/me")).is_ok());
     assert!(check_host(&local, &get("http://127.0.0.1:8081/2/users/me")).is_err());
 }
+
+proptest::proptest! {
+    /// `uri_string` (what signing and the reqwest adapter use) writes every URI exactly as its
+    /// `Display` does: absolute ones, origin forms, authorities with ports and user info,
+    /// escapes, empty and odd queries.
+    #[test]
+    fn uri_string_is_the_uris_display(
+        scheme in proptest::sample::select(vec!["", "http://", "https://"]),
+        host in "[a-z0-9.-]{1,20}(:[0-9]{1,5})?",
+        user in proptest::option::of("[a-z]{1,5}(:[a-z]{0,5})?@"),
+        path in "(/[A-Za-z0-9._~%!$&'()*+,;=:@-]{0,12}){0,4}",
+        query in proptest::option::of("[A-Za-z0-9._~%!$&'()*+,;=:@/?-]{0,30}"),
+    ) {
+        let authority = if scheme.is_empty() {
+            String::new()
+        } else {
+            format!("{}{host}", user.unwrap_or_default())
+        };
+        let path = if path.is_empty() && query.is_none() && scheme.is_empty() { "/".into() } else { path };
+        let text = match query {
+            Some(q) => format!("{scheme}{authority}{path}?{q}"),
+            None => format!("{scheme}{authority}{path}"),
+        };
+        if let Ok(uri) = text.parse::<http::Uri>() {
+            proptest::prop_assert_eq!(twitter_auth_core::api::uri_string(&uri), uri.to_string());
+        }
+    }
+}
