@@ -65,7 +65,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName};
 
 use crate::skew::{ClockSkew, header_date, parse_http_date};
 use crate::{HttpResponse, UnixTime};
@@ -137,19 +137,21 @@ impl RateLimit {
 
     /// [`from_response`](Self::from_response) for bare headers.
     pub fn from_headers(headers: &HeaderMap, now: SystemTime) -> Option<Self> {
-        let limits = Self {
-            window: bucket(headers, WINDOW_HEADERS),
-            app_24h: bucket(headers, APP_24H_HEADERS),
-            user_24h: bucket(headers, USER_24H_HEADERS),
-            retry_after: retry_after(headers),
+        let window = bucket(headers, &WINDOW_HEADERS);
+        let app_24h = bucket(headers, &APP_24H_HEADERS);
+        let user_24h = bucket(headers, &USER_24H_HEADERS);
+        let retry_after = retry_after(headers);
+        if window.is_none() && app_24h.is_none() && user_24h.is_none() && retry_after.is_none() {
+            return None; // and the `Date` is not worth parsing
+        }
+        Some(Self {
+            window,
+            app_24h,
+            user_24h,
+            retry_after,
             date: header_date(headers),
             received: UnixTime::from_system(now),
-        };
-        let any = limits.window.is_some()
-            || limits.app_24h.is_some()
-            || limits.user_24h.is_some()
-            || limits.retry_after.is_some();
-        any.then_some(limits)
+        })
     }
 
     /// The endpoint's window (`x-rate-limit-*`).
@@ -264,29 +266,29 @@ impl RateLimit {
     }
 }
 
-/// The `{prefix}-limit/-remaining/-reset` family, if all three parse.
-/// A bucket's `limit`, `remaining` and `reset` header names (spelt out: this runs on every
-/// answer, and building names costs more than the lookups).
-type BucketHeaders = [&'static str; 3];
+/// A bucket's `limit`, `remaining` and `reset` header names, made at compile time: this runs
+/// on every answer, and a name given as `&str` is parsed and checked on every lookup.
+type BucketHeaders = [HeaderName; 3];
 
 const WINDOW_HEADERS: BucketHeaders = [
-    "x-rate-limit-limit",
-    "x-rate-limit-remaining",
-    "x-rate-limit-reset",
+    HeaderName::from_static("x-rate-limit-limit"),
+    HeaderName::from_static("x-rate-limit-remaining"),
+    HeaderName::from_static("x-rate-limit-reset"),
 ];
 const APP_24H_HEADERS: BucketHeaders = [
-    "x-app-limit-24hour-limit",
-    "x-app-limit-24hour-remaining",
-    "x-app-limit-24hour-reset",
+    HeaderName::from_static("x-app-limit-24hour-limit"),
+    HeaderName::from_static("x-app-limit-24hour-remaining"),
+    HeaderName::from_static("x-app-limit-24hour-reset"),
 ];
 const USER_24H_HEADERS: BucketHeaders = [
-    "x-user-limit-24hour-limit",
-    "x-user-limit-24hour-remaining",
-    "x-user-limit-24hour-reset",
+    HeaderName::from_static("x-user-limit-24hour-limit"),
+    HeaderName::from_static("x-user-limit-24hour-remaining"),
+    HeaderName::from_static("x-user-limit-24hour-reset"),
 ];
 
-fn bucket(headers: &HeaderMap, [limit, remaining, reset]: BucketHeaders) -> Option<Bucket> {
-    let field = |name: &str| decimal(headers.get(name)?.as_bytes());
+/// The `{prefix}-limit/-remaining/-reset` family, if all three parse.
+fn bucket(headers: &HeaderMap, [limit, remaining, reset]: &BucketHeaders) -> Option<Bucket> {
+    let field = |name: &HeaderName| decimal(headers.get(name)?.as_bytes());
     Some(Bucket {
         limit: field(limit)?,
         remaining: field(remaining)?,
