@@ -249,7 +249,7 @@ impl UserHandle {
     pub(crate) async fn send(
         &self,
         transport: &Transport,
-        request: HttpRequest,
+        mut request: HttpRequest,
     ) -> Result<HttpResponse, Error> {
         let settings = &self.grants.settings;
         let mut attempt = 0;
@@ -262,14 +262,10 @@ impl UserHandle {
                 self.run(RefreshReason::IfDue).await?;
                 grant = self.current().await?;
             }
-            let prepare = || {
-                let mut attempt = request.clone();
-                authorize_user(&mut attempt, grant.tokens())?;
-                Ok(attempt)
-            };
-            let answer = transport
-                .attempts(prepare, replay_for_bearer(&request))
-                .await?;
+            let replay = replay_for_bearer(&request);
+            let authorize =
+                |request: &mut HttpRequest| Ok(authorize_user(request, grant.tokens())?);
+            let answer = transport.attempts(&mut request, authorize, replay).await?;
             if !refused_access(&answer, grant.tokens(), attempt) {
                 return Ok(answer);
             }

@@ -243,27 +243,33 @@ impl Transport {
         request: &HttpRequest,
         replay: Replay,
     ) -> Result<HttpResponse, Error> {
-        self.attempts(|| Ok(request.clone()), replay.as_sent())
+        self.attempts(&mut request.clone(), |_| Ok(()), replay.as_sent())
             .await
     }
 
-    /// The one loop: `prepare` builds each attempt's request (signed anew when it must be).
+    /// The one loop: `authorize` sets each attempt's credential on `request` (signed anew when
+    /// it must be), then the attempt is sent.
     pub(crate) async fn attempts(
         &self,
-        mut prepare: impl FnMut() -> Result<HttpRequest, Error>,
+        request: &mut HttpRequest,
+        mut authorize: impl FnMut(&mut HttpRequest) -> Result<(), Error>,
         replay: Replay,
     ) -> Result<HttpResponse, Error> {
         let mut attempt = 0;
         loop {
-            // Method, URI, version, every header and the body; a URI reqwest refuses is not sent.
-            let request = prepare()?;
-            let to = request.uri().clone();
-            let request = reqwest::Request::try_from(request).map_err(transport(&to))?;
-            let result = self.send(request, &to).await;
+            authorize(request)?;
+            let result = self.send(request).await;
             if let Err(Error::Redirected) = result {
                 return result; // a misconfigured transport: retrying cannot help
             }
             let now = self.clock.now();
+            if let Some(limits) = result
+                .as_ref()
+                .ok()
+                .and_then(|answer| RateLimit::from_response(answer, now))
+            {
+                *lock(&self.rate_limit) = Some(limits);
+            }
             let outcome = match &result {
                 Ok(answer) => Outcome::Response(answer),
                 Err(e) => Outcome::Transport(failure_of(e)),
@@ -281,9 +287,21 @@ impl Transport {
         }
     }
 
-    async fn send(&self, request: reqwest::Request, to: &http::Uri) -> Result<HttpResponse, Error> {
-        let sent_to = request.url().clone();
-        let mut response = self.http.execute(request).await.map_err(transport(to))?;
+    /// Sends one attempt: method, URI, version, every header and the body (copied: a retry
+    /// sends them again). The URL is parsed as `reqwest::Client::get(url)` parses it; one
+    /// reqwest refuses is not sent.
+    async fn send(&self, request: &HttpRequest) -> Result<HttpResponse, Error> {
+        let to = request.uri();
+        let mut outgoing = self
+            .http
+            .request(request.method().clone(), api::uri_string(to))
+            .version(request.version())
+            .build()
+            .map_err(transport(to))?;
+        *outgoing.headers_mut() = request.headers().clone();
+        *outgoing.body_mut() = Some(request.body().clone().into());
+        let sent_to = outgoing.url().clone();
+        let mut response = self.http.execute(outgoing).await.map_err(transport(to))?;
         if *response.url() != sent_to {
             return Err(Error::Redirected); // a caller's client that follows redirects
         }
@@ -292,10 +310,8 @@ impl Transport {
         *answer.version_mut() = response.version();
         *answer.headers_mut() = std::mem::take(response.headers_mut());
         *answer.extensions_mut() = std::mem::take(response.extensions_mut());
-        *answer.body_mut() = response.bytes().await.map_err(transport(to))?.to_vec();
-        if let Some(limits) = RateLimit::from_response(&answer, self.clock.now()) {
-            *lock(&self.rate_limit) = Some(limits);
-        }
+        // Taken over without a copy when the buffer is the body's alone.
+        *answer.body_mut() = Vec::from(response.bytes().await.map_err(transport(to))?);
         Ok(answer)
     }
 }
@@ -369,15 +385,17 @@ impl ApiClient {
             Kind::User(user) => return user.send(&self.transport, request).await,
         };
         let clock = &self.transport.clock;
+        let mut request = request;
         let mut attempt = 0;
         loop {
-            let prepare = || {
-                let mut attempt = request.clone();
-                read(credential).authorize(&mut attempt, clock.now(), &mut rand::rng())?;
-                Ok(attempt)
+            let authorize = |request: &mut HttpRequest| {
+                Ok(read(credential).authorize(request, clock.now(), &mut rand::rng())?)
             };
             let replay = replay_for(&request, &read(credential));
-            let answer = self.transport.attempts(prepare, replay).await?;
+            let answer = self
+                .transport
+                .attempts(&mut request, authorize, replay)
+                .await?;
             let after = write(credential).after_answer(&answer, clock.now(), attempt);
             if after != AfterAnswer::Resign {
                 return Ok(answer); // a fixed token set has nothing to refresh with

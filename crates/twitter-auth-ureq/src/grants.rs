@@ -239,7 +239,7 @@ impl UserHandle {
     pub(crate) fn send(
         &self,
         transport: &Transport,
-        request: HttpRequest,
+        mut request: HttpRequest,
     ) -> Result<HttpResponse, Error> {
         let settings = &self.grants.settings;
         let mut attempt = 0;
@@ -252,13 +252,10 @@ impl UserHandle {
                 self.run(RefreshReason::IfDue)?;
                 grant = self.current()?;
             }
-            let prepare = || {
-                let mut attempt = request.clone();
-                authorize_user(&mut attempt, grant.tokens())?;
-                Ok(attempt)
-            };
             let replay = replay_for_bearer(&request);
-            let answer = transport.attempts(prepare, replay)?;
+            let authorize =
+                |request: &mut HttpRequest| Ok(authorize_user(request, grant.tokens())?);
+            let answer = transport.attempts(&mut request, authorize, replay)?;
             if !refused_access(&answer, grant.tokens(), attempt) {
                 return Ok(answer);
             }

@@ -241,19 +241,29 @@ impl Transport {
     /// status, for the caller (a flow step, or the API client) to judge. The same bytes are
     /// re-sent, so a [`Replay::Resign`] request is not re-sent at all.
     pub fn round_trip(&self, request: &HttpRequest, replay: Replay) -> Result<HttpResponse, Error> {
-        self.attempts(|| Ok(request.clone()), replay.as_sent())
+        self.attempts(&mut request.clone(), |_| Ok(()), replay.as_sent())
     }
 
-    /// The one loop: `prepare` builds each attempt's request (signed anew when it must be).
+    /// The one loop: `authorize` sets each attempt's credential on `request` (signed anew when
+    /// it must be), then the attempt is sent.
     pub(crate) fn attempts(
         &self,
-        mut prepare: impl FnMut() -> Result<HttpRequest, Error>,
+        request: &mut HttpRequest,
+        mut authorize: impl FnMut(&mut HttpRequest) -> Result<(), Error>,
         replay: Replay,
     ) -> Result<HttpResponse, Error> {
         let mut attempt = 0;
         loop {
-            let result = self.send(prepare()?);
+            authorize(request)?;
+            let result = self.send(request);
             let now = self.clock.now();
+            if let Some(limits) = result
+                .as_ref()
+                .ok()
+                .and_then(|answer| RateLimit::from_response(answer, now))
+            {
+                *lock(&self.rate_limit) = Some(limits);
+            }
             let outcome = match &result {
                 Ok(answer) => Outcome::Response(answer),
                 Err(e) => Outcome::Transport(failure_of(e)),
@@ -271,22 +281,19 @@ impl Transport {
         }
     }
 
-    fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
-        let to = request.uri().clone();
-        let request = self
+    /// Sends one attempt (a copy: ureq takes the request, and a retry sends it again).
+    fn send(&self, request: &HttpRequest) -> Result<HttpResponse, Error> {
+        let to = request.uri();
+        let outgoing = self
             .agent
-            .configure_request(request)
+            .configure_request(request.clone())
             .http_status_as_error(false)
             .max_redirects(0)
             .build();
-        let answer = self.agent.run(request).map_err(transport(&to))?;
+        let answer = self.agent.run(outgoing).map_err(transport(to))?;
         let (parts, mut body) = answer.into_parts();
-        let body = body.read_to_vec().map_err(transport(&to))?;
-        let answer = http::Response::from_parts(parts, body);
-        if let Some(limits) = RateLimit::from_response(&answer, self.clock.now()) {
-            *lock(&self.rate_limit) = Some(limits);
-        }
-        Ok(answer)
+        let body = body.read_to_vec().map_err(transport(to))?;
+        Ok(http::Response::from_parts(parts, body))
     }
 }
 
@@ -384,15 +391,14 @@ impl ApiClient {
             Kind::User(user) => return user.send(&self.transport, request),
         };
         let clock = &self.transport.clock;
+        let mut request = request;
         let mut attempt = 0;
         loop {
-            let prepare = || {
-                let mut attempt = request.clone();
-                read(credential).authorize(&mut attempt, clock.now(), &mut rand::rng())?;
-                Ok(attempt)
+            let authorize = |request: &mut HttpRequest| {
+                Ok(read(credential).authorize(request, clock.now(), &mut rand::rng())?)
             };
             let replay = replay_for(&request, &read(credential));
-            let answer = self.transport.attempts(prepare, replay)?;
+            let answer = self.transport.attempts(&mut request, authorize, replay)?;
             let after = write(credential).after_answer(&answer, clock.now(), attempt);
             if after != AfterAnswer::Resign {
                 return Ok(answer); // a fixed token set has nothing to refresh with
