@@ -427,6 +427,7 @@ for_each_adapter! {
     api_hands_back_a_second_401_after_one_refresh => refresh_once_after_401s::<A>();
     api_waits_on_429_until_reset => waits_on_429::<A>();
     api_retries_503 => retries_503::<A>();
+    a_retried_step_sends_its_body_again => retried_body::<A>();
     dropped_refresh_keeps_the_old_refresh_token => dropped_refresh::<A>();
     lost_refresh_answer_means_login_required_outcome_unknown => lost_refresh_answer::<A>();
     failed_save_keeps_the_new_set_in_memory => failed_save::<A>();
@@ -617,6 +618,19 @@ fn retries_503<A: Adapter>() {
         x.mock().config().users[0].username
     );
     assert_eq!(x.mock().counters().requests_to("/2/users/me"), 3);
+}
+
+/// A step with a form body (`grant_type=client_credentials`), answered 503 twice: every
+/// attempt carries the whole body (the adapter lends it to the HTTP client and takes it back),
+/// or X would refuse the grant.
+fn retried_body<A: Adapter>() {
+    let x = start();
+    let a: A = adapter(&x, RetryPolicy::recommended());
+    x.mock()
+        .inject(Fault::new("/oauth2/token", 2, FaultKind::Status(503)));
+    let bearer = a.execute(app_only(&x).obtain_bearer().expect("a step"));
+    assert!(bearer.is_ok(), "{}: {bearer:?}", A::NAME);
+    assert_eq!(x.mock().counters().requests_to("/oauth2/token"), 3);
 }
 
 pub(crate) const TOKEN_PATH: &str = "/2/oauth2/token";

@@ -1139,7 +1139,11 @@ fn adapter_cost_table(report: &mut String) -> Result<(), DynError> {
          round trips are the medians of wall time per request.",
         2 * ADAPTER_PROBE_REQUESTS,
         ADAPTER_PROBE_REQUESTS,
-        if pin { "" } else { " (taskset missing: not pinned)" },
+        if pin {
+            ""
+        } else {
+            " (taskset missing: not pinned)"
+        },
     );
     Ok(())
 }

@@ -43,6 +43,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 
+use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use twitter_auth_core::api::{self, AfterAnswer, Credential, replay_for};
 use twitter_auth_core::grant::LoginRequired;
@@ -258,7 +259,11 @@ impl Transport {
         let mut attempt = 0;
         loop {
             authorize(request)?;
-            let result = self.send(request).await;
+            // The body goes to reqwest without a copy and comes back for a retry (copied only
+            // if reqwest still holds it).
+            let body = Bytes::from(std::mem::take(request.body_mut()));
+            let result = self.send(request, body.clone()).await;
+            *request.body_mut() = Vec::from(body);
             if let Err(Error::Redirected) = result {
                 return result; // a misconfigured transport: retrying cannot help
             }
@@ -287,10 +292,10 @@ impl Transport {
         }
     }
 
-    /// Sends one attempt: method, URI, version, every header and the body (copied: a retry
-    /// sends them again). The URL is parsed as `reqwest::Client::get(url)` parses it; one
+    /// Sends one attempt: method, URI, version, the headers (copied: a retry sends them
+    /// again) and `body`. The URL is parsed as `reqwest::Client::get(url)` parses it; one
     /// reqwest refuses is not sent.
-    async fn send(&self, request: &HttpRequest) -> Result<HttpResponse, Error> {
+    async fn send(&self, request: &HttpRequest, body: Bytes) -> Result<HttpResponse, Error> {
         let to = request.uri();
         let mut outgoing = self
             .http
@@ -299,7 +304,7 @@ impl Transport {
             .build()
             .map_err(transport(to))?;
         *outgoing.headers_mut() = request.headers().clone();
-        *outgoing.body_mut() = Some(request.body().clone().into());
+        *outgoing.body_mut() = Some(body.into());
         let sent_to = outgoing.url().clone();
         let mut response = self.http.execute(outgoing).await.map_err(transport(to))?;
         if *response.url() != sent_to {

@@ -281,12 +281,19 @@ impl Transport {
         }
     }
 
-    /// Sends one attempt (a copy: ureq takes the request, and a retry sends it again).
+    /// Sends one attempt: ureq takes the request, so it gets a copy of the head (a retry
+    /// sends it again) and borrows the body.
     fn send(&self, request: &HttpRequest) -> Result<HttpResponse, Error> {
         let to = request.uri();
+        let mut outgoing = http::Request::new(request.body());
+        *outgoing.method_mut() = request.method().clone();
+        *outgoing.uri_mut() = to.clone();
+        *outgoing.version_mut() = request.version();
+        *outgoing.headers_mut() = request.headers().clone();
+        *outgoing.extensions_mut() = request.extensions().clone();
         let outgoing = self
             .agent
-            .configure_request(request.clone())
+            .configure_request(outgoing)
             .http_status_as_error(false)
             .max_redirects(0)
             .build();
