@@ -1124,6 +1124,24 @@ fn adapter_cost_table(report: &mut String) -> Result<(), DynError> {
             _ => "n/a".to_string(),
         },
     );
+    let mut allocs = Command::new(&probe);
+    allocs.env("OVERHEAD_PROBE", "allocs:2000");
+    println!("$ {}", Shown(&allocs));
+    let cells: Vec<String> = output(allocs)?
+        .lines()
+        .filter_map(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            match words.as_slice() {
+                ["allocs", side, count, bytes] => Some(format!("{side} {count} ({bytes} bytes)")),
+                _ => None,
+            }
+        })
+        .collect();
+    let _ = writeln!(
+        report,
+        "\nHeap allocations per request (2,000 requests, every thread): {}.",
+        cells.join(", ")
+    );
     let _ = writeln!(
         report,
         "\n`GET /1.1/account/verify_credentials.json` to a responder thread in the same process \

@@ -42,6 +42,8 @@
 //!   instructions per request (the responder's work is the same on both sides and cancels in
 //!   adapter − plain). Both sides sign N headers first, untimed, with the same signer, so that
 //!   too cancels; the adapter then signs each request again inside its own path.
+//! - `OVERHEAD_PROBE=allocs:N`: heap allocations (and bytes) per request on each side,
+//!   printed as `allocs <side> <count> <bytes>`.
 //! - `OVERHEAD_PROBE=time:R`: R rounds of one batch per side, alternating which goes first;
 //!   prints `round <r> <side> <ns per request>` lines for `cargo xtask bench`, which reports
 //!   the median per-round difference (the adapter's µs per request) beside the plain round trip.
@@ -55,6 +57,7 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group};
 use reqwest::header::{AUTHORIZATION, HeaderValue};
+use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
 use tokio::runtime::Runtime;
 use twitter_auth_core::api::Credential;
 use twitter_auth_core::oauth1::UserSigner;
@@ -64,6 +67,10 @@ use twitter_auth_core::oauth1_sign::{
 use twitter_auth_core::{Endpoints, HttpRequest, http};
 use twitter_auth_mock::{DEMO_WEB_APP, MockConfig, MockX, RateLimits};
 use twitter_auth_reqwest::{ApiClient, Transport};
+
+// Counts heap allocations for `OVERHEAD_PROBE=allocs:N` (both sides pay the same counters).
+#[global_allocator]
+static GLOBAL: &StatsAlloc<std::alloc::System> = &INSTRUMENTED_SYSTEM;
 
 /// The protected resource, under the API base.
 const PATH: &str = "1.1/account/verify_credentials.json";
@@ -497,6 +504,21 @@ mod probe {
                             println!("cpu {round} {side} {cpu:.1}");
                         }
                     }
+                }
+            }
+            "allocs" => {
+                let headers = sides.headers(n);
+                let region = stats_alloc::Region::new(super::GLOBAL);
+                sides.plain(headers);
+                let plain = region.change();
+                drop(sides.headers(n));
+                let region = stats_alloc::Region::new(super::GLOBAL);
+                sides.adapter(n);
+                let adapter = region.change();
+                for (side, stats) in [("plain", plain), ("adapter", adapter)] {
+                    let count = (stats.allocations + stats.reallocations) as f64 / n as f64;
+                    let bytes = stats.bytes_allocated as f64 / n as f64;
+                    println!("allocs {side} {count:.2} {bytes:.0}");
                 }
             }
             other => panic!("unknown probe {other}"),

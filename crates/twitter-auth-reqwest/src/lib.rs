@@ -297,17 +297,20 @@ impl Transport {
     /// reqwest refuses is not sent.
     async fn send(&self, request: &HttpRequest, body: Bytes) -> Result<HttpResponse, Error> {
         let to = request.uri();
+        let mut sent_to = api::uri_string(to);
         let mut outgoing = self
             .http
-            .request(request.method().clone(), api::uri_string(to))
+            .request(request.method().clone(), sent_to.as_str())
             .version(request.version())
             .build()
             .map_err(transport(to))?;
         *outgoing.headers_mut() = request.headers().clone();
         *outgoing.body_mut() = Some(body.into());
-        let sent_to = outgoing.url().clone();
+        // The URL as reqwest normalized it, in the same buffer (no copy of the `Url`).
+        sent_to.clear();
+        sent_to.push_str(outgoing.url().as_str());
         let mut response = self.http.execute(outgoing).await.map_err(transport(to))?;
-        if *response.url() != sent_to {
+        if response.url().as_str() != sent_to {
             return Err(Error::Redirected); // a caller's client that follows redirects
         }
         let mut answer = http::Response::new(Vec::new());
