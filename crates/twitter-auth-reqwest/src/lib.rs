@@ -268,10 +268,8 @@ impl Transport {
                 return result; // a misconfigured transport: retrying cannot help
             }
             let now = self.clock.now();
-            if let Some(limits) = result
-                .as_ref()
-                .ok()
-                .and_then(|answer| RateLimit::from_response(answer, now))
+            if let Ok(answer) = &result
+                && let Some(limits) = RateLimit::from_response(answer, now)
             {
                 *lock(&self.rate_limit) = Some(limits);
             }
@@ -307,8 +305,7 @@ impl Transport {
         *outgoing.headers_mut() = request.headers().clone();
         *outgoing.body_mut() = Some(body.into());
         // The URL as reqwest normalized it, in the same buffer (no copy of the `Url`).
-        sent_to.clear();
-        sent_to.push_str(outgoing.url().as_str());
+        sent_to.replace_range(.., outgoing.url().as_str());
         let mut response = self.http.execute(outgoing).await.map_err(transport(to))?;
         if response.url().as_str() != sent_to {
             return Err(Error::Redirected); // a caller's client that follows redirects
@@ -386,24 +383,21 @@ impl ApiClient {
     /// Sends `request` with the credential; returns X's answer whatever its status. Every
     /// attempt, retries included, is signed anew (fresh nonce and timestamp). A request for
     /// another host than the credential's app's ([`ApiClient::endpoints`]) is refused unsent.
-    pub async fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
+    pub async fn send(&self, mut request: HttpRequest) -> Result<HttpResponse, Error> {
         api::check_host(&self.endpoints, &request)?; // the credential goes nowhere else
         let credential = match &self.kind {
             Kind::Fixed(credential) => credential,
             Kind::User(user) => return user.send(&self.transport, request).await,
         };
         let clock = &self.transport.clock;
-        let mut request = request;
         let mut attempt = 0;
         loop {
             let authorize = |request: &mut HttpRequest| {
                 Ok(read(credential).authorize(request, clock.now(), &mut rand::rng())?)
             };
             let replay = replay_for(&request, &read(credential));
-            let answer = self
-                .transport
-                .attempts(&mut request, authorize, replay)
-                .await?;
+            let sent = self.transport.attempts(&mut request, authorize, replay);
+            let answer = sent.await?;
             let after = write(credential).after_answer(&answer, clock.now(), attempt);
             if after != AfterAnswer::Resign {
                 return Ok(answer); // a fixed token set has nothing to refresh with

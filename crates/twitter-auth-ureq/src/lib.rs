@@ -257,10 +257,8 @@ impl Transport {
             authorize(request)?;
             let result = self.send(request);
             let now = self.clock.now();
-            if let Some(limits) = result
-                .as_ref()
-                .ok()
-                .and_then(|answer| RateLimit::from_response(answer, now))
+            if let Ok(answer) = &result
+                && let Some(limits) = RateLimit::from_response(answer, now)
             {
                 *lock(&self.rate_limit) = Some(limits);
             }
@@ -391,14 +389,13 @@ impl ApiClient {
     /// Sends `request` with the credential; returns X's answer whatever its status. Every
     /// attempt, retries included, is signed anew (fresh nonce and timestamp). A request for
     /// another host than the credential's app's ([`ApiClient::endpoints`]) is refused unsent.
-    pub fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
+    pub fn send(&self, mut request: HttpRequest) -> Result<HttpResponse, Error> {
         api::check_host(&self.endpoints, &request)?; // the credential goes nowhere else
         let credential = match &self.kind {
             Kind::Fixed(credential) => credential,
             Kind::User(user) => return user.send(&self.transport, request),
         };
         let clock = &self.transport.clock;
-        let mut request = request;
         let mut attempt = 0;
         loop {
             let authorize = |request: &mut HttpRequest| {
