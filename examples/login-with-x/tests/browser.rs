@@ -164,6 +164,20 @@ impl Driver {
         value["value"].as_str().expect("the URL").to_owned()
     }
 
+    /// What `read` gives once `done` holds for it, or after 15 s whatever it gives: a click
+    /// that submits a form returns before the navigation it starts has finished (on a loaded
+    /// machine the old page is still there).
+    fn when<T>(&self, read: impl Fn(&Self) -> T, done: impl Fn(&T) -> bool) -> T {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let value = read(self);
+            if done(&value) || Instant::now() > deadline {
+                return value;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Saves a screenshot as `target/test-artifacts/login-with-x-{name}.png`.
     fn screenshot(&self, name: &str) {
         let shot = self.send("GET", &self.path("/screenshot"), &Value::Null);
@@ -225,18 +239,20 @@ fn log_in_with_x_in_chromium_refresh_and_log_out() {
 
     // X's consent page (the fake X's, in-process): Authorize.
     browser.click("#login");
-    assert!(browser.current_url().starts_with(x.base_url()), "at X");
+    let at_x = browser.when(Driver::current_url, |url| url.starts_with(x.base_url()));
+    assert!(at_x.starts_with(x.base_url()), "at X: {at_x}");
+    let consent = browser.when(Driver::source, |page| page.contains("Authorize"));
+    assert!(consent.contains("Authorize"), "{consent}");
     browser.screenshot("2-consent");
-    assert!(browser.source().contains("Authorize"));
     browser.click("#allow");
 
     // Back on the app, logged in.
     assert_eq!(
-        browser.current_url(),
+        browser.when(Driver::current_url, |url| *url == app.url("")),
         app.url(""),
         "back home, nothing in the URL"
     );
-    let home = browser.source();
+    let home = browser.when(Driver::source, |page| page.contains("@mock_alice"));
     browser.screenshot("3-logged-in");
     assert!(home.contains("@mock_alice"), "{home}");
 
@@ -260,8 +276,9 @@ fn log_in_with_x_in_chromium_refresh_and_log_out() {
     // Log out: both tokens revoked at X; `/me` refused.
     browser.open(&app.url(""));
     browser.click("#logout");
+    let out = browser.when(Driver::source, |page| page.contains("Log in with X"));
+    assert!(out.contains("Log in with X"), "{out}");
     browser.screenshot("6-logged-out");
-    assert!(browser.source().contains("Log in with X"));
     assert_eq!(x.counters().revocations, 2);
     browser.open(&app.url("me"));
     browser.screenshot("7-me-refused");
