@@ -873,47 +873,64 @@ impl<M: Absorb> Buffered<M> {
     /// else (`+`, a lower-case or needless escape, a `%` without two hex digits, a reserved
     /// byte) is decoded and encoded through the table, as before.
     fn write_form(&mut self, level: Level, raw: &[u8]) {
+        match level {
+            Level::Once => self.write_form_at::<false>(raw),
+            Level::Twice => self.write_form_at::<true>(raw),
+        }
+    }
+
+    /// [`write_form`](Self::write_form) at [`Level::Twice`] if `TWICE`, else at [`Level::Once`].
+    fn write_form_at<const TWICE: bool>(&mut self, raw: &[u8]) {
+        let level = if TWICE { Level::Twice } else { Level::Once };
         let (prefix, prefix_len) = level.escape_prefix();
         let mut len = self.len;
-        let mut i = 0;
-        let n = raw.len();
-        // While ten bytes are left (a word, and the digits of an escape in its last lane), each
-        // step writes a run of letters and digits (a word at a time) and the item after it.
-        while let Some(chunk) = raw[i..].first_chunk::<10>() {
+        let mut rest = raw;
+        // While eleven bytes are left (a word, and an escape and one more byte from its last
+        // lane), each step writes a run of unreserved bytes and the item after it.
+        while let Some(chunk) = rest.first_chunk::<11>() {
             if len > CAP {
                 self.len = len;
                 self.flush();
                 len = 0;
             }
-            // Copy eight bytes as they are, keep the run of unreserved ones at their front.
-            self.buf[len..len + 8].copy_from_slice(&chunk[..8]);
-            let at = unreserved_run(&chunk[..8]);
-            if at == 8 {
-                i += 8;
-                len += 8;
-                continue;
+            let mut at = 0;
+            if chunk[0] != b'%' && UNRESERVED[usize::from(chunk[0])] {
+                // A run: eight bytes copied as they are, and the letters and digits at their
+                // front kept (a `-._~` that ends it is written as an item).
+                let w = word(chunk, 0);
+                self.buf[len..len + 8].copy_from_slice(&w.to_le_bytes());
+                let special = not_alphanumeric(w);
+                if special == 0 {
+                    rest = &rest[8..];
+                    len += 8;
+                    continue;
+                }
+                // At most 7: a lane is flagged.
+                at = (special.trailing_zeros() / 8) as usize & 7;
+                len += at;
             }
-            len += at;
-            // `chunk[at]` is not unreserved, and at most seven bytes were added since
+            // `chunk[at]` is not a letter or a digit, and at most seven bytes were added since
             // the check of `len`.
             let digits = u16::from_le_bytes([chunk[at + 1], chunk[at + 2]]);
             if chunk[at] == b'%' && is_canonical(digits) {
                 let escape = prefix | u64::from(digits) << (8 * prefix_len);
                 self.buf[len..len + 8].copy_from_slice(&escape.to_le_bytes());
                 len += prefix_len + 2;
-                i += at + 3;
+                rest = &rest[at + 3..];
                 continue;
             }
             self.len = len;
-            i = self.write_form_item(level, raw, i + at);
+            let next = self.write_form_item(level, rest, at);
+            rest = &rest[next..];
             len = self.len;
         }
         self.len = len;
-        while i < n {
+        let mut i = 0;
+        while i < rest.len() {
             if self.len > CAP {
                 self.flush();
             }
-            i = self.write_form_item(level, raw, i);
+            i = self.write_form_item(level, rest, i);
         }
     }
 
