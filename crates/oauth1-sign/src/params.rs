@@ -885,18 +885,19 @@ impl<M: Absorb> Buffered<M> {
         let (prefix, prefix_len) = level.escape_prefix();
         let mut len = self.len;
         let mut rest = raw;
-        // While eleven bytes are left (a word, and an escape and one more byte from its last
-        // lane), each step writes a run of unreserved bytes and the item after it.
-        while let Some(chunk) = rest.first_chunk::<11>() {
+        // While ten bytes are left (a word, and the digits of an escape in its last lane), each
+        // step writes a run of letters and digits and the item after it.
+        while let Some(chunk) = rest.first_chunk::<10>() {
             if len > CAP {
                 self.len = len;
                 self.flush();
                 len = 0;
             }
             let mut at = 0;
-            if chunk[0] != b'%' && UNRESERVED[usize::from(chunk[0])] {
+            if chunk[0] != b'%' {
                 // A run: eight bytes copied as they are, and the letters and digits at their
-                // front kept (a `-._~` that ends it is written as an item).
+                // front kept (a `-._~` that ends it is written as an item, and so is a `+` or
+                // another byte that starts the step: an empty run).
                 let w = word(chunk, 0);
                 self.buf[len..len + 8].copy_from_slice(&w.to_le_bytes());
                 let special = not_alphanumeric(w);
