@@ -745,8 +745,9 @@ fn unreserved_run(bytes: &[u8]) -> usize {
         .unwrap_or(bytes.len())
 }
 
-/// Room past `CAP`: one step of a writer stores at most 16 bytes beyond a length at most `CAP`.
-const SLACK: usize = 16;
+/// Room past `CAP`: one step of a writer stores at most 24 bytes beyond a length at most `CAP`
+/// (a run of seven bytes and two escapes of five, the last with an 8-byte store).
+const SLACK: usize = 24;
 
 /// A stack buffer in front of a MAC, so that the many short writes of the base string reach
 /// the hash as a few long updates.
@@ -917,6 +918,18 @@ impl<M: Absorb> Buffered<M> {
                 let escape = prefix | u64::from(digits) << (8 * prefix_len);
                 self.buf[len..len + 8].copy_from_slice(&escape.to_le_bytes());
                 len += prefix_len + 2;
+                // Escapes come in runs (`%20%2B%20`): a second one right after, if it is in
+                // the chunk, without another step.
+                if let Some(&[b'%', h, l]) = chunk.get(at + 3..at + 6) {
+                    let digits = u16::from_le_bytes([h, l]);
+                    if is_canonical(digits) {
+                        let escape = prefix | u64::from(digits) << (8 * prefix_len);
+                        self.buf[len..len + 8].copy_from_slice(&escape.to_le_bytes());
+                        len += prefix_len + 2;
+                        rest = &rest[at + 6..];
+                        continue;
+                    }
+                }
                 rest = &rest[at + 3..];
                 continue;
             }
