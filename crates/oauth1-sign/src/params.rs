@@ -998,6 +998,37 @@ impl<M: Absorb> Buffered<M> {
             i += k + hit;
             len += k + 3 * hit;
         }
+        let mut left = raw.len() - i;
+        if left > 0 && raw.len() >= 8 {
+            // The last (under eight) bytes, as the low lanes of the last word shifted down (the
+            // lanes above are zero, never `%`), the same way a lane at a time.
+            let mut w = word(raw, raw.len() - 8) >> (8 * (8 - left));
+            loop {
+                if len > CAP {
+                    self.len = len;
+                    self.flush();
+                    len = 0;
+                }
+                self.buf[len..len + 8].copy_from_slice(&w.to_le_bytes());
+                let pct = zero_lanes(w ^ (ONES * u64::from(b'%')));
+                if pct == 0 {
+                    len += left;
+                    break;
+                }
+                // Below `left`: the lanes above it are zero.
+                let k = (pct.trailing_zeros() / 8) as usize;
+                self.buf[len + k + 1..len + k + 3].copy_from_slice(b"25");
+                len += k + 3;
+                left -= k + 1;
+                if left == 0 {
+                    break;
+                }
+                // At most seven lanes.
+                w >>= 8 * (k + 1);
+            }
+            self.len = len;
+            return;
+        }
         for &b in &raw[i..] {
             if len > CAP {
                 self.len = len;
