@@ -238,6 +238,33 @@ static ESCAPE_CLASS: [u8; 4096] = {
     t
 };
 
+/// Bit `u16::from_le_bytes([h, l])` is set when `%hl` is a canonical escape ([`ESCAPE`] in
+/// [`ESCAPE_CLASS`]): its own encoding. 8 KiB, of which a writer touches a few words.
+static CANONICAL: [u64; 1024] = {
+    let mut t = [0u64; 1024];
+    let mut h = 0;
+    while h < 16 {
+        let mut l = 0;
+        while l < 16 {
+            if !UNRESERVED[h << 4 | l] {
+                let index = (HEX_UPPER[h] as usize) | (HEX_UPPER[l] as usize) << 8;
+                t[index >> 6] |= 1 << (index & 63);
+            }
+            l += 1;
+        }
+        h += 1;
+    }
+    t
+};
+
+/// Whether `%` followed by the two digits `u16::from_le_bytes([h, l])` is a canonical escape,
+/// with one look-up.
+#[inline(always)]
+fn is_canonical(digits: u16) -> bool {
+    let index = usize::from(digits);
+    CANONICAL[index >> 6] >> (index & 63) & 1 == 1
+}
+
 /// Adds one pair, unless it is empty or named `oauth_signature`.
 #[inline(always)]
 fn push_pair<'a>(raw: &'a [u8], split: &Split, end: usize, out: &mut Params<'a>) {
@@ -669,7 +696,15 @@ impl Level {
         }
     }
 
-    /// `=` and `&` at this level.
+    /// What an escape's `%` becomes at this level (`%` or `%25`), as the low bytes of a
+    /// little-endian word, and its length.
+    const fn escape_prefix(self) -> (u64, usize) {
+        match self {
+            Self::Once => (b'%' as u64, 1),
+            Self::Twice => (u64::from_le_bytes(*b"%25\0\0\0\0\0"), 3),
+        }
+    }
+
     /// `=` and `&` at this level, padded to eight bytes, and their length.
     const fn separators(self) -> ([u8; 8], [u8; 8], usize) {
         match self {
@@ -710,8 +745,9 @@ fn unreserved_run(bytes: &[u8]) -> usize {
         .unwrap_or(bytes.len())
 }
 
-/// Room past `CAP`: one step of a writer stores at most 16 bytes beyond a length at most `CAP`.
-const SLACK: usize = 16;
+/// Room past `CAP`: one step of a writer stores at most 24 bytes beyond a length at most `CAP`
+/// (a run of seven bytes and two escapes of five, the last with an 8-byte store).
+const SLACK: usize = 24;
 
 /// A stack buffer in front of a MAC, so that the many short writes of the base string reach
 /// the hash as a few long updates.
@@ -830,53 +866,114 @@ impl<M: Absorb> Buffered<M> {
 
     /// Writes a form component decoded (`+` is a space, `%XX` a byte), then encoded; eight
     /// bytes at a time, like [`write_encoded`](Self::write_encoded).
+    ///
+    /// An escape that is already canonical (upper-case digits of a byte that is not
+    /// unreserved: what [`encode`](crate::encode) writes, so most escapes of a real body) is
+    /// its own encoding: it is written as the level's prefix (`%` or `%25`) and its two digits
+    /// with one store, after one bit look-up, without decoding and re-encoding it. Anything
+    /// else (`+`, a lower-case or needless escape, a `%` without two hex digits, a reserved
+    /// byte) is decoded and encoded through the table, as before.
     fn write_form(&mut self, level: Level, raw: &[u8]) {
-        let table = level.table();
+        match level {
+            Level::Once => self.write_form_at::<false>(raw),
+            Level::Twice => self.write_form_at::<true>(raw),
+        }
+    }
+
+    /// [`write_form`](Self::write_form) at [`Level::Twice`] if `TWICE`, else at [`Level::Once`].
+    fn write_form_at<const TWICE: bool>(&mut self, raw: &[u8]) {
+        let level = if TWICE { Level::Twice } else { Level::Once };
+        let (prefix, prefix_len) = level.escape_prefix();
         let mut len = self.len;
-        let mut i = 0;
-        while i < raw.len() {
+        let mut rest = raw;
+        // While ten bytes are left (a word, and the digits of an escape in its last lane), each
+        // step writes a run of letters and digits and the item after it.
+        while let Some(chunk) = rest.first_chunk::<10>() {
             if len > CAP {
                 self.len = len;
                 self.flush();
                 len = 0;
             }
-            let b = raw[i];
-            // A run of unreserved bytes: up to eight copied at once. Escapes that follow each
-            // other (`%20%2B%20`) never pay for a word operation.
-            if UNRESERVED[usize::from(b)] {
-                if i + 8 > raw.len() {
-                    self.buf[len] = b;
-                    len += 1;
-                    i += 1;
+            let mut at = 0;
+            if chunk[0] != b'%' {
+                // A run: eight bytes copied as they are, and the letters and digits at their
+                // front kept (a `-._~` that ends it is written as an item, and so is a `+` or
+                // another byte that starts the step: an empty run).
+                let w = word(chunk, 0);
+                self.buf[len..len + 8].copy_from_slice(&w.to_le_bytes());
+                let special = not_alphanumeric(w);
+                if special == 0 {
+                    rest = &rest[8..];
+                    len += 8;
                     continue;
                 }
-                self.buf[len..len + 8].copy_from_slice(&raw[i..i + 8]);
-                let run = unreserved_run(&raw[i..i + 8]);
-                i += run;
-                len += run;
+                // At most 7: a lane is flagged.
+                at = (special.trailing_zeros() / 8) as usize & 7;
+                len += at;
+            }
+            // `chunk[at]` is not a letter or a digit, and at most seven bytes were added since
+            // the check of `len`.
+            let digits = u16::from_le_bytes([chunk[at + 1], chunk[at + 2]]);
+            if chunk[at] == b'%' && is_canonical(digits) {
+                let escape = prefix | u64::from(digits) << (8 * prefix_len);
+                self.buf[len..len + 8].copy_from_slice(&escape.to_le_bytes());
+                len += prefix_len + 2;
+                // Escapes come in runs (`%20%2B%20`): a second one right after, if it is in
+                // the chunk, without another step.
+                if let Some(&[b'%', h, l]) = chunk.get(at + 3..at + 6) {
+                    let digits = u16::from_le_bytes([h, l]);
+                    if is_canonical(digits) {
+                        let escape = prefix | u64::from(digits) << (8 * prefix_len);
+                        self.buf[len..len + 8].copy_from_slice(&escape.to_le_bytes());
+                        len += prefix_len + 2;
+                        rest = &rest[at + 6..];
+                        continue;
+                    }
+                }
+                rest = &rest[at + 3..];
                 continue;
             }
-            let decoded = match (b, raw.get(i + 1..i + 3)) {
-                (b'%', Some(&[h, l]))
-                    if (HEX_VALUE[usize::from(h)] | HEX_VALUE[usize::from(l)]) < 16 =>
-                {
-                    i += 3;
-                    HEX_VALUE[usize::from(h)] << 4 | HEX_VALUE[usize::from(l)]
-                }
-                (b'+', _) => {
-                    i += 1;
-                    b' '
-                }
-                _ => {
-                    i += 1;
-                    b
-                }
-            };
-            let entry = &table[usize::from(decoded)];
-            self.buf[len..len + 8].copy_from_slice(entry);
-            len += usize::from(entry[7]);
+            self.len = len;
+            let next = self.write_form_item(level, rest, at);
+            rest = &rest[next..];
+            len = self.len;
         }
         self.len = len;
+        let mut i = 0;
+        while i < rest.len() {
+            if self.len > CAP {
+                self.flush();
+            }
+            i = self.write_form_item(level, rest, i);
+        }
+    }
+
+    /// Writes the item of a form component at `raw[i]` (a byte, `+`, or a `%XX` escape)
+    /// decoded, then encoded; returns where the next item starts.
+    #[inline(always)]
+    fn write_form_item(&mut self, level: Level, raw: &[u8], mut i: usize) -> usize {
+        let b = raw[i];
+        let decoded = match (b, raw.get(i + 1..i + 3)) {
+            (b'%', Some(&[h, l]))
+                if (HEX_VALUE[usize::from(h)] | HEX_VALUE[usize::from(l)]) < 16 =>
+            {
+                i += 3;
+                HEX_VALUE[usize::from(h)] << 4 | HEX_VALUE[usize::from(l)]
+            }
+            (b'+', _) => {
+                i += 1;
+                b' '
+            }
+            _ => {
+                i += 1;
+                b
+            }
+        };
+        let entry = &level.table()[usize::from(decoded)];
+        let len = self.len;
+        self.buf[len..len + 8].copy_from_slice(entry);
+        self.len = len + usize::from(entry[7]);
+        i
     }
 
     /// Writes an [`Encoded`](Text::Encoded) text encoded once more: `25` after every `%`.
@@ -900,6 +997,37 @@ impl<M: Absorb> Buffered<M> {
             self.buf[len + k + 1..len + k + 3].copy_from_slice(b"25");
             i += k + hit;
             len += k + 3 * hit;
+        }
+        let mut left = raw.len() - i;
+        if left > 0 && raw.len() >= 8 {
+            // The last (under eight) bytes, as the low lanes of the last word shifted down (the
+            // lanes above are zero, never `%`), the same way a lane at a time.
+            let mut w = word(raw, raw.len() - 8) >> (8 * (8 - left));
+            loop {
+                if len > CAP {
+                    self.len = len;
+                    self.flush();
+                    len = 0;
+                }
+                self.buf[len..len + 8].copy_from_slice(&w.to_le_bytes());
+                let pct = zero_lanes(w ^ (ONES * u64::from(b'%')));
+                if pct == 0 {
+                    len += left;
+                    break;
+                }
+                // Below `left`: the lanes above it are zero.
+                let k = (pct.trailing_zeros() / 8) as usize;
+                self.buf[len + k + 1..len + k + 3].copy_from_slice(b"25");
+                len += k + 3;
+                left -= k + 1;
+                if left == 0 {
+                    break;
+                }
+                // At most seven lanes.
+                w >>= 8 * (k + 1);
+            }
+            self.len = len;
+            return;
         }
         for &b in &raw[i..] {
             if len > CAP {
@@ -1137,6 +1265,23 @@ mod tests {
         w.finish()
     }
 
+    /// Form text made of the pieces a body holds: runs of unreserved characters (short and
+    /// long), canonical escapes (what `encode` writes), escapes of unreserved bytes, lower-case
+    /// escapes, malformed `%`, `+`, raw reserved and non-ASCII bytes, in any mix.
+    fn form_pieces(max: usize) -> impl Strategy<Value = Vec<u8>> {
+        let piece = prop_oneof![
+            6 => proptest::collection::vec(proptest::sample::select(b"aZ09-._~xyzAB".to_vec()), 0..20),
+            6 => any::<u8>().prop_map(|b| format!("%{b:02X}").into_bytes()),
+            1 => any::<u8>().prop_map(|b| format!("%{b:02x}").into_bytes()),
+            1 => proptest::sample::select(vec!["%", "%4", "%G1", "%%41", "%2", "%e9", "%7E", "%41"])
+                .prop_map(|s| s.as_bytes().to_vec()),
+            1 => Just(b"+".to_vec()),
+            1 => proptest::sample::select(b"&=#?/:@!$'()*,; \"<>^`{|}\x00\x7f\xc3\xa9\xff".to_vec())
+                .prop_map(|b| vec![b]),
+        ];
+        proptest::collection::vec(piece, 0..max).prop_map(|pieces| pieces.concat())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -1214,6 +1359,25 @@ mod tests {
                     written(level, Text::Encoded(&canonical)),
                     reference_write(level, Text::Plain(&long))
                 );
+            }
+        }
+
+        /// A form component is written as its decoded bytes encoded, whatever it holds: the
+        /// canonical escapes written as they are, everything else decoded and encoded, at both
+        /// levels, at every alignment and across buffer flushes.
+        #[test]
+        fn form_writer_matches_the_reference(raw in form_pieces(40), repeat in 1usize..40, skip in 0usize..10) {
+            let long: Vec<u8> = raw.iter().copied().cycle().take(raw.len() * repeat).collect();
+            for text in [&raw[..], &raw[skip.min(raw.len())..], &long[..]] {
+                for level in [Level::Once, Level::Twice] {
+                    let want = reference_write(level, Text::Form(text));
+                    prop_assert_eq!(written(level, Text::Form(text)), want.clone());
+                    // After other output, so the buffer is at another offset.
+                    let mut w = Buffered::new(Vec::new());
+                    w.write(&b"x"[..skip.min(1)]);
+                    w.write_text(level, Text::Form(text));
+                    prop_assert_eq!(&w.finish()[skip.min(1)..], &want[..]);
+                }
             }
         }
 

@@ -191,6 +191,68 @@ fn mutate(s: &mut String, at: Index, alphabet: &[char]) {
         .collect();
 }
 
+/// Raw form-body text as clients send it: runs of unreserved characters (short and long),
+/// canonical escapes (upper-case, of reserved bytes), lower-case escapes, escapes of unreserved
+/// bytes, malformed `%`, `+`, raw reserved, control and non-ASCII bytes, `&` and `=`.
+fn raw_form_body() -> impl Strategy<Value = Vec<u8>> {
+    let piece = prop_oneof![
+        6 => proptest::collection::vec(proptest::sample::select(b"aZ09-._~qwXY".to_vec()), 0..24),
+        6 => any::<u8>().prop_map(|b| format!("%{b:02X}").into_bytes()),
+        1 => any::<u8>().prop_map(|b| format!("%{b:02x}").into_bytes()),
+        1 => proptest::sample::select(vec!["%", "%4", "%G1", "%%41", "%e9", "%7E", "%41", "%2"])
+            .prop_map(|s| s.as_bytes().to_vec()),
+        2 => Just(b"+".to_vec()),
+        1 => proptest::sample::select(b"&=&=#?/:@!$'()*,; \"<>\x00\x7f\xc3\xa9\xff".to_vec())
+            .prop_map(|b| vec![b]),
+    ];
+    (proptest::collection::vec(piece, 0..60), 1usize..40).prop_map(|(pieces, repeat)| {
+        let one = pieces.concat();
+        // Long enough, at times, to cross the writer's buffer.
+        let mut body = b"status=".to_vec();
+        for _ in 0..repeat {
+            body.extend_from_slice(&one);
+        }
+        body
+    })
+}
+
+/// Decodes one `application/x-www-form-urlencoded` component byte by byte: `+` is a space,
+/// `%` and two hex digits a byte, any other `%` itself.
+fn reference_form_decode(raw: &[u8]) -> Vec<u8> {
+    let hex = |b: u8| char::from(b).to_digit(16);
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < raw.len() {
+        match raw[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < raw.len() => match (hex(raw[i + 1]), hex(raw[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// RFC 5849 §3.6 of bytes: unreserved characters as they are, every other byte `%XX`.
+fn reference_encode_bytes(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|&b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -377,5 +439,43 @@ proptest! {
         prop_assert_eq!(parsed.verify(&request, &cs, Some(&ts)), Ok(()));
         let wrong = TokenSecret::new(format!("{}!", i.token_secret));
         prop_assert_eq!(parsed.verify(&request, &cs, Some(&wrong)), Err(oauth1_sign::Error::SignatureMismatch));
+    }
+    /// A raw form body of any make (canonical escapes, `+`, lower-case, needless and malformed
+    /// escapes, raw bytes, long enough to cross the writer's buffer) is signed as a byte-level
+    /// reference decodes, encodes and sorts it.
+    #[test]
+    fn raw_form_bodies_sign_as_a_byte_level_reference(body in raw_form_body()) {
+        let signer = Signer::new(
+            &ConsumerCredentials::new(ConsumerKey::new("ck"), ConsumerSecret::new("cs")),
+            Some(&TokenCredentials::new(Token::new("tk"), TokenSecret::new("ts"))),
+        );
+        let request = Request::new("POST", "https://api.x.com/1.1/x.json").form_body(&body);
+        let ours = signer.base_string(&request, &OAuthParams::new("n", 7)).unwrap();
+        let mut pairs: Vec<(String, String)> = body
+            .split(|&b| b == b'&')
+            .filter(|p| !p.is_empty())
+            .map(|pair| {
+                let (n, v) = match pair.iter().position(|&b| b == b'=') {
+                    Some(i) => (&pair[..i], &pair[i + 1..]),
+                    None => (pair, &pair[pair.len()..]),
+                };
+                (
+                    reference_encode_bytes(&reference_form_decode(n)),
+                    reference_encode_bytes(&reference_form_decode(v)),
+                )
+            })
+            .filter(|(n, _)| n != "oauth_signature")
+            .collect();
+        for (n, v) in protocol("ck", "tk", "n", 7) {
+            pairs.push((reference_encode_bytes(n.as_bytes()), reference_encode_bytes(v.as_bytes())));
+        }
+        pairs.sort();
+        let normalized = pairs.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("&");
+        let want = format!(
+            "POST&{}&{}",
+            reference_encode_bytes(b"https://api.x.com/1.1/x.json"),
+            reference_encode_bytes(normalized.as_bytes())
+        );
+        prop_assert_eq!(ours, want);
     }
 }
