@@ -23,7 +23,8 @@
 //! `(1 − adapter rate / plain rate) × 100`. `cargo xtask bench` reports criterion's numbers in
 //! its "adapter overhead" section.
 //!
-//! The adapter adds a fixed CPU cost per request (about 2 µs on the 2-vCPU dev VM), so the
+//! The adapter adds a fixed CPU cost per request (about 3 µs of client CPU on the 2-vCPU dev
+//! VM, most of it signing with caches cold after the kernel's network path), so the
 //! percentage depends on how long the round trip itself takes. On a VM whose vCPUs go idle
 //! between requests, waking them dominates (about 85 µs per request there, overhead about
 //! 2–3 %); with the CPUs kept busy (a concurrent build, or a `nice 19` spinner) the same
@@ -45,8 +46,10 @@
 //! - `OVERHEAD_PROBE=allocs:N`: heap allocations (and bytes) per request on each side,
 //!   printed as `allocs <side> <count> <bytes>`.
 //! - `OVERHEAD_PROBE=time:R`: R rounds of one batch per side, alternating which goes first;
-//!   prints `round <r> <side> <ns per request>` lines for `cargo xtask bench`, which reports
-//!   the median per-round difference (the adapter's µs per request) beside the plain round trip.
+//!   prints `round <r> <side> <wall ns per request>` and `cpu <r> <side> <client-thread CPU ns
+//!   per request>` lines. `cargo xtask bench` runs it pinned to one CPU (`taskset -c 0`) and
+//!   reports the median per-round CPU difference (the adapter's own µs per request) beside the
+//!   pinned and the unpinned round trips.
 
 // criterion's macros generate undocumented public functions.
 #![allow(missing_docs)]
