@@ -343,8 +343,15 @@ fn scan_step<'a, const QUERY: bool>(
     out: &mut Params<'a>,
 ) -> Result<Step, Error> {
     let b = raw[i];
-    // The common case of a query first: an escape, checked and classified with one look-up.
+    // The common case of a query first: an escape. Most are canonical: one bit look-up (a
+    // 16-bit load of the digits); the others are classified, or rejected, by the full table.
     if QUERY && b == b'%' {
+        if let Some(&[h, l]) = raw.get(i + 1..i + 3)
+            && is_canonical(u16::from_le_bytes([h, l]))
+        {
+            split.flags |= ESCAPE;
+            return Ok(Step::Next);
+        }
         let escape = escape_class(raw.get(i + 1..i + 3));
         if escape == 0 {
             return Err(Error::InvalidUrl {
@@ -580,12 +587,74 @@ pub(crate) fn cmp_param(a: &Param<'_>, b: &Param<'_>) -> Ordering {
     cmp_text(a.name, b.name).then_with(|| cmp_text(a.value, b.value))
 }
 
+/// The first twelve bytes of an encoded name (one that is its own encoding: verbatim or
+/// encoded), big-endian, zero-padded, in the high 96 bits. Encoded bytes are never zero, so
+/// comparing two such keys compares the names' encoded strings as far as the keys reach; equal
+/// keys say nothing.
+#[inline(always)]
+fn encoded_key(name: &[u8]) -> u128 {
+    let mut key = [0u8; 16];
+    let n = name.len().min(KEY_BYTES);
+    key[..n].copy_from_slice(&name[..n]);
+    u128::from_be_bytes(key)
+}
+
+/// At least this many keys are sorted by [`radix_sort`]; fewer, by comparisons.
+const RADIX_MIN: usize = 48;
+
+/// Sorts (prefix key, index) pairs by their prefix (the high 96 bits), stably: an LSD radix
+/// sort, a counting pass per byte of the prefix, that skips the bytes every key shares (names
+/// with a common stem and few lengths vary in a few bytes only). No comparison branches on the
+/// data, so none mispredicts.
+fn radix_sort(keys: &mut [u128]) {
+    let Some(&first) = keys.first() else {
+        return;
+    };
+    let mut varies = 0u128;
+    for &k in keys.iter() {
+        varies |= k ^ first;
+    }
+    let mut scratch: SmallVec<[u128; 16]> = SmallVec::from_elem(0, keys.len());
+    let (mut from, mut to): (&mut [u128], &mut [u128]) = (keys, &mut scratch);
+    let mut swapped = false;
+    // Bytes of the prefix from the least significant (bits 32..40) up.
+    for shift in (32..128).step_by(8) {
+        if (varies >> shift) as u8 == 0 {
+            continue;
+        }
+        let digit = |k: u128| usize::from((k >> shift) as u8);
+        let mut count = [0usize; 256];
+        for &k in from.iter() {
+            count[digit(k)] += 1;
+        }
+        let mut at = 0;
+        for c in &mut count {
+            let n = *c;
+            *c = at;
+            at += n;
+        }
+        for &k in from.iter() {
+            let d = digit(k);
+            to[count[d]] = k;
+            count[d] += 1;
+        }
+        core::mem::swap(&mut from, &mut to);
+        swapped = !swapped;
+    }
+    if swapped {
+        // The sorted keys are in the scratch buffer (`from`); `to` is the caller's.
+        to.copy_from_slice(from);
+    }
+}
+
 /// Sorts by encoded name, then encoded value (RFC 5849 §3.4.1.3.2).
 ///
 /// Sorts (prefix key, index) pairs, 16 bytes each, rather than whole parameters: most
 /// comparisons are one integer comparison, and only runs of equal prefixes (a repeated name, or
 /// names sharing their first twelve bytes) are compared in full. Then the parameters are moved
-/// once into their order.
+/// once into their order. When every name is its own encoding (the usual case: protocol names,
+/// canonical queries), a key is the name's first bytes as they are; otherwise their ranks. Many
+/// keys are radix-sorted, a few compared.
 pub(crate) fn sort(params: &mut Params<'_>) {
     let n = params.len();
     if n < 2 {
@@ -597,12 +666,30 @@ pub(crate) fn sort(params: &mut Params<'_>) {
         return;
     }
     let index_bits = u32::BITS as usize;
-    let mut keys: SmallVec<[u128; 16]> = params
+    let encoded = params
         .iter()
-        .enumerate()
-        .map(|(i, p)| prefix_key(p.name) | i as u128)
-        .collect();
-    keys.sort_unstable();
+        .all(|p| matches!(p.name, Text::Verbatim(_) | Text::Encoded(_)));
+    let mut keys: SmallVec<[u128; 16]> = if encoded {
+        params
+            .iter()
+            .enumerate()
+            .map(|(i, p)| match p.name {
+                Text::Verbatim(b) | Text::Encoded(b) => encoded_key(b) | i as u128,
+                _ => prefix_key(p.name) | i as u128,
+            })
+            .collect()
+    } else {
+        params
+            .iter()
+            .enumerate()
+            .map(|(i, p)| prefix_key(p.name) | i as u128)
+            .collect()
+    };
+    if n >= RADIX_MIN {
+        radix_sort(&mut keys);
+    } else {
+        keys.sort_unstable();
+    }
     let index = |k: u128| (k as u32) as usize;
     let mut i = 0;
     while i < n {
@@ -745,9 +832,10 @@ fn unreserved_run(bytes: &[u8]) -> usize {
         .unwrap_or(bytes.len())
 }
 
-/// Room past `CAP`: one step of a writer stores at most 24 bytes beyond a length at most `CAP`
-/// (a run of seven bytes and two escapes of five, the last with an 8-byte store).
-const SLACK: usize = 24;
+/// Room past `CAP`: one step of a writer stores at most 38 bytes beyond a length at most `CAP`
+/// (a run of seven bytes and two escapes of five, the last with an 8-byte store: 24; a word of
+/// eight `%` written twice, the last `25` with a 16-byte store: 38).
+const SLACK: usize = 40;
 
 /// A stack buffer in front of a MAC, so that the many short writes of the base string reach
 /// the hash as a few long updates.
@@ -978,53 +1066,42 @@ impl<M: Absorb> Buffered<M> {
 
     /// Writes an [`Encoded`](Text::Encoded) text encoded once more: `25` after every `%`.
     ///
-    /// A word at a time: each step stores the next eight bytes as they are, keeps them up to
-    /// and including their first `%`, and writes `25` after it (past the kept bytes when there
-    /// is none, where it is overwritten or never read).
+    /// A word at a time: each step stores the word as it is, and for each `%` in it, `25` and
+    /// the rest of the word after the `%`. A text under eight bytes goes a byte at a time.
     fn write_escapes_twice(&mut self, raw: &[u8]) {
         let mut len = self.len;
         let mut i = 0;
-        while i + 8 <= raw.len() {
-            if len > CAP {
-                self.len = len;
-                self.flush();
-                len = 0;
-            }
-            self.buf[len..len + 8].copy_from_slice(&raw[i..i + 8]);
-            let pct = zero_lanes(word(raw, i) ^ (ONES * u64::from(b'%')));
-            let k = (pct.trailing_zeros() / 8) as usize;
-            let hit = usize::from(pct != 0);
-            self.buf[len + k + 1..len + k + 3].copy_from_slice(b"25");
-            i += k + hit;
-            len += k + 3 * hit;
-        }
-        let mut left = raw.len() - i;
-        if left > 0 && raw.len() >= 8 {
-            // The last (under eight) bytes, as the low lanes of the last word shifted down (the
-            // lanes above are zero, never `%`), the same way a lane at a time.
-            let mut w = word(raw, raw.len() - 8) >> (8 * (8 - left));
+        if raw.len() >= 8 {
             loop {
+                // The next word, or the last few bytes as the low lanes of the last word
+                // shifted down (the lanes above are zero, never `%`).
+                let (w, width) = if i + 8 <= raw.len() {
+                    (word(raw, i), 8)
+                } else if i < raw.len() {
+                    let left = raw.len() - i;
+                    (word(raw, raw.len() - 8) >> (8 * (8 - left)), left)
+                } else {
+                    break;
+                };
                 if len > CAP {
                     self.len = len;
                     self.flush();
                     len = 0;
                 }
+                // The word stored as it is, then after each `%` (at its lane `k`, moved two
+                // bytes on by each `%` before it) `25` and the lanes after it, with one 16-byte
+                // store. The loop runs once a `%`, not once a byte.
                 self.buf[len..len + 8].copy_from_slice(&w.to_le_bytes());
-                let pct = zero_lanes(w ^ (ONES * u64::from(b'%')));
-                if pct == 0 {
-                    len += left;
-                    break;
+                let mut pct = zero_lanes(w ^ (ONES * u64::from(b'%')));
+                while pct != 0 {
+                    let k = (pct.trailing_zeros() / 8) as usize;
+                    pct &= pct - 1;
+                    let rest = (u128::from(w) >> (8 * k + 8)) << 16 | 0x3532;
+                    self.buf[len + k + 1..len + k + 17].copy_from_slice(&rest.to_le_bytes());
+                    len += 2;
                 }
-                // Below `left`: the lanes above it are zero.
-                let k = (pct.trailing_zeros() / 8) as usize;
-                self.buf[len + k + 1..len + k + 3].copy_from_slice(b"25");
-                len += k + 3;
-                left -= k + 1;
-                if left == 0 {
-                    break;
-                }
-                // At most seven lanes.
-                w >>= 8 * (k + 1);
+                len += width;
+                i += width;
             }
             self.len = len;
             return;
@@ -1362,6 +1439,30 @@ mod tests {
             }
         }
 
+        /// An encoded text written twice is its bytes with `25` after every `%`, whatever they
+        /// are (runs of `%`, non-ASCII), at every length and offset and across buffer flushes.
+        #[test]
+        fn escapes_twice_match_the_reference(
+            raw in proptest::collection::vec(
+                prop_oneof![3 => Just(b'%'), 2 => any::<u8>(), 2 => Just(b'a')],
+                0..64,
+            ),
+            repeat in 1usize..60,
+            skip in 0usize..9,
+        ) {
+            let long: Vec<u8> = raw.iter().copied().cycle().take(raw.len() * repeat).collect();
+            for text in [&raw[..], &long[..]] {
+                let mut want = Vec::new();
+                for &b in text {
+                    want.extend_from_slice(if b == b'%' { b"%25" } else { core::slice::from_ref(&b) });
+                }
+                let mut w = Buffered::new(Vec::new());
+                w.write(&b"xxxxxxxx"[..skip]);
+                w.write_escapes_twice(text);
+                prop_assert_eq!(&w.finish()[skip..], &want[..]);
+            }
+        }
+
         /// A form component is written as its decoded bytes encoded, whatever it holds: the
         /// canonical escapes written as they are, everything else decoded and encoded, at both
         /// levels, at every alignment and across buffer flushes.
@@ -1429,6 +1530,94 @@ mod tests {
             };
             prop_assert_eq!(before_protocol(text), cmp_text(text, Text::Verbatim(b"oauth_consumer_key")).is_lt());
             prop_assert_eq!(after_protocol(text), cmp_text(text, Text::Verbatim(b"oauth_version")).is_gt());
+        }
+
+        /// The radix sort orders keys by their prefixes as a stable comparison sort does:
+        /// prefixes that vary in few bytes or in all, repeated ones, any order.
+        #[test]
+        fn radix_sort_matches_a_stable_sort(
+            prefixes in proptest::collection::vec(
+                proptest::collection::vec(proptest::sample::select(vec![0u8, 1, b'0', b'9', 0xFF]), 12),
+                0..300,
+            ),
+            base in any::<u128>(),
+            fixed in any::<u16>(),
+            order in 0..3u8,
+        ) {
+            // Bytes from a few values, some the same in every key (from `base`): many keys
+            // tie on their high bytes, so every byte that varies must be sorted on.
+            let mut keys: Vec<u128> = prefixes
+                .iter()
+                .enumerate()
+                .map(|(i, bytes)| {
+                    let mut key = base.to_be_bytes();
+                    for (k, &b) in bytes.iter().enumerate() {
+                        if fixed >> k & 1 == 0 {
+                            key[k] = b;
+                        }
+                    }
+                    (u128::from_be_bytes(key) >> 32 << 32) | i as u128
+                })
+                .collect();
+            match order {
+                1 => keys.sort_unstable(),
+                2 => keys.sort_unstable_by(|a, b| b.cmp(a)),
+                _ => {}
+            }
+            let mut want = keys.clone();
+            want.sort_by_key(|&k| k >> 32);
+            radix_sort(&mut keys);
+            prop_assert_eq!(keys, want);
+        }
+
+        /// Many parameters (radix-sorted keys) sort as the full comparator orders them: names
+        /// sharing a stem, in index order (not lexicographic), reversed, repeated, of every
+        /// kind, with values that tell repeated names apart.
+        #[test]
+        fn many_params_sort_as_the_comparator(
+            names in proptest::collection::vec((0usize..400, 0..6u8), 40..200),
+            values in proptest::collection::vec(tricky_bytes(6), 1..8),
+            order in 0..3u8,
+            all_encoded in any::<bool>(),
+        ) {
+            // `%7E` is not canonical (`~` is unreserved): such names are form text.
+            let odd: &[u8] = if all_encoded { b"param%7F" } else { b"param%7E" };
+            let stems: [&[u8]; 6] = [
+                b"param", b"param%20", b"param_long_stem_", b"p", odd, b"oauth_x",
+            ];
+            let mut raw: Vec<(Vec<u8>, Vec<u8>, u8)> = names
+                .iter()
+                .enumerate()
+                .map(|(i, &(n, kind))| {
+                    let stem = stems[usize::from(kind) % stems.len()];
+                    let name = [stem, n.to_string().as_bytes()].concat();
+                    (name, values[i % values.len()].clone(), kind)
+                })
+                .collect();
+            match order {
+                1 => raw.sort(),
+                2 => raw.sort_by(|a, b| b.cmp(a)),
+                _ => {}
+            }
+            // Names as a query holds them: verbatim, encoded when canonical, form text otherwise
+            // (none when `all_encoded`, so both kinds of key are used).
+            let params: Params<'_> = raw
+                .iter()
+                .map(|(n, v, kind)| {
+                    let name = match kind {
+                        0 | 2 | 3 | 5 => Text::Verbatim(n),
+                        4 if !all_encoded => Text::Form(n),
+                        1 if !all_encoded && n.len() % 7 == 0 => Text::Form(n),
+                        _ => Text::Encoded(n),
+                    };
+                    Param::new(name, Text::Form(v))
+                })
+                .collect();
+            let mut fast = params.clone();
+            sort(&mut fast);
+            let mut slow = params.to_vec();
+            slow.sort_by(cmp_param);
+            prop_assert_eq!(normalized(&fast), normalized(&slow));
         }
 
         /// Sorting (prefix key, index) pairs orders parameters exactly as the full comparator,
