@@ -307,19 +307,34 @@ fn gather(lanes: u64) -> u8 {
 }
 
 /// Bit `k` is set when `raw[at + k]` is not an ASCII letter or digit (so every byte that is not
-/// unreserved, and `-._~` too), for `k < width` (`width <= 64`, and `at + width <= raw.len()`):
-/// eight bytes a word operation, the last few a table look-up each.
+/// unreserved, and `-._~` too), for `k < width` (`width <= 64`, and `at + width <= raw.len()`).
+///
+/// A whole block of 64 bytes at once: each byte is tested with comparisons on its own lane (a
+/// loop the compiler turns into a few vector operations per sixteen bytes), and the 64 results
+/// are gathered eight at a time. A shorter block is tested padded with letters.
 #[inline(always)]
 pub(crate) fn special_bits(raw: &[u8], at: usize, width: usize) -> u64 {
-    let mut bits = 0u64;
-    let mut k = 0;
-    while k + 8 <= width {
-        bits |= u64::from(gather(not_alphanumeric(word(raw, at + k)))) << k;
-        k += 8;
+    if let Some(block) = raw[at..].first_chunk::<64>()
+        && width == 64
+    {
+        return block_bits(block);
     }
-    while k < width {
-        bits |= u64::from(!raw[at + k].is_ascii_alphanumeric()) << k;
-        k += 1;
+    let mut block = [b'a'; 64];
+    block[..width].copy_from_slice(&raw[at..at + width]);
+    block_bits(&block)
+}
+
+/// [`special_bits`] of a whole block.
+#[inline(always)]
+fn block_bits(block: &[u8; 64]) -> u64 {
+    let mut lanes = [0u8; 64];
+    for (lane, &b) in lanes.iter_mut().zip(block) {
+        let alphanumeric = b.wrapping_sub(b'0') < 10 || (b | 0x20).wrapping_sub(b'a') < 26;
+        *lane = if alphanumeric { 0 } else { 0x80 };
+    }
+    let mut bits = 0u64;
+    for (j, lanes) in lanes.chunks_exact(8).enumerate() {
+        bits |= u64::from(gather(word(lanes, 0))) << (8 * j);
     }
     bits
 }
