@@ -847,9 +847,9 @@ fn unreserved_run(bytes: &[u8]) -> usize {
         .unwrap_or(bytes.len())
 }
 
-/// Room past `CAP`: one step of a writer stores at most 38 bytes beyond a length at most `CAP`
+/// Room past `CAP`: one step of a writer stores at most 32 bytes beyond a length at most `CAP`
 /// (a run of seven bytes and two escapes of five, the last with an 8-byte store: 24; a word of
-/// eight `%` written twice, the last `25` with a 16-byte store: 38).
+/// eight `%` written twice, the lanes after the last `25` with an 8-byte store: 32).
 const SLACK: usize = 40;
 
 /// A stack buffer in front of a MAC, so that the many short writes of the base string reach
@@ -1104,15 +1104,17 @@ impl<M: Absorb> Buffered<M> {
                     len = 0;
                 }
                 // The word stored as it is, then after each `%` (at its lane `k`, moved two
-                // bytes on by each `%` before it) `25` and the lanes after it, with one 16-byte
-                // store. The loop runs once a `%`, not once a byte.
+                // bytes on by each `%` before it) `25`, and the lanes after it with one 8-byte
+                // store (zeros past them, overwritten later). The loop runs once a `%`, not once
+                // a byte.
                 self.buf[len..len + 8].copy_from_slice(&w.to_le_bytes());
                 let mut pct = zero_lanes(w ^ (ONES * u64::from(b'%')));
                 while pct != 0 {
                     let k = (pct.trailing_zeros() / 8) as usize;
                     pct &= pct - 1;
-                    let rest = (u128::from(w) >> (8 * k + 8)) << 16 | 0x3532;
-                    self.buf[len + k + 1..len + k + 17].copy_from_slice(&rest.to_le_bytes());
+                    self.buf[len + k + 1..len + k + 3].copy_from_slice(b"25");
+                    let rest = w >> (8 * k) >> 8;
+                    self.buf[len + k + 3..len + k + 11].copy_from_slice(&rest.to_le_bytes());
                     len += 2;
                 }
                 len += width;
