@@ -307,19 +307,34 @@ fn gather(lanes: u64) -> u8 {
 }
 
 /// Bit `k` is set when `raw[at + k]` is not an ASCII letter or digit (so every byte that is not
-/// unreserved, and `-._~` too), for `k < width` (`width <= 64`, and `at + width <= raw.len()`):
-/// eight bytes a word operation, the last few a table look-up each.
+/// unreserved, and `-._~` too), for `k < width` (`width <= 64`, and `at + width <= raw.len()`).
+///
+/// A whole block of 64 bytes at once: each byte is tested with comparisons on its own lane (a
+/// loop the compiler turns into a few vector operations per sixteen bytes), and the 64 results
+/// are gathered eight at a time. A shorter block is tested padded with letters.
 #[inline(always)]
 pub(crate) fn special_bits(raw: &[u8], at: usize, width: usize) -> u64 {
-    let mut bits = 0u64;
-    let mut k = 0;
-    while k + 8 <= width {
-        bits |= u64::from(gather(not_alphanumeric(word(raw, at + k)))) << k;
-        k += 8;
+    if let Some(block) = raw[at..].first_chunk::<64>()
+        && width == 64
+    {
+        return block_bits(block);
     }
-    while k < width {
-        bits |= u64::from(!raw[at + k].is_ascii_alphanumeric()) << k;
-        k += 1;
+    let mut block = [b'a'; 64];
+    block[..width].copy_from_slice(&raw[at..at + width]);
+    block_bits(&block)
+}
+
+/// [`special_bits`] of a whole block.
+#[inline(always)]
+fn block_bits(block: &[u8; 64]) -> u64 {
+    let mut lanes = [0u8; 64];
+    for (lane, &b) in lanes.iter_mut().zip(block) {
+        let alphanumeric = b.wrapping_sub(b'0') < 10 || (b | 0x20).wrapping_sub(b'a') < 26;
+        *lane = if alphanumeric { 0 } else { 0x80 };
+    }
+    let mut bits = 0u64;
+    for (j, lanes) in lanes.chunks_exact(8).enumerate() {
+        bits |= u64::from(gather(word(lanes, 0))) << (8 * j);
     }
     bits
 }
@@ -832,9 +847,9 @@ fn unreserved_run(bytes: &[u8]) -> usize {
         .unwrap_or(bytes.len())
 }
 
-/// Room past `CAP`: one step of a writer stores at most 38 bytes beyond a length at most `CAP`
+/// Room past `CAP`: one step of a writer stores at most 32 bytes beyond a length at most `CAP`
 /// (a run of seven bytes and two escapes of five, the last with an 8-byte store: 24; a word of
-/// eight `%` written twice, the last `25` with a 16-byte store: 38).
+/// eight `%` written twice, the lanes after the last `25` with an 8-byte store: 32).
 const SLACK: usize = 40;
 
 /// A stack buffer in front of a MAC, so that the many short writes of the base string reach
@@ -1089,15 +1104,17 @@ impl<M: Absorb> Buffered<M> {
                     len = 0;
                 }
                 // The word stored as it is, then after each `%` (at its lane `k`, moved two
-                // bytes on by each `%` before it) `25` and the lanes after it, with one 16-byte
-                // store. The loop runs once a `%`, not once a byte.
+                // bytes on by each `%` before it) `25`, and the lanes after it with one 8-byte
+                // store (zeros past them, overwritten later). The loop runs once a `%`, not once
+                // a byte.
                 self.buf[len..len + 8].copy_from_slice(&w.to_le_bytes());
                 let mut pct = zero_lanes(w ^ (ONES * u64::from(b'%')));
                 while pct != 0 {
                     let k = (pct.trailing_zeros() / 8) as usize;
                     pct &= pct - 1;
-                    let rest = (u128::from(w) >> (8 * k + 8)) << 16 | 0x3532;
-                    self.buf[len + k + 1..len + k + 17].copy_from_slice(&rest.to_le_bytes());
+                    self.buf[len + k + 1..len + k + 3].copy_from_slice(b"25");
+                    let rest = w >> (8 * k) >> 8;
+                    self.buf[len + k + 3..len + k + 11].copy_from_slice(&rest.to_le_bytes());
                     len += 2;
                 }
                 len += width;
