@@ -648,45 +648,61 @@ const RADIX_MIN: usize = 48;
 /// sort, a counting pass per byte of the prefix, that skips the bytes every key shares (names
 /// with a common stem and few lengths vary in a few bytes only). No comparison branches on the
 /// data, so none mispredicts.
+#[cfg(test)]
 fn radix_sort(keys: &mut [u128]) {
+    let mut scratch = vec![0; keys.len()];
+    if radix_sort_with(keys, &mut scratch) {
+        keys.copy_from_slice(&scratch);
+    }
+}
+
+/// [`radix_sort`] with a scratch buffer of the same length; returns whether the sorted keys
+/// ended in `scratch` (an odd number of passes) rather than in `keys`.
+///
+/// One pass finds the bytes that vary, one more counts every one of them, and then one pass a
+/// byte moves the keys.
+fn radix_sort_with(keys: &mut [u128], scratch: &mut [u128]) -> bool {
     let Some(&first) = keys.first() else {
-        return;
+        return false;
     };
     let mut varies = 0u128;
     for &k in keys.iter() {
         varies |= k ^ first;
     }
-    let mut scratch: SmallVec<[u128; 16]> = SmallVec::from_elem(0, keys.len());
-    let (mut from, mut to): (&mut [u128], &mut [u128]) = (keys, &mut scratch);
-    let mut swapped = false;
-    // Bytes of the prefix from the least significant (bits 32..40) up.
+    // The shifts of the bytes that vary, from the least significant (bits 32..40) up.
+    let mut shifts = [0u32; KEY_BYTES];
+    let mut m = 0;
     for shift in (32..128).step_by(8) {
-        if (varies >> shift) as u8 == 0 {
-            continue;
+        if (varies >> shift) as u8 != 0 {
+            shifts[m] = shift;
+            m += 1;
         }
+    }
+    let shifts = &shifts[..m];
+    let mut counts = [[0u32; 256]; KEY_BYTES];
+    let counts = &mut counts[..m];
+    for &k in keys.iter() {
+        for (count, &shift) in counts.iter_mut().zip(shifts) {
+            count[usize::from((k >> shift) as u8)] += 1;
+        }
+    }
+    let (mut from, mut to): (&mut [u128], &mut [u128]) = (keys, scratch);
+    for (count, &shift) in counts.iter_mut().zip(shifts) {
         let digit = |k: u128| usize::from((k >> shift) as u8);
-        let mut count = [0usize; 256];
-        for &k in from.iter() {
-            count[digit(k)] += 1;
-        }
         let mut at = 0;
-        for c in &mut count {
+        for c in count.iter_mut() {
             let n = *c;
             *c = at;
             at += n;
         }
         for &k in from.iter() {
             let d = digit(k);
-            to[count[d]] = k;
+            to[count[d] as usize] = k;
             count[d] += 1;
         }
         core::mem::swap(&mut from, &mut to);
-        swapped = !swapped;
     }
-    if swapped {
-        // The sorted keys are in the scratch buffer (`from`); `to` is the caller's.
-        to.copy_from_slice(from);
-    }
+    m % 2 == 1
 }
 
 /// Parameters in their sorted order (by encoded name, then encoded value: RFC 5849
@@ -803,27 +819,38 @@ pub(crate) fn order(params: &mut Params<'_>) -> Option<Vec<u128>> {
             .map(|(i, p)| prefix_key(p.name) | i as u128)
             .collect()
     };
-    if n >= RADIX_MIN {
-        radix_sort(&mut keys);
+    // Radix-sorted keys are wherever the last pass left them: no copy back.
+    let mut scratch = Vec::new();
+    let in_scratch = if n >= RADIX_MIN {
+        scratch = vec![0; n];
+        radix_sort_with(&mut keys, &mut scratch)
     } else {
         keys.sort_unstable();
-    }
+        false
+    };
+    let sorted: &mut [u128] = if in_scratch { &mut scratch } else { &mut keys };
     let mut i = 0;
     while i < n {
-        let prefix = keys[i] >> index_bits;
+        let prefix = sorted[i] >> index_bits;
         let mut j = i + 1;
-        while j < n && keys[j] >> index_bits == prefix {
+        while j < n && sorted[j] >> index_bits == prefix {
             j += 1;
         }
         if j - i > 1 {
-            keys[i..j]
+            sorted[i..j]
                 .sort_unstable_by(|&a, &b| cmp_param(&params[key_index(a)], &params[key_index(b)]));
         }
         i = j;
     }
-    let in_order = keys.iter().enumerate().all(|(i, &k)| key_index(k) == i);
-    // Free when the keys are on the heap already (more than sixteen).
-    (!in_order).then(|| keys.into_vec())
+    let in_order = sorted.iter().enumerate().all(|(i, &k)| key_index(k) == i);
+    if in_order {
+        None
+    } else if in_scratch {
+        Some(scratch)
+    } else {
+        // Free when the keys are on the heap already (more than sixteen).
+        Some(keys.into_vec())
+    }
 }
 
 /// Whether `name` sorts before `oauth_consumer_key`, the first protocol parameter.
