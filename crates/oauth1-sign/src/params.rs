@@ -489,9 +489,22 @@ pub(crate) fn collect_form<'a>(raw: &'a [u8], out: &mut Params<'a>) {
     let _ = scan_form::<false>(raw, out);
 }
 
+/// A query at least this long reserves room for its pairs up front.
+const RESERVE_MIN: usize = 1024;
+/// Bytes of a query per pair reserved for.
+const RESERVE_SPAN: usize = 32;
+/// At most this many pairs reserved for (96 KiB).
+const RESERVE_MAX: usize = 2048;
+
 /// Validates a URL query (RFC 3986 `query` characters, well-formed escapes) while adding its
 /// pairs; returns where it ended (its length, or a `#`).
 pub(crate) fn collect_query<'a>(raw: &'a [u8], out: &mut Params<'a>) -> Result<usize, Error> {
+    if raw.len() >= RESERVE_MIN {
+        // Room for a pair every `RESERVE_SPAN` bytes (capped), so that a long query does not
+        // grow the list (48 bytes a pair) by doubling, copying it each time. A guess, not a
+        // count: counting the `&` costs a pass over the query.
+        out.reserve((raw.len() / RESERVE_SPAN).min(RESERVE_MAX));
+    }
     scan_form::<true>(raw, out)
 }
 
