@@ -816,21 +816,17 @@ pub(crate) fn order(params: &mut Params<'_>) -> Option<Vec<u128>> {
     let encoded = params
         .iter()
         .all(|p| matches!(p.name, Text::Verbatim(_) | Text::Encoded(_)));
-    let mut keys: SmallVec<[u128; 16]> = if encoded {
-        params
-            .iter()
-            .enumerate()
-            .map(|(i, p)| match p.name {
-                Text::Verbatim(b) | Text::Encoded(b) => encoded_key(b) | i as u128,
-                _ => prefix_key(p.name) | i as u128,
-            })
-            .collect()
+    let key = |(i, p): (usize, &Param<'_>)| match p.name {
+        Text::Verbatim(b) | Text::Encoded(b) if encoded => encoded_key(b) | i as u128,
+        _ => prefix_key(p.name) | i as u128,
+    };
+    let keys = params.iter().enumerate().map(key);
+    // Many keys are collected into a `Vec` (a tighter loop than a `SmallVec`'s), kept on
+    // the heap by the `SmallVec`.
+    let mut keys: SmallVec<[u128; 16]> = if n > 16 {
+        SmallVec::from_vec(keys.collect())
     } else {
-        params
-            .iter()
-            .enumerate()
-            .map(|(i, p)| prefix_key(p.name) | i as u128)
-            .collect()
+        keys.collect()
     };
     // Radix-sorted keys are wherever the last pass left them: no copy back.
     let mut scratch = Vec::new();
