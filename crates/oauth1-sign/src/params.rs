@@ -489,9 +489,22 @@ pub(crate) fn collect_form<'a>(raw: &'a [u8], out: &mut Params<'a>) {
     let _ = scan_form::<false>(raw, out);
 }
 
+/// A query at least this long reserves room for its pairs up front.
+const RESERVE_MIN: usize = 1024;
+/// Bytes of a query per pair reserved for.
+const RESERVE_SPAN: usize = 32;
+/// At most this many pairs reserved for (96 KiB).
+const RESERVE_MAX: usize = 2048;
+
 /// Validates a URL query (RFC 3986 `query` characters, well-formed escapes) while adding its
 /// pairs; returns where it ended (its length, or a `#`).
 pub(crate) fn collect_query<'a>(raw: &'a [u8], out: &mut Params<'a>) -> Result<usize, Error> {
+    if raw.len() >= RESERVE_MIN {
+        // Room for a pair every `RESERVE_SPAN` bytes (capped), so that a long query does not
+        // grow the list (48 bytes a pair) by doubling, copying it each time. A guess, not a
+        // count: counting the `&` costs a pass over the query.
+        out.reserve((raw.len() / RESERVE_SPAN).min(RESERVE_MAX));
+    }
     scan_form::<true>(raw, out)
 }
 
@@ -606,12 +619,39 @@ pub(crate) fn cmp_param(a: &Param<'_>, b: &Param<'_>) -> Ordering {
 /// encoded), big-endian, zero-padded, in the high 96 bits. Encoded bytes are never zero, so
 /// comparing two such keys compares the names' encoded strings as far as the keys reach; equal
 /// keys say nothing.
+///
+/// Built from fixed-size loads (two overlapping ones for a short name) rather than a copy of
+/// the name's length, which is a call to `memcpy`.
 #[inline(always)]
 fn encoded_key(name: &[u8]) -> u128 {
-    let mut key = [0u8; 16];
-    let n = name.len().min(KEY_BYTES);
-    key[..n].copy_from_slice(&name[..n]);
-    u128::from_be_bytes(key)
+    let n = name.len();
+    let be32 = |at: usize| {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(&name[at..at + 4]);
+        u64::from(u32::from_be_bytes(w))
+    };
+    if let Some(head) = name.first_chunk::<KEY_BYTES>() {
+        let mut key = [0u8; 16];
+        key[..KEY_BYTES].copy_from_slice(head);
+        return u128::from_be_bytes(key);
+    }
+    let (high, low) = if n >= 8 {
+        // Bytes 8.. are the last `n - 8` of the last four, moved to the top of 32 bits.
+        let mut head = [0u8; 8];
+        head.copy_from_slice(&name[..8]);
+        let tail = (be32(n - 4) << (8 * (KEY_BYTES - n))) as u32;
+        (u64::from_be_bytes(head), tail)
+    } else if n >= 4 {
+        // The first four and the last four bytes, each at its place (they overlap alike).
+        (be32(0) << 32 | be32(n - 4) << (8 * (8 - n)), 0)
+    } else {
+        let mut high = 0u64;
+        for (k, &b) in name.iter().enumerate() {
+            high |= u64::from(b) << (56 - 8 * k);
+        }
+        (high, 0)
+    };
+    u128::from(high) << 64 | u128::from(low) << 32
 }
 
 /// At least this many keys are sorted by [`radix_sort`]; fewer, by comparisons.
@@ -621,108 +661,205 @@ const RADIX_MIN: usize = 48;
 /// sort, a counting pass per byte of the prefix, that skips the bytes every key shares (names
 /// with a common stem and few lengths vary in a few bytes only). No comparison branches on the
 /// data, so none mispredicts.
+#[cfg(test)]
 fn radix_sort(keys: &mut [u128]) {
+    let mut scratch = vec![0; keys.len()];
+    if radix_sort_with(keys, &mut scratch) {
+        keys.copy_from_slice(&scratch);
+    }
+}
+
+/// [`radix_sort`] with a scratch buffer of the same length; returns whether the sorted keys
+/// ended in `scratch` (an odd number of passes) rather than in `keys`.
+///
+/// One pass finds the bytes that vary, one more counts every one of them, and then one pass a
+/// byte moves the keys.
+fn radix_sort_with(keys: &mut [u128], scratch: &mut [u128]) -> bool {
     let Some(&first) = keys.first() else {
-        return;
+        return false;
     };
     let mut varies = 0u128;
     for &k in keys.iter() {
         varies |= k ^ first;
     }
-    let mut scratch: SmallVec<[u128; 16]> = SmallVec::from_elem(0, keys.len());
-    let (mut from, mut to): (&mut [u128], &mut [u128]) = (keys, &mut scratch);
-    let mut swapped = false;
-    // Bytes of the prefix from the least significant (bits 32..40) up.
+    // The shifts of the bytes that vary, from the least significant (bits 32..40) up.
+    let mut shifts = [0u32; KEY_BYTES];
+    let mut m = 0;
     for shift in (32..128).step_by(8) {
-        if (varies >> shift) as u8 == 0 {
-            continue;
+        if (varies >> shift) as u8 != 0 {
+            shifts[m] = shift;
+            m += 1;
         }
+    }
+    let shifts = &shifts[..m];
+    let mut counts = [[0u32; 256]; KEY_BYTES];
+    let counts = &mut counts[..m];
+    for &k in keys.iter() {
+        for (count, &shift) in counts.iter_mut().zip(shifts) {
+            count[usize::from((k >> shift) as u8)] += 1;
+        }
+    }
+    let (mut from, mut to): (&mut [u128], &mut [u128]) = (keys, scratch);
+    for (count, &shift) in counts.iter_mut().zip(shifts) {
         let digit = |k: u128| usize::from((k >> shift) as u8);
-        let mut count = [0usize; 256];
-        for &k in from.iter() {
-            count[digit(k)] += 1;
-        }
         let mut at = 0;
-        for c in &mut count {
+        for c in count.iter_mut() {
             let n = *c;
             *c = at;
             at += n;
         }
         for &k in from.iter() {
             let d = digit(k);
-            to[count[d]] = k;
+            to[count[d] as usize] = k;
             count[d] += 1;
         }
         core::mem::swap(&mut from, &mut to);
-        swapped = !swapped;
     }
-    if swapped {
-        // The sorted keys are in the scratch buffer (`from`); `to` is the caller's.
-        to.copy_from_slice(from);
-    }
+    m % 2 == 1
 }
 
-/// Sorts by encoded name, then encoded value (RFC 5849 §3.4.1.3.2).
+/// Parameters in their sorted order (by encoded name, then encoded value: RFC 5849
+/// §3.4.1.3.2), left where they were collected.
 ///
 /// Sorts (prefix key, index) pairs, 16 bytes each, rather than whole parameters: most
 /// comparisons are one integer comparison, and only runs of equal prefixes (a repeated name, or
-/// names sharing their first twelve bytes) are compared in full. Then the parameters are moved
-/// once into their order. When every name is its own encoding (the usual case: protocol names,
-/// canonical queries), a key is the name's first bytes as they are; otherwise their ranks. Many
-/// keys are radix-sorted, a few compared.
-pub(crate) fn sort(params: &mut Params<'_>) {
+/// names sharing their first twelve bytes) are compared in full. The parameters are then read
+/// through the sorted pairs' indices rather than moved into a new list (48 bytes each). When
+/// every name is its own encoding (the usual case: protocol names, canonical queries), a key is
+/// the name's first bytes as they are; otherwise their ranks. Many keys are radix-sorted, a few
+/// compared.
+///
+/// A view: the parameters, and the [`order`] found for them.
+#[derive(Clone, Copy)]
+pub(crate) struct Sorted<'p, 'a> {
+    params: &'p [Param<'a>],
+    /// The sorted pairs, each index in its low 32 bits; `None` when `params` is in order.
+    order: Option<&'p [u128]>,
+}
+
+/// The index of a (prefix key, index) pair.
+#[inline(always)]
+const fn key_index(k: u128) -> usize {
+    (k as u32) as usize
+}
+
+impl<'p, 'a> Sorted<'p, 'a> {
+    /// `params` as [`order`] left them, and the order it returned.
+    #[inline(always)]
+    pub(crate) const fn new(params: &'p [Param<'a>], order: Option<&'p [u128]>) -> Self {
+        Self { params, order }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.params.len()
+    }
+
+    /// The `i`-th parameter in order.
+    #[inline(always)]
+    pub(crate) fn get(&self, i: usize) -> Option<&'p Param<'a>> {
+        match self.order {
+            None => self.params.get(i),
+            Some(keys) => keys.get(i).map(|&k| &self.params[key_index(k)]),
+        }
+    }
+
+    /// The number of parameters, from the first in order, for which `pred` holds (it must hold
+    /// for a prefix of the order).
+    pub(crate) fn partition_point(&self, mut pred: impl FnMut(&Param<'a>) -> bool) -> usize {
+        match self.order {
+            None => self.params.partition_point(pred),
+            Some(keys) => keys.partition_point(|&k| pred(&self.params[key_index(k)])),
+        }
+    }
+
+    /// Writes the parameters `range` of the order as [`Buffered::write_normalized`] does.
+    #[inline(always)]
+    pub(crate) fn write_normalized<M: Absorb>(
+        &self,
+        out: &mut Buffered<M>,
+        level: Level,
+        range: core::ops::Range<usize>,
+    ) {
+        match self.order {
+            None => out.write_normalized(level, &self.params[range]),
+            Some(keys) => out.write_normalized(
+                level,
+                keys[range].iter().map(|&k| &self.params[key_index(k)]),
+            ),
+        }
+    }
+
+    /// The parameters copied in their order.
+    #[cfg(test)]
+    fn to_params(self) -> Params<'a> {
+        (0..self.len())
+            .filter_map(|i| self.get(i).copied())
+            .collect()
+    }
+}
+
+/// Sorts a few parameters in place, or returns the order of more (`None` when they are in
+/// order already), on the heap, so that a request with a few parameters carries no room for
+/// it: see [`Sorted`].
+pub(crate) fn order(params: &mut Params<'_>) -> Option<Vec<u128>> {
     let n = params.len();
     if n < 2 {
-        return;
+        return None;
     }
     if n <= 4 {
         // Insertion sort: fewer steps than building keys for a handful.
         params.sort_by(cmp_param);
-        return;
+        return None;
     }
     let index_bits = u32::BITS as usize;
     let encoded = params
         .iter()
         .all(|p| matches!(p.name, Text::Verbatim(_) | Text::Encoded(_)));
-    let mut keys: SmallVec<[u128; 16]> = if encoded {
-        params
-            .iter()
-            .enumerate()
-            .map(|(i, p)| match p.name {
-                Text::Verbatim(b) | Text::Encoded(b) => encoded_key(b) | i as u128,
-                _ => prefix_key(p.name) | i as u128,
-            })
-            .collect()
-    } else {
-        params
-            .iter()
-            .enumerate()
-            .map(|(i, p)| prefix_key(p.name) | i as u128)
-            .collect()
+    let key = |(i, p): (usize, &Param<'_>)| match p.name {
+        Text::Verbatim(b) | Text::Encoded(b) if encoded => encoded_key(b) | i as u128,
+        _ => prefix_key(p.name) | i as u128,
     };
-    if n >= RADIX_MIN {
-        radix_sort(&mut keys);
+    let keys = params.iter().enumerate().map(key);
+    // Many keys are collected into a `Vec` (a tighter loop than a `SmallVec`'s), kept on
+    // the heap by the `SmallVec`.
+    let mut keys: SmallVec<[u128; 16]> = if n > 16 {
+        SmallVec::from_vec(keys.collect())
+    } else {
+        keys.collect()
+    };
+    // Radix-sorted keys are wherever the last pass left them: no copy back.
+    let mut scratch = Vec::new();
+    let in_scratch = if n >= RADIX_MIN {
+        scratch = vec![0; n];
+        radix_sort_with(&mut keys, &mut scratch)
     } else {
         keys.sort_unstable();
-    }
-    let index = |k: u128| (k as u32) as usize;
+        false
+    };
+    let sorted: &mut [u128] = if in_scratch { &mut scratch } else { &mut keys };
     let mut i = 0;
     while i < n {
-        let prefix = keys[i] >> index_bits;
+        let prefix = sorted[i] >> index_bits;
         let mut j = i + 1;
-        while j < n && keys[j] >> index_bits == prefix {
+        while j < n && sorted[j] >> index_bits == prefix {
             j += 1;
         }
         if j - i > 1 {
-            keys[i..j].sort_unstable_by(|&a, &b| cmp_param(&params[index(a)], &params[index(b)]));
+            sorted[i..j]
+                .sort_unstable_by(|&a, &b| cmp_param(&params[key_index(a)], &params[key_index(b)]));
         }
         i = j;
     }
-    if keys.iter().enumerate().all(|(i, &k)| index(k) == i) {
-        return;
+    let in_order = sorted.iter().enumerate().all(|(i, &k)| key_index(k) == i);
+    if in_order {
+        None
+    } else if in_scratch {
+        Some(scratch)
+    } else {
+        // Free when the keys are on the heap already (more than sixteen).
+        Some(keys.into_vec())
     }
-    let sorted: Params<'_> = keys.iter().map(|&k| params[index(k)]).collect();
-    *params = sorted;
 }
 
 /// Whether `name` sorts before `oauth_consumer_key`, the first protocol parameter.
@@ -1150,9 +1287,13 @@ impl<M: Absorb> Buffered<M> {
 
     /// Writes the normalized parameter string (`a=1&b=2`), or, at [`Level::Twice`], that
     /// string encoded once more as the base string holds it.
-    pub(crate) fn write_normalized(&mut self, level: Level, params: &[Param<'_>]) {
+    pub(crate) fn write_normalized<'p, 'a: 'p>(
+        &mut self,
+        level: Level,
+        params: impl IntoIterator<Item = &'p Param<'a>>,
+    ) {
         let (eq, amp, n) = level.separators();
-        for (i, p) in params.iter().enumerate() {
+        for (i, p) in params.into_iter().enumerate() {
             if i > 0 {
                 self.write_short(amp, n);
             }
@@ -1359,13 +1500,37 @@ mod tests {
         w.finish()
     }
 
-    /// `sort` (whatever path it takes) orders `params` exactly as the full comparator.
+    /// [`Sorted`] (whatever path it takes) orders `params` exactly as the full comparator: read
+    /// through its order, a part at a time, and moved into it.
     fn sorts_as_the_comparator(params: &Params<'_>) -> Result<(), TestCaseError> {
         let mut fast = params.clone();
-        sort(&mut fast);
+        let order = order(&mut fast);
+        let sorted = Sorted::new(&fast, order.as_deref());
         let mut slow = params.to_vec();
         slow.sort_by(cmp_param);
-        prop_assert_eq!(normalized(&fast), normalized(&slow));
+        let n = sorted.len();
+        prop_assert_eq!(n, slow.len());
+        for (i, p) in slow.iter().enumerate() {
+            let got = sorted.get(i).expect("in range");
+            prop_assert_eq!((got.name, got.value), (p.name, p.value));
+        }
+        prop_assert!(sorted.get(n).is_none());
+        let mut w = Buffered::new(Vec::new());
+        let mid = n / 3;
+        sorted.write_normalized(&mut w, Level::Twice, 0..mid);
+        sorted.write_normalized(&mut w, Level::Twice, mid..n);
+        let mut whole = normalized(&slow[..mid]);
+        whole.extend_from_slice(&normalized(&slow[mid..]));
+        prop_assert_eq!(w.finish(), whole);
+        // The first `k` in order, found by bisection.
+        let k = n / 2;
+        let cut = slow.get(k).map(|p| p.name);
+        let before = |p: &Param<'_>| cut.is_some_and(|c| cmp_text(p.name, c).is_lt());
+        prop_assert_eq!(
+            sorted.partition_point(before),
+            slow.iter().filter(|p| before(p)).count()
+        );
+        prop_assert_eq!(normalized(&sorted.to_params()), normalized(&slow));
         Ok(())
     }
 
@@ -1557,6 +1722,16 @@ mod tests {
             };
             prop_assert_eq!(before_protocol(text), cmp_text(text, Text::Verbatim(b"oauth_consumer_key")).is_lt());
             prop_assert_eq!(after_protocol(text), cmp_text(text, Text::Verbatim(b"oauth_version")).is_gt());
+        }
+
+        /// The key of an encoded name, from its fixed-size loads, is its first twelve bytes
+        /// zero-padded, at every length.
+        #[test]
+        fn encoded_keys_are_the_padded_prefix(name in proptest::collection::vec(any::<u8>(), 0..20)) {
+            let mut key = [0u8; 16];
+            let n = name.len().min(KEY_BYTES);
+            key[..n].copy_from_slice(&name[..n]);
+            prop_assert_eq!(encoded_key(&name), u128::from_be_bytes(key));
         }
 
         /// The radix sort orders keys by their prefixes as a stable comparison sort does:

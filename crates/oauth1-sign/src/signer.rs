@@ -407,7 +407,10 @@ pub(crate) struct Prepared<'a> {
     method: &'a str,
     url: RequestUrl<'a>,
     params: Params<'a>,
-    /// The signer's precomputed protocol parameters, written before `params[at]`; `None` when
+    /// The order of `params` ([`params::order`]).
+    order: Option<Vec<u128>>,
+    /// The signer's precomputed protocol parameters, written before the `at`-th parameter in
+    /// order; `None` when
     /// the protocol parameters are among `params`.
     block: Option<(usize, Block<'a>)>,
 }
@@ -507,11 +510,12 @@ impl<'a> Prepared<'a> {
     pub(crate) fn new(request: &Request<'a>, protocol: &[Param<'a>]) -> Result<Self, Error> {
         let (method, url, mut params) = collect(request)?;
         params.extend_from_slice(protocol);
-        params::sort(&mut params);
+        let order = params::order(&mut params);
         Ok(Self {
             method,
             url,
             params,
+            order,
             block: None,
         })
     }
@@ -521,9 +525,10 @@ impl<'a> Prepared<'a> {
     #[inline(always)]
     fn with_block(request: &Request<'a>, block: Block<'a>) -> Result<Option<Self>, Error> {
         let (method, url, mut params) = collect(request)?;
-        params::sort(&mut params);
-        let at = params.partition_point(|p| params::before_protocol(p.name));
-        if params
+        let order = params::order(&mut params);
+        let sorted = params::Sorted::new(&params, order.as_deref());
+        let at = sorted.partition_point(|p| params::before_protocol(p.name));
+        if sorted
             .get(at)
             .is_some_and(|p| !params::after_protocol(p.name))
         {
@@ -533,8 +538,14 @@ impl<'a> Prepared<'a> {
             method,
             url,
             params,
+            order,
             block: Some((at, block)),
         }))
+    }
+
+    /// The parameters in order.
+    fn sorted(&self) -> params::Sorted<'_, 'a> {
+        params::Sorted::new(&self.params, self.order.as_deref())
     }
 
     /// Writes the signature base string (§3.4.1.1).
@@ -580,11 +591,13 @@ impl<'a> Prepared<'a> {
         out.write_encoded(Level::Once, path.as_bytes());
         out.write(b"&");
         match &self.block {
-            None => out.write_normalized(Level::Twice, &self.params),
+            None => self
+                .sorted()
+                .write_normalized(out, Level::Twice, 0..self.params.len()),
             Some((at, block)) => {
-                let (before, after) = self.params.split_at(*at);
-                out.write_normalized(Level::Twice, before);
-                if !before.is_empty() {
+                let (at, n) = (*at, self.params.len());
+                self.sorted().write_normalized(out, Level::Twice, 0..at);
+                if at > 0 {
                     out.write(b"%26");
                 }
                 let f = block.fragments;
@@ -593,10 +606,10 @@ impl<'a> Prepared<'a> {
                 out.write(&f.base_mid);
                 out.write_text(Level::Twice, Text::plain(block.timestamp.as_bytes()));
                 out.write(&f.base_tail);
-                if !after.is_empty() {
+                if at < n {
                     out.write(b"%26");
                 }
-                out.write_normalized(Level::Twice, after);
+                self.sorted().write_normalized(out, Level::Twice, at..n);
             }
         }
     }
@@ -610,7 +623,8 @@ impl<'a> Prepared<'a> {
 
     pub(crate) fn normalized_parameters(&self) -> String {
         let mut out = Buffered::new(Vec::with_capacity(128));
-        out.write_normalized(Level::Once, &self.params);
+        self.sorted()
+            .write_normalized(&mut out, Level::Once, 0..self.params.len());
         String::from_utf8(out.finish()).unwrap_or_default()
     }
 
