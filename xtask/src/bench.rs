@@ -1380,8 +1380,9 @@ mod tests {
     use std::time::UNIX_EPOCH;
 
     use super::{
-        Measurement, adapter_table, civil_from_days, format_ns, mean_point_estimate, mock_table,
-        parse_callgrind_total, thousands, throughput_elements,
+        CASES, CaseResult, Contender, Measure, Measurement, adapter_table, civil_from_days,
+        format_ns, mean_point_estimate, mock_table, parse_callgrind_total, parse_rounds,
+        parse_series, thousands, throughput_elements,
     };
 
     /// Day counts map to the right calendar dates, leap days included.
@@ -1410,6 +1411,34 @@ mod tests {
     }
 
     /// Both callgrind summary formats are understood.
+    #[test]
+    fn ratios_of_rounds() {
+        let printed = "round 0 ours 300\nround 0 floor 100\nround 1 ours 200\nround 1 floor 50\n\
+                       cpu 0 ours 9\nround 2 ours 150\nround 2 floor 90\n";
+        let mut contenders = ["ours", "floor"].map(|name| Contender {
+            name,
+            instructions: None,
+            rounds: Vec::new(),
+        });
+        parse_rounds(printed, &mut contenders);
+        assert_eq!(contenders[0].rounds, [300.0, 200.0, 150.0]);
+        let mut cpu = [Contender {
+            name: "ours",
+            instructions: None,
+            rounds: Vec::new(),
+        }];
+        parse_series(printed, "cpu", &mut cpu);
+        assert_eq!(cpu[0].rounds, [9.0]);
+        let result = CaseResult {
+            spec: &CASES[0],
+            contenders: contenders.into(),
+        };
+        // Per-round ratios 3, 4 and 1.67: their median is 3; the fastest rounds give 150 / 50.
+        assert_eq!(result.ratio("ours", "floor", Measure::Time), Some(3.0));
+        assert_eq!(result.min_ratio("ours", "floor"), Some(3.0));
+        assert_eq!(result.min_ratio("ours", "nobody"), None);
+    }
+
     #[test]
     fn callgrind_totals() {
         assert_eq!(

@@ -500,3 +500,23 @@ proptest::proptest! {
         }
     }
 }
+
+/// The property above skips text `http` refuses; these forms must all parse and match.
+#[test]
+fn uri_string_matches_display_on_every_form() {
+    for text in [
+        "https://api.x.com/2/users/me?user.fields=id,username",
+        "http://127.0.0.1:8080/1.1/account/verify_credentials.json",
+        "https://user:pw@api.x.com:443/a/b%20c?",
+        "https://api.x.com",
+        "/2/users/me?x=%2F",
+        "*",
+    ] {
+        let uri: http::Uri = text.parse().expect(text);
+        assert_eq!(
+            twitter_auth_core::api::uri_string(&uri),
+            uri.to_string(),
+            "{text}"
+        );
+    }
+}
